@@ -1,0 +1,53 @@
+package alm
+
+// Permission names one thing a user may do. Every route and every job
+// trigger declares the permission it needs; Can is the one place that
+// decides which role holds it.
+type Permission string
+
+// The permissions. Later capabilities add theirs here and to grants.
+const (
+	// PermView lets a user read the lifecycle pages.
+	PermView Permission = "view"
+	// PermOwnAccount lets a user change their own password and API tokens.
+	PermOwnAccount Permission = "own_account"
+	// PermManageUsers lets a user create users, change roles, reset passwords.
+	PermManageUsers Permission = "manage_users"
+	// PermManageTokens lets a user see and revoke everyone's API tokens.
+	PermManageTokens Permission = "manage_tokens"
+	// PermReadAudit lets a user read the audit log.
+	PermReadAudit Permission = "read_audit"
+	// PermManageJobs lets a user see, retry and cancel background jobs.
+	PermManageJobs Permission = "manage_jobs"
+)
+
+var everyone = []Role{RoleAdmin, RoleReleaseManager, RoleDeveloper, RoleProductOwner, RoleViewer}
+
+var grants = map[Permission][]Role{
+	PermView:         everyone,
+	PermOwnAccount:   everyone,
+	PermManageUsers:  {RoleAdmin},
+	PermManageTokens: {RoleAdmin},
+	PermReadAudit:    {RoleAdmin},
+	PermManageJobs:   {RoleAdmin},
+}
+
+// Can reports whether role r holds permission p. An unknown permission is
+// held by nobody, so a mistyped rule fails closed.
+func (r Role) Can(p Permission) bool {
+	for _, g := range grants[p] {
+		if g == r {
+			return true
+		}
+	}
+	return false
+}
+
+// Permissions lists every permission that has a grant, for tests and docs.
+func Permissions() []Permission {
+	ps := make([]Permission, 0, len(grants))
+	for p := range grants {
+		ps = append(ps, p)
+	}
+	return ps
+}

@@ -1,0 +1,81 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/trellis-alm/trellis/internal/alm"
+)
+
+// Store reads and writes Trellis's records.
+type Store struct {
+	pool *pgxpool.Pool
+	now  func() time.Time
+}
+
+// New returns a Store over pool. now is the clock (time.Now in production);
+// tests inject a fixed one.
+func New(pool *pgxpool.Pool, now func() time.Time) *Store {
+	if now == nil {
+		now = time.Now
+	}
+	return &Store{pool: pool, now: now}
+}
+
+// Pool returns the connection pool, for the job client and health checks.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Now returns the store's clock reading, truncated to what Postgres keeps.
+func (s *Store) Now() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+// OpenPool parses a database URL (or key=value DSN) and opens a pool. The
+// pool connects lazily, so an unreachable database is not an error here.
+func OpenPool(ctx context.Context, url string) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse database URL: %w", redactParseError(err))
+	}
+	cfg.MaxConnIdleTime = 5 * time.Minute
+	cfg.HealthCheckPeriod = 15 * time.Second
+	if cfg.ConnConfig.RuntimeParams == nil {
+		cfg.ConnConfig.RuntimeParams = map[string]string{}
+	}
+	cfg.ConnConfig.RuntimeParams["application_name"] = "trellis"
+	return pgxpool.NewWithConfig(ctx, cfg)
+}
+
+// redactParseError drops pgx's echo of the connection string, which can
+// carry a password.
+func redactParseError(err error) error {
+	var pe *pgconn.ParseConfigError
+	if errors.As(err, &pe) {
+		return errors.New("the value is not a valid PostgreSQL URL or key=value string")
+	}
+	return err
+}
+
+// inTx runs fn in a transaction, committing when it returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, s.pool, fn)
+}
+
+// notFound turns pgx.ErrNoRows into a CodeNotFound error about what.
+func notFound(err error, what string) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return alm.Errorf(alm.CodeNotFound, "%s was not found.", what)
+	}
+	return err
+}
+
+// isUniqueViolation reports whether err is a unique-constraint failure on
+// the named constraint or index ("" matches any).
+func isUniqueViolation(err error, constraint string) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505" && (constraint == "" || pe.ConstraintName == constraint)
+}
