@@ -114,7 +114,7 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		return nil, err
 	}
 	if !owner {
-		cfg.Logger.InfoContext(ctx, "attaching to the private PostgreSQL another Trellis process runs", slog.String("dir", dir))
+		cfg.Logger.DebugContext(ctx, "attaching to the private PostgreSQL another Trellis process runs", slog.String("dir", dir))
 		return c, c.waitReady(ctx, 60*time.Second)
 	}
 	c.owner, c.lock = true, lock

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/golang-migrate/migrate/v4"
 	migratepgx "github.com/golang-migrate/migrate/v4/database/pgx/v5"
@@ -98,7 +99,7 @@ type migrateLogger struct{ log *slog.Logger }
 
 func (l migrateLogger) Printf(format string, v ...any) {
 	if l.log != nil {
-		l.log.Info(fmt.Sprintf(format, v...))
+		l.log.Info(strings.TrimSpace(fmt.Sprintf(format, v...)))
 	}
 }
 

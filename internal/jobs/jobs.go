@@ -1,0 +1,106 @@
+// Package jobs holds Trellis's background work as River job kinds: each
+// kind's args and worker sit side by side in one file. This file builds the
+// River client that `serve` and `worker` run.
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/trellis-alm/trellis/internal/store"
+)
+
+// The queues. Long org operations get their own so a slow backup never
+// holds up a deploy.
+const (
+	QueueDefault = river.QueueDefault
+	QueueDeploy  = "deploy"
+	QueueTest    = "test"
+	QueueBackup  = "backup"
+	QueueMonitor = "monitor"
+	QueueNotify  = "notify"
+)
+
+// Deps are what the workers need.
+type Deps struct {
+	Store       *store.Store
+	SessionIdle time.Duration
+	Logger      *slog.Logger
+}
+
+// Config shapes the client.
+type Config struct {
+	// Work is false for a client that only inserts jobs (tests, CLI).
+	Work bool
+	// MaxWorkers per queue; zero means the defaults.
+	MaxWorkers int
+	// AddWorkers registers extra workers (tests).
+	AddWorkers func(*river.Workers)
+	// FetchPollInterval; zero means River's default.
+	FetchPollInterval time.Duration
+}
+
+// Client is the River client Trellis uses.
+type Client = river.Client[pgx.Tx]
+
+// NewClient builds the River client over pool. With cfg.Work it runs every
+// worker on every queue, and periodic jobs on whichever process River
+// elects leader.
+func NewClient(pool *pgxpool.Pool, deps Deps, cfg Config) (*Client, error) {
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &SessionPruneWorker{deps: deps})
+	if cfg.AddWorkers != nil {
+		cfg.AddWorkers(workers)
+	}
+	rc := &river.Config{
+		Logger:            deps.Logger,
+		Workers:           workers,
+		JobTimeout:        10 * time.Minute,
+		FetchPollInterval: cfg.FetchPollInterval,
+	}
+	if cfg.Work {
+		n := cfg.MaxWorkers
+		if n <= 0 {
+			n = 10
+		}
+		rc.Queues = map[string]river.QueueConfig{
+			QueueDefault: {MaxWorkers: n},
+			QueueDeploy:  {MaxWorkers: n},
+			QueueTest:    {MaxWorkers: n},
+			QueueBackup:  {MaxWorkers: max(2, n/4)},
+			QueueMonitor: {MaxWorkers: max(2, n/4)},
+			QueueNotify:  {MaxWorkers: n},
+		}
+		rc.PeriodicJobs = []*river.PeriodicJob{
+			river.NewPeriodicJob(river.PeriodicInterval(15*time.Minute),
+				func() (river.JobArgs, *river.InsertOpts) { return SessionPruneArgs{}, nil },
+				&river.PeriodicJobOpts{RunOnStart: true, ID: "session_prune"}),
+		}
+	}
+	c, err := river.NewClient(riverpgxv5.New(pool), rc)
+	if err != nil {
+		return nil, fmt.Errorf("job client: %w", err)
+	}
+	return c, nil
+}
+
+// Stop stops the client gracefully: no new jobs are fetched and running ones
+// may finish until ctx ends; then they are cancelled, and River retries
+// them later, so no job is lost.
+func Stop(ctx context.Context, c *Client) error {
+	err := c.Stop(ctx)
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		hard, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return c.StopAndCancel(hard)
+	}
+	return err
+}

@@ -1,0 +1,84 @@
+package server
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/trellis-alm/trellis/internal/alm"
+)
+
+// access is the rule a route declares: open to anyone, or needing a
+// signed-in caller holding a permission. There is no third kind, so a route
+// cannot be registered without saying who may use it.
+type access struct {
+	public bool
+	perm   alm.Permission
+}
+
+var public = access{public: true}
+
+func needs(p alm.Permission) access { return access{perm: p} }
+
+func (a access) String() string {
+	if a.public {
+		return "public"
+	}
+	return string(a.perm)
+}
+
+// allows reports whether caller c (nil when anonymous) may use the route.
+func (a access) allows(c *caller) bool {
+	if a.public {
+		return true
+	}
+	return c != nil && c.User.Role.Can(a.perm)
+}
+
+type route struct {
+	method  string
+	pattern string
+	access  access
+}
+
+// RouteInfo describes a registered route for tests and docs.
+type RouteInfo struct {
+	Method  string
+	Pattern string
+	Access  string
+}
+
+// handle registers h for method and pattern behind the access rule.
+func (s *Server) handle(r chi.Router, method, pattern string, a access, h http.HandlerFunc) {
+	s.routes = append(s.routes, route{method: method, pattern: pattern, access: a})
+	guarded := s.guard(a, h)
+	if method == "*" {
+		r.Handle(pattern, guarded)
+		return
+	}
+	r.Method(method, pattern, guarded)
+}
+
+// guard enforces a: anonymous callers are sent to sign in (pages) or told
+// 401 (API); callers without the permission get 403.
+func (s *Server) guard(a access, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c := callerFrom(r.Context())
+		if a.allows(c) {
+			h(w, r)
+			return
+		}
+		if c == nil {
+			if isAPI(r) || r.Method != http.MethodGet {
+				s.fail(w, r, alm.Errorf(alm.CodeUnauthorized, "Sign in first: send a session cookie or an Authorization: Bearer token."))
+				return
+			}
+			http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		s.fail(w, r, alm.Errorf(alm.CodeForbidden, "Your role (%s) does not allow this. Ask an admin if you need it.", c.User.Role.Label()))
+	}
+}
+
+func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/") }

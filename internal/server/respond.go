@@ -1,0 +1,224 @@
+package server
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/a-h/templ"
+
+	"github.com/trellis-alm/trellis/internal/alm"
+	"github.com/trellis-alm/trellis/web"
+)
+
+// statusOf maps an error code to its HTTP status: the one place that does.
+func statusOf(code alm.Code) int {
+	switch code {
+	case alm.CodeInvalid:
+		return http.StatusUnprocessableEntity
+	case alm.CodeNotFound:
+		return http.StatusNotFound
+	case alm.CodeConflict:
+		return http.StatusConflict
+	case alm.CodeForbidden:
+		return http.StatusForbidden
+	case alm.CodeUnauthorized:
+		return http.StatusUnauthorized
+	case alm.CodeTooMany:
+		return http.StatusTooManyRequests
+	case alm.CodeUnavailable:
+		return http.StatusServiceUnavailable
+	case "method_not_allowed":
+		return http.StatusMethodNotAllowed
+	case "too_large":
+		return http.StatusRequestEntityTooLarge
+	}
+	return http.StatusInternalServerError
+}
+
+var errorTitles = map[int]string{
+	400: "Bad request", 401: "Please sign in", 403: "Not allowed", 404: "Page not found", 405: "Not allowed here",
+	409: "Conflict", 413: "Too large", 422: "Check your input", 429: "Slow down", 500: "Something went wrong", 503: "Not available right now",
+}
+
+// fail answers with err: JSON for the API, an error page otherwise. Only
+// internal errors are logged with their detail; users see a safe message.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		err = &alm.Error{Code: "too_large", Message: "The request is larger than this server accepts."}
+	}
+	code := alm.ErrorCode(err)
+	status := statusOf(code)
+	rid := requestIDFrom(r.Context())
+	if status >= 500 && code != alm.CodeUnavailable {
+		s.log.ErrorContext(r.Context(), "request failed", slog.String("request_id", rid), slog.String("path", r.URL.Path), slog.Any("err", err))
+	}
+	msg := alm.ErrorMessage(err)
+	if isAPI(r) || wantsJSON(r) {
+		body := map[string]any{"code": code, "message": msg}
+		if f := alm.FieldErrors(err); len(f) > 0 {
+			body["fields"] = f
+		}
+		s.writeJSON(w, status, map[string]any{"error": body, "request_id": rid})
+		return
+	}
+	title := errorTitles[status]
+	if title == "" {
+		title = http.StatusText(status)
+	}
+	p := s.page(w, r, title, "")
+	s.render(w, r, status, web.ErrorPage(web.ErrorView{Page: p, Status: status, Title: title, Message: msg, RequestID: rid}))
+}
+
+func wantsJSON(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "application/json") && !strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+// writeJSON writes v as JSON with status.
+func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// render writes a templ component as an HTML page with status.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	if err := c.Render(r.Context(), w); err != nil {
+		s.log.ErrorContext(r.Context(), "render page", slog.String("request_id", requestIDFrom(r.Context())), slog.Any("err", err))
+	}
+}
+
+// page fills what the layout needs and takes the pending flash message.
+func (s *Server) page(w http.ResponseWriter, r *http.Request, title, section string, crumbs ...web.Crumb) web.Page {
+	p := web.Page{
+		Title:   title,
+		Section: section,
+		Crumbs:  append([]web.Crumb{{Label: "Trellis", Href: "/"}}, crumbs...),
+		CSRF:    s.csrfToken(r),
+		Flash:   s.popFlash(w, r),
+		Version: s.cfg.Version,
+		Now:     s.store.Now(),
+	}
+	if len(crumbs) == 0 {
+		p.Crumbs = append(p.Crumbs, web.Crumb{Label: title})
+	}
+	if c := callerFrom(r.Context()); c != nil && c.Session != nil {
+		u := c.User
+		p.User = &web.UserView{ID: u.ID, Name: u.Name, Email: u.Email, Role: string(u.Role), RoleLabel: u.Role.Label(), Admin: u.Role == alm.RoleAdmin}
+	}
+	return p
+}
+
+func (s *Server) csrfToken(r *http.Request) string {
+	seed, _ := r.Context().Value(csrfSeedKey).(string)
+	return s.csrf.Token(seed)
+}
+
+// Cookie names take the __Host- prefix under https, which pins them to this
+// host and path and requires Secure.
+func (s *Server) cookieName(base string) string {
+	if s.secure {
+		return "__Host-" + base
+	}
+	return base
+}
+
+func (s *Server) sessionCookie() string { return s.cookieName("trellis_session") }
+func (s *Server) csrfCookie() string    { return s.cookieName("trellis_csrf") }
+func (s *Server) flashCookie() string   { return s.cookieName("trellis_flash") }
+func (s *Server) oidcCookie() string    { return s.cookieName("trellis_oidc") }
+
+// setCookie sets an HttpOnly, SameSite=Lax cookie; maxAge 0 means a browser
+// session cookie.
+func (s *Server) setCookie(w http.ResponseWriter, name, value string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
+}
+
+func (s *Server) clearCookie(w http.ResponseWriter, name string) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
+}
+
+type flashData struct {
+	Kind    string `json:"k"`
+	Message string `json:"m"`
+}
+
+// redirect sends the browser to target after a POST, with a flash message
+// for the next page.
+func (s *Server) redirect(w http.ResponseWriter, r *http.Request, target, kind, msg string) {
+	if msg != "" {
+		b, _ := json.Marshal(flashData{Kind: kind, Message: msg})
+		s.setCookie(w, s.flashCookie(), base64.RawURLEncoding.EncodeToString(b), 60)
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+func (s *Server) popFlash(w http.ResponseWriter, r *http.Request) *web.Flash {
+	ck, err := r.Cookie(s.flashCookie())
+	if err != nil {
+		return nil
+	}
+	s.clearCookie(w, s.flashCookie())
+	b, err := base64.RawURLEncoding.DecodeString(ck.Value)
+	if err != nil {
+		return nil
+	}
+	var f flashData
+	if json.Unmarshal(b, &f) != nil || f.Message == "" {
+		return nil
+	}
+	switch f.Kind {
+	case "ok", "bad", "warn", "info":
+	default:
+		f.Kind = "info"
+	}
+	return &web.Flash{Kind: f.Kind, Message: f.Message}
+}
+
+// safeNext keeps a post-sign-in redirect on this site: a local path, never
+// "//host" or "/\host" that browsers treat as another origin.
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	if u, err := url.Parse(next); err != nil || u.Host != "" || u.Scheme != "" {
+		return "/"
+	}
+	return next
+}
+
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }
+
+// formOf captures a submitted form's values for re-rendering.
+func formOf(r *http.Request, fields ...string) web.Form {
+	f := web.Form{Values: map[string]string{}, Errors: map[string]string{}}
+	for _, k := range fields {
+		f.Values[k] = r.PostFormValue(k)
+	}
+	return f
+}
+
+// withError returns f carrying err's per-field messages, or its message as
+// a form-wide error when it has none.
+func withError(f web.Form, err error) web.Form {
+	if fields := alm.FieldErrors(err); len(fields) > 0 {
+		for k, v := range fields {
+			f.Errors[k] = v
+		}
+		f.Message = alm.ErrorMessage(err)
+		return f
+	}
+	f.Message = alm.ErrorMessage(err)
+	return f
+}

@@ -1,0 +1,201 @@
+package server_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/trellis-alm/trellis/internal/alm"
+)
+
+// who may use each route. Every route the router has must be listed here;
+// a new route without a line fails TestEveryRouteHasARule, and its line
+// says who may call it, which TestRoutesByRole then checks for every role.
+const (
+	anyone = "public"
+	signed = "signed-in"
+	admins = "admin"
+)
+
+var routeRules = map[string]string{
+	"GET /healthz":            anyone,
+	"GET /readyz":             anyone,
+	"GET /metrics":            anyone,
+	"GET /static/*":           anyone,
+	"GET /login":              anyone,
+	"POST /login":             anyone,
+	"POST /logout":            anyone,
+	"GET /setup":              anyone,
+	"POST /setup":             anyone,
+	"GET /auth/oidc/start":    anyone,
+	"GET /auth/oidc/callback": anyone,
+
+	"GET /":         signed,
+	"GET /plan":     signed,
+	"GET /develop":  signed,
+	"GET /test":     signed,
+	"GET /build":    signed,
+	"GET /release":  signed,
+	"GET /maintain": signed,
+
+	"GET /account":                     signed,
+	"GET /account/password":            signed,
+	"POST /account/password":           signed,
+	"POST /account/tokens":             signed,
+	"POST /account/tokens/{id}/revoke": signed,
+	"GET /api/v1/me":                   signed,
+
+	"GET /admin":                            admins,
+	"GET /admin/users":                      admins,
+	"GET /admin/users/new":                  admins,
+	"POST /admin/users":                     admins,
+	"GET /admin/users/{id}":                 admins,
+	"POST /admin/users/{id}":                admins,
+	"POST /admin/users/{id}/reset-password": admins,
+	"POST /admin/users/{id}/unlock":         admins,
+	"GET /admin/tokens":                     admins,
+	"POST /admin/tokens/{id}/revoke":        admins,
+	"GET /admin/audit":                      admins,
+	"GET /admin/jobs":                       admins,
+	"* /admin/jobs/*":                       admins,
+}
+
+func TestEveryRouteHasARule(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{})
+	declared := map[string]bool{}
+	for _, r := range b.server.Routes() {
+		declared[r.Method+" "+r.Pattern] = true
+	}
+	walked := map[string]bool{}
+	err := chi.Walk(b.server.Router(), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		key := method + " " + route
+		if strings.HasSuffix(route, "/*") && method != http.MethodGet {
+			// chi lists a catch-all mount once per method.
+			key = "* " + route
+		}
+		walked[key] = true
+		return nil
+	})
+	require.NoError(t, err)
+	for key := range walked {
+		if strings.HasPrefix(key, "GET /admin/jobs/*") {
+			key = "* /admin/jobs/*"
+		}
+		require.Truef(t, declared[key], "route %s was registered without s.handle and its access rule", key)
+		_, ok := routeRules[key]
+		require.Truef(t, ok, "route %s has no line in routeRules: say who may call it", key)
+	}
+	for key := range routeRules {
+		require.Truef(t, walked[key] || (key == "* /admin/jobs/*" && walked["GET /admin/jobs/*"]), "routeRules lists %s, which the router does not have", key)
+	}
+}
+
+// TestRoutesByRole calls every route as every role and as an anonymous
+// caller, and checks that exactly the allowed ones get through.
+func TestRoutesByRole(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{})
+	victim := b.user(alm.RoleViewer, "victim@example.com")
+	callers := map[string]alm.User{}
+	for _, r := range alm.Roles {
+		callers[string(r)] = b.user(r, "role-"+string(r)+"@example.com")
+	}
+	keys := make([]string, 0, len(routeRules))
+	for k := range routeRules {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		rule := routeRules[key]
+		method, pattern, _ := strings.Cut(key, " ")
+		if method == "*" {
+			method = http.MethodGet
+		}
+		for _, who := range append([]string{"anonymous"}, roleNames()...) {
+			t.Run(strings.ReplaceAll(key, "/", "_")+"/"+who, func(t *testing.T) {
+				var br *browser
+				var self alm.User
+				if who == "anonymous" {
+					br = b.browser()
+				} else {
+					self = callers[who]
+					br = b.signedIn(self)
+				}
+				path := fillPath(b, pattern, victim, self)
+				var res response
+				if method == http.MethodPost {
+					res = br.post(path, url.Values{})
+				} else {
+					res = br.get(path)
+				}
+				allowed := rule == anyone || (rule == signed && who != "anonymous") || (rule == admins && who == string(alm.RoleAdmin))
+				switch {
+				case rule == anyone:
+					// Public routes answer on their merits (a wrong password is
+					// a 401 from /login), but never with an access refusal.
+					require.NotEqual(t, http.StatusForbidden, res.status, "%s as %s: %s", key, who, snippet(res.body))
+				case allowed:
+					require.NotContains(t, []int{401, 403}, res.status, "%s as %s should be allowed: %s", key, who, snippet(res.body))
+					require.NotEqual(t, "/login?next=", prefix(res.location(), 12), "%s as %s was sent to sign in", key, who)
+				case who == "anonymous" && method == http.MethodGet && !strings.HasPrefix(pattern, "/api/"):
+					require.Equal(t, http.StatusSeeOther, res.status, "%s anonymously", key)
+					require.True(t, strings.HasPrefix(res.location(), "/login?next="), "anonymous %s should go to sign in, went to %q", key, res.location())
+				case who == "anonymous":
+					require.Equal(t, http.StatusUnauthorized, res.status, "%s anonymously: %s", key, snippet(res.body))
+				default:
+					require.Equal(t, http.StatusForbidden, res.status, "%s as %s: %s", key, who, snippet(res.body))
+				}
+			})
+		}
+	}
+}
+
+func roleNames() []string {
+	var out []string
+	for _, r := range alm.Roles {
+		out = append(out, string(r))
+	}
+	return out
+}
+
+func prefix(s string, n int) string {
+	if len(s) < n {
+		return s
+	}
+	return s[:n]
+}
+
+// fillPath turns a route pattern into a concrete path with real ids: a
+// user to act on, and a token of the caller's own.
+func fillPath(b *testBundle, pattern string, victim, self alm.User) string {
+	p := strings.ReplaceAll(pattern, "/static/*", "/static/app.css")
+	p = strings.ReplaceAll(p, "/admin/jobs/*", "/admin/jobs/")
+	if strings.Contains(p, "tokens/{id}") {
+		owner := self
+		if owner.ID == 0 {
+			owner = victim
+		}
+		_, tok, err := b.auth.CreateToken(b.ctx, owner, "for route test", 0)
+		require.NoError(b.t, err)
+		return strings.ReplaceAll(p, "{id}", fmt.Sprint(tok.ID))
+	}
+	return strings.ReplaceAll(p, "{id}", fmt.Sprint(victim.ID))
+}
+
+// snippet keeps failure messages readable: the page's error text if any.
+func snippet(body string) string {
+	if i := strings.Index(body, `data-testid="error-page"`); i >= 0 {
+		body = body[i:]
+	}
+	if len(body) > 400 {
+		body = body[:400] + "…"
+	}
+	return body
+}

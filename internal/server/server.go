@@ -1,0 +1,122 @@
+// Package server is Trellis's HTTP side: the chi router, one file of
+// handlers per area, the JSON API, and the middleware every request passes
+// through (request ids, logs and metrics, security headers, sign-in, CSRF,
+// and the access rule each route declares).
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"golang.org/x/time/rate"
+
+	"github.com/trellis-alm/trellis/internal/auth"
+	"github.com/trellis-alm/trellis/internal/jobs"
+	"github.com/trellis-alm/trellis/internal/secret"
+	"github.com/trellis-alm/trellis/internal/store"
+)
+
+// Config is what the server needs to know about its deployment.
+type Config struct {
+	BaseURL      *url.URL // where browsers reach Trellis
+	Version      string
+	MaxBodyBytes int64  // request body limit
+	MetricsToken string // when set, /metrics wants it as a bearer token
+}
+
+// Deps are the services the handlers call.
+type Deps struct {
+	Store   *store.Store
+	Auth    *auth.Service
+	OIDC    *auth.OIDC // nil when single sign-on is not configured
+	Keyring *secret.Keyring
+	Jobs    *jobs.Client // may be nil in tests that need no jobs
+	JobsUI  http.Handler // River's UI, mounted at /admin/jobs/
+	// JobsReady reports whether the job client runs; nil means ready.
+	JobsReady func() bool
+	Logger    *slog.Logger
+}
+
+// Server holds the router and everything handlers share.
+type Server struct {
+	cfg     Config
+	deps    Deps
+	store   *store.Store
+	auth    *auth.Service
+	csrf    *auth.CSRF
+	log     *slog.Logger
+	metrics *metrics
+	router  chi.Router
+	routes  []route
+	secure  bool
+
+	setupDone atomic.Bool
+	limiter   *ipLimiter
+}
+
+// New builds the server and its routes.
+func New(cfg Config, deps Deps) *Server {
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = 10 << 20
+	}
+	s := &Server{
+		cfg:     cfg,
+		deps:    deps,
+		store:   deps.Store,
+		auth:    deps.Auth,
+		csrf:    auth.NewCSRF(deps.Keyring.Derive("csrf")),
+		log:     deps.Logger,
+		metrics: newMetrics(deps.Store),
+		secure:  cfg.BaseURL != nil && cfg.BaseURL.Scheme == "https",
+		limiter: newIPLimiter(rate.Every(3*time.Second), 10),
+	}
+	s.router = s.routesTable()
+	return s
+}
+
+// ServeHTTP makes Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+
+// Router exposes the chi router, for tests that walk every route.
+func (s *Server) Router() chi.Router { return s.router }
+
+// Routes returns every route with the access rule it declared.
+func (s *Server) Routes() []RouteInfo {
+	out := make([]RouteInfo, len(s.routes))
+	for i, r := range s.routes {
+		out[i] = RouteInfo{Method: r.method, Pattern: r.pattern, Access: r.access.String()}
+	}
+	return out
+}
+
+// Ready reports whether the server can do useful work: the database answers
+// with the schema this build needs and the job client runs.
+func (s *Server) Ready(ctx context.Context) map[string]string {
+	problems := map[string]string{}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		problems["database"] = "unreachable"
+		return problems
+	}
+	st, err := s.store.SchemaStatus(ctx)
+	switch {
+	case err != nil:
+		problems["schema"] = "unreadable"
+	case st.Dirty:
+		problems["schema"] = "a migration failed half-way; see `trellis migrate status`"
+	case st.Version < st.Latest:
+		problems["schema"] = "behind this build; run `trellis migrate up`"
+	case st.Version > st.Latest:
+		problems["schema"] = "newer than this build; upgrade Trellis"
+	}
+	if s.deps.JobsReady != nil && !s.deps.JobsReady() {
+		problems["jobs"] = "job client not running"
+	}
+	return problems
+}
