@@ -126,8 +126,18 @@ func (s *Service) SetupFirstAdmin(ctx context.Context, n alm.NewUser) (alm.User,
 // only sign in through SSO.
 func (s *Service) CreateUser(ctx context.Context, n alm.NewUser, mustChange bool) (alm.User, error) {
 	n.Normalize()
-	if err := n.Validate(false); err != nil {
-		return alm.User{}, err
+	fields := alm.FieldErrors(n.Validate(false))
+	if fields == nil {
+		fields = map[string]string{}
+	}
+	// Report a taken email with the other mistakes, not one round later.
+	if fields["email"] == "" {
+		if _, err := s.store.UserByEmail(ctx, n.Email); err == nil {
+			fields["email"] = "A user with this email already exists."
+		}
+	}
+	if len(fields) > 0 {
+		return alm.User{}, alm.Invalid(fields)
 	}
 	hash := ""
 	if n.Password != "" {

@@ -113,7 +113,8 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
 		err = alm.Invalid(map[string]string{"confirm": "The two passwords differ."})
 	} else {
 		var u alm.User
-		u, err = s.auth.SetupFirstAdmin(r.Context(), n)
+		ctx := alm.WithActor(r.Context(), alm.Actor{Label: "setup page", RequestID: requestIDFrom(r.Context()), IP: clientIP(r)})
+		u, err = s.auth.SetupFirstAdmin(ctx, n)
 		if err == nil {
 			s.setupDone.Store(true)
 			s.log.InfoContext(r.Context(), "first admin created through the setup page", slog.Int64("user_id", u.ID))

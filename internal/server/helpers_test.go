@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -19,13 +20,16 @@ import (
 
 	"github.com/trellis-alm/trellis/internal/alm"
 	"github.com/trellis-alm/trellis/internal/auth"
+	"github.com/trellis-alm/trellis/internal/browsertest"
 	"github.com/trellis-alm/trellis/internal/secret"
 	"github.com/trellis-alm/trellis/internal/server"
 	"github.com/trellis-alm/trellis/internal/store"
 	"github.com/trellis-alm/trellis/internal/testdb"
 )
 
-func TestMain(m *testing.M) { os.Exit(testdb.Run(m)) }
+func TestMain(m *testing.M) {
+	os.Exit(browsertest.Main(func() int { return testdb.Run(m) }))
+}
 
 // clock is a settable time source shared by the store and the test.
 type clock struct {
@@ -54,7 +58,7 @@ type testBundle struct {
 
 // setupOpts adjusts the server a test gets.
 type setupOpts struct {
-	OIDC   func(*secret.Keyring, *slog.Logger) *auth.OIDC
+	OIDC   func(base string, keys *secret.Keyring, log *slog.Logger) *auth.OIDC
 	NoUser bool // leave the installation un-set-up
 }
 
@@ -80,11 +84,11 @@ func setup(t *testing.T, o setupOpts) *testBundle {
 	svc := auth.NewService(st, auth.DefaultConfig(), log)
 	b := &testBundle{t: t, ctx: context.Background(), store: st, auth: svc, clock: c, keys: keys}
 	deps := server.Deps{Store: st, Auth: svc, Keyring: keys, Logger: log}
-	if o.OIDC != nil {
-		deps.OIDC = o.OIDC(keys, log)
-	}
 	b.srv = httptest.NewUnstartedServer(nil)
 	base, _ := url.Parse("http://" + b.srv.Listener.Addr().String())
+	if o.OIDC != nil {
+		deps.OIDC = o.OIDC(base.String(), keys, log)
+	}
 	b.server = server.New(server.Config{BaseURL: base, Version: "test"}, deps)
 	b.srv.Config.Handler = b.server
 	b.srv.Start()
@@ -166,18 +170,23 @@ func (br *browser) get(path string) response {
 	return br.do(req)
 }
 
-// csrf fetches a page to obtain the browser's anti-forgery token.
+// csrf fetches a page (following redirects to wherever this browser is
+// sent) to obtain the browser's anti-forgery token.
 func (br *browser) csrf() string {
 	br.b.t.Helper()
-	res := br.get("/login")
-	tok, _ := res.doc(br.b.t).Find(`input[name="csrf_token"]`).First().Attr("value")
-	if tok == "" {
-		// Signed-in users are redirected away from /login; use a page.
-		res = br.get("/account")
-		tok, _ = res.doc(br.b.t).Find(`input[name="csrf_token"]`).First().Attr("value")
+	path := "/login"
+	for i := 0; i < 4; i++ {
+		res := br.get(path)
+		if tok, _ := res.doc(br.b.t).Find(`input[name="csrf_token"]`).First().Attr("value"); tok != "" {
+			return tok
+		}
+		if res.location() == "" {
+			break
+		}
+		path = res.location()
 	}
-	require.NotEmpty(br.b.t, tok, "no csrf token found")
-	return tok
+	br.b.t.Fatal("no csrf token found")
+	return ""
 }
 
 // post submits a form, adding the CSRF token unless the form has one.
@@ -212,4 +221,13 @@ func (b *testBundle) token(u alm.User) string {
 	v, _, err := b.auth.CreateToken(b.ctx, u, "test token", time.Hour)
 	require.NoError(b.t, err)
 	return v
+}
+
+func fmtInt(n int64) string { return strconv.FormatInt(n, 10) }
+
+func newKeys(t *testing.T) *secret.Keyring {
+	t.Helper()
+	k, err := secret.New(must(secret.ParseKey(secret.GenerateKey())))
+	require.NoError(t, err)
+	return k
 }

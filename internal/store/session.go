@@ -19,11 +19,16 @@ func (s *Store) CreateSession(ctx context.Context, sess alm.Session, method stri
 		if err != nil {
 			return fmt.Errorf("insert session: %w", err)
 		}
-		_, err = tx.Exec(ctx, `UPDATE users SET last_login_at = $2, failed_logins = 0, locked_until = NULL WHERE id = $1`, sess.UserID, sess.CreatedAt)
+		var email string
+		err = tx.QueryRow(ctx, `UPDATE users SET last_login_at = $2, failed_logins = 0, locked_until = NULL WHERE id = $1 RETURNING email`,
+			sess.UserID, sess.CreatedAt).Scan(&email)
 		if err != nil {
 			return fmt.Errorf("record login: %w", err)
 		}
-		return s.insertAudit(ctx, tx, alm.Audit(ctx, "session.login", "user", userID(sess.UserID), "signed in with "+method))
+		// The request was anonymous until now; the sign-in is the user's act.
+		e := alm.Audit(ctx, "session.login", "user", userID(sess.UserID), "signed in with "+method)
+		e.ActorID, e.ActorLabel = &sess.UserID, email
+		return s.insertAudit(ctx, tx, e)
 	})
 }
 
