@@ -44,8 +44,10 @@ type Config struct {
 	MaxWorkers int
 	// AddWorkers registers extra workers (tests).
 	AddWorkers func(*river.Workers)
-	// FetchPollInterval; zero means River's default.
+	// FetchPollInterval and FetchCooldown tune how soon new jobs are picked
+	// up; zero means River's defaults.
 	FetchPollInterval time.Duration
+	FetchCooldown     time.Duration
 }
 
 // Client is the River client Trellis uses.
@@ -65,6 +67,7 @@ func NewClient(pool *pgxpool.Pool, deps Deps, cfg Config) (*Client, error) {
 		Workers:           workers,
 		JobTimeout:        10 * time.Minute,
 		FetchPollInterval: cfg.FetchPollInterval,
+		FetchCooldown:     cfg.FetchCooldown,
 	}
 	if cfg.Work {
 		n := cfg.MaxWorkers
