@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -107,7 +108,13 @@ func parseConfig(getenv func(string) string) (config, error) {
 			return nil
 		},
 		func() (err error) { c.BaseURL, err = baseURL(env("TRELLIS_BASE_URL", ""), c.Addr); return },
-		func() error { return parseSecretKey(&c, getenv("TRELLIS_SECRET_KEY")) },
+		func() error {
+			key, err := secretKeyValue(getenv)
+			if err != nil {
+				return err
+			}
+			return parseSecretKey(&c, key)
+		},
 		func() (err error) { c.OIDC, err = parseOIDC(env); return },
 	}
 	for _, step := range steps {
@@ -181,6 +188,23 @@ func baseURL(v, addr string) (*url.URL, error) {
 	}
 	u.Path, u.RawQuery, u.Fragment = "", "", ""
 	return u, nil
+}
+
+// secretKeyValue reads TRELLIS_SECRET_KEY, or the file named by
+// TRELLIS_SECRET_KEY_FILE (Docker and Kubernetes secrets are files).
+func secretKeyValue(getenv func(string) string) (string, error) {
+	path := strings.TrimSpace(getenv("TRELLIS_SECRET_KEY_FILE"))
+	if path == "" {
+		return getenv("TRELLIS_SECRET_KEY"), nil
+	}
+	if getenv("TRELLIS_SECRET_KEY") != "" {
+		return "", envError{"TRELLIS_SECRET_KEY_FILE", path, "set either TRELLIS_SECRET_KEY or TRELLIS_SECRET_KEY_FILE, not both"}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", envError{"TRELLIS_SECRET_KEY_FILE", path, "cannot read the key file: " + err.Error()}
+	}
+	return string(b), nil
 }
 
 func parseSecretKey(c *config, v string) error {

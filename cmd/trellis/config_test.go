@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -99,5 +100,25 @@ func TestSecretKeyIsNeverEchoed(t *testing.T) {
 	_, err := parseConfig(envOf(map[string]string{"TRELLIS_SECRET_KEY": "almost-a-real-secret-value"}))
 	if err == nil || strings.Contains(err.Error(), "almost-a-real-secret-value") {
 		t.Errorf("the error must not repeat the key: %v", err)
+	}
+}
+
+func TestSecretKeyFile(t *testing.T) {
+	t.Parallel()
+	path := t.TempDir() + "/key"
+	if err := os.WriteFile(path, []byte(goodKey+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := parseConfig(envOf(map[string]string{"TRELLIS_SECRET_KEY_FILE": path, "DATABASE_URL": "postgres://db/trellis"}))
+	if err != nil || len(c.SecretKey) != 32 {
+		t.Fatalf("key from file: %v", err)
+	}
+	_, err = parseConfig(envOf(map[string]string{"TRELLIS_SECRET_KEY_FILE": path + ".missing"}))
+	if err == nil || !strings.HasPrefix(err.Error(), "TRELLIS_SECRET_KEY_FILE") {
+		t.Errorf("missing file: %v", err)
+	}
+	_, err = parseConfig(envOf(map[string]string{"TRELLIS_SECRET_KEY_FILE": path, "TRELLIS_SECRET_KEY": goodKey}))
+	if err == nil || !strings.Contains(err.Error(), "not both") {
+		t.Errorf("both set: %v", err)
 	}
 }

@@ -41,6 +41,7 @@ Commands:
                             create a user; the password is read from standard input
   token create --email E --name N [--expires-days D]
                             create an API token for a user and print it once
+  healthcheck [--live]      exit 0 if the server on TRELLIS_ADDR is ready (or, with --live, up)
   version                   print the version
 
 Configuration comes from environment variables; see README.md.
@@ -79,8 +80,10 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, sio
 		return adminCmd(ctx, cfg, rest, sio)
 	case "token":
 		return tokenCmd(ctx, cfg, rest, sio)
+	case "healthcheck":
+		return healthcheck(ctx, cfg, rest, sio)
 	}
-	return usageError{fmt.Sprintf("unknown command %q; commands: serve, worker, migrate, admin, token, version", cmd)}
+	return usageError{fmt.Sprintf("unknown command %q; commands: serve, worker, migrate, admin, token, healthcheck, version", cmd)}
 }
 
 // sub returns the subcommand word of args, or a usage error listing choices.

@@ -179,8 +179,15 @@ func TestServeWithDatabaseURL(t *testing.T) {
 	base, stop := serveInBackground(t, env)
 	waitStatus(t, base+"/readyz", http.StatusOK, 30*time.Second)
 	waitStatus(t, base+"/setup", http.StatusOK, time.Second)
+	r := runCLI(t, env, "", "healthcheck")
+	if r.e != nil || strings.TrimSpace(r.out) != "ok" {
+		t.Errorf("healthcheck against a ready server: %q %v", r.out, r.e)
+	}
 	if err := stop(); err != nil {
 		t.Fatalf("serve returned %v on SIGTERM-like cancel", err)
+	}
+	if r := runCLI(t, env, "", "healthcheck", "--live"); r.e == nil {
+		t.Error("healthcheck must fail once the server is gone")
 	}
 }
 

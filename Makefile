@@ -1,0 +1,58 @@
+# Trellis developer loop. `make run` and `make test` are the two commands the
+# README promises; keep them working on a fresh clone.
+
+GO        ?= go
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+BIN       := bin/trellis
+TEST_FLAGS ?= -timeout 12m
+
+.PHONY: all build run test test-only generate check-generated lint bench clean check-browser
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/trellis
+
+## run: start Trellis on http://localhost:8080 with its private PostgreSQL
+run: build
+	./$(BIN) serve
+
+## test: every test, browser journeys included, on one throwaway PostgreSQL
+test: check-generated check-browser
+	$(GO) vet ./...
+	$(GO) run ./internal/testdb/withdb -- $(GO) test $(TEST_FLAGS) ./...
+
+## test-only: the tests without the generated-code and vet checks
+test-only:
+	$(GO) run ./internal/testdb/withdb -- $(GO) test $(TEST_FLAGS) ./...
+
+## generate: regenerate templ components (commit the *_templ.go files)
+generate:
+	$(GO) tool templ generate -path web
+
+# Fails when a *.templ file changed without regenerating; the files are
+# regenerated as a side effect, ready to commit.
+check-generated:
+	@before=$$(find web -name '*_templ.go' | sort | xargs cat | sha256sum); \
+	$(GO) tool templ generate -path web >/dev/null 2>&1 || { echo "templ generate failed"; exit 1; }; \
+	after=$$(find web -name '*_templ.go' | sort | xargs cat | sha256sum); \
+	if [ "$$before" != "$$after" ]; then \
+		echo "The generated templ files were out of date. They are regenerated now; commit them."; exit 1; \
+	fi
+
+check-browser:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || command -v google-chrome >/dev/null || [ -n "$$CHROME_PATH" ] || { \
+		echo "The browser tests need Chromium: sudo apt-get install chromium (or set CHROME_PATH)."; exit 1; }
+
+## lint: formatting, vet, and generated files up to date
+lint: check-generated
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+## bench: the benchmarks (figures, not pass/fail)
+bench:
+	$(GO) run ./internal/testdb/withdb -- $(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf bin test-artifacts

@@ -1,0 +1,127 @@
+// Package internal_test keeps the architecture's dependency rule: domain
+// and library packages import nothing of Trellis's outer layers.
+package internal_test
+
+import (
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/trellis-alm/trellis/"
+
+// allowed lists, for each package, the Trellis packages it may import. A
+// package missing here may import none; "stdlib" packages import nothing
+// outside the standard library at all.
+var allowed = map[string][]string{
+	"internal/alm":           {"stdlib"},
+	"internal/metadata":      {},
+	"internal/salesforce":    {},
+	"internal/pgembed":       {},
+	"internal/secret":        {},
+	"migrations":             {},
+	"internal/store":         {"internal/alm", "migrations"},
+	"internal/auth":          {"internal/alm", "internal/store", "internal/secret"},
+	"internal/jobs":          {"internal/alm", "internal/store"},
+	"web":                    {"internal/alm"},
+	"internal/server":        {"internal/alm", "internal/store", "internal/auth", "internal/secret", "internal/jobs", "web"},
+	"internal/testdb":        {"internal/pgembed", "internal/store", "migrations"},
+	"internal/testdb/withdb": {"internal/testdb"},
+	"internal/browsertest":   {},
+}
+
+func TestDependenciesPointInward(t *testing.T) {
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	imports := map[string]map[string]bool{}
+	err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		name := d.Name()
+		if d.IsDir() && (strings.HasPrefix(name, ".") || name == "node_modules" || name == "test-artifacts" || name == "bin") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, filepath.Dir(path))
+		pkg := filepath.ToSlash(rel)
+		if imports[pkg] == nil {
+			imports[pkg] = map[string]bool{}
+		}
+		for _, imp := range f.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			imports[pkg][p] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkgs := make([]string, 0, len(imports))
+	for p := range imports {
+		pkgs = append(pkgs, p)
+	}
+	sort.Strings(pkgs)
+	for _, pkg := range pkgs {
+		rule, ok := ruleFor(pkg)
+		if !ok {
+			continue // cmd/… wires everything
+		}
+		for imp := range imports[pkg] {
+			if rule.stdlibOnly && strings.Contains(strings.SplitN(imp, "/", 2)[0], ".") {
+				t.Errorf("%s must use only the standard library, imports %s", pkg, imp)
+			}
+			if !strings.HasPrefix(imp, module) {
+				continue
+			}
+			target := strings.TrimPrefix(imp, module)
+			if target == pkg || strings.HasPrefix(target, pkg+"/") {
+				continue
+			}
+			if !rule.allows(target) {
+				t.Errorf("%s imports %s, which the architecture does not allow (see allowed in this file)", pkg, target)
+			}
+		}
+	}
+}
+
+type rule struct {
+	stdlibOnly bool
+	may        []string
+}
+
+func (r rule) allows(target string) bool {
+	for _, m := range r.may {
+		if target == m || strings.HasPrefix(target, m+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// ruleFor finds the rule of pkg or of its nearest listed parent.
+func ruleFor(pkg string) (rule, bool) {
+	for p := pkg; p != "." && p != ""; p = filepath.ToSlash(filepath.Dir(p)) {
+		if may, ok := allowed[p]; ok {
+			r := rule{may: may}
+			if len(may) == 1 && may[0] == "stdlib" {
+				r = rule{stdlibOnly: true}
+			}
+			return r, true
+		}
+	}
+	return rule{}, false
+}
