@@ -99,7 +99,7 @@ type Tab struct {
 func (b *Browser) NewTab(t *testing.T) *Tab {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
-	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 5*time.Minute)
 	tab := &Tab{t: t, Ctx: ctx}
 	if err := chromedp.Do(ctx); err != nil {
 		cancelTimeout()
@@ -155,10 +155,13 @@ func (tab *Tab) Problems() []string {
 	return append([]string(nil), tab.problems...)
 }
 
-// Do runs actions, failing the test (with a screenshot) on error.
+// Do runs actions, failing the test (with a screenshot) on error or when
+// they take over 30 seconds.
 func (tab *Tab) Do(actions ...chromedp.Action[chromedp.Void]) {
 	tab.t.Helper()
-	if err := chromedp.Do(tab.Ctx, actions...); err != nil {
+	ctx, cancel := context.WithTimeout(tab.Ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
 		tab.t.Fatalf("browser: %v", err)
 	}
 }
@@ -266,4 +269,19 @@ func Shared(t *testing.T) *Browser {
 		t.Fatal(sharedErr)
 	}
 	return shared
+}
+
+// WaitText waits (up to 20 s) until the page's visible text contains s,
+// for pages whose markup the test does not control.
+func (tab *Tab) WaitText(s string) {
+	tab.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		ok, err := chromedp.Run(tab.Ctx, chromedp.Evaluate[bool](fmt.Sprintf("document.body !== null && document.body.innerText.includes(%q)", s)))
+		if err == nil && ok {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	tab.t.Fatalf("the page never showed %q", s)
 }

@@ -17,10 +17,12 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/stretchr/testify/require"
+	"riverqueue.com/riverui"
 
 	"github.com/trellis-alm/trellis/internal/alm"
 	"github.com/trellis-alm/trellis/internal/auth"
 	"github.com/trellis-alm/trellis/internal/browsertest"
+	"github.com/trellis-alm/trellis/internal/jobs"
 	"github.com/trellis-alm/trellis/internal/secret"
 	"github.com/trellis-alm/trellis/internal/server"
 	"github.com/trellis-alm/trellis/internal/store"
@@ -60,6 +62,7 @@ type testBundle struct {
 type setupOpts struct {
 	OIDC   func(base string, keys *secret.Keyring, log *slog.Logger) *auth.OIDC
 	NoUser bool // leave the installation un-set-up
+	JobsUI bool // mount River's UI on a real job client
 }
 
 func testLogger(t *testing.T) *slog.Logger {
@@ -84,6 +87,18 @@ func setup(t *testing.T, o setupOpts) *testBundle {
 	svc := auth.NewService(st, auth.DefaultConfig(), log)
 	b := &testBundle{t: t, ctx: context.Background(), store: st, auth: svc, clock: c, keys: keys}
 	deps := server.Deps{Store: st, Auth: svc, Keyring: keys, Logger: log}
+	if o.JobsUI {
+		client, err := jobs.NewClient(st.Pool(), jobs.Deps{Store: st, Logger: log}, jobs.Config{})
+		require.NoError(t, err)
+		ui, err := riverui.NewHandler(&riverui.HandlerOpts{Endpoints: riverui.NewEndpoints(client, nil), Logger: log, Prefix: "/admin/jobs"})
+		require.NoError(t, err)
+		ctx, cancel := context.WithCancel(context.Background())
+		t.Cleanup(cancel)
+		require.NoError(t, ui.Start(ctx))
+		deps.Jobs, deps.JobsUI = client, ui
+		_, err = client.Insert(ctx, jobs.SessionPruneArgs{}, nil)
+		require.NoError(t, err)
+	}
 	b.srv = httptest.NewUnstartedServer(nil)
 	base, _ := url.Parse("http://" + b.srv.Listener.Addr().String())
 	if o.OIDC != nil {

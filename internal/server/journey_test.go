@@ -108,3 +108,48 @@ func TestSignInErrorsInTheBrowser(t *testing.T) {
 	require.Equal(t, "first-admin@example.com", email)
 	tab.Screenshot("login-error")
 }
+
+// signIn logs a tab in through the sign-in form.
+func signIn(tab *browsertest.Tab, base, email string) {
+	tab.Do(
+		chromedp.Navigate(base+"/login"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="login-form"]`)),
+		chromedp.SendKeys(chromedp.CSS(`#f-email`), email),
+		chromedp.SendKeys(chromedp.CSS(`#f-password`), testPassword+"\r"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="user-menu"]`)),
+	)
+}
+
+// TestJobsPageInTheBrowser opens River's UI behind the admin check and
+// checks it renders under Trellis's Content-Security-Policy without errors.
+func TestJobsPageInTheBrowser(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{JobsUI: true})
+	tab := browsertest.Shared(t).NewTab(t)
+	signIn(tab, b.srv.URL, "first-admin@example.com")
+	tab.Do(chromedp.Click(chromedp.CSS(`[data-testid="nav-admin-jobs"]`)))
+	tab.WaitText("Job State")
+	tab.Do(chromedp.Navigate(b.srv.URL + "/admin/jobs/jobs?state=available"))
+	tab.WaitText("session_prune")
+	require.Contains(t, tab.Location(), "/admin/jobs/")
+	tab.Screenshot("river-ui")
+}
+
+// TestAccountPagesInTheBrowser creates an API token and changes the
+// password through the pages, as a user would.
+func TestAccountPagesInTheBrowser(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{})
+	b.user("developer", "dev@example.com")
+	tab := browsertest.Shared(t).NewTab(t)
+	signIn(tab, b.srv.URL, "dev@example.com")
+	tab.Do(
+		chromedp.Navigate(b.srv.URL+"/account"),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="token-form"] #f-name`), "GitHub Actions"),
+		chromedp.Click(chromedp.CSS(`[data-testid="token-form"] button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="new-token"]`)),
+	)
+	require.True(t, strings.HasPrefix(tab.Text(`#new-token-value`), "trl_"))
+	require.Contains(t, tab.Text(`[data-testid="token-table"]`), "GitHub Actions")
+	tab.Screenshot("account-token")
+}
