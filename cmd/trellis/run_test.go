@@ -18,7 +18,15 @@ import (
 	"github.com/trellis-alm/trellis/internal/testdb"
 )
 
-func TestMain(m *testing.M) { os.Exit(testdb.Run(m)) }
+// TestMain doubles as the trellis binary: with TRELLIS_RUN_MAIN=1 the test
+// executable runs main, so tests can signal a real process.
+func TestMain(m *testing.M) {
+	if os.Getenv("TRELLIS_RUN_MAIN") == "1" {
+		main()
+		return
+	}
+	os.Exit(testdb.Run(m))
+}
 
 type result struct {
 	out, err string

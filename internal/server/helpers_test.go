@@ -48,7 +48,7 @@ func (c *clock) advance(d time.Duration) {
 
 // testBundle is a real server over a fresh database, reached over HTTP.
 type testBundle struct {
-	t      *testing.T
+	t      testing.TB
 	ctx    context.Context
 	srv    *httptest.Server
 	server *server.Server
@@ -65,11 +65,11 @@ type setupOpts struct {
 	JobsUI bool // mount River's UI on a real job client
 }
 
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Helper()
@@ -77,7 +77,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func setup(t *testing.T, o setupOpts) *testBundle {
+func setup(t testing.TB, o setupOpts) *testBundle {
 	t.Helper()
 	c := &clock{t: time.Now().UTC().Truncate(time.Second)}
 	st := store.New(testdb.New(t), c.now)
@@ -163,7 +163,7 @@ type response struct {
 
 func (r response) location() string { return r.header.Get("Location") }
 
-func (r response) doc(t *testing.T) *goquery.Document {
+func (r response) doc(t testing.TB) *goquery.Document {
 	t.Helper()
 	d, err := goquery.NewDocumentFromReader(strings.NewReader(r.body))
 	require.NoError(t, err)

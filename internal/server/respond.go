@@ -94,7 +94,8 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c te
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	if err := c.Render(r.Context(), w); err != nil {
+	// A client that went away mid-page is not a server error.
+	if err := c.Render(r.Context(), w); err != nil && r.Context().Err() == nil {
 		s.log.ErrorContext(r.Context(), "render page", slog.String("request_id", requestIDFrom(r.Context())), slog.Any("err", err))
 	}
 }
