@@ -63,7 +63,7 @@ func NewClient(pool *pgxpool.Pool, deps Deps, cfg Config) (*Client, error) {
 		cfg.AddWorkers(workers)
 	}
 	rc := &river.Config{
-		Logger:            deps.Logger,
+		Logger:            riverLogger(deps.Logger),
 		Workers:           workers,
 		JobTimeout:        10 * time.Minute,
 		FetchPollInterval: cfg.FetchPollInterval,
@@ -106,4 +106,30 @@ func Stop(ctx context.Context, c *Client) error {
 		return c.StopAndCancel(hard)
 	}
 	return err
+}
+
+// riverLogger quietens River's routine info lines (producer counts every
+// few seconds) to warnings, unless Trellis logs at debug level.
+func riverLogger(l *slog.Logger) *slog.Logger {
+	if l == nil || l.Enabled(context.Background(), slog.LevelDebug) {
+		return l
+	}
+	return slog.New(minLevel{Handler: l.Handler(), min: slog.LevelWarn})
+}
+
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(as []slog.Attr) slog.Handler {
+	return minLevel{Handler: h.Handler.WithAttrs(as), min: h.min}
+}
+
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{Handler: h.Handler.WithGroup(name), min: h.min}
 }
