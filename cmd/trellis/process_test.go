@@ -23,14 +23,8 @@ func TestSignalsStopServeCleanly(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		t.Run(sig.String(), func(t *testing.T) {
 			t.Parallel()
-			dir, err := os.MkdirTemp(sharedTmp(), "trellis-signal-")
-			if err != nil {
-				t.Fatal(err)
-			}
-			os.Chmod(dir, 0o755)
-			t.Cleanup(func() { os.RemoveAll(dir) })
 			addr := freeAddr(t)
-			data := filepath.Join(dir, "data")
+			data := filepath.Join(tempDir(t), "data")
 			var logs strings.Builder
 			cmd := exec.Command(os.Args[0], "serve")
 			cmd.Env = append(os.Environ(), "TRELLIS_RUN_MAIN=1", "TRELLIS_ADDR="+addr, "TRELLIS_DATA_DIR="+data, "TRELLIS_LOG_LEVEL=info")

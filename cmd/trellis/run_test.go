@@ -231,12 +231,7 @@ func TestServeWaitsForAnUnreachableDatabase(t *testing.T) {
 // running serve.
 func TestServeWithPrivatePostgres(t *testing.T) {
 	t.Parallel()
-	dir, err := os.MkdirTemp(sharedTmp(), "trellis-serve-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.Chmod(dir, 0o755)
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	dir := tempDir(t)
 	env := map[string]string{"TRELLIS_DATA_DIR": filepath.Join(dir, "data"), "TRELLIS_LOG_LEVEL": "warn"}
 	base, stop := serveInBackground(t, env)
 	waitStatus(t, base+"/readyz", http.StatusOK, 60*time.Second)
@@ -272,11 +267,23 @@ func TestServeWithPrivatePostgres(t *testing.T) {
 	}
 }
 
-func sharedTmp() string {
+// tempDir returns a fresh directory that the PostgreSQL user can enter
+// (t.TempDir is 0700, which would move the cluster elsewhere under root).
+func tempDir(t *testing.T) string {
+	t.Helper()
+	base := os.TempDir()
 	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
-		return "/dev/shm"
+		base = "/dev/shm"
 	}
-	return os.TempDir()
+	dir, err := os.MkdirTemp(base, "trellis-cmd-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
 }
 
 // flakyProxy forwards TCP connections to a Postgres unix socket while up,

@@ -50,12 +50,18 @@ func setup(t *testing.T) *testBundle {
 	t.Helper()
 	st := store.New(testdb.New(t), nil)
 	w := &slowWorker{started: make(chan struct{}, 1), release: make(chan struct{})}
+	return &testBundle{ctx: context.Background(), store: st, client: newClient(t, st, w), worker: w}
+}
+
+// newClient is a working client that picks jobs up quickly, with w added.
+func newClient(t *testing.T, st *store.Store, w *slowWorker) *jobs.Client {
+	t.Helper()
 	c, err := jobs.NewClient(st.Pool(), jobs.Deps{Store: st, SessionIdle: time.Hour}, jobs.Config{
 		Work: true, FetchPollInterval: 50 * time.Millisecond, FetchCooldown: 20 * time.Millisecond,
 		AddWorkers: func(ws *river.Workers) { river.AddWorker(ws, w) },
 	})
 	require.NoError(t, err)
-	return &testBundle{ctx: context.Background(), store: st, client: c, worker: w}
+	return c
 }
 
 func (b *testBundle) jobState(t *testing.T, id int64) (rivertype.JobState, int) {
@@ -102,11 +108,7 @@ func TestGracefulShutdown(t *testing.T) {
 		// The next worker process picks it up and finishes it.
 		done := &slowWorker{started: make(chan struct{}, 1), release: make(chan struct{})}
 		close(done.release)
-		next, err := jobs.NewClient(b.store.Pool(), jobs.Deps{Store: b.store, SessionIdle: time.Hour}, jobs.Config{
-			Work: true, FetchPollInterval: 50 * time.Millisecond, FetchCooldown: 20 * time.Millisecond,
-			AddWorkers: func(ws *river.Workers) { river.AddWorker(ws, done) },
-		})
-		require.NoError(t, err)
+		next := newClient(t, b.store, done)
 		events, unsubscribe := next.Subscribe(river.EventKindJobCompleted)
 		defer unsubscribe()
 		_, err = next.JobRetry(b.ctx, res.Job.ID) // skip any retry back-off
