@@ -1,0 +1,361 @@
+package metadata
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// FileChange is one path that differs between two revisions.
+type FileChange struct {
+	Status byte   // 'A' added, 'M' modified, 'D' deleted
+	Path   string // slash-separated, relative to the repository root
+}
+
+// DeltaResult is what changed between two revisions, by component.
+type DeltaResult struct {
+	Package     *Manifest   // added and changed components (package.xml)
+	Destructive *Manifest   // deleted components (destructiveChanges.xml)
+	Entries     []DiffEntry // every affected component, unchanged ones included
+	// CopyFiles are the files (in the "to" revision) of added and changed
+	// components, for writing the changed source alongside the manifests.
+	CopyFiles   []string
+	NotMetadata []string // changed files that are not metadata
+	Ignored     []string // changed files left out by .forceignore
+}
+
+// DeltaOptions tune Delta.
+type DeltaOptions struct {
+	Registry   *Registry
+	APIVersion string // package.xml version; default: sourceApiVersion, else 62.0
+}
+
+// containerTypes are parents listed in package.xml beside changed children
+// kept in their file (sfdx-git-delta does the same, and deploying a
+// workflow rule with its Workflow is what Salesforce expects).
+var containerTypes = map[string]bool{"Workflow": true, "SharingRules": true, "AssignmentRules": true,
+	"AutoResponseRules": true, "EscalationRules": true, "MatchingRules": true, "Bot": true}
+
+// Delta works out which components changed between two revisions of an
+// SFDX project from the list of changed files: it loads only the affected
+// components, in both revisions, and compares their canonical content, so
+// a file rename, a deleted bundle file, a meta-file-only change or a
+// changed label inside CustomLabels all come out right. Memory and time
+// grow with the changed components, not with the repository.
+func Delta(from, to fs.FS, changes []FileChange, opts DeltaOptions) (*DeltaResult, error) {
+	reg := opts.Registry
+	if reg == nil {
+		reg = DefaultRegistry
+	}
+	toProj, err := LoadProject(to)
+	if err != nil {
+		return nil, fmt.Errorf("the \"to\" revision: %w", err)
+	}
+	fromProj, err := LoadProject(from)
+	if errors.Is(err, ErrNotProject) {
+		fromProj = &Project{FS: from, PackageDirs: toProj.PackageDirs, Options: toProj.Options, Ignore: toProj.Ignore}
+	} else if err != nil {
+		return nil, fmt.Errorf("the \"from\" revision: %w", err)
+	}
+	// The current ignore rules apply to both sides, as they do for the CLI.
+	fromProj.Ignore = toProj.Ignore
+	version := opts.APIVersion
+	if version == "" {
+		version = toProj.SourceAPIVersion
+	}
+	if version == "" {
+		version = "62.0"
+	}
+	if v, err := ParseAPIVersion(version); err == nil {
+		version = v
+	}
+	d := &deltaRun{reg: reg, sides: [2]*deltaSide{newSide(fromProj), newSide(toProj)}, units: map[unitKey]unit{}}
+	res := &DeltaResult{Package: NewManifest(version), Destructive: NewManifest(version)}
+	for _, ch := range changes {
+		d.addChange(ch, res)
+	}
+	if err := d.load(); err != nil {
+		return nil, err
+	}
+	d.classify(res)
+	return res, nil
+}
+
+type deltaSide struct {
+	proj *Project
+	mu   sync.Mutex
+	dirs map[string][]fs.DirEntry
+}
+
+func newSide(p *Project) *deltaSide { return &deltaSide{proj: p, dirs: map[string][]fs.DirEntry{}} }
+
+// readDir lists a directory once per run; missing directories are empty.
+func (s *deltaSide) readDir(dir string) []fs.DirEntry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.dirs[dir]; ok {
+		return e
+	}
+	e, _ := fs.ReadDir(s.proj.FS, dir)
+	s.dirs[dir] = e
+	return e
+}
+
+// unit is a component whose files to load from both revisions: its key,
+// the directory its files are in, and whether to look below it.
+type unit struct {
+	key    Key
+	pkgDir string
+	dir    string // directory to scan, relative to the root
+	subdir string // for bundles and folder resources: the component's own folder under dir
+}
+
+type unitKey struct {
+	key Key
+	dir string
+}
+
+type deltaRun struct {
+	reg    *Registry
+	sides  [2]*deltaSide // from, to
+	units  map[unitKey]unit
+	loaded [2]map[Key]*Component
+}
+
+func (d *deltaRun) addChange(ch FileChange, res *DeltaResult) {
+	sides := []int{0, 1}
+	switch ch.Status {
+	case 'A':
+		sides = []int{1}
+	case 'D':
+		sides = []int{0}
+	}
+	for _, i := range sides {
+		s := d.sides[i]
+		pkgDir := packageDirOf(s.proj, ch.Path)
+		if pkgDir == "" {
+			appendOnce(&res.NotMetadata, ch.Path)
+			continue
+		}
+		if s.proj.Ignore.Ignored(ch.Path) {
+			appendOnce(&res.Ignored, ch.Path)
+			continue
+		}
+		rel := strings.TrimPrefix(ch.Path, pkgDir+"/")
+		if pkgDir == "." {
+			rel = ch.Path
+		}
+		r, ok := d.reg.resolveSource(rel, s.proj)
+		if !ok {
+			appendOnce(&res.NotMetadata, ch.Path)
+			continue
+		}
+		u := unitFor(r, ch.Path, pkgDir)
+		d.units[unitKey{u.key, u.dir + "\x00" + u.subdir}] = u
+	}
+}
+
+func appendOnce(list *[]string, p string) {
+	for _, x := range *list {
+		if x == p {
+			return
+		}
+	}
+	*list = append(*list, p)
+}
+
+func packageDirOf(p *Project, file string) string {
+	best := ""
+	for _, d := range p.PackageDirs {
+		if isUnder(file, d) && len(d) > len(best) {
+			best = d
+		}
+	}
+	return best
+}
+
+// unitFor decides which files make up the component a changed file
+// belongs to: its siblings (a class and its -meta.xml, a document and its
+// meta, a bot's folder), or for bundles and folder resources the
+// component's folder plus the files beside it.
+func unitFor(r ref, file, pkgDir string) unit {
+	k := Key{Type: r.typ.Name, Name: r.name}
+	dir := path.Dir(file)
+	if r.role == rolePart {
+		compDir := strings.TrimSuffix(file, "/"+r.part)
+		return unit{key: k, pkgDir: pkgDir, dir: path.Dir(compDir), subdir: path.Base(compDir)}
+	}
+	if r.typ.Name == "StaticResource" || r.typ.Name == "ExperienceBundle" || r.typ.Shape == ShapeBundle {
+		return unit{key: k, pkgDir: pkgDir, dir: dir, subdir: r.name}
+	}
+	return unit{key: k, pkgDir: pkgDir, dir: dir}
+}
+
+// prefix is what the file names of u's component start with, or "" when
+// they do not share one (a bot's folder of versions, a decomposed
+// permission set).
+func (u unit) prefix() string {
+	t := DefaultRegistry.Type(u.key.Type)
+	if t == nil || t.Decomp == "topLevel" || t.Name == "PermissionSet" {
+		return ""
+	}
+	name := u.key.Name
+	if t.IsChild() {
+		_, name = splitChildName(t, name)
+	}
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		name = name[i+1:]
+	}
+	return name
+}
+
+// load reads every unit from both revisions.
+func (d *deltaRun) load() error {
+	for i := range d.sides {
+		d.loaded[i] = map[Key]*Component{}
+	}
+	list := make([]unit, 0, len(d.units))
+	for _, u := range d.units {
+		list = append(list, u)
+	}
+	sort.Slice(list, func(i, j int) bool { return keyLess(list[i].key, list[j].key) })
+	for i, s := range d.sides {
+		builders := map[Key]*builder{}
+		for _, u := range list {
+			d.collect(s, u, builders)
+		}
+		comps, err := loadAll(s.proj.FS, d.reg, builders, false)
+		if err != nil {
+			return err
+		}
+		for _, c := range comps {
+			d.loaded[i][c.Key()] = c
+		}
+	}
+	return nil
+}
+
+// collect adds the files of unit u in one revision to builders.
+func (d *deltaRun) collect(s *deltaSide, u unit, builders map[Key]*builder) {
+	add := func(p string) {
+		if s.proj.Ignore.Ignored(p) {
+			return
+		}
+		rel := strings.TrimPrefix(p, u.pkgDir+"/")
+		if u.pkgDir == "." {
+			rel = p
+		}
+		r, ok := d.reg.resolveSource(rel, s.proj)
+		if !ok || r.typ.Name != u.key.Type || r.name != u.key.Name {
+			return
+		}
+		addRef(builders, r, p)
+	}
+	prefix := u.prefix()
+	for _, e := range s.readDir(u.dir) {
+		if e.IsDir() {
+			continue
+		}
+		if n := decodeName(e.Name()); prefix != "" && n != prefix && !strings.HasPrefix(n, prefix+".") {
+			continue // cheap filter: a folder of 3,000 fields holds one field's file
+		}
+		add(path.Join(u.dir, e.Name()))
+	}
+	if u.subdir != "" {
+		root := path.Join(u.dir, u.subdir)
+		_ = fs.WalkDir(s.proj.FS, root, func(p string, e fs.DirEntry, err error) error {
+			if err != nil {
+				return nil // absent in this revision
+			}
+			if e.IsDir() {
+				if p != root && s.proj.Ignore.IgnoredDir(p) {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			if e.Type().IsRegular() {
+				add(p)
+			}
+			return nil
+		})
+	}
+}
+
+// classify compares what was loaded from both revisions.
+func (d *deltaRun) classify(res *DeltaResult) {
+	keys := map[Key]bool{}
+	for i := range d.loaded {
+		for k := range d.loaded[i] {
+			keys[k] = true
+		}
+	}
+	copies := map[string]bool{}
+	for k := range keys {
+		old, cur := d.loaded[0][k], d.loaded[1][k]
+		e := DiffEntry{Key: k, Old: old, New: cur}
+		switch {
+		case old == nil:
+			e.Change = Added
+		case cur == nil:
+			e.Change = Deleted
+		case old.Hash != cur.Hash:
+			e.Change = Changed
+		default:
+			e.Change = Unchanged
+		}
+		res.Entries = append(res.Entries, e)
+		switch e.Change {
+		case Added, Changed:
+			mk := cur.ManifestKey()
+			res.Package.Add(mk.Type, mk.Name)
+			if cur.Type.IsChild() && containerTypes[cur.Type.Parent] {
+				res.Package.Add(cur.Type.Parent, cur.Parent)
+			}
+			for _, f := range d.copyFiles(cur) {
+				copies[f] = true
+			}
+		case Deleted:
+			mk := old.ManifestKey()
+			res.Destructive.Add(mk.Type, mk.Name)
+		}
+	}
+	// Something both deleted and added under one name is a change.
+	for _, k := range res.Destructive.Keys() {
+		if res.Package.Has(k.Type, k.Name) {
+			res.Destructive.Remove(k.Type, k.Name)
+		}
+	}
+	sort.Slice(res.Entries, func(i, j int) bool { return keyLess(res.Entries[i].Key, res.Entries[j].Key) })
+	for f := range copies {
+		res.CopyFiles = append(res.CopyFiles, f)
+	}
+	sort.Strings(res.CopyFiles)
+	sort.Strings(res.NotMetadata)
+	sort.Strings(res.Ignored)
+}
+
+// copyFiles are the files to ship with a changed component: its own, and
+// for a decomposed child its parent's file, which a deploy needs.
+func (d *deltaRun) copyFiles(c *Component) []string {
+	files := append([]string(nil), c.Files...)
+	if c.Type.IsChild() {
+		parent := d.reg.Type(c.Type.Parent)
+		if parent.Decomp == "folderPerType" || parent.Decomp == "topLevel" {
+			for _, f := range c.Files {
+				objDir := path.Dir(path.Dir(f))
+				if parent.Decomp == "topLevel" {
+					objDir = path.Dir(f)
+				}
+				candidate := path.Join(objDir, c.Parent+"."+parent.Suffix+metaSuffix)
+				if _, err := fs.Stat(d.sides[1].proj.FS, candidate); err == nil {
+					files = append(files, candidate)
+				}
+			}
+		}
+	}
+	return files
+}

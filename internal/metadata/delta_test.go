@@ -1,0 +1,185 @@
+package metadata
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+// basicFiles loads the fixture project into memory.
+func basicFiles(t *testing.T) map[string][]byte {
+	t.Helper()
+	files := map[string][]byte{}
+	root := "testdata/basic"
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		rel, _ := filepath.Rel(root, p)
+		files[filepath.ToSlash(rel)] = b
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// changesBetween lists what differs between two file maps, as git would.
+func changesBetween(a, b map[string][]byte) []FileChange {
+	var out []FileChange
+	for p, x := range a {
+		y, ok := b[p]
+		switch {
+		case !ok:
+			out = append(out, FileChange{Status: 'D', Path: p})
+		case string(x) != string(y):
+			out = append(out, FileChange{Status: 'M', Path: p})
+		}
+	}
+	for p := range b {
+		if _, ok := a[p]; !ok {
+			out = append(out, FileChange{Status: 'A', Path: p})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
+}
+
+func toFS(files map[string][]byte) fstest.MapFS {
+	m := fstest.MapFS{}
+	for p, b := range files {
+		m[p] = &fstest.MapFile{Data: b, Mode: 0o644}
+	}
+	return m
+}
+
+const d = "force-app/main/default/"
+
+func TestDelta(t *testing.T) {
+	tests := []struct {
+		name        string
+		edit        func(f map[string][]byte)
+		pkg, destr  []string
+		notMetadata []string
+		ignored     []string
+	}{
+		{name: "MetaFileOnlyChange", edit: func(f map[string][]byte) {
+			f[d+"classes/AccountService.cls-meta.xml"] = []byte(strings.Replace(string(f[d+"classes/AccountService.cls-meta.xml"]), "62.0", "63.0", 1))
+		}, pkg: []string{"ApexClass AccountService"}},
+		{name: "ChangedFieldIsTheFieldOnly", edit: func(f map[string][]byte) {
+			p := d + "objects/Invoice__c/fields/Status__c.field-meta.xml"
+			f[p] = []byte(strings.Replace(string(f[p]), "<length>20</length>", "<length>40</length>", 1))
+		}, pkg: []string{"CustomField Invoice__c.Status__c"}},
+		{name: "ReformattingIsNoChange", edit: func(f map[string][]byte) {
+			p := d + "objects/Invoice__c/fields/Status__c.field-meta.xml"
+			f[p] = []byte(strings.ReplaceAll(strings.ReplaceAll(string(f[p]), "\n    ", "\n\t"), "\n", "\r\n"))
+		}},
+		{name: "ChangedLabelInsideTheLabelsFile", edit: func(f map[string][]byte) {
+			p := d + "labels/CustomLabels.labels-meta.xml"
+			f[p] = []byte(strings.Replace(string(f[p]), "<value>Bye</value>", "<value>Goodbye</value>", 1))
+		}, pkg: []string{"CustomLabel Farewell"}},
+		{name: "LabelAddedAndRemoved", edit: func(f map[string][]byte) {
+			p := d + "labels/CustomLabels.labels-meta.xml"
+			s := strings.Replace(string(f[p]), "<fullName>Greeting</fullName>", "<fullName>Welcome</fullName>", 1)
+			f[p] = []byte(s)
+		}, pkg: []string{"CustomLabel Welcome"}, destr: []string{"CustomLabel Greeting"}},
+		{name: "WorkflowRuleWithItsContainer", edit: func(f map[string][]byte) {
+			p := d + "workflows/Invoice__c.workflow-meta.xml"
+			f[p] = []byte(strings.Replace(string(f[p]), "onCreateOnly", "onAllChanges", 1))
+		}, pkg: []string{"Workflow Invoice__c", "WorkflowRule Invoice__c.Send_Invoice"}},
+		{name: "FileDeletedInsideBundleIsAChange", edit: func(f map[string][]byte) {
+			delete(f, d+"aura/Hello/HelloController.js")
+		}, pkg: []string{"AuraDefinitionBundle Hello"}},
+		{name: "WholeBundleDeleted", edit: func(f map[string][]byte) {
+			for p := range f {
+				if strings.HasPrefix(p, d+"lwc/invoiceList/") {
+					delete(f, p)
+				}
+			}
+		}, destr: []string{"LightningComponentBundle invoiceList"}, ignored: []string{d + "lwc/invoiceList/__tests__/invoiceList.test.js"}},
+		{name: "RenamedClass", edit: func(f map[string][]byte) {
+			for _, ext := range []string{".cls", ".cls-meta.xml"} {
+				f[d+"classes/InvoiceService"+ext] = f[d+"classes/AccountService"+ext]
+				delete(f, d+"classes/AccountService"+ext)
+			}
+		}, pkg: []string{"ApexClass InvoiceService"}, destr: []string{"ApexClass AccountService"}},
+		{name: "FolderResourceFile", edit: func(f map[string][]byte) {
+			f[d+"staticresources/lib/js/lib.js"] = []byte("window.lib = 2;\n")
+		}, pkg: []string{"StaticResource lib"}},
+		{name: "DocumentAndReport", edit: func(f map[string][]byte) {
+			f[d+"documents/Shared/terms.txt"] = []byte("New terms.\n")
+			p := d + "reports/Sales/Pipeline.report-meta.xml"
+			f[p] = []byte(strings.Replace(string(f[p]), "Tabular", "Summary", 1))
+		}, pkg: []string{"Document Shared/terms.txt", "Report Sales/Pipeline"}},
+		{name: "DeletedFieldAndNewObject", edit: func(f map[string][]byte) {
+			delete(f, d+"objects/Invoice__c/fields/Total__c.field-meta.xml")
+			f[d+"objects/Payment__c/Payment__c.object-meta.xml"] = []byte(`<CustomObject><label>Payment</label></CustomObject>`)
+			f[d+"objects/Payment__c/fields/Amount__c.field-meta.xml"] = []byte(`<CustomField><fullName>Amount__c</fullName><type>Currency</type></CustomField>`)
+		}, pkg: []string{"CustomField Payment__c.Amount__c", "CustomObject Payment__c"}, destr: []string{"CustomField Invoice__c.Total__c"}},
+		{name: "FieldTranslationChangesItsObjectTranslation", edit: func(f map[string][]byte) {
+			p := d + "objectTranslations/Invoice__c-es/Status__c.fieldTranslation-meta.xml"
+			f[p] = []byte(strings.Replace(string(f[p]), "Estado", "Situación", 1))
+		}, pkg: []string{"CustomObjectTranslation Invoice__c-es"}},
+		{name: "NotMetadataAndIgnored", edit: func(f map[string][]byte) {
+			f["README.md"] = []byte("changed")
+			f[d+"lwc/jsconfig.json"] = []byte(`{"x":1}`)
+			f["scripts/deploy.sh"] = []byte("#!/bin/sh")
+		}, notMetadata: []string{"README.md", "scripts/deploy.sh"}, ignored: []string{d + "lwc/jsconfig.json"}},
+		{name: "LayoutWithEncodedName", edit: func(f map[string][]byte) {
+			p := d + "layouts/Invoice__c-Invoice %28Sales%29 Layout.layout-meta.xml"
+			f[p] = []byte(strings.Replace(string(f[p]), "OneColumn", "TwoColumnsLeftToRight", 1))
+		}, pkg: []string{"Layout Invoice__c-Invoice (Sales) Layout"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := basicFiles(t)
+			after := basicFiles(t)
+			tt.edit(after)
+			res, err := Delta(toFS(before), toFS(after), changesBetween(before, after), DeltaOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			check := func(what string, m *Manifest, want []string) {
+				var got []string
+				for _, k := range m.Keys() {
+					got = append(got, k.String())
+				}
+				if strings.Join(got, "|") != strings.Join(want, "|") {
+					t.Errorf("%s = %v, want %v", what, got, want)
+				}
+			}
+			check("package", res.Package, tt.pkg)
+			check("destructive", res.Destructive, tt.destr)
+			if strings.Join(res.NotMetadata, "|") != strings.Join(tt.notMetadata, "|") {
+				t.Errorf("not metadata %v, want %v", res.NotMetadata, tt.notMetadata)
+			}
+			if strings.Join(res.Ignored, "|") != strings.Join(tt.ignored, "|") {
+				t.Errorf("ignored %v, want %v", res.Ignored, tt.ignored)
+			}
+		})
+	}
+}
+
+func TestDeltaCopyFilesIncludeWhatADeployNeeds(t *testing.T) {
+	before, after := basicFiles(t), basicFiles(t)
+	p := d + "objects/Invoice__c/fields/Status__c.field-meta.xml"
+	after[p] = []byte(strings.Replace(string(after[p]), "<length>20<", "<length>30<", 1))
+	after[d+"classes/AccountService.cls"] = []byte("public class AccountService {}\n")
+	res, err := Delta(toFS(before), toFS(after), changesBetween(before, after), DeltaOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{d + "classes/AccountService.cls", d + "classes/AccountService.cls-meta.xml", d + "objects/Invoice__c/Invoice__c.object-meta.xml", p}
+	if strings.Join(res.CopyFiles, "\n") != strings.Join(want, "\n") {
+		t.Errorf("copy files:\n%s\nwant:\n%s", strings.Join(res.CopyFiles, "\n"), strings.Join(want, "\n"))
+	}
+	if res.Package.Version != "62.0" {
+		t.Errorf("version from sourceApiVersion: %s", res.Package.Version)
+	}
+}
