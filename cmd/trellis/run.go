@@ -41,6 +41,8 @@ Commands:
                             create a user; the password is read from standard input
   token create --email E --name N [--expires-days D]
                             create an API token for a user and print it once
+  meta delta|manifest|convert|diff|deps …
+                            the metadata engine for CI pipelines (run "trellis meta" for details)
   healthcheck [--live]      exit 0 if the server on TRELLIS_ADDR is ready (or, with --live, up)
   version                   print the version
 
@@ -65,6 +67,9 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, sio
 		fmt.Fprintln(sio.out, versionString())
 		return nil
 	}
+	if cmd == "meta" {
+		return metaCmd(rest, sio)
+	}
 	cfg, err := parseConfig(getenv)
 	if err != nil {
 		return err
@@ -83,7 +88,7 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, sio
 	case "healthcheck":
 		return healthcheck(ctx, cfg, rest, sio)
 	}
-	return usageError{fmt.Sprintf("unknown command %q; commands: serve, worker, migrate, admin, token, healthcheck, version", cmd)}
+	return usageError{fmt.Sprintf("unknown command %q; commands: serve, worker, migrate, admin, token, meta, healthcheck, version", cmd)}
 }
 
 // sub returns the subcommand word of args, or a usage error listing choices.

@@ -10,8 +10,8 @@ import (
 
 // Key identifies a component: its type and fullName.
 type Key struct {
-	Type string
-	Name string
+	Type string `json:"type"`
+	Name string `json:"name"`
 }
 
 func (k Key) String() string { return k.Type + " " + k.Name }
