@@ -4,6 +4,7 @@
 package gitrepo
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-git/go-git/v5"
@@ -108,8 +110,10 @@ func (g *Repo) FS(rev string) (fs.FS, error) {
 	return &treeFS{root: t}, nil
 }
 
-// treeFS serves a git tree through io/fs.
+// treeFS serves a git tree through io/fs. go-git trees cache lookups in
+// maps that are not safe for concurrent use, so access is serialised.
 type treeFS struct {
+	mu   sync.Mutex
 	root *object.Tree
 }
 
@@ -127,8 +131,10 @@ func (t *treeFS) lookup(name string) (*object.TreeEntry, error) {
 	return e, nil
 }
 
-// Open implements fs.FS.
+// Open implements fs.FS. The file's content is read while locked.
 func (t *treeFS) Open(name string) (fs.File, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	e, err := t.lookup(name)
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
@@ -145,12 +151,19 @@ func (t *treeFS) Open(name string) (fs.File, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 	}
+	defer r.Close()
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+	}
 	info.size = blob.Size
-	return &blobFile{info: info, r: r}, nil
+	return &blobFile{info: info, r: bytes.NewReader(data)}, nil
 }
 
 // ReadFile implements fs.ReadFileFS.
 func (t *treeFS) ReadFile(name string) ([]byte, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	if !fs.ValidPath(name) {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: fs.ErrInvalid}
 	}
@@ -168,6 +181,8 @@ func (t *treeFS) ReadFile(name string) ([]byte, error) {
 
 // ReadDir implements fs.ReadDirFS.
 func (t *treeFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	dir := t.root
 	if name != "." {
 		if !fs.ValidPath(name) {
@@ -223,12 +238,12 @@ func (d *dirFile) Close() error               { return nil }
 
 type blobFile struct {
 	info entryInfo
-	r    io.ReadCloser
+	r    *bytes.Reader
 }
 
 func (b *blobFile) Stat() (fs.FileInfo, error) { return b.info, nil }
 func (b *blobFile) Read(p []byte) (int, error) { return b.r.Read(p) }
-func (b *blobFile) Close() error               { return b.r.Close() }
+func (b *blobFile) Close() error               { return nil }
 
 // IsNotFound reports whether err says a revision or path does not exist.
 func IsNotFound(err error) bool {

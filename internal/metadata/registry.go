@@ -100,7 +100,7 @@ type Registry struct {
 }
 
 // DefaultRegistry is the registry built from the type table.
-var DefaultRegistry = mustRegistry(typeTable)
+var DefaultRegistry = mustRegistry(typeTable + moreTypes)
 
 func mustRegistry(table string) *Registry {
 	r, err := ParseRegistry(table)

