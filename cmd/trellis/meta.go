@@ -118,8 +118,8 @@ func metaDelta(args []string, sio stdio) error {
 	if *asJSON {
 		return printJSON(sio.out, deltaJSON(res))
 	}
-	fmt.Fprintf(sio.out, "%d file(s) changed: %d component(s) to deploy, %d to delete, %d file(s) not metadata, %d ignored\n",
-		len(changes), res.Package.Count(), res.Destructive.Count(), len(res.NotMetadata), len(res.Ignored))
+	fmt.Fprintf(sio.out, "%d file(s) changed: %d component(s) to deploy, %d to delete, %d unchanged (moved or reformatted only), %d file(s) not metadata, %d ignored\n",
+		len(changes), res.Package.Count(), res.Destructive.Count(), len(res.Unchanged), len(res.NotMetadata), len(res.Ignored))
 	fmt.Fprintf(sio.out, "wrote %s and %s\n", filepath.Join(*out, "package", "package.xml"), filepath.Join(*out, "destructiveChanges", "destructiveChanges.xml"))
 	return nil
 }
@@ -170,7 +170,17 @@ func deltaJSON(res *metadata.DeltaResult) map[string]any {
 	return map[string]any{
 		"package": list(res.Package), "destructiveChanges": list(res.Destructive),
 		"notMetadata": nonNil(res.NotMetadata), "ignored": nonNil(res.Ignored), "apiVersion": res.Package.Version,
+		"unchanged": unchangedJSON(res.Unchanged),
 	}
+}
+
+// unchangedJSON lists components whose files changed but content did not.
+func unchangedJSON(keys []metadata.Key) []string {
+	out := []string{}
+	for _, k := range keys {
+		out = append(out, k.String())
+	}
+	return out
 }
 
 func nonNil(s []string) []string {

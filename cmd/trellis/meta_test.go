@@ -88,7 +88,7 @@ func TestMetaDelta(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "force-app/main/default/classes/AccountService.cls-meta.xml")); err != nil {
 		t.Error("--source should copy the class's -meta.xml too")
 	}
-	if !strings.Contains(r.out, "1 component(s) to deploy, 1 to delete") {
+	if !strings.Contains(r.out, "1 component(s) to deploy, 1 to delete, 0 unchanged") {
 		t.Errorf("summary: %s", r.out)
 	}
 

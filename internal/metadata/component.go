@@ -161,19 +161,29 @@ type DiffEntry struct {
 }
 
 // Diff compares two sets: what is in b and not a is added, in a and not b
-// deleted, in both with different content changed. It returns every
+// deleted, in both with different content changed. Names match without
+// regard to case, as Salesforce API names do: a field renamed from foo__c
+// to Foo__c is that field, changed, never a deletion. It returns every
 // component sorted by type and name, unchanged ones included.
 func Diff(a, b *Set) []DiffEntry {
-	keys := make(map[Key]bool, a.Len()+b.Len())
-	for k := range a.m {
+	old, cur := make(map[Key]*Component, a.Len()), make(map[Key]*Component, b.Len())
+	for k, c := range a.m {
+		old[k] = c
+	}
+	for k, c := range b.m {
+		cur[k] = c
+	}
+	foldCaseRenames(old, cur)
+	keys := make(map[Key]bool, len(old)+len(cur))
+	for k := range old {
 		keys[k] = true
 	}
-	for k := range b.m {
+	for k := range cur {
 		keys[k] = true
 	}
 	out := make([]DiffEntry, 0, len(keys))
 	for k := range keys {
-		e := DiffEntry{Key: k, Old: a.m[k], New: b.m[k]}
+		e := DiffEntry{Key: k, Old: old[k], New: cur[k]}
 		switch {
 		case e.Old == nil:
 			e.Change = Added
@@ -221,4 +231,29 @@ func splitChildName(childType *Type, fullName string) (parent, name string) {
 		return "", fullName
 	}
 	return fullName[:i], fullName[i+1:]
+}
+
+// foldCaseRenames pairs a component only in old with one only in cur whose
+// key differs only in case, moving the old one under the new key. Deleting
+// the old spelling in the same deploy as adding the new one would delete
+// the component, since Salesforce compares API names without case.
+func foldCaseRenames(old, cur map[Key]*Component) {
+	lower := map[Key]Key{}
+	for k := range cur {
+		if _, ok := old[k]; !ok {
+			lower[Key{k.Type, strings.ToLower(k.Name)}] = k
+		}
+	}
+	if len(lower) == 0 {
+		return
+	}
+	for k, c := range old {
+		if _, ok := cur[k]; ok {
+			continue
+		}
+		if nk, ok := lower[Key{k.Type, strings.ToLower(k.Name)}]; ok {
+			delete(old, k)
+			old[nk] = c
+		}
+	}
 }

@@ -26,6 +26,9 @@ type DeltaResult struct {
 	CopyFiles   []string
 	NotMetadata []string // changed files that are not metadata
 	Ignored     []string // changed files left out by .forceignore
+	// Unchanged are components whose files changed but whose content did
+	// not: moved between folders, or only reformatted.
+	Unchanged []Key
 }
 
 // DeltaOptions tune Delta.
@@ -287,6 +290,7 @@ func (d *deltaRun) collect(s *deltaSide, u unit, builders map[Key]*builder) {
 
 // classify compares what was loaded from both revisions.
 func (d *deltaRun) classify(res *DeltaResult) {
+	foldCaseRenames(d.loaded[0], d.loaded[1])
 	keys := map[Key]bool{}
 	for i := range d.loaded {
 		for k := range d.loaded[i] {
@@ -321,6 +325,8 @@ func (d *deltaRun) classify(res *DeltaResult) {
 		case Deleted:
 			mk := old.ManifestKey()
 			res.Destructive.Add(mk.Type, mk.Name)
+		case Unchanged:
+			res.Unchanged = append(res.Unchanged, k)
 		}
 	}
 	// Something both deleted and added under one name is a change.
@@ -330,6 +336,7 @@ func (d *deltaRun) classify(res *DeltaResult) {
 		}
 	}
 	sort.Slice(res.Entries, func(i, j int) bool { return keyLess(res.Entries[i].Key, res.Entries[j].Key) })
+	sort.Slice(res.Unchanged, func(i, j int) bool { return keyLess(res.Unchanged[i], res.Unchanged[j]) })
 	for f := range copies {
 		res.CopyFiles = append(res.CopyFiles, f)
 	}

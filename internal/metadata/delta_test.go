@@ -183,3 +183,73 @@ func TestDeltaCopyFilesIncludeWhatADeployNeeds(t *testing.T) {
 		t.Errorf("version from sourceApiVersion: %s", res.Package.Version)
 	}
 }
+
+// Differences from sfdx-git-delta found on real projects, each with why.
+func TestDeltaWhereWeDifferFromSfdxGitDelta(t *testing.T) {
+	t.Run("CaseOnlyRenameIsAChangeNeverADeletion", func(t *testing.T) {
+		// apex-recipes renamed fields/accountId__c to fields/AccountId__c.
+		// Listing accountId__c for deletion beside AccountId__c would delete
+		// the field: Salesforce compares API names without case.
+		before, after := basicFiles(t), basicFiles(t)
+		old := d + "objects/Invoice__c/fields/Status__c.field-meta.xml"
+		after[d+"objects/Invoice__c/fields/STATUS__c.field-meta.xml"] = []byte(strings.Replace(string(after[old]), "Status__c", "STATUS__c", 1))
+		delete(after, old)
+		res, err := Delta(toFS(before), toFS(after), changesBetween(before, after), DeltaOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.Destructive.Empty() {
+			t.Errorf("destructive changes must stay empty: %v", res.Destructive.Keys())
+		}
+		if !res.Package.Has("CustomField", "Invoice__c.STATUS__c") {
+			t.Errorf("the renamed field is a change: %v", res.Package.Keys())
+		}
+	})
+	t.Run("MovedFileWithTheSameContentIsNoChange", func(t *testing.T) {
+		// ebikes-lwc moved messageChannel/ to messageChannels/ and
+		// apex-recipes moved classes between folders. sfdx-git-delta
+		// redeploys them; the org sees no change, so Trellis lists none
+		// and reports them as unchanged.
+		before, after := basicFiles(t), basicFiles(t)
+		for _, ext := range []string{".cls", ".cls-meta.xml"} {
+			after[d+"classes/services/AccountService"+ext] = after[d+"classes/AccountService"+ext]
+			delete(after, d+"classes/AccountService"+ext)
+		}
+		res, err := Delta(toFS(before), toFS(after), changesBetween(before, after), DeltaOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.Package.Empty() || !res.Destructive.Empty() {
+			t.Errorf("nothing to deploy or delete: %v %v", res.Package.Keys(), res.Destructive.Keys())
+		}
+		if len(res.Unchanged) != 1 || res.Unchanged[0] != (Key{"ApexClass", "AccountService"}) {
+			t.Errorf("unchanged %v", res.Unchanged)
+		}
+	})
+	t.Run("ReindentedXMLIsNoChange", func(t *testing.T) {
+		// ebikes-lwc re-indented one line of a FlexiPage; sfdx-git-delta
+		// redeploys it. Whitespace between elements means nothing to
+		// Salesforce.
+		before, after := basicFiles(t), basicFiles(t)
+		p := d + "flows/Invoice_Follow_Up.flow-meta.xml"
+		after[p] = []byte(strings.Replace(string(after[p]), "    <status>", "        <status>", 1))
+		res, err := Delta(toFS(before), toFS(after), changesBetween(before, after), DeltaOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.Package.Empty() || len(res.Unchanged) != 1 {
+			t.Errorf("package %v unchanged %v", res.Package.Keys(), res.Unchanged)
+		}
+	})
+}
+
+func TestDiffMatchesNamesWithoutCase(t *testing.T) {
+	a, b := NewSet(), NewSet()
+	ft := DefaultRegistry.Type("CustomField")
+	a.Add(&Component{Type: ft, Name: "Invoice__c.status__c", Parent: "Invoice__c", Hash: "1"})
+	b.Add(&Component{Type: ft, Name: "Invoice__c.Status__c", Parent: "Invoice__c", Hash: "1"})
+	got := Diff(a, b)
+	if len(got) != 1 || got[0].Change != Unchanged {
+		t.Errorf("case-only difference: %+v", got)
+	}
+}

@@ -78,13 +78,22 @@ func (m *Manifest) Keys() []Key {
 	return out
 }
 
+// inFileContainers are parents whose children live inside the parent's
+// file. A manifest lists the container beside its children, as the
+// Salesforce CLI does, since the deployed file is the container's.
+var inFileContainers = map[string]bool{"CustomLabels": true, "Workflow": true, "SharingRules": true, "AssignmentRules": true,
+	"AutoResponseRules": true, "EscalationRules": true, "MatchingRules": true}
+
 // ManifestFromSet lists every component of s (folder types under their
-// content type).
+// content type, in-file children with their container).
 func ManifestFromSet(s *Set, version string) *Manifest {
 	m := NewManifest(version)
 	for _, c := range s.Components() {
 		k := c.ManifestKey()
 		m.Add(k.Type, k.Name)
+		if c.Type.IsChild() && inFileContainers[c.Type.Parent] {
+			m.Add(c.Type.Parent, c.Parent)
+		}
 	}
 	return m
 }
