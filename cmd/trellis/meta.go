@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"text/tabwriter"
 
@@ -36,6 +37,9 @@ Exit codes: 0 success, 1 failure (unreadable input, invalid XML, missing revisio
 
 // metaCmd runs the metadata engine's subcommands. They need no database.
 func metaCmd(args []string, sio stdio) error {
+	// A short-lived command that allocates a lot: trade memory for fewer
+	// collections (a quarter less time on a wide delta).
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	verb, rest, err := sub(args, "meta", "delta", "manifest", "convert", "diff", "deps")
 	if err != nil {
 		fmt.Fprint(sio.err, metaUsage)
@@ -92,15 +96,8 @@ func metaDelta(args []string, sio stdio) error {
 	if err != nil {
 		return err
 	}
-	changes, err := g.Diff(*from, *to)
-	if err != nil {
-		return err
-	}
-	fromFS, err := g.FS(*from)
-	if err != nil {
-		return err
-	}
-	toFS, err := g.FS(*to)
+	defer g.Close()
+	changes, fromFS, toFS, err := g.DiffFS(*from, *to)
 	if err != nil {
 		return err
 	}

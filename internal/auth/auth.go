@@ -52,7 +52,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (alm.User, 
 	email = strings.ToLower(strings.TrimSpace(email))
 	u, err := s.store.UserByEmail(ctx, email)
 	if alm.ErrorCode(err) == alm.CodeNotFound {
-		_, _, _ = CheckPassword(dummyHash, password)
+		_, _, _ = CheckPassword(dummyHash(), password)
 		s.auditRefusal(ctx, "unknown email "+truncate(email, 80))
 		return alm.User{}, ErrBadCredentials
 	}
@@ -61,7 +61,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (alm.User, 
 	}
 	now := s.store.Now()
 	if u.Locked(now) {
-		_, _, _ = CheckPassword(dummyHash, password)
+		_, _, _ = CheckPassword(dummyHash(), password)
 		return alm.User{}, lockedError(u, now)
 	}
 	hash, err := s.store.UserPasswordHash(ctx, u.ID)
@@ -69,7 +69,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (alm.User, 
 		return alm.User{}, err
 	}
 	if hash == "" {
-		_, _, _ = CheckPassword(dummyHash, password)
+		_, _, _ = CheckPassword(dummyHash(), password)
 		return alm.User{}, alm.Errorf(alm.CodeUnauthorized, "This account signs in with single sign-on. Use the SSO button.")
 	}
 	ok, rehash, err := CheckPassword(hash, password)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -65,7 +66,11 @@ func CheckPassword(encoded, p string) (ok, rehash bool, err error) {
 
 // dummyHash is checked against when the account does not exist, so that a
 // wrong email costs as long as a wrong password and timing reveals nothing.
-var dummyHash, _ = HashPassword("trellis-dummy-password")
+// It is made on first use: hashing at start-up would slow every command.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := HashPassword("trellis-dummy-password")
+	return h
+})
 
 // RandomPassword returns a password for admin resets: 16 characters from an
 // alphabet without look-alikes, about 90 bits.

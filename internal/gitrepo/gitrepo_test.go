@@ -1,6 +1,7 @@
 package gitrepo
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -101,5 +102,54 @@ func TestRepo(t *testing.T) {
 	}
 	if _, err := Open(t.TempDir()); err == nil {
 		t.Error("a directory without git should fail")
+	}
+}
+
+// TestBackendsAgree checks the git-binary backend's breadth-first diff
+// against go-git's on added, deleted and changed files and whole folders.
+func TestBackendsAgree(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := git.PlainInit(dir, false); err != nil {
+		t.Fatal(err)
+	}
+	first := commitFiles(t, dir, map[string]string{
+		"keep.txt": "same", "a/b/c.txt": "1", "a/b/d.txt": "2", "gone/x.txt": "x", "gone/deep/y.txt": "y", "m.txt": "m",
+	})
+	second := commitFiles(t, dir, map[string]string{
+		"a/b/c.txt": "1!", "gone/x.txt": "\x00delete", "gone/deep/y.txt": "\x00delete", "new/deep/z.txt": "z", "m.txt": "\x00delete",
+	})
+	g, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	if g.cli == nil {
+		t.Fatal("the git binary backend should be in use where git is installed")
+	}
+	cliChanges, fa, fb, err := g.DiffFS(first, second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	goGit := &Repo{r: g.r, storage: g.storage}
+	want, err := goGit.Diff(first, second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(cliChanges) != fmt.Sprint(want) {
+		t.Errorf("git binary: %v\ngo-git:     %v", cliChanges, want)
+	}
+	b, err := fs.ReadFile(fb, "new/deep/z.txt")
+	if err != nil || string(b) != "z" {
+		t.Errorf("read through the diff's file system: %q %v", b, err)
+	}
+	if _, err := fs.Stat(fa, "gone/deep/y.txt"); err != nil {
+		t.Errorf("stat in the older revision: %v", err)
+	}
+	if _, err := fs.Stat(fb, "gone"); err == nil {
+		t.Error("a deleted folder must not exist in the newer revision")
+	}
+	same, _, _, err := g.DiffFS(second, second)
+	if err != nil || len(same) != 0 {
+		t.Errorf("no changes between a commit and itself: %v %v", same, err)
 	}
 }

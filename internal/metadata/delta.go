@@ -91,21 +91,35 @@ func Delta(from, to fs.FS, changes []FileChange, opts DeltaOptions) (*DeltaResul
 type deltaSide struct {
 	proj *Project
 	mu   sync.Mutex
-	dirs map[string][]fs.DirEntry
+	dirs map[string][]dirFile
 }
 
-func newSide(p *Project) *deltaSide { return &deltaSide{proj: p, dirs: map[string][]fs.DirEntry{}} }
+// dirFile is a file of a listed directory with its decoded name.
+type dirFile struct {
+	name    string // on disk
+	decoded string // percent-decoding undone, for matching fullNames
+}
 
-// readDir lists a directory once per run; missing directories are empty.
-func (s *deltaSide) readDir(dir string) []fs.DirEntry {
+func newSide(p *Project) *deltaSide { return &deltaSide{proj: p, dirs: map[string][]dirFile{}} }
+
+// readDir lists a directory's files once per run, sorted by decoded name;
+// missing directories are empty.
+func (s *deltaSide) readDir(dir string) []dirFile {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if e, ok := s.dirs[dir]; ok {
 		return e
 	}
-	e, _ := fs.ReadDir(s.proj.FS, dir)
-	s.dirs[dir] = e
-	return e
+	entries, _ := fs.ReadDir(s.proj.FS, dir)
+	files := make([]dirFile, 0, len(entries))
+	for _, e := range entries {
+		if !e.IsDir() {
+			files = append(files, dirFile{name: e.Name(), decoded: decodeName(e.Name())})
+		}
+	}
+	sort.Slice(files, func(i, j int) bool { return files[i].decoded < files[j].decoded })
+	s.dirs[dir] = files
+	return files
 }
 
 // unit is a component whose files to load from both revisions: its key,
@@ -216,30 +230,84 @@ func (u unit) prefix() string {
 	return name
 }
 
-// load reads every unit from both revisions.
+// load reads every unit from both revisions, the two concurrently so one
+// side's reading overlaps the other's parsing.
 func (d *deltaRun) load() error {
-	for i := range d.sides {
-		d.loaded[i] = map[Key]*Component{}
-	}
 	list := make([]unit, 0, len(d.units))
 	for _, u := range d.units {
 		list = append(list, u)
 	}
 	sort.Slice(list, func(i, j int) bool { return keyLess(list[i].key, list[j].key) })
-	for i, s := range d.sides {
-		builders := map[Key]*builder{}
+	var wg sync.WaitGroup
+	var errs [2]error
+	for i := range d.sides {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d.loaded[i], errs[i] = d.loadSide(d.sides[i], list)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs[0], errs[1])
+}
+
+func (d *deltaRun) loadSide(s *deltaSide, list []unit) (map[Key]*Component, error) {
+	if p, ok := s.proj.FS.(Prefetcher); ok {
+		var dirs []string
 		for _, u := range list {
-			d.collect(s, u, builders)
+			dirs = append(dirs, u.dir)
+			if u.subdir != "" {
+				dirs = append(dirs, path.Join(u.dir, u.subdir))
+			}
 		}
-		comps, err := loadAll(s.proj.FS, d.reg, builders, false)
-		if err != nil {
-			return err
-		}
-		for _, c := range comps {
-			d.loaded[i][c.Key()] = c
+		if err := p.PrefetchDirs(dirs); err != nil {
+			return nil, err
 		}
 	}
-	return nil
+	builders := map[Key]*builder{}
+	for _, u := range list {
+		d.collect(s, u, builders)
+	}
+	if p, ok := s.proj.FS.(Prefetcher); ok {
+		if err := p.Prefetch(builderPaths(builders)); err != nil {
+			return nil, err
+		}
+	}
+	comps, err := loadAll(s.proj.FS, d.reg, builders, false)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[Key]*Component, len(comps))
+	for _, c := range comps {
+		out[c.Key()] = c
+	}
+	return out, nil
+}
+
+// Prefetcher is a file system that can read many files, or list many
+// directories, in one go (a git revision read through one pipelined git
+// process). Delta announces what it is about to read.
+type Prefetcher interface {
+	Prefetch(paths []string) error
+	PrefetchDirs(dirs []string) error
+}
+
+func builderPaths(builders map[Key]*builder) []string {
+	var out []string
+	for _, b := range builders {
+		if b.xmlPath != "" {
+			out = append(out, b.xmlPath)
+		}
+		if b.body != "" {
+			out = append(out, b.body)
+		}
+		for _, p := range b.parts {
+			out = append(out, p)
+		}
+		out = append(out, b.merges...)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // collect adds the files of unit u in one revision to builders.
@@ -258,15 +326,21 @@ func (d *deltaRun) collect(s *deltaSide, u unit, builders map[Key]*builder) {
 		}
 		addRef(builders, r, p)
 	}
+	files := s.readDir(u.dir)
 	prefix := u.prefix()
-	for _, e := range s.readDir(u.dir) {
-		if e.IsDir() {
+	start := 0
+	if prefix != "" {
+		// A folder of 3,000 fields holds one field's file: find it by name.
+		start = sort.Search(len(files), func(i int) bool { return files[i].decoded >= prefix })
+	}
+	for _, f := range files[start:] {
+		if prefix != "" && f.decoded != prefix && !strings.HasPrefix(f.decoded, prefix+".") {
+			if f.decoded > prefix+"/" {
+				break
+			}
 			continue
 		}
-		if n := decodeName(e.Name()); prefix != "" && n != prefix && !strings.HasPrefix(n, prefix+".") {
-			continue // cheap filter: a folder of 3,000 fields holds one field's file
-		}
-		add(path.Join(u.dir, e.Name()))
+		add(path.Join(u.dir, f.name))
 	}
 	if u.subdir != "" {
 		root := path.Join(u.dir, u.subdir)

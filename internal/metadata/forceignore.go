@@ -18,6 +18,30 @@ type ignoreRule struct {
 	re      *regexp.Regexp
 	negate  bool
 	dirOnly bool
+	// fast matchers for the shapes most rules have; re is the fallback
+	base    string // "**/name": the last segment equals base
+	suffix  string // "**/*.ext": the last segment ends with suffix
+	dotfile bool   // "**/.*"
+	within  string // "**/name/**": a segment, not the last, equals within
+}
+
+// matches reports whether the rule matches path.
+func (r ignoreRule) matches(path string) bool {
+	last := path
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		last = path[i+1:]
+	}
+	switch {
+	case r.base != "":
+		return last == r.base
+	case r.suffix != "":
+		return strings.HasSuffix(last, r.suffix)
+	case r.dotfile:
+		return strings.HasPrefix(last, ".")
+	case r.within != "":
+		return strings.HasPrefix(path, r.within+"/") || strings.Contains(path, "/"+r.within+"/")
+	}
+	return r.re.MatchString(path)
 }
 
 // builtinIgnores are ignored in every project, as the Salesforce CLI does.
@@ -62,6 +86,19 @@ func (ig *Ignore) add(line string) {
 	line = strings.TrimPrefix(line, "/")
 	if line == "" {
 		return
+	}
+	if !anchored || strings.HasPrefix(line, "**/") {
+		last := strings.TrimPrefix(line, "**/")
+		switch {
+		case last == ".*":
+			r.dotfile = true
+		case strings.HasSuffix(last, "/**") && !strings.ContainsAny(strings.TrimSuffix(last, "/**"), "*?[/"):
+			r.within = strings.TrimSuffix(last, "/**")
+		case strings.HasPrefix(last, "*.") && !strings.ContainsAny(last[2:], "*?[/"):
+			r.suffix = last[1:]
+		case !strings.ContainsAny(last, "*?[/"):
+			r.base = last
+		}
 	}
 	expr := globToRegexp(line)
 	if anchored {
@@ -152,7 +189,7 @@ func (ig *Ignore) match(path string, isDir bool) bool {
 		if r.dirOnly && !isDir {
 			continue
 		}
-		if r.re.MatchString(path) {
+		if r.matches(path) {
 			ignored = !r.negate
 		}
 	}
