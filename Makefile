@@ -7,7 +7,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 BIN       := bin/trellis
 TEST_FLAGS ?= -timeout 12m
 
-.PHONY: all build run test test-only generate check-generated lint bench clean check-browser
+.PHONY: all build run test test-only generate check-generated lint bench compare clean check-browser
 
 all: build
 
@@ -50,9 +50,16 @@ lint: check-generated
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-## bench: the benchmarks (figures, not pass/fail)
-bench:
-	$(GO) run ./internal/testdb/withdb -- $(GO) test -run '^$$' -bench . -benchmem ./...
+## bench: the benchmarks (figures, not pass/fail), then the metadata engine
+## side by side with sfdx-git-delta, source-deploy-retrieve and git
+bench: build
+	$(GO) run ./internal/testdb/withdb -- $(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./...
+	$(GO) run ./bench/metaperf -trellis $(BIN)
+
+## compare: trellis meta against sfdx-git-delta and source-deploy-retrieve on
+## real projects (clones given as REPOS="dir1 dir2")
+compare: build
+	$(GO) run ./bench/metacompare -trellis $(BIN) $(REPOS)
 
 clean:
 	rm -rf bin test-artifacts
