@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"text/tabwriter"
 
 	"github.com/trellis-alm/trellis/internal/gitrepo"
@@ -147,6 +148,44 @@ func writeDelta(out string, res *metadata.DeltaResult, source bool, toFS fs.FS) 
 		}
 	}
 	return nil
+}
+
+// writeTree writes many files under root: each directory is made once,
+// and files are written by a few workers at a time.
+func writeTree(root string, files map[string][]byte) error {
+	dirs := map[string]bool{}
+	for p := range files {
+		dirs[filepath.Dir(filepath.Join(root, filepath.FromSlash(p)))] = true
+	}
+	for d := range dirs {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	paths := make(chan string)
+	errs := make(chan error, 4)
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := range paths {
+				if err := os.WriteFile(filepath.Join(root, filepath.FromSlash(p)), files[p], 0o644); err != nil {
+					select {
+					case errs <- err:
+					default:
+					}
+				}
+			}
+		}()
+	}
+	for p := range files {
+		paths <- p
+	}
+	close(paths)
+	wg.Wait()
+	close(errs)
+	return <-errs
 }
 
 func writeFile(p string, b []byte) error {
@@ -293,10 +332,8 @@ func metaConvert(args []string, sio stdio) error {
 	if err != nil {
 		return err
 	}
-	for p, b := range files {
-		if err := writeFile(filepath.Join(out, filepath.FromSlash(p)), b); err != nil {
-			return err
-		}
+	if err := writeTree(out, files); err != nil {
+		return err
 	}
 	fmt.Fprintf(sio.out, "converted %d component(s) into %d file(s) in %s\n", res.Set.Len(), len(files), out)
 	return nil

@@ -10,9 +10,12 @@ import (
 )
 
 // Manifest is a package.xml or destructiveChanges*.xml: members by type.
+// Change it through Add and Remove, which keep an index so manifests of
+// tens of thousands of members stay fast.
 type Manifest struct {
 	Version string              // API version, e.g. "62.0"; optional for destructive changes
 	Types   map[string][]string // type name → members
+	index   map[Key]bool
 }
 
 // NewManifest returns an empty manifest for version.
@@ -20,28 +23,35 @@ func NewManifest(version string) *Manifest {
 	return &Manifest{Version: version, Types: map[string][]string{}}
 }
 
-// Add lists member under typ, once.
-func (m *Manifest) Add(typ, member string) {
-	for _, x := range m.Types[typ] {
-		if x == member {
-			return
+func (m *Manifest) indexed() map[Key]bool {
+	if m.index == nil {
+		m.index = map[Key]bool{}
+		for t, ms := range m.Types {
+			for _, x := range ms {
+				m.index[Key{t, x}] = true
+			}
 		}
 	}
+	return m.index
+}
+
+// Add lists member under typ, once.
+func (m *Manifest) Add(typ, member string) {
+	idx := m.indexed()
+	k := Key{typ, member}
+	if idx[k] {
+		return
+	}
+	idx[k] = true
 	m.Types[typ] = append(m.Types[typ], member)
 }
 
 // Has reports whether member is listed under typ (explicitly).
-func (m *Manifest) Has(typ, member string) bool {
-	for _, x := range m.Types[typ] {
-		if x == member {
-			return true
-		}
-	}
-	return false
-}
+func (m *Manifest) Has(typ, member string) bool { return m.indexed()[Key{typ, member}] }
 
 // Remove takes member out of typ.
 func (m *Manifest) Remove(typ, member string) {
+	delete(m.indexed(), Key{typ, member})
 	list := m.Types[typ]
 	for i, x := range list {
 		if x == member {

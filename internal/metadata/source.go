@@ -141,7 +141,9 @@ func loadAll(fsys fs.FS, reg *Registry, builders map[Key]*builder, keep bool) ([
 		wg    sync.WaitGroup
 	)
 	work := make(chan *builder)
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+	// Reading files blocks in system calls: more readers than CPUs keep
+	// the CPUs busy parsing.
+	for w := 0; w < max(8, 4*runtime.GOMAXPROCS(0)); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
