@@ -7,12 +7,16 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"os/exec"
 	"path"
+	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 )
@@ -25,6 +29,16 @@ type cli struct {
 	dir     string
 	hashLen int      // bytes of an object id in tree entries: 20 (SHA-1) or 32 (SHA-256)
 	commits sync.Map // revision → commit id
+	// Two cat-file processes, so the two sides of a diff load in
+	// parallel; FS hands them out in turn.
+	procs [2]*catFile
+	next  atomic.Uint32
+}
+
+// catFile is one long-lived `git cat-file --batch` process.
+type catFile struct {
+	dir    string
+	lastID string // id in the last answer; guarded by mu
 
 	mu  sync.Mutex
 	cmd *exec.Cmd
@@ -32,16 +46,16 @@ type cli struct {
 	out *bufio.Reader
 }
 
+// proc picks the cat-file process for the next FS.
+func (c *cli) proc() *catFile { return c.procs[c.next.Add(1)%2] }
+
 func newCLI(dir string) (*cli, error) {
 	if _, err := exec.LookPath("git"); err != nil {
 		return nil, err
 	}
-	c := &cli{dir: dir, hashLen: 20}
-	format, err := c.run("rev-parse", "--show-object-format")
-	if err != nil {
-		return nil, err
-	}
-	if strings.TrimSpace(format) == "sha256" {
+	c := &cli{dir: dir, hashLen: 20, procs: [2]*catFile{{dir: dir}, {dir: dir}}}
+	// Read the object format from the config rather than spawn git for it.
+	if cfg, err := os.ReadFile(filepath.Join(dir, "config")); err == nil && sha256Config.Match(cfg) {
 		c.hashLen = 32
 	}
 	return c, nil
@@ -70,16 +84,25 @@ func (c *cli) commit(rev string) (string, error) {
 	if id, ok := c.commits.Load(rev); ok {
 		return id.(string), nil
 	}
-	out, err := c.run("rev-parse", "--verify", "--quiet", "--end-of-options", rev+"^{commit}")
-	if err != nil || strings.TrimSpace(out) == "" {
+	if strings.ContainsAny(rev, "\n\x00") || rev == "" {
 		return "", fmt.Errorf("revision %q: %w", rev, errRevisionNotFound)
 	}
-	id := strings.TrimSpace(out)
+	// cat-file resolves the revision and names the commit in its answer,
+	// sparing a git process per revision.
+	id, typ, ok, err := c.procs[0].resolve(rev + "^{commit}")
+	if err != nil {
+		return "", err
+	}
+	if !ok || typ != "commit" {
+		return "", fmt.Errorf("revision %q: %w", rev, errRevisionNotFound)
+	}
 	c.commits.Store(rev, id)
 	return id, nil
 }
 
 var errRevisionNotFound = errors.New("reference not found")
+
+var sha256Config = regexp.MustCompile(`(?im)^\s*objectformat\s*=\s*sha256\s*$`)
 
 // commits2 resolves two revisions with one git process, naming the one
 // that does not exist when either is missing.
@@ -91,20 +114,12 @@ func (c *cli) commits2(from, to string) (string, string, error) {
 		_, err := c.commit(to)
 		return "", "", err
 	}
-	out, err := c.run("rev-parse", "--end-of-options", from+"^{commit}", to+"^{commit}")
-	lines := strings.Fields(out)
-	if err != nil || len(lines) != 2 {
-		// Find out which one is missing, for the message.
-		a, err := c.commit(from)
-		if err != nil {
-			return "", "", err
-		}
-		b, err := c.commit(to)
-		return a, b, err
+	a, err := c.commit(from)
+	if err != nil {
+		return "", "", err
 	}
-	c.commits.Store(from, lines[0])
-	c.commits.Store(to, lines[1])
-	return lines[0], lines[1], nil
+	b, err := c.commit(to)
+	return a, b, err
 }
 
 func (c *cli) diff(from, to string) ([]Change, error) {
@@ -139,7 +154,7 @@ func (c *cli) diff(from, to string) ([]Change, error) {
 
 // object fetches one object through cat-file --batch; ok is false when it
 // does not exist.
-func (c *cli) object(spec string) (typ string, data []byte, ok bool, err error) {
+func (c *catFile) object(spec string) (typ string, data []byte, ok bool, err error) {
 	if strings.ContainsAny(spec, "\n") {
 		return "", nil, false, fmt.Errorf("path %q has a newline, which git cat-file cannot look up", spec)
 	}
@@ -162,7 +177,7 @@ func (c *cli) object(spec string) (typ string, data []byte, ok bool, err error) 
 // objects fetches many blobs in one pipelined exchange: a writer sends
 // every request while this goroutine reads the answers in order. Missing
 // objects and non-blobs map to nil.
-func (c *cli) objects(specs []string) (map[string][]byte, error) {
+func (c *catFile) objects(specs []string) (map[string][]byte, error) {
 	typed, err := c.typedObjects(specs)
 	if err != nil {
 		return nil, err
@@ -186,7 +201,7 @@ type gitObject struct {
 // typedObjects is objects for any object type; missing ones are absent.
 // It pipelines through the long-lived cat-file process: a goroutine writes
 // every request while the answers are read in order.
-func (c *cli) typedObjects(specs []string) (map[string]gitObject, error) {
+func (c *catFile) typedObjects(specs []string) (map[string]gitObject, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := c.start(); err != nil {
@@ -224,7 +239,7 @@ func (c *cli) typedObjects(specs []string) (map[string]gitObject, error) {
 }
 
 // start launches the long-lived cat-file process; c.mu must be held.
-func (c *cli) start() error {
+func (c *catFile) start() error {
 	if c.cmd != nil {
 		return nil
 	}
@@ -245,7 +260,7 @@ func (c *cli) start() error {
 }
 
 // kill drops a cat-file process whose stream can no longer be trusted.
-func (c *cli) kill() {
+func (c *catFile) kill() {
 	if c.cmd == nil {
 		return
 	}
@@ -255,8 +270,26 @@ func (c *cli) kill() {
 	c.cmd = nil
 }
 
+// resolve looks an object up through cat-file and returns its id and type.
+func (c *catFile) resolve(spec string) (id, typ string, ok bool, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.start(); err != nil {
+		return "", "", false, err
+	}
+	if _, err := io.WriteString(c.in, spec+"\n"); err != nil {
+		c.kill()
+		return "", "", false, err
+	}
+	typ, _, ok, err = c.readAnswer()
+	if err != nil {
+		c.kill()
+	}
+	return c.lastID, typ, ok, err
+}
+
 // readAnswer reads one cat-file --batch answer; c.mu must be held.
-func (c *cli) readAnswer() (typ string, data []byte, ok bool, err error) {
+func (c *catFile) readAnswer() (typ string, data []byte, ok bool, err error) {
 	header, err := c.out.ReadString('\n')
 	if err != nil {
 		return "", nil, false, fmt.Errorf("git cat-file: %w", err)
@@ -277,10 +310,15 @@ func (c *cli) readAnswer() (typ string, data []byte, ok bool, err error) {
 	if _, err := io.ReadFull(c.out, data); err != nil {
 		return "", nil, false, fmt.Errorf("git cat-file: %w", err)
 	}
+	c.lastID = parts[0]
 	return parts[1], data[:size], true, nil
 }
 
 func (c *cli) close() error {
+	return errors.Join(c.procs[0].close(), c.procs[1].close())
+}
+
+func (c *catFile) close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.cmd == nil {
@@ -295,6 +333,7 @@ func (c *cli) close() error {
 // cliFS serves one commit's files through cat-file.
 type cliFS struct {
 	c      *cli
+	proc   *catFile
 	commit string
 	mu     sync.Mutex
 	dirs   map[string][]cliEntry
@@ -320,47 +359,17 @@ func (f *cliFS) PrefetchDirs(dirs []string) error {
 		return nil // an empty tree: nothing below to prefetch
 	}
 	for depth := 0; depth <= maxDepth; depth++ {
-		ids := map[string]string{}
-		var specs []string
+		var todo []string
 		for d := range byDepth[depth] {
 			f.mu.Lock()
 			_, cached := f.dirs[d]
 			f.mu.Unlock()
-			if cached {
-				continue
+			if !cached {
+				todo = append(todo, d)
 			}
-			e, ok := f.entry(d)
-			if !ok || e.mode != 0o40000 {
-				f.mu.Lock()
-				f.dirs[d] = nil
-				f.mu.Unlock()
-				continue
-			}
-			id := e.id()
-			ids[d] = id
-			specs = append(specs, id)
 		}
-		if len(specs) == 0 {
-			continue
-		}
-		got, err := f.c.typedObjects(specs)
-		if err != nil {
+		if err := f.loadDirs(todo); err != nil {
 			return err
-		}
-		for d, id := range ids {
-			o, ok := got[id]
-			var entries []cliEntry
-			if ok && o.typ == "tree" {
-				if entries, err = parseTree(o.data, f.c.hashLen); err != nil {
-					return err
-				}
-				if entries == nil {
-					entries = []cliEntry{}
-				}
-			}
-			f.mu.Lock()
-			f.dirs[d] = entries
-			f.mu.Unlock()
 		}
 	}
 	return nil
@@ -389,7 +398,7 @@ func (f *cliFS) Prefetch(names []string) error {
 	if len(specs) == 0 {
 		return nil
 	}
-	got, err := f.c.objects(specs)
+	got, err := f.proc.objects(specs)
 	if err != nil {
 		return err
 	}
@@ -433,7 +442,7 @@ func (f *cliFS) readDir(name string) ([]cliEntry, error) {
 		}
 		spec = e.id()
 	}
-	typ, data, ok, err := f.c.object(spec)
+	typ, data, ok, err := f.proc.object(spec)
 	if err != nil {
 		return nil, err
 	}
@@ -458,7 +467,7 @@ func (f *cliFS) readDir(name string) ([]cliEntry, error) {
 
 // parseTree reads git's binary tree format: "<mode> <name>\0<id>" repeated.
 func parseTree(data []byte, hashLen int) ([]cliEntry, error) {
-	var out []cliEntry
+	out := make([]cliEntry, 0, len(data)/(hashLen+24)+1)
 	for len(data) > 0 {
 		sp := bytes.IndexByte(data, ' ')
 		nul := bytes.IndexByte(data, 0)
@@ -561,7 +570,7 @@ func (f *cliFS) ReadFile(name string) ([]byte, error) {
 	if !found || e.mode == 0o40000 {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: fs.ErrNotExist}
 	}
-	typ, data, ok, err := f.c.object(e.id())
+	typ, data, ok, err := f.proc.object(e.id())
 	if err != nil {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
 	}
@@ -633,22 +642,15 @@ func (c *cli) diffFS(from, to string) ([]Change, *cliFS, *cliFS, error) {
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	fa := &cliFS{c: c, commit: a, dirs: map[string][]cliEntry{}, cache: map[string][]byte{}}
-	fb := &cliFS{c: c, commit: b, dirs: map[string][]cliEntry{}, cache: map[string][]byte{}}
+	fa := &cliFS{c: c, proc: c.procs[0], commit: a, dirs: map[string][]cliEntry{}, cache: map[string][]byte{}}
+	fb := &cliFS{c: c, proc: c.procs[1], commit: b, dirs: map[string][]cliEntry{}, cache: map[string][]byte{}}
 	if a == b {
 		return nil, fa, fb, nil
 	}
-	roots, err := c.typedObjects([]string{a + "^{tree}", b + "^{tree}"})
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	for i, f := range []*cliFS{fa, fb} {
-		o := roots[[]string{a, b}[i]+"^{tree}"]
-		entries, err := parseTree(o.data, c.hashLen)
-		if err != nil {
-			return nil, nil, nil, err
+	for _, f := range []*cliFS{fa, fb} {
+		if _, err := f.readDir("."); err != nil {
+			return nil, nil, nil, fmt.Errorf("tree of %s: %w", f.commit, err)
 		}
-		f.dirs["."] = entries
 	}
 	var changes []Change
 	level := []pendingDir{{dir: ".", inA: true, inB: true}}
@@ -718,55 +720,77 @@ type pendingDir struct {
 	inA, inB bool
 }
 
-// loadLevel reads, in one batch, the directories of the next level that
-// each side has, and caches them in that side's file system.
+// loadLevel reads the directories of the next level that each side has,
+// each side in one batch on its own cat-file process, both at once, and
+// caches them in that side's file system.
 func (c *cli) loadLevel(level []pendingDir, fa, fb *cliFS) error {
-	type want struct {
-		f   *cliFS
-		dir string
-		id  string
-	}
-	var wants []want
-	var specs []string
+	var sides [2][]string
 	for _, p := range level {
-		for _, side := range []struct {
-			f  *cliFS
-			in bool
-		}{{fa, p.inA}, {fb, p.inB}} {
-			if !side.in {
-				side.f.dirs[p.dir] = nil
-				continue
+		for i, in := range []bool{p.inA, p.inB} {
+			if in {
+				sides[i] = append(sides[i], p.dir)
+			} else {
+				[]*cliFS{fa, fb}[i].dirs[p.dir] = nil
 			}
-			e, ok := side.f.entry(p.dir)
-			if !ok {
-				continue
-			}
-			id := e.id()
-			wants = append(wants, want{side.f, p.dir, id})
-			specs = append(specs, id)
 		}
+	}
+	var wg sync.WaitGroup
+	var errs [2]error
+	for i, f := range []*cliFS{fa, fb} {
+		if len(sides[i]) == 0 {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = f.loadDirs(sides[i])
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs[0], errs[1])
+}
+
+// loadDirs lists dirs (whose parents are listed) in one batch.
+func (f *cliFS) loadDirs(dirs []string) error {
+	ids := make(map[string]string, len(dirs))
+	specs := make([]string, 0, len(dirs))
+	for _, d := range dirs {
+		e, ok := f.entry(d)
+		if !ok || e.mode != 0o40000 {
+			f.setDir(d, nil)
+			continue
+		}
+		id := e.id()
+		ids[d] = id
+		specs = append(specs, id)
 	}
 	if len(specs) == 0 {
 		return nil
 	}
-	got, err := c.typedObjects(specs)
+	got, err := f.proc.typedObjects(specs)
 	if err != nil {
 		return err
 	}
-	for _, w := range wants {
-		o, ok := got[w.id]
+	for d, id := range ids {
+		o, ok := got[id]
 		if !ok || o.typ != "tree" {
-			w.f.dirs[w.dir] = nil
+			f.setDir(d, nil)
 			continue
 		}
-		entries, err := parseTree(o.data, c.hashLen)
+		entries, err := parseTree(o.data, f.c.hashLen)
 		if err != nil {
 			return err
 		}
 		if entries == nil {
 			entries = []cliEntry{}
 		}
-		w.f.dirs[w.dir] = entries
+		f.setDir(d, entries)
 	}
 	return nil
+}
+
+func (f *cliFS) setDir(d string, entries []cliEntry) {
+	f.mu.Lock()
+	f.dirs[d] = entries
+	f.mu.Unlock()
 }

@@ -196,7 +196,7 @@ func (g *Repo) FS(rev string) (fs.FS, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &cliFS{c: g.cli, commit: id, dirs: map[string][]cliEntry{}, cache: map[string][]byte{}}, nil
+		return &cliFS{c: g.cli, proc: g.cli.proc(), commit: id, dirs: map[string][]cliEntry{}, cache: map[string][]byte{}}, nil
 	}
 	t, err := g.tree(rev)
 	if err != nil {
