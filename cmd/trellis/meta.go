@@ -27,7 +27,8 @@ const metaUsage = `trellis meta — the metadata engine, for CI pipelines
   trellis meta manifest DIR [--api-version V]
       package.xml for every component of a project (source or metadata format)
   trellis meta convert --to metadata|source SRC OUT [--api-version V]
-      convert a project between SFDX source format and Metadata API format
+      convert a project between SFDX source format and Metadata API format;
+      with --to metadata, an OUT ending in .zip gets a deploy zip (same input, same bytes)
   trellis meta diff A B [--json] [--all]
       compare two projects (directories or .zip files) component by component
   trellis meta deps DIR [--target DIR] [--json]
@@ -313,13 +314,27 @@ func metaConvert(args []string, sio stdio) error {
 		return err
 	}
 	if len(pos) != 2 || (*to != "metadata" && *to != "source") {
-		return usageError{"meta convert needs --to metadata|source, a source and an output directory"}
+		return usageError{"meta convert needs --to metadata|source, a source and an output directory (or, for metadata, a .zip)"}
 	}
 	res, proj, err := readProject(pos[0], true)
 	if err != nil {
 		return err
 	}
 	out := pos[1]
+	if strings.HasSuffix(strings.ToLower(out), ".zip") {
+		if *to != "metadata" {
+			return usageError{"meta convert writes a .zip only with --to metadata"}
+		}
+		pkg, err := metadata.BuildPackage(metadata.PackageSpec{Components: res.Set, Version: pickVersion(*version, proj)})
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(out, pkg.Zip, 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(sio.out, "converted %d component(s) into %s (%d file(s), sha256 %s)\n", res.Set.Len(), out, len(pkg.Files), pkg.Checksum)
+		return nil
+	}
 	var files map[string][]byte
 	if *to == "metadata" {
 		files, err = metadata.WriteMetadataFormat(res.Set)

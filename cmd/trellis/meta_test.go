@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -118,6 +120,27 @@ func TestMetaManifestConvertDiffDeps(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(md, "objects", "Invoice__c.object")); err != nil {
 		t.Error("convert --to metadata should recompose objects")
+	}
+	// A zip output is a deploy package, byte-identical from run to run,
+	// and itself readable as a project.
+	zips := t.TempDir()
+	var zipped [2][]byte
+	for i := range zipped {
+		z := filepath.Join(zips, fmt.Sprintf("deploy%d.zip", i))
+		if r := runCLI(t, nil, "", "meta", "convert", "--to", "metadata", src, z); r.e != nil || !strings.Contains(r.out, "sha256 ") {
+			t.Fatalf("convert to zip: %v %s", r.e, r.out)
+		}
+		zipped[i], _ = os.ReadFile(z)
+	}
+	if len(zipped[0]) == 0 || !bytes.Equal(zipped[0], zipped[1]) {
+		t.Error("convert to .zip should give the same bytes each time")
+	}
+	r = runCLI(t, nil, "", "meta", "diff", src, filepath.Join(zips, "deploy0.zip"), "--json")
+	if !strings.Contains(r.out, `"unchanged": 33`) {
+		t.Errorf("the zip should hold the whole project unchanged: %v %s", r.e, r.out)
+	}
+	if r := runCLI(t, nil, "", "meta", "convert", "--to", "source", src, filepath.Join(zips, "x.zip")); exitCode(r.e) != 2 {
+		t.Errorf("a .zip of source format is a usage error: %v", r.e)
 	}
 	back := t.TempDir()
 	if r := runCLI(t, nil, "", "meta", "convert", "--to", "source", md, back); r.e != nil {
