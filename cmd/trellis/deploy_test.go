@@ -16,16 +16,19 @@ import (
 
 var envName = regexp.MustCompile(`\b(?:TRELLIS_[A-Z_]+|DATABASE_URL)\b`)
 
-// knownVars returns the variable names parseConfig reads, from its source.
+// knownVars returns the variable names Trellis reads at run time, from the
+// sources that read them: parseConfig, main and the git backend switch.
 func knownVars(t *testing.T) map[string]bool {
 	t.Helper()
-	src, err := os.ReadFile("config.go")
-	if err != nil {
-		t.Fatal(err)
-	}
 	known := map[string]bool{}
-	for _, m := range regexp.MustCompile(`"((?:TRELLIS_[A-Z_]+|DATABASE_URL))"`).FindAllSubmatch(src, -1) {
-		known[string(m[1])] = true
+	for _, f := range []string{"config.go", "main.go", "../../internal/gitrepo/gitrepo.go"} {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range regexp.MustCompile(`"((?:TRELLIS_[A-Z_]+|DATABASE_URL))"`).FindAllSubmatch(src, -1) {
+			known[string(m[1])] = true
+		}
 	}
 	return known
 }
