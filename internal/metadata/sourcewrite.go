@@ -173,13 +173,25 @@ func (t *Type) childTagOf(childType string) string {
 }
 
 // resourceExts maps static resource content types to the file extension
-// the source format gives their content.
+// the source format gives their content: the first extension the MIME
+// registry lists for the type, as the Salesforce CLI picks it, so a
+// resource retrieved by either tool lands under the same name.
 var resourceExts = map[string]string{
 	"application/javascript": "js", "text/javascript": "js", "application/x-javascript": "js",
-	"text/css": "css", "image/png": "png", "image/jpeg": "jpeg", "image/jpg": "jpg", "image/gif": "gif",
-	"image/svg+xml": "svg", "application/pdf": "pdf", "text/plain": "txt", "application/json": "json",
-	"text/html": "html", "text/xml": "xml", "application/xml": "xml", "text/csv": "csv",
+	"text/css": "css", "image/png": "png", "image/x-png": "png", "image/jpeg": "jpeg", "image/jpg": "jpg", "image/gif": "gif",
+	"image/svg+xml": "svg", "image/webp": "webp", "image/bmp": "bmp", "image/tiff": "tif", "image/x-icon": "ico",
+	"image/vnd.microsoft.icon": "ico", "application/pdf": "pdf", "text/plain": "txt", "application/json": "json",
+	"text/html": "html", "text/xml": "xml", "application/xml": "xml", "text/csv": "csv", "text/markdown": "md",
+	"text/calendar": "ics", "application/rtf": "rtf", "text/rtf": "rtf", "text/x-haml": "haml",
 	"application/zip": "zip", "application/x-zip-compressed": "zip", "application/octet-stream": "bin",
+	"audio/mp4": "m4a", "audio/x-m4a": "m4a", "audio/x-aac": "aac", "audio/aac": "aac", "audio/mpeg": "mpga", "audio/ogg": "oga", "audio/wav": "wav", "audio/x-wav": "wav", "audio/webm": "weba",
+	"video/mp4": "mp4", "video/webm": "webm", "video/quicktime": "qt", "video/mpeg": "mpeg",
+	"font/woff": "woff", "font/woff2": "woff2", "font/ttf": "ttf", "font/otf": "otf", "application/vnd.ms-fontobject": "eot",
+	"application/msword": "doc", "application/vnd.ms-excel": "xls", "application/vnd.ms-powerpoint": "ppt",
+	"application/vnd.openxmlformats-officedocument.wordprocessingml.document":   "docx",
+	"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":         "xlsx",
+	"application/vnd.openxmlformats-officedocument.presentationml.presentation": "pptx",
+	"application/x-shockwave-flash":                                             "swf", "application/java-archive": "jar", "application/wasm": "wasm",
 }
 
 func resourceExt(c *Component) string {
@@ -188,5 +200,5 @@ func resourceExt(c *Component) string {
 			return ext
 		}
 	}
-	return "resource"
+	return "bin" // application/octet-stream, the default content type
 }
