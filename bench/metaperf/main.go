@@ -68,12 +68,12 @@ func main() {
 		targets = append(targets, filepath.Join("/dev/shm", "trellis-metaperf"))
 	}
 	for _, dir := range targets {
-		conv := measure(*runs, bin, "meta", "convert", "--to", "metadata", r, filepath.Join(dir, "convert-trellis"))
+		conv := measureInto(*runs, filepath.Join(dir, "convert-trellis"), bin, "meta", "convert", "--to", "metadata", r, filepath.Join(dir, "convert-trellis"))
 		fmt.Printf("\nconvert %d files to metadata format, writing into %s:\n", large.Files, dir)
 		fmt.Printf("  trellis meta convert       %8s\n", conv.wall)
 		if oracleErr == nil {
 			node := filepath.Join(oracle, "node_modules", ".bin", "node")
-			sdr = measure(*runs, node, filepath.Join(oracle, "sdr.mjs"), "convert", r, filepath.Join(dir, "convert-sdr"))
+			sdr = measureInto(*runs, filepath.Join(dir, "convert-sdr"), node, filepath.Join(oracle, "sdr.mjs"), "convert", r, filepath.Join(dir, "convert-sdr"))
 			fmt.Printf("  source-deploy-retrieve     %8s  (trellis is %.1fx faster; goal: 10x)\n", sdr.wall, ratio(sdr.wall, conv.wall))
 		}
 		os.RemoveAll(dir)
@@ -94,9 +94,21 @@ type result struct {
 // measure runs a command n times and returns the median wall time and the
 // largest peak resident memory.
 func measure(n int, name string, args ...string) result {
+	return measureInto(n, "", name, args...)
+}
+
+// measureInto is measure for a command that writes into dir: before each
+// run, untimed, dir is removed and the file system synced, so every run
+// of every tool creates its files afresh with no write-back of an earlier
+// run pending.
+func measureInto(n int, dir, name string, args ...string) result {
 	var walls []time.Duration
 	var rss int64
 	for i := 0; i < n; i++ {
+		if dir != "" {
+			check(os.RemoveAll(dir))
+			syscall.Sync()
+		}
 		cmd := exec.Command(name, args...)
 		start := time.Now()
 		out, err := cmd.CombinedOutput()

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
-	"sync"
 	"text/tabwriter"
 
 	"github.com/trellis-alm/trellis/internal/gitrepo"
@@ -154,39 +153,7 @@ func writeDelta(out string, res *metadata.DeltaResult, source bool, toFS fs.FS) 
 // writeTree writes many files under root: each directory is made once,
 // and files are written by a few workers at a time.
 func writeTree(root string, files map[string][]byte) error {
-	dirs := map[string]bool{}
-	for p := range files {
-		dirs[filepath.Dir(filepath.Join(root, filepath.FromSlash(p)))] = true
-	}
-	for d := range dirs {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return err
-		}
-	}
-	paths := make(chan string)
-	errs := make(chan error, 4)
-	var wg sync.WaitGroup
-	for w := 0; w < 4; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for p := range paths {
-				if err := os.WriteFile(filepath.Join(root, filepath.FromSlash(p)), files[p], 0o644); err != nil {
-					select {
-					case errs <- err:
-					default:
-					}
-				}
-			}
-		}()
-	}
-	for p := range files {
-		paths <- p
-	}
-	close(paths)
-	wg.Wait()
-	close(errs)
-	return <-errs
+	return metadata.WriteTree(root, files)
 }
 
 func writeFile(p string, b []byte) error {
@@ -255,7 +222,7 @@ func readProject(p string, keep bool) (*metadata.ReadResult, *metadata.Project, 
 		if !fi.IsDir() {
 			return nil, nil, fmt.Errorf("%s is neither a directory nor a .zip", p)
 		}
-		fsys = os.DirFS(p)
+		fsys = metadata.DirFS(p)
 	}
 	proj, err := metadata.LoadProject(fsys)
 	opts := metadata.ReadOptions{KeepContent: keep}
@@ -357,7 +324,7 @@ func metaConvert(args []string, sio stdio) error {
 // convertToSource writes into an existing SFDX project's default package
 // directory (honouring its decomposition options), or makes a new one.
 func convertToSource(set *metadata.Set, out string) (map[string][]byte, error) {
-	proj, err := metadata.LoadProject(os.DirFS(out))
+	proj, err := metadata.LoadProject(metadata.DirFS(out))
 	var layout metadata.SourceLayout
 	var extra map[string][]byte
 	switch {
