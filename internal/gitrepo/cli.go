@@ -602,9 +602,13 @@ func (f *cliFS) ReadDir(name string) ([]fs.DirEntry, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: "readdir", Path: name, Err: err}
 	}
+	// One allocation for the whole listing, not one per entry: folders
+	// of thousands of fields are listed on every delta.
+	infos := make([]cliInfo, len(entries))
 	out := make([]fs.DirEntry, len(entries))
 	for i, e := range entries {
-		out[i] = cliInfo{name: e.name, mode: fsMode(e.mode)}
+		infos[i] = cliInfo{name: e.name, mode: fsMode(e.mode)}
+		out[i] = &infos[i]
 	}
 	return out, nil
 }

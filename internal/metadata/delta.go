@@ -117,7 +117,12 @@ func (s *deltaSide) readDir(dir string) []dirFile {
 			files = append(files, dirFile{name: e.Name(), decoded: decodeName(e.Name())})
 		}
 	}
-	sort.Slice(files, func(i, j int) bool { return files[i].decoded < files[j].decoded })
+	// Listings come sorted by file name, which is the decoded order unless
+	// some name is percent-encoded.
+	less := func(i, j int) bool { return files[i].decoded < files[j].decoded }
+	if !sort.SliceIsSorted(files, less) {
+		sort.Slice(files, less)
+	}
 	s.dirs[dir] = files
 	return files
 }

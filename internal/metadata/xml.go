@@ -60,8 +60,22 @@ func ParseXML(data []byte) (*Node, error) {
 }
 
 type xmlParser struct {
-	data []byte
-	pos  int
+	data  []byte
+	pos   int
+	names []string // element names seen, shared rather than copied each time
+	buf   bytes.Buffer
+	slab  []Node  // nodes are allocated a batch at a time
+	stack []*Node // children of the open elements, copied out when each closes
+}
+
+func (p *xmlParser) node(name, text string) *Node {
+	if len(p.slab) == 0 {
+		p.slab = make([]Node, 32)
+	}
+	n := &p.slab[0]
+	p.slab = p.slab[1:]
+	n.Name, n.Text = name, text
+	return n
 }
 
 func (p *xmlParser) fail(msg string, args ...any) error {
@@ -127,6 +141,27 @@ func (p *xmlParser) skipUntil(end string) error {
 }
 
 func (p *xmlParser) name() (string, error) {
+	b, err := p.nameBytes()
+	if err != nil {
+		return "", err
+	}
+	// Metadata files repeat a dozen names thousands of times.
+	for _, n := range p.names {
+		if string(b) == n {
+			return n, nil
+		}
+	}
+	n := string(b)
+	if !validQName(n) {
+		return "", p.fail("%q is not an XML name", n)
+	}
+	if len(p.names) < 64 {
+		p.names = append(p.names, n)
+	}
+	return n, nil
+}
+
+func (p *xmlParser) nameBytes() ([]byte, error) {
 	start := p.pos
 	for p.pos < len(p.data) {
 		c := p.data[p.pos]
@@ -136,9 +171,35 @@ func (p *xmlParser) name() (string, error) {
 		p.pos++
 	}
 	if p.pos == start {
-		return "", p.fail("expected a name")
+		return nil, p.fail("expected a name")
 	}
-	return string(p.data[start:p.pos]), nil
+	return p.data[start:p.pos], nil
+}
+
+// validQName reports whether n is an XML name with at most one prefix:
+// ASCII is checked by the XML rules, other characters are allowed.
+func validQName(n string) bool {
+	prefix, local, found := strings.Cut(n, ":")
+	if !found {
+		return validNCName(n)
+	}
+	return validNCName(prefix) && validNCName(local)
+}
+
+func validNCName(n string) bool {
+	if n == "" {
+		return false
+	}
+	for i := 0; i < len(n); i++ {
+		c := n[i]
+		switch {
+		case c >= 0x80, c == '_', 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+		case i > 0 && (c == '-' || c == '.' || '0' <= c && c <= '9'):
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func localName(n string) string {
@@ -158,7 +219,7 @@ func (p *xmlParser) element(depth int) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{Name: localName(qname)}
+	n := p.node(localName(qname), "")
 	selfClosing, err := p.attributes(n)
 	if err != nil {
 		return nil, err
@@ -166,8 +227,11 @@ func (p *xmlParser) element(depth int) (*Node, error) {
 	if selfClosing {
 		return n, nil
 	}
-	var text bytes.Buffer
-	hasText := false
+	// The text since the last child: most often one run without entities,
+	// kept as a slice of the input; copied only when it has to be decoded
+	// or joined (entities, CDATA, comments in between).
+	var text textRun
+	base := len(p.stack)
 	for {
 		if p.pos >= len(p.data) {
 			return nil, p.fail("element <%s> is not closed", qname)
@@ -176,17 +240,16 @@ func (p *xmlParser) element(depth int) (*Node, error) {
 			if err := p.text(&text); err != nil {
 				return nil, err
 			}
-			hasText = true
 			continue
 		}
 		switch {
 		case p.hasPrefix("</"):
 			p.pos += 2
-			end, err := p.name()
+			end, err := p.nameBytes()
 			if err != nil {
 				return nil, err
 			}
-			if end != qname {
+			if string(end) != qname {
 				return nil, p.fail("</%s> closes <%s>", end, qname)
 			}
 			p.skipSpace()
@@ -194,7 +257,19 @@ func (p *xmlParser) element(depth int) (*Node, error) {
 				return nil, p.fail("expected > after </%s", end)
 			}
 			p.pos++
-			n.finish(text.String(), hasText)
+			if text.present {
+				// The whole text of a leaf, or trailing mixed content.
+				if len(p.stack) == base {
+					n.Text = string(text.bytes())
+				} else if len(bytes.TrimSpace(text.bytes())) > 0 {
+					p.stack = append(p.stack, p.node("", string(text.bytes())))
+				}
+			}
+			if len(p.stack) > base {
+				n.Children = append([]*Node(nil), p.stack[base:]...)
+				clear(p.stack[base:])
+				p.stack = p.stack[:base]
+			}
 			return n, nil
 		case p.hasPrefix("<!--"):
 			if err := p.skipUntil("-->"); err != nil {
@@ -206,8 +281,7 @@ func (p *xmlParser) element(depth int) (*Node, error) {
 			if i < 0 {
 				return nil, p.fail("unterminated CDATA")
 			}
-			text.Write(p.data[p.pos : p.pos+i])
-			hasText = true
+			text.add(p.data[p.pos:p.pos+i], false)
 			p.pos += i + 3
 		case p.hasPrefix("<!"):
 			return nil, &XMLError{Offset: p.pos, Msg: ErrDTD.Error(), Err: ErrDTD}
@@ -216,32 +290,44 @@ func (p *xmlParser) element(depth int) (*Node, error) {
 				return nil, err
 			}
 		default:
-			if hasText && strings.TrimSpace(text.String()) != "" {
-				n.Children = append(n.Children, &Node{Text: text.String()})
+			if text.present && len(bytes.TrimSpace(text.bytes())) > 0 {
+				p.stack = append(p.stack, p.node("", string(text.bytes())))
 			}
-			text.Reset()
-			hasText = false
+			text = textRun{}
 			c, err := p.element(depth + 1)
 			if err != nil {
 				return nil, err
 			}
-			n.Children = append(n.Children, c)
+			p.stack = append(p.stack, c)
 		}
 	}
 }
 
-// finish stores trailing text: the whole text of a leaf, or mixed content.
-func (n *Node) finish(text string, hasText bool) {
-	if !hasText {
-		return
+// textRun is the text of an element between two children.
+type textRun struct {
+	present bool
+	run     []byte        // the text while it is one plain run of the input
+	joined  *bytes.Buffer // once it is not
+}
+
+func (t *textRun) add(b []byte, decoded bool) {
+	switch {
+	case !t.present && !decoded:
+		t.run = b
+	case t.joined == nil:
+		t.joined = bytes.NewBuffer(append([]byte(nil), t.run...))
+		fallthrough
+	default:
+		t.joined.Write(b)
 	}
-	if len(n.Children) == 0 {
-		n.Text = text
-		return
+	t.present = true
+}
+
+func (t *textRun) bytes() []byte {
+	if t.joined != nil {
+		return t.joined.Bytes()
 	}
-	if strings.TrimSpace(text) != "" {
-		n.Children = append(n.Children, &Node{Text: text})
-	}
+	return t.run
 }
 
 func (p *xmlParser) attributes(n *Node) (selfClosing bool, err error) {
@@ -296,14 +382,23 @@ func (p *xmlParser) attributes(n *Node) (selfClosing bool, err error) {
 	}
 }
 
-func (p *xmlParser) text(buf *bytes.Buffer) error {
+func (p *xmlParser) text(t *textRun) error {
 	end := bytes.IndexByte(p.data[p.pos:], '<')
 	if end < 0 {
 		end = len(p.data) - p.pos
 	}
 	raw := p.data[p.pos : p.pos+end]
 	p.pos += end
-	return p.decode(buf, raw)
+	if bytes.IndexByte(raw, '&') < 0 {
+		t.add(raw, false)
+		return nil
+	}
+	p.buf.Reset()
+	if err := p.decode(&p.buf, raw); err != nil {
+		return err
+	}
+	t.add(p.buf.Bytes(), true)
+	return nil
 }
 
 // decode appends raw with entity and character references resolved. Only

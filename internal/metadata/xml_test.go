@@ -41,6 +41,10 @@ func TestParseXMLRefusesHostileAndBroken(t *testing.T) {
 		"Empty":           ``,
 		"BadCharRef":      `<x>&#0;</x>`,
 		"UnquotedAttr":    `<x a=1/>`,
+		"EmptyLocalName":  `<:/>`,
+		"NameNotAName":    `<:!/>`,
+		"DigitFirst":      `<1x/>`,
+		"BadAttrName":     `<x :="1"/>`,
 	}
 	for name, doc := range tests {
 		t.Run(name, func(t *testing.T) {
