@@ -257,3 +257,6 @@ func foldCaseRenames(old, cur map[Key]*Component) {
 		}
 	}
 }
+
+// Rehash recomputes Hash after the component's XML or parts changed.
+func (c *Component) Rehash() { c.computeHash() }

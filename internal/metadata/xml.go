@@ -608,3 +608,16 @@ func (n *Node) write(b *bytes.Buffer, depth int, root bool) {
 	b.WriteString(n.Name)
 	b.WriteString(">\n")
 }
+
+// Clone returns a deep copy of n, to change without touching n.
+func (n *Node) Clone() *Node {
+	c := *n
+	c.Attrs = append([]Attr(nil), n.Attrs...)
+	if n.Children != nil {
+		c.Children = make([]*Node, len(n.Children))
+		for i, ch := range n.Children {
+			c.Children[i] = ch.Clone()
+		}
+	}
+	return &c
+}
