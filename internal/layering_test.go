@@ -21,7 +21,8 @@ const module = "github.com/trellis-alm/trellis/"
 var allowed = map[string][]string{
 	"internal/alm":           {"stdlib"},
 	"internal/metadata":      {},
-	"internal/salesforce":    {},
+	"internal/salesforce":    {"internal/metadata"},
+	"internal/orgsim":        {"internal/metadata"},
 	"internal/pgembed":       {},
 	"internal/secret":        {},
 	"migrations":             {},

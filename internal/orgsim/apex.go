@@ -18,10 +18,11 @@ func checkApex(src string, trigger bool) (line, col int, problem string, bad boo
 	type open struct {
 		c         byte
 		line, col int
+		isFor     bool // the parentheses of a for loop, where ; belongs
 	}
 	var stack []open
 	line, col = 1, 0
-	firstWord := ""
+	firstWord, lastWord := "", ""
 	declared := false
 	pairs := map[byte]byte{')': '(', ']': '[', '}': '{'}
 	closer := map[byte]byte{'(': ')', '[': ']', '{': '}'}
@@ -73,7 +74,10 @@ func checkApex(src string, trigger bool) (line, col int, problem string, bad boo
 			if c == '{' && len(stack) == 0 && !declared {
 				return line, col, fmt.Sprintf("Unexpected token '%s'.", nonEmpty(firstWord, "{")), true
 			}
-			stack = append(stack, open{c, line, col})
+			stack = append(stack, open{c, line, col, c == '(' && lastWord == "for"})
+		case c == ';' && len(stack) > 0 && stack[len(stack)-1].c != '{' && !stack[len(stack)-1].isFor:
+			top := stack[len(stack)-1]
+			return line, col, fmt.Sprintf("Missing '%c' at ';'", closer[top.c]), true
 		case c == ')' || c == ']' || c == '}':
 			if len(stack) == 0 {
 				return line, col, fmt.Sprintf("Extra '%c', at '%c'.", c, c), true
@@ -89,6 +93,7 @@ func checkApex(src string, trigger bool) (line, col int, problem string, bad boo
 				j++
 			}
 			word := strings.ToLower(src[i:j])
+			lastWord = word
 			if firstWord == "" && !strings.HasPrefix(word, "@") {
 				firstWord = src[i:j]
 			}

@@ -176,7 +176,7 @@ type xMetadataObject struct {
 	InFolder      bool     `xml:"inFolder"`
 	MetaFile      bool     `xml:"metaFile"`
 	Suffix        string   `xml:"suffix,omitempty"`
-	XMLName       string   `xml:"xmlName"`
+	TypeName      string   `xml:"xmlName"`
 }
 
 type xCancelDeployResult struct {

@@ -374,5 +374,7 @@ func (o *Org) stamp(r Record, obj string, t time.Time) {
 	r["LastModifiedDate"] = ts
 	r["LastModifiedById"] = o.st.UserID
 	r["SystemModstamp"] = ts
-	r["IsDeleted"] = false
+	if _, ok := r["IsDeleted"]; !ok {
+		r["IsDeleted"] = false
+	}
 }

@@ -312,7 +312,7 @@ func (o *Org) soapDescribe() any {
 		if t.IsChild() || t.Hidden {
 			continue
 		}
-		mo := xMetadataObject{DirectoryName: t.Dir, InFolder: t.InFolder(), MetaFile: t.Shape == metadata.ShapeContent || t.Shape == metadata.ShapeMixed, Suffix: t.Suffix, XMLName: t.Name}
+		mo := xMetadataObject{DirectoryName: t.Dir, InFolder: t.InFolder(), MetaFile: t.Shape == metadata.ShapeContent || t.Shape == metadata.ShapeMixed, Suffix: t.Suffix, TypeName: t.Name}
 		for _, c := range t.Children() {
 			mo.ChildXMLNames = append(mo.ChildXMLNames, c.Name)
 		}

@@ -496,6 +496,13 @@ func compare(v any, t tok) int {
 		if !ok {
 			return cmpIncomparable
 		}
+		if looksLikeID(s) && looksLikeID(t.text) {
+			// Ids match on their first 15 characters, case-sensitively.
+			if sameID(s, t.text) {
+				return 0
+			}
+			return strings.Compare(s, t.text)
+		}
 		return strings.Compare(strings.ToLower(s), strings.ToLower(t.text))
 	}
 	return cmpIncomparable
@@ -605,4 +612,23 @@ func compareValues(a, b any) int {
 		}
 	}
 	return strings.Compare(fmt.Sprint(a), fmt.Sprint(b))
+}
+
+// looksLikeID reports whether s has the shape of a 15- or 18-character id.
+func looksLikeID(s string) bool {
+	if len(s) != 15 && len(s) != 18 {
+		return false
+	}
+	digit := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			digit = true
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
+		default:
+			return false
+		}
+	}
+	return digit
 }

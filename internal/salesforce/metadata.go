@@ -263,7 +263,7 @@ type MetadataObject struct {
 	InFolder      bool     `xml:"inFolder"`
 	MetaFile      bool     `xml:"metaFile"`
 	Suffix        string   `xml:"suffix"`
-	XMLName       string   `xml:"xmlName"`
+	TypeName      string   `xml:"xmlName"`
 }
 
 // CancelDeployResult answers cancelDeploy.

@@ -3,6 +3,7 @@ package salesforce
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -164,6 +165,27 @@ func (t *Time) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
 	v, err := parseTime(s)
 	*t = v
 	return err
+}
+
+func (t *Time) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*t = Time{}
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("timestamp %s: %w", b, err)
+	}
+	v, err := parseTime(s)
+	*t = v
+	return err
+}
+
+func (t Time) MarshalJSON() ([]byte, error) {
+	if t.IsZero() {
+		return []byte("null"), nil
+	}
+	return json.Marshal(t.UTC().Format("2006-01-02T15:04:05.000Z"))
 }
 
 func (t *Time) UnmarshalText(b []byte) error {
