@@ -60,6 +60,7 @@ func (o *Org) handler() http.Handler {
 	r.Group(func(r chi.Router) {
 		r.Use(o.api)
 		r.Post("/services/Soap/m/{version}", o.soap)
+		r.Post("/services/Soap/u/{version}", o.soapLogin)
 		r.Post("/services/Soap/m/{version}/{orgId}", o.soap)
 		r.Get("/services/data", o.versions)
 		r.Get("/services/data/", o.versions)

@@ -224,6 +224,11 @@ func (c *Client) do(ctx context.Context, cl call) (*response, error) {
 			}
 			refreshed = true
 			if _, err := c.cfg.Credentials.Refresh(ctx, tok); err != nil {
+				if errors.Is(err, ErrNoSession) {
+					// Nothing to refresh with: the org's own words say why.
+					apiErr.Err = ErrNoSession
+					return nil, apiErr
+				}
 				return nil, c.authError(cl.op, err)
 			}
 			attempt-- // a refreshed session is not a retry

@@ -21,6 +21,7 @@ type Org interface {
 
 	// Apex tests
 	RunTestsAsynchronous(ctx context.Context, req TestRequest) (string, error)
+	RunTestsSynchronous(ctx context.Context, class string, methods ...string) (*RunTestsResult, error)
 	WaitTests(ctx context.Context, jobID string, progress func(*TestRun)) (*TestRun, error)
 	AbortTests(ctx context.Context, jobID string) error
 	CodeCoverage(ctx context.Context, ids []string) ([]CodeCoverage, error)
@@ -37,6 +38,10 @@ type Org interface {
 	UpdateRecords(ctx context.Context, records []Record, allOrNone bool) ([]SaveResult, error)
 	UpsertRecords(ctx context.Context, sobject, externalIDField string, records []Record, allOrNone bool) ([]SaveResult, error)
 	DeleteRecords(ctx context.Context, ids []string, allOrNone bool) ([]SaveResult, error)
+	CreateRecord(ctx context.Context, sobject string, fields map[string]any) (string, error)
+	UpsertRecord(ctx context.Context, sobject, field, value string, fields map[string]any) (*SaveResult, error)
+	RecordCount(ctx context.Context, sobjects ...string) (map[string]int, error)
+	Composite(ctx context.Context, allOrNone bool, reqs []CompositeRequest) ([]CompositeResponse, error)
 
 	// Limits
 	Limits(ctx context.Context) (map[string]Limit, error)
