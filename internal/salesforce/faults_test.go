@@ -116,17 +116,32 @@ func TestMalformedAnswers(t *testing.T) {
 		want   string
 	}{
 		{"HTMLInsteadOfSOAP", 500, "text/html", "<html><body><h1>Maintenance</h1>We are down.</body></html>",
-			func(c *salesforce.Client) error { _, err := c.CheckDeployStatus(context.Background(), "0Af", true); return err }, "Maintenance"},
+			func(c *salesforce.Client) error {
+				_, err := c.CheckDeployStatus(context.Background(), "0Af", true)
+				return err
+			}, "Maintenance"},
 		{"BrokenSOAP", 200, "text/xml", `<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><checkDeployStatusResponse><result><done>tr`,
-			func(c *salesforce.Client) error { _, err := c.CheckDeployStatus(context.Background(), "0Af", true); return err }, "checkDeployStatus"},
+			func(c *salesforce.Client) error {
+				_, err := c.CheckDeployStatus(context.Background(), "0Af", true)
+				return err
+			}, "checkDeployStatus"},
 		{"SOAPWithDTD", 200, "text/xml", `<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><x>&e;</x></soapenv:Body></soapenv:Envelope>`,
 			func(c *salesforce.Client) error { _, err := c.DescribeMetadata(context.Background()); return err }, "describeMetadata"},
 		{"TruncatedZip", 200, "text/xml", `<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns="http://soap.sforce.com/2006/04/metadata"><soapenv:Body><checkRetrieveStatusResponse><result><done>true</done><id>09S</id><status>Succeeded</status><success>true</success><zipFile>UEsDBBQACAgIAPZFSVcAAAAAAAAAAAAAAAAWAAAAd</zipFile></result></checkRetrieveStatusResponse></soapenv:Body></soapenv:Envelope>`,
-			func(c *salesforce.Client) error { _, err := c.CheckRetrieveStatus(context.Background(), "09S", true); return err }, "zip"},
+			func(c *salesforce.Client) error {
+				_, err := c.CheckRetrieveStatus(context.Background(), "09S", true)
+				return err
+			}, "zip"},
 		{"BrokenJSON", 200, "application/json", `{"totalSize": 1, "done": true, "records": [{"Id": "001`,
-			func(c *salesforce.Client) error { _, err := c.Query(context.Background(), "SELECT Id FROM Account"); return err }, "query"},
+			func(c *salesforce.Client) error {
+				_, err := c.Query(context.Background(), "SELECT Id FROM Account")
+				return err
+			}, "query"},
 		{"EchoedToken", 400, "text/plain", "bad request for session " + token,
-			func(c *salesforce.Client) error { _, err := c.Query(context.Background(), "SELECT Id FROM Account"); return err }, "[token]"},
+			func(c *salesforce.Client) error {
+				_, err := c.Query(context.Background(), "SELECT Id FROM Account")
+				return err
+			}, "[token]"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
