@@ -349,7 +349,7 @@ func (r *testRunOutcome) failures() int {
 
 // deployResult renders the run as a deploy's RunTestsResult.
 func (r *testRunOutcome) deployResult(s *metadata.Set, idFor func(metadata.Key) string) *xRunTestsResult {
-	out := &xRunTestsResult{NumTestsRun: len(r.methods), NumFailures: r.failures()}
+	out := &xRunTestsResult{NumTestsRun: len(r.methods), NumFailures: r.failures(), FlowCoverage: []any{}, FlowCoverageWarnings: []any{}}
 	for _, m := range r.methods {
 		id := idFor(metadata.Key{Type: "ApexClass", Name: m.class})
 		out.TotalTime += float64(m.ms)
@@ -365,7 +365,8 @@ func (r *testRunOutcome) deployResult(s *metadata.Set, idFor func(metadata.Key) 
 			continue
 		}
 		lines, unc := coverageOf(c, r.covered[c.Name])
-		cc := xCodeCoverage{ID: idFor(c.Key()), Name: c.Name, NumLocations: len(lines), NumLocationsNotCovered: len(unc), Type: "Class"}
+		cc := xCodeCoverage{ID: idFor(c.Key()), Name: c.Name, NumLocations: len(lines), NumLocationsNotCovered: len(unc), Type: "Class",
+			DMLInfo: []any{}, MethodInfo: []any{}, SOQLInfo: []any{}, SOSLInfo: []any{}, LocationsNotCovered: []xCodeLocation{}}
 		if c.Type.Name == "ApexTrigger" {
 			cc.Type = "Trigger"
 		}

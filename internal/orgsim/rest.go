@@ -101,15 +101,24 @@ func (o *Org) limits(w http.ResponseWriter, r *http.Request) {
 	bulkUsed := len(o.bulk)
 	o.mu.Unlock()
 	lim := func(m, rem int) map[string]int { return map[string]int{"Max": m, "Remaining": rem} }
-	writeJSON(w, http.StatusOK, map[string]any{
-		"DailyApiRequests":              lim(max, max-used),
-		"DailyAsyncApexExecutions":      lim(250000, 250000),
-		"DailyBulkV2QueryJobs":          lim(10000, 10000-bulkUsed),
-		"DailyBulkV2QueryFileStorageMB": lim(976562, 976562),
-		"DataStorageMB":                 lim(1024, 1000),
-		"FileStorageMB":                 lim(10240, 10230),
-		"SingleEmail":                   lim(5000, 5000),
-	})
+	out := map[string]any{
+		"DailyApiRequests":         lim(max, max-used),
+		"DailyBulkV2QueryJobs":     lim(10000, 10000-bulkUsed),
+		"DailyBulkApiRequests":     lim(15000, 15000-bulkUsed),
+		"DailyAsyncApexExecutions": lim(250000, 250000),
+	}
+	// The org's other limits, untouched by anything the simulator does.
+	for name, m := range map[string]int{
+		"ConcurrentAsyncGetReportInstances": 200, "ConcurrentSyncReportRuns": 20, "DailyBulkV2QueryFileStorageMB": 976562,
+		"DailyDurableGenericStreamingApiEvents": 10000, "DailyDurableStreamingApiEvents": 10000, "DailyGenericStreamingApiEvents": 10000,
+		"DailyStreamingApiEvents": 10000, "DailyWorkflowEmails": 390, "DataStorageMB": 1024, "DurableStreamingApiConcurrentClients": 20,
+		"FileStorageMB": 10240, "HourlyAsyncReportRuns": 1200, "HourlyDashboardRefreshes": 200, "HourlyDashboardResults": 5000,
+		"HourlyDashboardStatuses": 999999999, "HourlyODataCallout": 10000, "HourlySyncReportRuns": 500, "HourlyTimeBasedWorkflow": 50,
+		"MassEmail": 10, "SingleEmail": 15, "StreamingApiConcurrentClients": 20,
+	} {
+		out[name] = lim(m, m)
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (o *Org) recordCount(w http.ResponseWriter, r *http.Request) {
@@ -144,10 +153,27 @@ func (o *Org) describeGlobal(w http.ResponseWriter, r *http.Request) {
 			"customSetting": false, "queryable": true, "retrieveable": true, "replicateable": d.Name != "SetupAuditTrail",
 			"createable": d.Name != "SetupAuditTrail", "updateable": d.Name != "SetupAuditTrail", "deletable": d.Name != "SetupAuditTrail" && d.Name != "User",
 			"undeletable": d.Name != "SetupAuditTrail", "deprecatedAndHidden": false, "isSubtype": false, "layoutable": true, "searchable": true,
-			"urls": map[string]string{"sobject": b + "/sobjects/" + d.Name, "describe": b + "/sobjects/" + d.Name + "/describe", "rowTemplate": b + "/sobjects/" + d.Name + "/{ID}"},
+			"activateable": false, "associateEntityType": nil, "associateParentEntity": nil, "deepCloneable": false, "feedEnabled": !d.Custom,
+			"hasSubtypes": false, "isInterface": false, "mergeable": d.Name == "Account" || d.Name == "Contact", "mruEnabled": true, "triggerable": d.Name != "SetupAuditTrail",
+			"urls": objectURLs(b, d.Name),
 		})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"encoding": "UTF-8", "maxBatchSize": 200, "sobjects": list})
+}
+
+// objectURLs are the resource links describe answers carry.
+func objectURLs(base, name string) map[string]string {
+	o := base + "/sobjects/" + name
+	return map[string]string{
+		"sobject": o, "describe": o + "/describe", "rowTemplate": o + "/{ID}", "compactLayouts": o + "/describe/compactLayouts",
+		"approvalLayouts": o + "/describe/approvalLayouts", "listviews": o + "/listviews", "quickActions": o + "/quickActions",
+		"layouts": o + "/describe/layouts", "namedLayouts": o + "/describe/namedLayouts/{LayoutName}", "defaultValues": o + "/defaultValues?recordTypeId&fields",
+		"uiDetailTemplate": "/{ID}", "uiEditTemplate": "/{ID}/e", "uiNewRecord": "/" + name + "/e",
+		"eventSchema": o + "/eventSchema", "passwordUtilities": base + "/sobjects/User/{ID}/password",
+		"caseArticleSuggestions": base + "/sobjects/Case/suggestedArticles", "caseRowArticleSuggestions": base + "/sobjects/Case/{ID}/suggestedArticles",
+		"workOrderArticleSuggestions": base + "/sobjects/WorkOrder/suggestedArticles", "workOrderRowArticleSuggestions": base + "/sobjects/WorkOrder/{ID}/suggestedArticles",
+		"workOrderLineItemArticleSuggestions": base + "/sobjects/WorkOrderLineItem/suggestedArticles", "workOrderLineItemRowArticleSuggestions": base + "/sobjects/WorkOrderLineItem/{ID}/suggestedArticles",
+	}
 }
 
 func soapTypeOf(t string) string {
@@ -201,6 +227,14 @@ func (o *Org) describe(w http.ResponseWriter, r *http.Request) {
 			"calculated": f.Calculated, "autoNumber": f.AutoNumber, "externalId": f.External, "idLookup": f.Name == "Id" || f.External,
 			"unique": f.Unique, "custom": f.Custom, "defaultedOnCreate": f.Type == "boolean" || strings.HasSuffix(f.Name, "Date") && !f.Createable,
 			"referenceTo": refs, "relationshipName": rel, "compoundFieldName": nil, "picklistValues": pick, "filterable": true, "sortable": f.Type != "textarea",
+			"aggregatable": f.Type != "textarea", "aiPredictionField": false, "byteLength": 3 * f.Length, "calculatedFormula": nil, "cascadeDelete": false,
+			"caseSensitive": false, "controllerName": nil, "defaultValue": nil, "defaultValueFormula": nil, "dependentPicklist": false,
+			"deprecatedAndHidden": false, "digits": 0, "displayLocationInDecimal": false, "encrypted": false, "extraTypeInfo": nil,
+			"filteredLookupInfo": nil, "formulaTreatNullNumberAsZero": false, "groupable": f.Type != "textarea" && f.Type != "double",
+			"highScaleNumber": false, "htmlFormatted": false, "inlineHelpText": nil, "mask": nil, "maskType": nil, "nameField": f.Name == "Name",
+			"namePointing": false, "permissionable": f.Custom, "polymorphicForeignKey": false, "queryByDistance": false, "referenceTargetField": nil,
+			"relationshipOrder": nil, "restrictedDelete": false, "restrictedPicklist": false, "searchPrefilterable": f.Type == "reference",
+			"writeRequiresMasterRead": false,
 		})
 	}
 	var children []map[string]any
@@ -208,7 +242,8 @@ func (o *Org) describe(w http.ResponseWriter, r *http.Request) {
 		other := o.schema(n)
 		for _, f := range other.Fields {
 			if f.Type == "reference" && strings.EqualFold(f.Ref, d.Name) && !strings.HasSuffix(f.Name, "ById") && f.Name != "OwnerId" {
-				children = append(children, map[string]any{"childSObject": other.Name, "field": f.Name, "relationshipName": nil, "cascadeDelete": false})
+				children = append(children, map[string]any{"childSObject": other.Name, "field": f.Name, "relationshipName": nil, "cascadeDelete": false,
+					"deprecatedAndHidden": false, "junctionIdListNames": []string{}, "junctionReferenceTo": []string{}, "restrictedDelete": false})
 			}
 		}
 	}
@@ -219,8 +254,12 @@ func (o *Org) describe(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"name": d.Name, "label": d.Label, "labelPlural": d.LabelPlural, "keyPrefix": d.KeyPrefix, "custom": d.Custom,
 		"queryable": true, "createable": true, "updateable": true, "deletable": true, "retrieveable": true, "replicateable": true,
-		"fields": fields, "childRelationships": children, "recordTypeInfos": []any{},
-		"urls": map[string]string{"sobject": b + "/sobjects/" + d.Name, "describe": b + "/sobjects/" + d.Name + "/describe", "rowTemplate": b + "/sobjects/" + d.Name + "/{ID}"},
+		"fields": fields, "childRelationships": children, "recordTypeInfos": []any{}, "urls": objectURLs(b, d.Name),
+		"activateable": false, "compactLayoutable": true, "customSetting": false, "deepCloneable": false, "defaultImplementation": nil,
+		"deprecatedAndHidden": false, "extendedBy": nil, "extendsInterfaces": nil, "feedEnabled": !d.Custom, "hasSubtypes": false,
+		"implementedBy": nil, "implementsInterfaces": nil, "isInterface": false, "isSubtype": false, "layoutable": true, "listviewable": nil,
+		"lookupLayoutable": nil, "mergeable": d.Name == "Account" || d.Name == "Contact", "mruEnabled": true, "networkScopeFieldName": nil,
+		"searchLayoutable": true, "searchable": true, "triggerable": true, "undeletable": true,
 	})
 }
 
@@ -342,7 +381,7 @@ func (o *Org) writeRecord(def *objDef, in map[string]any, existing Record, now t
 	}
 	var errs []map[string]any
 	for k, v := range in {
-		if k == "attributes" || (k == "Id" && existing != nil) {
+		if k == "attributes" || (k == "Id" && (existing != nil || v == nil)) {
 			continue
 		}
 		f := def.field(k)
@@ -635,6 +674,10 @@ func (o *Org) collection(kind string) http.HandlerFunc {
 			switch kind {
 			case "update":
 				id, _ := in["Id"].(string)
+				if !looksLikeID(id) {
+					fail("MALFORMED_ID", fmt.Sprintf("%s ID: id value of incorrect type: %s", def.Label, id), "Id")
+					continue
+				}
 				existingIdx, existing = o.findRecord(def, id)
 				if existing == nil {
 					fail("ENTITY_IS_DELETED", "entity is deleted", "Id")
@@ -678,8 +721,12 @@ func (o *Org) collection(kind string) http.HandlerFunc {
 		if failed && body.AllOrNone {
 			for i, res := range results {
 				if res["success"] == true {
-					results[i] = map[string]any{"success": false, "errors": []map[string]any{{"statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+					rolled := map[string]any{"success": false, "errors": []map[string]any{{"statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
 						"message": "Record rolled back because not all records were valid and the request was using AllOrNone header", "fields": []string{}}}}
+					if res["created"] != true && kind != "create" {
+						rolled["id"] = res["id"] // an existing record keeps its id
+					}
+					results[i] = rolled
 				}
 			}
 			writeJSON(w, http.StatusOK, results)
@@ -826,6 +873,12 @@ func (o *Org) deployRequestBody(j *deployJob, details bool) map[string]any {
 	view := o.deployView(j, time.Now(), details)
 	if !details {
 		view.Details = nil
+	} else {
+		// REST adds a merged list and a few flags per message.
+		d := view.Details
+		d.ComponentFailures = restMessages(d.ComponentFailures)
+		d.ComponentSuccesses = restMessages(d.ComponentSuccesses)
+		d.AllComponentMessages = append(append([]xDeployMessage{}, d.ComponentSuccesses...), d.ComponentFailures...)
 	}
 	var validated any
 	if j.validatedID != "" {
@@ -891,3 +944,14 @@ func (o *Org) restQuickDeploy(w http.ResponseWriter, r *http.Request) {
 }
 
 var _ = sort.Strings
+
+func restMessages(ms []xDeployMessage) []xDeployMessage {
+	out := make([]xDeployMessage, len(ms))
+	for i, m := range ms {
+		m.Warning = m.ProblemType == "Warning"
+		m.ForPackageManifestFile = m.FileName == "package.xml"
+		m.rest = true
+		out[i] = m
+	}
+	return out
+}

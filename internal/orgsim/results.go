@@ -47,12 +47,18 @@ type xDeployResult struct {
 	StateDetail              string          `xml:"stateDetail,omitempty" json:"stateDetail"`
 	Status                   string          `xml:"status" json:"status"`
 	Success                  bool            `xml:"success" json:"success"`
+	// REST only, always null there.
+	Messages       any `xml:"-" json:"messages"`
+	RetrieveResult any `xml:"-" json:"retrieveResult"`
+	RunTestResult  any `xml:"-" json:"runTestResult"`
 }
 
 type xDeployDetails struct {
-	ComponentFailures  []xDeployMessage `xml:"componentFailures" json:"componentFailures"`
-	ComponentSuccesses []xDeployMessage `xml:"componentSuccesses" json:"componentSuccesses"`
-	RunTestResult      *xRunTestsResult `xml:"runTestResult,omitempty" json:"runTestResult"`
+	AllComponentMessages []xDeployMessage `xml:"-" json:"allComponentMessages,omitempty"`
+	ComponentFailures    []xDeployMessage `xml:"componentFailures" json:"componentFailures"`
+	ComponentSuccesses   []xDeployMessage `xml:"componentSuccesses" json:"componentSuccesses"`
+	RetrieveResult       any              `xml:"-" json:"retrieveResult"`
+	RunTestResult        *xRunTestsResult `xml:"runTestResult,omitempty" json:"runTestResult"`
 }
 
 type xDeployMessage struct {
@@ -69,12 +75,37 @@ type xDeployMessage struct {
 	Problem       string `xml:"problem,omitempty" json:"problem"`
 	ProblemType   string `xml:"problemType,omitempty" json:"problemType"`
 	Success       bool   `xml:"success" json:"success"`
+	// REST only.
+	Warning                   bool `xml:"-" json:"warning"`
+	RequiresProductionTestRun bool `xml:"-" json:"requiresProductionTestRun"`
+	KnownPackagingProblem     bool `xml:"-" json:"knownPackagingProblem"`
+	ForPackageManifestFile    bool `xml:"-" json:"forPackageManifestFile"`
+	rest                      bool
+}
+
+// MarshalJSON drops the REST-only flags from JSON that is not REST's
+// deploy resource (runTestsSynchronous has no messages anyway).
+func (m xDeployMessage) MarshalJSON() ([]byte, error) {
+	type plain xDeployMessage
+	if m.rest {
+		return json.Marshal(plain(m))
+	}
+	return json.Marshal(struct {
+		plain
+		Warning                   bool `json:"warning,omitempty"`
+		RequiresProductionTestRun bool `json:"requiresProductionTestRun,omitempty"`
+		KnownPackagingProblem     bool `json:"knownPackagingProblem,omitempty"`
+		ForPackageManifestFile    bool `json:"forPackageManifestFile,omitempty"`
+	}{plain: plain(m)})
 }
 
 type xRunTestsResult struct {
+	ApexLogID            string                 `xml:"apexLogId,omitempty" json:"apexLogId"`
 	CodeCoverage         []xCodeCoverage        `xml:"codeCoverage" json:"codeCoverage"`
 	CodeCoverageWarnings []xCodeCoverageWarning `xml:"codeCoverageWarnings" json:"codeCoverageWarnings"`
 	Failures             []xTestFailure         `xml:"failures" json:"failures"`
+	FlowCoverage         []any                  `xml:"-" json:"flowCoverage"`
+	FlowCoverageWarnings []any                  `xml:"-" json:"flowCoverageWarnings"`
 	NumFailures          int                    `xml:"numFailures" json:"numFailures"`
 	NumTestsRun          int                    `xml:"numTestsRun" json:"numTestsRun"`
 	Successes            []xTestSuccess         `xml:"successes" json:"successes"`
@@ -82,12 +113,16 @@ type xRunTestsResult struct {
 }
 
 type xCodeCoverage struct {
+	DMLInfo                []any           `xml:"-" json:"dmlInfo"`
 	ID                     string          `xml:"id" json:"id"`
 	LocationsNotCovered    []xCodeLocation `xml:"locationsNotCovered" json:"locationsNotCovered"`
+	MethodInfo             []any           `xml:"-" json:"methodInfo"`
 	Name                   string          `xml:"name" json:"name"`
 	Namespace              string          `xml:"namespace" json:"namespace"`
 	NumLocations           int             `xml:"numLocations" json:"numLocations"`
 	NumLocationsNotCovered int             `xml:"numLocationsNotCovered" json:"numLocationsNotCovered"`
+	SOQLInfo               []any           `xml:"-" json:"soqlInfo"`
+	SOSLInfo               []any           `xml:"-" json:"soslInfo"`
 	Type                   string          `xml:"type" json:"type"`
 }
 
@@ -122,6 +157,7 @@ type xTestSuccess struct {
 	MethodName string  `xml:"methodName" json:"methodName"`
 	Name       string  `xml:"name" json:"name"`
 	Namespace  string  `xml:"namespace" json:"namespace"`
+	SeeAllData bool    `xml:"seeAllData,omitempty" json:"seeAllData"`
 	Time       float64 `xml:"time" json:"time"`
 }
 
