@@ -43,6 +43,8 @@ Commands:
                             create an API token for a user and print it once
   meta delta|manifest|convert|diff|deps …
                             the metadata engine for CI pipelines (run "trellis meta" for details)
+  orgsim [--addr A] [--orgs dev,uat,prod] [--data DIR] [--json]
+                            run simulated Salesforce orgs and print how to connect to them
   healthcheck [--live]      exit 0 if the server on TRELLIS_ADDR is ready (or, with --live, up)
   version                   print the version
 
@@ -70,6 +72,9 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, sio
 	if cmd == "meta" {
 		return metaCmd(rest, sio)
 	}
+	if cmd == "orgsim" {
+		return orgsimCmd(ctx, rest, getenv, sio)
+	}
 	cfg, err := parseConfig(getenv)
 	if err != nil {
 		return err
@@ -88,7 +93,7 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, sio
 	case "healthcheck":
 		return healthcheck(ctx, cfg, rest, sio)
 	}
-	return usageError{fmt.Sprintf("unknown command %q; commands: serve, worker, migrate, admin, token, meta, healthcheck, version", cmd)}
+	return usageError{fmt.Sprintf("unknown command %q; commands: serve, worker, migrate, admin, token, meta, orgsim, healthcheck, version", cmd)}
 }
 
 // sub returns the subcommand word of args, or a usage error listing choices.
