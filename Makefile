@@ -7,7 +7,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 BIN       := bin/trellis
 TEST_FLAGS ?= -timeout 12m
 
-.PHONY: all build run test test-only generate check-generated lint bench compare clean check-browser
+.PHONY: all build run test test-only generate check-generated lint bench compare interop clean check-browser
 
 all: build
 
@@ -60,6 +60,10 @@ bench: build
 ## real projects (clones given as REPOS="dir1 dir2")
 compare: build
 	$(GO) run ./bench/metacompare -trellis $(BIN) $(REPOS)
+
+## interop: a real Salesforce client (jsforce, from npm) against trellis orgsim
+interop: build
+	$(GO) run ./bench/interop -trellis $(BIN)
 
 clean:
 	rm -rf bin test-artifacts

@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/trellis-alm/trellis/bench/oracle"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,7 +30,7 @@ import (
 func main() {
 	pairs := flag.Int("pairs", 60, "consecutive commit pairs per project that touch metadata")
 	wide := flag.Int("wide", 5, "wide ranges per project (older commit to HEAD)")
-	cache := flag.String("cache", filepath.Join(os.TempDir(), "trellis-oracles"), "where the npm tools are installed")
+	cache := flag.String("cache", oracle.DefaultCache(), "where the npm tools are installed")
 	trellis := flag.String("trellis", "bin/trellis", "the trellis binary")
 	work := flag.String("work", filepath.Join(os.TempDir(), "trellis-metacompare"), "scratch directory")
 	manifests := flag.Bool("manifest", true, "also compare meta manifest and meta convert with source-deploy-retrieve at HEAD")
@@ -38,7 +39,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: metacompare [flags] REPO...")
 		os.Exit(2)
 	}
-	oracle, err := installOracles(*cache)
+	oracle, err := oracle.Install(*cache)
 	check(err)
 	trellisBin, err := filepath.Abs(*trellis)
 	check(err)
@@ -71,36 +72,6 @@ func check(err error) {
 		fmt.Fprintln(os.Stderr, "metacompare:", err)
 		os.Exit(1)
 	}
-}
-
-// installOracles installs the pinned npm tools once and returns the
-// directory holding node_modules and the oracle scripts.
-func installOracles(cache string) (string, error) {
-	src, err := filepath.Abs("bench/oracle")
-	if err != nil {
-		return "", err
-	}
-	if err := os.MkdirAll(cache, 0o755); err != nil {
-		return "", err
-	}
-	for _, f := range []string{"package.json", "sgd.mjs", "sdr.mjs"} {
-		b, err := os.ReadFile(filepath.Join(src, f))
-		if err != nil {
-			return "", err
-		}
-		if err := os.WriteFile(filepath.Join(cache, f), b, 0o644); err != nil {
-			return "", err
-		}
-	}
-	if _, err := os.Stat(filepath.Join(cache, "node_modules", ".bin", "node")); err != nil {
-		fmt.Println("installing sfdx-git-delta, source-deploy-retrieve and Node 22 with npm…")
-		cmd := exec.Command("npm", "install", "--no-audit", "--no-fund", "--silent")
-		cmd.Dir, cmd.Stdout, cmd.Stderr = cache, os.Stderr, os.Stderr
-		if err := cmd.Run(); err != nil {
-			return "", fmt.Errorf("npm install: %w", err)
-		}
-	}
-	return cache, nil
 }
 
 func git(repo string, args ...string) string {

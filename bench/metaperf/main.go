@@ -18,6 +18,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"github.com/trellis-alm/trellis/bench/oracle"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,7 +31,7 @@ import (
 
 func main() {
 	runs := flag.Int("runs", 5, "runs per measurement (the median is reported)")
-	cache := flag.String("cache", filepath.Join(os.TempDir(), "trellis-oracles"), "where the npm tools are installed")
+	cache := flag.String("cache", oracle.DefaultCache(), "where the npm tools are installed")
 	trellis := flag.String("trellis", "bin/trellis", "the trellis binary")
 	flag.Parse()
 	bin, err := filepath.Abs(*trellis)
@@ -43,7 +44,7 @@ func main() {
 	check(err)
 	fmt.Printf("large: %d files, %d commits, %d files changed across them; small: %d files\n\n", large.Files, large.Commits, large.Changed, small.Files)
 
-	oracle, oracleErr := installOracles(*cache)
+	oracle, oracleErr := oracle.Install(*cache)
 	out := filepath.Join(os.TempDir(), "trellis-metaperf")
 	r := large.Dir
 
@@ -132,35 +133,4 @@ func check(err error) {
 		fmt.Fprintln(os.Stderr, "metaperf:", err)
 		os.Exit(1)
 	}
-}
-
-// installOracles installs the pinned npm tools once (see bench/oracle).
-func installOracles(cache string) (string, error) {
-	if _, err := exec.LookPath("npm"); err != nil {
-		return "", fmt.Errorf("npm is not installed")
-	}
-	src, err := filepath.Abs("bench/oracle")
-	if err != nil {
-		return "", err
-	}
-	if err := os.MkdirAll(cache, 0o755); err != nil {
-		return "", err
-	}
-	for _, f := range []string{"package.json", "sgd.mjs", "sdr.mjs"} {
-		b, err := os.ReadFile(filepath.Join(src, f))
-		if err != nil {
-			return "", err
-		}
-		if err := os.WriteFile(filepath.Join(cache, f), b, 0o644); err != nil {
-			return "", err
-		}
-	}
-	if _, err := os.Stat(filepath.Join(cache, "node_modules", ".bin", "node")); err != nil {
-		cmd := exec.Command("npm", "install", "--no-audit", "--no-fund", "--silent")
-		cmd.Dir, cmd.Stdout, cmd.Stderr = cache, os.Stderr, os.Stderr
-		if err := cmd.Run(); err != nil {
-			return "", fmt.Errorf("npm install: %w", err)
-		}
-	}
-	return cache, nil
 }
