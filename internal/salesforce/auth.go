@@ -414,3 +414,30 @@ func oauthError(op, org string, status int, body []byte, secrets ...string) erro
 	e.Err = ErrMalformed
 	return e
 }
+
+// LoginURL picks the login host for an org: "production" (and Developer
+// Edition), "sandbox", or "mydomain" with the org's My Domain, given as
+// the bare name ("acme", "acme--uat.sandbox") or its full host.
+func LoginURL(kind, myDomain string) (string, error) {
+	switch kind {
+	case "production":
+		return LoginProduction, nil
+	case "sandbox":
+		return LoginSandbox, nil
+	case "mydomain":
+	default:
+		return "", fmt.Errorf("login host %q: choose production, sandbox or mydomain", kind)
+	}
+	d := strings.ToLower(strings.TrimSpace(myDomain))
+	d = strings.TrimPrefix(strings.TrimPrefix(d, "https://"), "http://")
+	d = strings.TrimSuffix(d, "/")
+	if !strings.HasSuffix(d, ".my.salesforce.com") {
+		d += ".my.salesforce.com"
+	}
+	name := strings.TrimSuffix(d, ".my.salesforce.com")
+	name = strings.TrimSuffix(name, ".sandbox")
+	if name == "" || strings.Trim(name, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" || strings.HasPrefix(name, "-") {
+		return "", fmt.Errorf("My Domain %q: want a name like acme or acme--uat.sandbox (letters, digits and hyphens)", myDomain)
+	}
+	return "https://" + d, nil
+}

@@ -1,8 +1,11 @@
 package salesforce_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -168,5 +171,68 @@ func TestMalformedAnswers(t *testing.T) {
 				t.Errorf("want ErrMalformed: %v", err)
 			}
 		})
+	}
+}
+
+// Answers may come gzipped; request logs carry no tokens, even when a
+// call fails.
+func TestGzipAndLogs(t *testing.T) {
+	t.Parallel()
+	const token = "00D000000000001!AQverysecretsessiontoken"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Accept-Encoding") != "gzip" {
+			http.Error(w, "want gzip", 400)
+			return
+		}
+		if strings.Contains(r.URL.Path, "limits") {
+			w.Header().Set("Content-Encoding", "gzip")
+			w.Header().Set("Content-Type", "application/json")
+			gz := gzip.NewWriter(w)
+			gz.Write([]byte(`{"DailyApiRequests":{"Max":15000,"Remaining":14000}}`))
+			gz.Close()
+			return
+		}
+		w.WriteHeader(500)
+		w.Write([]byte("oops " + token))
+	}))
+	defer srv.Close()
+	var logs bytes.Buffer
+	c, _ := salesforce.New(salesforce.Config{Name: "acme", Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Credentials: salesforce.StaticCredentials{Tok: &salesforce.Token{AccessToken: token, InstanceURL: srv.URL}},
+		Retry:       salesforce.RetryPolicy{Attempts: 2, Base: time.Millisecond, Max: time.Millisecond}})
+	l, err := c.Limits(context.Background())
+	if err != nil || l["DailyApiRequests"].Remaining != 14000 {
+		t.Fatalf("gzip: %v %v", err, l)
+	}
+	if _, err := c.Versions(context.Background()); err == nil || strings.Contains(err.Error(), "verysecret") {
+		t.Fatalf("error: %v", err)
+	}
+	if !strings.Contains(logs.String(), "op=limits") || strings.Contains(logs.String(), "verysecret") {
+		t.Fatalf("logs should name the calls and never the token:\n%s", logs.String())
+	}
+}
+
+// A change made "in Setup" shows in SetupAuditTrail and in listMetadata's
+// dates, which is what monitoring reads.
+func TestSetupChangeIsVisible(t *testing.T) {
+	t.Parallel()
+	o := startSim(t).Orgs()[0]
+	c := connect(t, o)
+	before := time.Now().UTC().Add(-time.Second).Format("2006-01-02T15:04:05Z")
+	if err := o.ChangeInSetup(orgsim.SetupChange{Type: "CustomField", FullName: "Account.Tier__c",
+		XML: "<fields><fullName>Tier__c</fullName><label>Tier</label><type>Text</type><length>10</length></fields>", User: "Grace Admin"}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := c.Query(ctx(t), "SELECT Id, Action, Section, Display, CreatedDate, CreatedBy.Name FROM SetupAuditTrail WHERE CreatedDate > "+before+" ORDER BY CreatedDate")
+	if err != nil || len(rows) != 1 || rows[0].String("Action") != "createdCustomField" || rows[0].String("Display") != "Created CustomField Account.Tier__c" {
+		t.Fatalf("audit trail: %v %+v", err, rows)
+	}
+	props, err := c.ListMetadata(ctx(t), []salesforce.ListMetadataQuery{{Type: "CustomField"}})
+	if err != nil || len(props) != 1 || props[0].LastModifiedByName != "Grace Admin" || props[0].FileName != "objects/Account.object" || time.Since(props[0].LastModifiedDate.Time) > time.Minute {
+		t.Fatalf("listMetadata: %v %+v", err, props)
+	}
+	recs, err := c.Query(ctx(t), "SELECT Id, Tier__c FROM Account LIMIT 1")
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("the new field is queryable: %v", err)
 	}
 }
