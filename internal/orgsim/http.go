@@ -86,8 +86,15 @@ func (o *Org) api(next http.Handler) http.Handler {
 			fail = true
 		}
 		o.advanceLocked()
+		if time.Since(o.st.UsageSince) > 24*time.Hour {
+			// A day's allowance: the simulator's stand-in for the rolling window.
+			o.st.APIUsed, o.st.UsageSince = 0, time.Now().UTC()
+		}
 		o.st.APIUsed++
 		used, max := o.st.APIUsed, o.st.APIMax
+		if used > max {
+			f.LimitExhausted = true
+		}
 		if f.LimitExhausted {
 			used = max
 		}
