@@ -183,13 +183,16 @@ func (o *Org) answerToken(w http.ResponseWriter, refresh string, newRefresh bool
 var authorizePage = template.Must(template.New("authorize").Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Allow access? | {{.Org}} (orgsim)</title>
 <style>body{font-family:system-ui,sans-serif;background:#f3f3f3;margin:0}main{max-width:380px;margin:8vh auto;background:#fff;padding:2rem;border-radius:8px;box-shadow:0 1px 4px #0002}
-label{display:block;margin:.8rem 0 .2rem}input{width:100%;padding:.5rem;box-sizing:border-box}button{margin-top:1rem;padding:.6rem 1rem}.err{color:#b00}</style></head>
+label{display:block;margin:.8rem 0 .2rem}input{width:100%;padding:.5rem;box-sizing:border-box;border:1px solid #999;border-radius:4px}
+button{margin-top:1rem;padding:.6rem 1.2rem;border-radius:4px;border:1px solid #0b5cab;background:#fff;color:#0b5cab;font-weight:600}
+button[value=allow]{background:#0b5cab;color:#fff}.err{color:#b00}.sim{font-size:.85rem;color:#555;margin-top:1.5rem}</style></head>
 <body><main><h1>Allow access?</h1><p>An app wants to use the org <strong>{{.Org}}</strong> as you. Sign in to allow it.</p>
 {{if .Error}}<p class="err" role="alert">{{.Error}}</p>{{end}}
 <form method="post"><input type="hidden" name="q" value="{{.Query}}">
 <label for="u">Username</label><input id="u" name="username" value="{{.Username}}" autocomplete="username">
 <label for="p">Password</label><input id="p" name="password" type="password" autocomplete="current-password">
-<button name="decision" value="allow">Allow</button> <button name="decision" value="deny">Deny</button></form></main></body></html>`))
+<button name="decision" value="allow">Allow</button> <button name="decision" value="deny">Deny</button></form>
+<p class="sim">A simulated org (trellis orgsim), not Salesforce.</p></main></body></html>`))
 
 // authorize is the browser step of the web-server flow.
 func (o *Org) authorize(w http.ResponseWriter, r *http.Request) {
