@@ -1,0 +1,417 @@
+package alm
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Project is one Salesforce app or org estate; everything planned lives
+// in one. Its key prefixes the keys of its records (CRM-REQ-12, CRM-142).
+type Project struct {
+	ID          int64     `json:"id"`
+	Key         string    `json:"key"`
+	Name        string    `json:"name"`
+	Description string    `json:"description"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+var projectKey = regexp.MustCompile(`^[A-Z][A-Z0-9]{1,9}$`)
+
+// NewProject is what creating a project takes.
+type NewProject struct {
+	Key, Name, Description string
+}
+
+// Normalize trims the fields and upper-cases the key.
+func (n *NewProject) Normalize() {
+	n.Key = strings.ToUpper(strings.TrimSpace(n.Key))
+	n.Name = strings.TrimSpace(n.Name)
+	n.Description = strings.TrimSpace(n.Description)
+}
+
+// Validate checks a new project.
+func (n NewProject) Validate() error {
+	f := map[string]string{}
+	if !projectKey.MatchString(n.Key) {
+		f["key"] = "Use 2–10 capital letters or digits, starting with a letter (e.g. CRM)."
+	}
+	if n.Name == "" {
+		f["name"] = "Give the project a name."
+	} else if utf8.RuneCountInString(n.Name) > 120 {
+		f["name"] = "Keep the name under 120 characters."
+	}
+	if len(f) > 0 {
+		return Invalid(f)
+	}
+	return nil
+}
+
+// Member is a user's place in a project. Role is what the user may do in
+// the project; without a membership the user's global role applies.
+type Member struct {
+	ProjectID int64     `json:"project_id"`
+	UserID    int64     `json:"user_id"`
+	Name      string    `json:"name"`
+	Email     string    `json:"email"`
+	Role      Role      `json:"role"`
+	AddedAt   time.Time `json:"added_at"`
+}
+
+// ProjectRole is the role a user acts with in a project: the project's
+// role for members, the global role otherwise. Admins stay admins.
+func ProjectRole(global Role, member *Role) Role {
+	if global == RoleAdmin || member == nil {
+		return global
+	}
+	return *member
+}
+
+// Priority ranks requirements.
+type Priority string
+
+const (
+	PriorityLow      Priority = "low"
+	PriorityMedium   Priority = "medium"
+	PriorityHigh     Priority = "high"
+	PriorityCritical Priority = "critical"
+)
+
+// Priorities lists priorities from most to least urgent.
+var Priorities = []Priority{PriorityCritical, PriorityHigh, PriorityMedium, PriorityLow}
+
+// ReqStatus is where a requirement is in its life.
+type ReqStatus string
+
+const (
+	ReqDraft      ReqStatus = "draft"
+	ReqProposed   ReqStatus = "proposed"
+	ReqAccepted   ReqStatus = "accepted"
+	ReqInDelivery ReqStatus = "in_delivery"
+	ReqDelivered  ReqStatus = "delivered"
+	ReqClosed     ReqStatus = "closed"
+	ReqRejected   ReqStatus = "rejected"
+)
+
+// ReqStatuses lists the statuses in lifecycle order.
+var ReqStatuses = []ReqStatus{ReqDraft, ReqProposed, ReqAccepted, ReqInDelivery, ReqDelivered, ReqClosed, ReqRejected}
+
+// Label is the status as people say it.
+func (s ReqStatus) Label() string {
+	switch s {
+	case ReqInDelivery:
+		return "In delivery"
+	case "":
+		return ""
+	}
+	return strings.ToUpper(string(s[:1])) + string(s[1:])
+}
+
+// Tone is the status's colour in badges.
+func (s ReqStatus) Tone() string {
+	switch s {
+	case ReqProposed:
+		return "info"
+	case ReqAccepted:
+		return "violet"
+	case ReqInDelivery:
+		return "warn"
+	case ReqDelivered, ReqClosed:
+		return "ok"
+	case ReqRejected:
+		return "bad"
+	}
+	return ""
+}
+
+// reqMoves says which roles may move a requirement from one status to
+// another. Product owners own the spec; release managers and developers
+// start and finish delivery.
+var reqMoves = map[[2]ReqStatus][]Role{
+	{ReqDraft, ReqProposed}:       {RoleProductOwner},
+	{ReqProposed, ReqDraft}:       {RoleProductOwner},
+	{ReqProposed, ReqAccepted}:    {RoleProductOwner},
+	{ReqProposed, ReqRejected}:    {RoleProductOwner},
+	{ReqDraft, ReqRejected}:       {RoleProductOwner},
+	{ReqAccepted, ReqRejected}:    {RoleProductOwner},
+	{ReqAccepted, ReqInDelivery}:  {RoleProductOwner, RoleReleaseManager, RoleDeveloper},
+	{ReqInDelivery, ReqAccepted}:  {RoleProductOwner, RoleReleaseManager},
+	{ReqInDelivery, ReqDelivered}: {RoleReleaseManager},
+	{ReqDelivered, ReqInDelivery}: {RoleReleaseManager},
+	{ReqDelivered, ReqClosed}:     {RoleProductOwner},
+	{ReqRejected, ReqDraft}:       {RoleProductOwner},
+	{ReqClosed, ReqInDelivery}:    {RoleProductOwner},
+}
+
+// NextReqStatuses lists the statuses a requirement may move to from s.
+func NextReqStatuses(s ReqStatus) []ReqStatus {
+	var out []ReqStatus
+	for _, to := range ReqStatuses {
+		if _, ok := reqMoves[[2]ReqStatus{s, to}]; ok {
+			out = append(out, to)
+		}
+	}
+	return out
+}
+
+// CanMoveRequirement says whether role may move a requirement from one
+// status to another, and why not. Admins may make any listed move.
+func CanMoveRequirement(role Role, from, to ReqStatus) error {
+	if from == to {
+		return nil
+	}
+	roles, ok := reqMoves[[2]ReqStatus{from, to}]
+	if !ok {
+		var next []string
+		for _, s := range NextReqStatuses(from) {
+			next = append(next, s.Label())
+		}
+		return Errorf(CodeInvalid, "A %s requirement cannot move to %s; it can move to: %s.", strings.ToLower(from.Label()), to.Label(), strings.Join(next, ", "))
+	}
+	if role == RoleAdmin || slices.Contains(roles, role) {
+		return nil
+	}
+	var who []string
+	for _, r := range roles {
+		who = append(who, r.Label())
+	}
+	return Errorf(CodeForbidden, "Moving a requirement from %s to %s is for: %s.", from.Label(), to.Label(), strings.Join(who, ", "))
+}
+
+// Criterion is one acceptance criterion; Met marks it fulfilled.
+type Criterion struct {
+	ID   int64  `json:"id"`
+	Text string `json:"text"`
+	Met  bool   `json:"met"`
+}
+
+// Requirement is what a product owner asks for.
+type Requirement struct {
+	ID              int64       `json:"id"`
+	ProjectID       int64       `json:"project_id"`
+	Key             string      `json:"key"`
+	Title           string      `json:"title"`
+	Description     string      `json:"description"`
+	BusinessGoal    string      `json:"business_goal"`
+	Criteria        []Criterion `json:"acceptance_criteria"`
+	Priority        Priority    `json:"priority"`
+	Status          ReqStatus   `json:"status"`
+	RequesterID     *int64      `json:"requester_id"`
+	RequesterName   string      `json:"requester_name"`
+	OwnerID         *int64      `json:"owner_id"`
+	OwnerName       string      `json:"owner_name"`
+	Labels          []string    `json:"labels"`
+	TargetReleaseID *int64      `json:"target_release_id"`
+	TargetRelease   string      `json:"target_release"`
+	Version         int         `json:"version"`
+	OpenQuestions   int         `json:"open_questions"`
+	CreatedAt       time.Time   `json:"created_at"`
+	UpdatedAt       time.Time   `json:"updated_at"`
+}
+
+// RequirementInput is the editable part of a requirement.
+type RequirementInput struct {
+	Title           string
+	Description     string
+	BusinessGoal    string
+	Criteria        []string // one per line in forms
+	Priority        Priority
+	RequesterID     *int64
+	OwnerID         *int64
+	Labels          []string
+	TargetReleaseID *int64
+}
+
+// Normalize trims text, drops empty criteria and labels and duplicate
+// labels, and defaults the priority.
+func (in *RequirementInput) Normalize() {
+	in.Title = strings.TrimSpace(in.Title)
+	in.Description = strings.TrimSpace(in.Description)
+	in.BusinessGoal = strings.TrimSpace(in.BusinessGoal)
+	var crit []string
+	for _, c := range in.Criteria {
+		c = strings.TrimSpace(strings.TrimLeft(strings.TrimSpace(c), "-*•[] "))
+		if c != "" {
+			crit = append(crit, c)
+		}
+	}
+	in.Criteria = crit
+	in.Labels = NormalizeLabels(in.Labels)
+	if in.Priority == "" {
+		in.Priority = PriorityMedium
+	}
+}
+
+// NormalizeLabels lower-cases, trims and de-duplicates labels, keeping order.
+func NormalizeLabels(labels []string) []string {
+	var out []string
+	for _, l := range labels {
+		for _, part := range strings.Split(l, ",") {
+			part = strings.ToLower(strings.TrimSpace(part))
+			if part != "" && !slices.Contains(out, part) {
+				out = append(out, part)
+			}
+		}
+	}
+	return out
+}
+
+// Validate checks a requirement's fields.
+func (in RequirementInput) Validate() error {
+	f := map[string]string{}
+	switch n := utf8.RuneCountInString(in.Title); {
+	case n == 0:
+		f["title"] = "Give the requirement a title."
+	case n > 200:
+		f["title"] = "Keep the title under 200 characters."
+	}
+	if utf8.RuneCountInString(in.Description) > 50000 {
+		f["description"] = "Keep the description under 50,000 characters."
+	}
+	if !slices.Contains(Priorities, in.Priority) {
+		f["priority"] = "Choose critical, high, medium or low."
+	}
+	if len(in.Criteria) > 50 {
+		f["criteria"] = "Keep to 50 acceptance criteria."
+	}
+	for _, c := range in.Criteria {
+		if utf8.RuneCountInString(c) > 500 {
+			f["criteria"] = "Keep each acceptance criterion under 500 characters."
+		}
+	}
+	if err := validateLabels(in.Labels); err != "" {
+		f["labels"] = err
+	}
+	if len(f) > 0 {
+		return Invalid(f)
+	}
+	return nil
+}
+
+var labelRe = regexp.MustCompile(`^[\p{Ll}\p{N}][\p{Ll}\p{N}_.:/-]{0,39}$`)
+
+func validateLabels(labels []string) string {
+	if len(labels) > 20 {
+		return "Keep to 20 labels."
+	}
+	for _, l := range labels {
+		if !labelRe.MatchString(l) {
+			return fmt.Sprintf("Label %q: use letters, digits, - _ . : / (up to 40).", l)
+		}
+	}
+	return ""
+}
+
+// SpecVersion is a requirement's spec as it stood after one change.
+type SpecVersion struct {
+	Version      int       `json:"version"`
+	Title        string    `json:"title"`
+	Description  string    `json:"description"`
+	BusinessGoal string    `json:"business_goal"`
+	Criteria     []string  `json:"acceptance_criteria"`
+	EditedBy     string    `json:"edited_by"`
+	Reason       string    `json:"reason"`
+	At           time.Time `json:"at"`
+}
+
+// Text is the version as one document, for diffs.
+func (v SpecVersion) Text() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# %s\n\n", v.Title)
+	if v.BusinessGoal != "" {
+		fmt.Fprintf(&b, "Business goal: %s\n\n", v.BusinessGoal)
+	}
+	if v.Description != "" {
+		b.WriteString(v.Description + "\n\n")
+	}
+	if len(v.Criteria) > 0 {
+		b.WriteString("Acceptance criteria:\n")
+		for _, c := range v.Criteria {
+			b.WriteString("- " + c + "\n")
+		}
+	}
+	return b.String()
+}
+
+// CommentKind is what a comment is for.
+type CommentKind string
+
+const (
+	CommentNote          CommentKind = "comment"
+	CommentQuestion      CommentKind = "question"
+	CommentChangeRequest CommentKind = "change_request"
+)
+
+// CommentState is where a question or change request stands.
+type CommentState string
+
+const (
+	StateOpen     CommentState = "open"
+	StateAnswered CommentState = "answered"
+	StateAccepted CommentState = "accepted"
+	StateDeclined CommentState = "declined"
+)
+
+// Comment is one entry of a requirement's discussion. Questions stay open
+// until answered; change requests propose a new spec that the owner
+// accepts or declines.
+type Comment struct {
+	ID             int64        `json:"id"`
+	RequirementID  int64        `json:"requirement_id"`
+	ParentID       *int64       `json:"parent_id"`
+	Kind           CommentKind  `json:"kind"`
+	State          CommentState `json:"state,omitempty"`
+	Body           string       `json:"body"`
+	ProposedTitle  string       `json:"proposed_title,omitempty"`
+	ProposedDesc   string       `json:"proposed_description,omitempty"`
+	AuthorID       *int64       `json:"author_id"`
+	AuthorName     string       `json:"author_name"`
+	ResolvedByName string       `json:"resolved_by,omitempty"`
+	ResolvedAt     *time.Time   `json:"resolved_at,omitempty"`
+	CreatedAt      time.Time    `json:"created_at"`
+	Replies        []Comment    `json:"replies,omitempty"`
+}
+
+// NewComment is what posting a comment takes.
+type NewComment struct {
+	Kind          CommentKind
+	Body          string
+	ParentID      *int64
+	ProposedTitle string
+	ProposedDesc  string
+}
+
+// Validate checks a new comment.
+func (n *NewComment) Validate() error {
+	n.Body = strings.TrimSpace(n.Body)
+	n.ProposedTitle = strings.TrimSpace(n.ProposedTitle)
+	n.ProposedDesc = strings.TrimSpace(n.ProposedDesc)
+	if n.Kind == "" {
+		n.Kind = CommentNote
+	}
+	f := map[string]string{}
+	switch n.Kind {
+	case CommentNote, CommentQuestion:
+	case CommentChangeRequest:
+		if n.ProposedTitle == "" && n.ProposedDesc == "" {
+			f["proposed_description"] = "Say what the spec should become: a new title or description."
+		}
+	default:
+		f["kind"] = "Choose comment, question or change_request."
+	}
+	if n.ParentID != nil && n.Kind != CommentNote {
+		f["kind"] = "A reply is a comment; ask a new question or request a change at the top level."
+	}
+	if n.Body == "" {
+		f["body"] = "Write something."
+	} else if utf8.RuneCountInString(n.Body) > 20000 {
+		f["body"] = "Keep a comment under 20,000 characters."
+	}
+	if len(f) > 0 {
+		return Invalid(f)
+	}
+	return nil
+}
