@@ -1,0 +1,215 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/trellis-alm/trellis/internal/alm"
+)
+
+// record writes an event to the audit log and to the record's timeline in
+// tx: the change and its history commit together.
+func (s *Store) record(ctx context.Context, tx pgx.Tx, projectID int64, entityType string, entityID int64, action, summary string) error {
+	a := alm.ActorFrom(ctx)
+	if _, err := tx.Exec(ctx, `INSERT INTO timeline (project_id, entity_type, entity_id, at, actor_id, actor_label, kind, summary)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, projectID, entityType, entityID, s.Now(), a.UserID, actorLabel(a), action, truncate(summary, 2000)); err != nil {
+		return fmt.Errorf("write timeline: %w", err)
+	}
+	return s.insertAudit(ctx, tx, alm.Audit(ctx, action, entityType, strconv.FormatInt(entityID, 10), summary))
+}
+
+func actorLabel(a alm.Actor) string {
+	if a.Label == "" {
+		return "system"
+	}
+	return a.Label
+}
+
+const projectCols = `id, key, name, description, created_at`
+
+func scanProject(row pgx.Row) (alm.Project, error) {
+	var p alm.Project
+	err := row.Scan(&p.ID, &p.Key, &p.Name, &p.Description, &p.CreatedAt)
+	return p, err
+}
+
+// CreateProject adds a project; its creator becomes a member with their
+// global role.
+func (s *Store) CreateProject(ctx context.Context, n alm.NewProject) (alm.Project, error) {
+	n.Normalize()
+	if err := n.Validate(); err != nil {
+		return alm.Project{}, err
+	}
+	var p alm.Project
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		now := s.Now()
+		var err error
+		p, err = scanProject(tx.QueryRow(ctx, `INSERT INTO projects (key, name, description, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
+			RETURNING `+projectCols, n.Key, n.Name, n.Description, now))
+		if isUniqueViolation(err, "projects_key_key") {
+			return alm.Invalid(map[string]string{"key": "Another project uses " + n.Key + "."})
+		}
+		if err != nil {
+			return fmt.Errorf("insert project: %w", err)
+		}
+		if a := alm.ActorFrom(ctx); a.UserID != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO project_members (project_id, user_id, role, added_at)
+				SELECT $1, id, role, $3 FROM users WHERE id = $2`, p.ID, *a.UserID, now); err != nil {
+				return fmt.Errorf("add creator: %w", err)
+			}
+		}
+		return s.record(ctx, tx, p.ID, "project", p.ID, "project.create", fmt.Sprintf("created project %s (%s)", p.Key, p.Name))
+	})
+	return p, err
+}
+
+// ProjectSummary is a project with its counts, for lists.
+type ProjectSummary struct {
+	alm.Project
+	Requirements int
+	WorkItems    int
+	OpenItems    int
+	Releases     int
+	MemberRole   *alm.Role // the viewer's membership, if any
+}
+
+// ListProjects lists every project with counts and the user's membership.
+func (s *Store) ListProjects(ctx context.Context, userID int64) ([]ProjectSummary, error) {
+	rows, err := s.pool.Query(ctx, `SELECT p.id, p.key, p.name, p.description, p.created_at,
+		(SELECT count(*) FROM requirements r WHERE r.project_id = p.id),
+		(SELECT count(*) FROM work_items w WHERE w.project_id = p.id),
+		(SELECT count(*) FROM work_items w WHERE w.project_id = p.id AND w.status <> 'done'),
+		(SELECT count(*) FROM releases x WHERE x.project_id = p.id),
+		m.role
+		FROM projects p LEFT JOIN project_members m ON m.project_id = p.id AND m.user_id = $1
+		ORDER BY p.name`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("list projects: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (ProjectSummary, error) {
+		var ps ProjectSummary
+		var role *string
+		err := r.Scan(&ps.ID, &ps.Key, &ps.Name, &ps.Description, &ps.CreatedAt, &ps.Requirements, &ps.WorkItems, &ps.OpenItems, &ps.Releases, &role)
+		if role != nil {
+			rr := alm.Role(*role)
+			ps.MemberRole = &rr
+		}
+		return ps, err
+	})
+}
+
+// ProjectByKey returns the project with key (any case).
+func (s *Store) ProjectByKey(ctx context.Context, key string) (alm.Project, error) {
+	p, err := scanProject(s.pool.QueryRow(ctx, `SELECT `+projectCols+` FROM projects WHERE key = upper($1)`, key))
+	return p, notFound(err, "Project "+key)
+}
+
+// UpdateProject changes a project's name and description.
+func (s *Store) UpdateProject(ctx context.Context, id int64, name, description string) (alm.Project, error) {
+	n := alm.NewProject{Key: "XX", Name: name, Description: description}
+	n.Normalize()
+	if err := n.Validate(); err != nil {
+		return alm.Project{}, err
+	}
+	var p alm.Project
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		p, err = scanProject(tx.QueryRow(ctx, `UPDATE projects SET name = $2, description = $3, updated_at = $4 WHERE id = $1 RETURNING `+projectCols,
+			id, n.Name, n.Description, s.Now()))
+		if err != nil {
+			return notFound(err, "That project")
+		}
+		return s.record(ctx, tx, p.ID, "project", p.ID, "project.update", "renamed to "+p.Name)
+	})
+	return p, err
+}
+
+// MemberRole returns the user's role in a project, or nil for non-members.
+func (s *Store) MemberRole(ctx context.Context, projectID, userID int64) (*alm.Role, error) {
+	var role string
+	err := s.pool.QueryRow(ctx, `SELECT role FROM project_members WHERE project_id = $1 AND user_id = $2`, projectID, userID).Scan(&role)
+	if err == pgx.ErrNoRows {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("member role: %w", err)
+	}
+	r := alm.Role(role)
+	return &r, nil
+}
+
+// ListMembers lists a project's members.
+func (s *Store) ListMembers(ctx context.Context, projectID int64) ([]alm.Member, error) {
+	rows, err := s.pool.Query(ctx, `SELECT m.project_id, m.user_id, u.name, u.email, m.role, m.added_at
+		FROM project_members m JOIN users u ON u.id = m.user_id WHERE m.project_id = $1 ORDER BY u.name`, projectID)
+	if err != nil {
+		return nil, fmt.Errorf("list members: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (alm.Member, error) {
+		var m alm.Member
+		var role string
+		err := r.Scan(&m.ProjectID, &m.UserID, &m.Name, &m.Email, &role, &m.AddedAt)
+		m.Role = alm.Role(role)
+		return m, err
+	})
+}
+
+// SetMember adds a user to a project or changes their role there.
+func (s *Store) SetMember(ctx context.Context, projectID, userID int64, role alm.Role) error {
+	if _, err := alm.ParseRole(string(role)); err != nil {
+		return alm.Invalid(map[string]string{"role": alm.ErrorMessage(err)})
+	}
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		var email string
+		if err := tx.QueryRow(ctx, `SELECT email FROM users WHERE id = $1`, userID).Scan(&email); err != nil {
+			return alm.Invalid(map[string]string{"user": "There is no such user."})
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO project_members (project_id, user_id, role, added_at) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (project_id, user_id) DO UPDATE SET role = EXCLUDED.role`, projectID, userID, string(role), s.Now()); err != nil {
+			return fmt.Errorf("set member: %w", err)
+		}
+		return s.record(ctx, tx, projectID, "project", projectID, "project.member", fmt.Sprintf("%s is %s in the project", email, role.Label()))
+	})
+}
+
+// RemoveMember takes a user out of a project.
+func (s *Store) RemoveMember(ctx context.Context, projectID, userID int64) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		var email string
+		err := tx.QueryRow(ctx, `DELETE FROM project_members m USING users u WHERE m.project_id = $1 AND m.user_id = $2 AND u.id = m.user_id RETURNING u.email`,
+			projectID, userID).Scan(&email)
+		if err != nil {
+			return notFound(err, "That member")
+		}
+		return s.record(ctx, tx, projectID, "project", projectID, "project.member_remove", email+" left the project")
+	})
+}
+
+// Event is one entry of a record's timeline.
+type Event struct {
+	At      time.Time `json:"at"`
+	Actor   string `json:"actor"`
+	Kind    string `json:"kind"`
+	Summary string `json:"summary"`
+}
+
+// Timeline lists a record's events, newest first.
+func (s *Store) Timeline(ctx context.Context, entityType string, entityID int64, limit int) ([]Event, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := s.pool.Query(ctx, `SELECT at, actor_label, kind, summary FROM timeline WHERE entity_type = $1 AND entity_id = $2
+		ORDER BY at DESC, id DESC LIMIT $3`, entityType, entityID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("timeline: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Event, error) {
+		var e Event
+		err := r.Scan(&e.At, &e.Actor, &e.Kind, &e.Summary)
+		return e, err
+	})
+}

@@ -1,0 +1,10 @@
+DROP TABLE IF EXISTS timeline;
+DROP TABLE IF EXISTS work_item_requirements;
+DROP TABLE IF EXISTS work_items;
+DROP TABLE IF EXISTS comments;
+DROP TABLE IF EXISTS requirement_versions;
+DROP TABLE IF EXISTS acceptance_criteria;
+DROP TABLE IF EXISTS requirements;
+DROP TABLE IF EXISTS releases;
+DROP TABLE IF EXISTS project_members;
+DROP TABLE IF EXISTS projects;
