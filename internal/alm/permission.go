@@ -19,6 +19,24 @@ const (
 	PermReadAudit Permission = "read_audit"
 	// PermManageJobs lets a user see, retry and cancel background jobs.
 	PermManageJobs Permission = "manage_jobs"
+
+	// The Plan permissions are checked against the caller's role in the
+	// project (ProjectRole), so a developer can be a product owner in one
+	// project.
+
+	// PermCreateProject lets a user start a project.
+	PermCreateProject Permission = "create_project"
+	// PermManageProject lets a user rename a project and manage its members.
+	PermManageProject Permission = "manage_project"
+	// PermEditRequirements lets a user write requirements, answer their
+	// questions, decide change requests and mark criteria met.
+	PermEditRequirements Permission = "edit_requirements"
+	// PermComment lets a user comment, ask questions and request changes.
+	PermComment Permission = "comment"
+	// PermEditWorkItems lets a user create, plan and move work items.
+	PermEditWorkItems Permission = "edit_work_items"
+	// PermManageReleases lets a user create releases, fill them and move them.
+	PermManageReleases Permission = "manage_releases"
 )
 
 var everyone = []Role{RoleAdmin, RoleReleaseManager, RoleDeveloper, RoleProductOwner, RoleViewer}
@@ -30,6 +48,13 @@ var grants = map[Permission][]Role{
 	PermManageTokens: {RoleAdmin},
 	PermReadAudit:    {RoleAdmin},
 	PermManageJobs:   {RoleAdmin},
+
+	PermCreateProject:    {RoleAdmin, RoleReleaseManager, RoleProductOwner},
+	PermManageProject:    {RoleAdmin, RoleReleaseManager},
+	PermEditRequirements: {RoleAdmin, RoleProductOwner},
+	PermComment:          everyone,
+	PermEditWorkItems:    {RoleAdmin, RoleReleaseManager, RoleDeveloper},
+	PermManageReleases:   {RoleAdmin, RoleReleaseManager},
 }
 
 // Can reports whether role r holds permission p. An unknown permission is

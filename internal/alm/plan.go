@@ -247,7 +247,7 @@ func (in *RequirementInput) Normalize() {
 
 // NormalizeLabels lower-cases, trims and de-duplicates labels, keeping order.
 func NormalizeLabels(labels []string) []string {
-	var out []string
+	out := []string{}
 	for _, l := range labels {
 		for _, part := range strings.Split(l, ",") {
 			part = strings.ToLower(strings.TrimSpace(part))

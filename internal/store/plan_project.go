@@ -192,9 +192,9 @@ func (s *Store) RemoveMember(ctx context.Context, projectID, userID int64) error
 // Event is one entry of a record's timeline.
 type Event struct {
 	At      time.Time `json:"at"`
-	Actor   string `json:"actor"`
-	Kind    string `json:"kind"`
-	Summary string `json:"summary"`
+	Actor   string    `json:"actor"`
+	Kind    string    `json:"kind"`
+	Summary string    `json:"summary"`
 }
 
 // Timeline lists a record's events, newest first.

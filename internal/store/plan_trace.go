@@ -1,0 +1,277 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/trellis-alm/trellis/internal/alm"
+)
+
+// MatrixRow is one requirement of the traceability matrix: how many of
+// its work items stand at each board status, and the releases carrying
+// them.
+type MatrixRow struct {
+	Key           string          `json:"key"`
+	Title         string          `json:"title"`
+	Status        alm.ReqStatus   `json:"status"`
+	Priority      alm.Priority    `json:"priority"`
+	Owner         string          `json:"owner"`
+	CriteriaMet   int             `json:"criteria_met"`
+	CriteriaTotal int             `json:"criteria_total"`
+	OpenQuestions int             `json:"open_questions"`
+	ByStatus      []int           `json:"work_items_by_status"` // in alm.WorkStatuses order
+	Releases      []MatrixRelease `json:"releases"`
+}
+
+// MatrixRelease is a release carrying some of a requirement's work.
+type MatrixRelease struct {
+	ID     int64         `json:"id"`
+	Name   string        `json:"name"`
+	Status alm.RelStatus `json:"status"`
+}
+
+// Items is the number of work items linked to the requirement.
+func (m MatrixRow) Items() int {
+	n := 0
+	for _, c := range m.ByStatus {
+		n += c
+	}
+	return n
+}
+
+const matrixSelect = `SELECT r.key, r.title, r.status, r.priority, coalesce(ow.name, ''),
+	(SELECT count(*) FILTER (WHERE met) FROM acceptance_criteria c WHERE c.requirement_id = r.id),
+	(SELECT count(*) FROM acceptance_criteria c WHERE c.requirement_id = r.id),
+	(SELECT count(*) FROM comments c WHERE c.requirement_id = r.id AND c.kind = 'question' AND c.state = 'open'),
+	(SELECT ARRAY[count(*) FILTER (WHERE w.status = 'backlog'), count(*) FILTER (WHERE w.status = 'ready'),
+		count(*) FILTER (WHERE w.status = 'in_progress'), count(*) FILTER (WHERE w.status = 'in_review'),
+		count(*) FILTER (WHERE w.status = 'ready_to_promote'), count(*) FILTER (WHERE w.status = 'in_release'),
+		count(*) FILTER (WHERE w.status = 'done')]
+		FROM work_item_requirements l JOIN work_items w ON w.id = l.work_item_id WHERE l.requirement_id = r.id),
+	coalesce((SELECT array_agg(DISTINCT rel.id) FROM work_item_requirements l JOIN work_items w ON w.id = l.work_item_id
+		JOIN releases rel ON rel.id = w.release_id WHERE l.requirement_id = r.id), '{}'),
+	r.number
+	FROM requirements r LEFT JOIN users ow ON ow.id = r.owner_id`
+
+func matrixWhere(projectID int64, f ReqFilter) *where {
+	w := &where{}
+	w.add("r.project_id = ?", projectID)
+	if len(f.Status) > 0 {
+		st := make([]string, len(f.Status))
+		for i, x := range f.Status {
+			st[i] = string(x)
+		}
+		w.add("r.status = ANY(?)", st)
+	}
+	if f.OwnerID != nil {
+		w.add("r.owner_id = ?", *f.OwnerID)
+	}
+	if f.Label != "" {
+		w.add("r.labels @> ARRAY[?]::text[]", strings.ToLower(f.Label))
+	}
+	if f.ReleaseID != nil {
+		w.add(`(r.target_release_id = ? OR EXISTS (SELECT 1 FROM work_item_requirements l JOIN work_items wi ON wi.id = l.work_item_id
+			WHERE l.requirement_id = r.id AND wi.release_id = ?))`, *f.ReleaseID, *f.ReleaseID)
+	}
+	if q := strings.TrimSpace(f.Q); q != "" {
+		w.add("r.search @@ websearch_to_tsquery('english', ?)", q)
+	}
+	return w
+}
+
+// Matrix returns a page of the traceability matrix, newest requirements
+// first.
+func (s *Store) Matrix(ctx context.Context, projectID int64, f ReqFilter) (Page[MatrixRow], error) {
+	w := matrixWhere(projectID, f)
+	limit := clampLimit(f.Limit)
+	order, err := w.page(sortKey{expr: "r.number", desc: true, cast: "int"}, "r.number", f.After, limit)
+	if err != nil {
+		return Page[MatrixRow]{}, err
+	}
+	var rows []MatrixRow
+	var nums []int
+	err = s.matrixQuery(ctx, projectID, matrixSelect+` WHERE `+w.sql()+` `+order, w.args, func(m MatrixRow, n int) error {
+		rows, nums = append(rows, m), append(nums, n)
+		return nil
+	})
+	if err != nil {
+		return Page[MatrixRow]{}, err
+	}
+	p := Page[MatrixRow]{Items: rows}
+	if len(rows) > limit {
+		p.Items = rows[:limit]
+		p.Next = encodeCursor(fmt.Sprint(nums[limit-1]), nums[limit-1])
+	}
+	if p.Items == nil {
+		p.Items = []MatrixRow{}
+	}
+	return p, nil
+}
+
+// EachMatrixRow streams the whole filtered matrix, for CSV export.
+func (s *Store) EachMatrixRow(ctx context.Context, projectID int64, f ReqFilter, fn func(MatrixRow) error) error {
+	w := matrixWhere(projectID, f)
+	return s.matrixQuery(ctx, projectID, matrixSelect+` WHERE `+w.sql()+` ORDER BY r.number`, w.args, func(m MatrixRow, _ int) error { return fn(m) })
+}
+
+func (s *Store) matrixQuery(ctx context.Context, projectID int64, sql string, args []any, fn func(MatrixRow, int) error) error {
+	releases, err := s.ListReleases(ctx, projectID)
+	if err != nil {
+		return err
+	}
+	byID := map[int64]alm.Release{}
+	for _, r := range releases {
+		byID[r.ID] = r
+	}
+	rows, err := s.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return fmt.Errorf("matrix: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var m MatrixRow
+		var st, prio string
+		var rels []int64
+		var n int
+		if err := rows.Scan(&m.Key, &m.Title, &st, &prio, &m.Owner, &m.CriteriaMet, &m.CriteriaTotal, &m.OpenQuestions, &m.ByStatus, &rels, &n); err != nil {
+			return fmt.Errorf("matrix row: %w", err)
+		}
+		m.Status, m.Priority = alm.ReqStatus(st), alm.Priority(prio)
+		m.Releases = []MatrixRelease{}
+		for _, id := range rels {
+			if r, ok := byID[id]; ok {
+				m.Releases = append(m.Releases, MatrixRelease{ID: r.ID, Name: r.Name, Status: r.Status})
+			}
+		}
+		if err := fn(m, n); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// SearchHit is a requirement or work item matching a search.
+type SearchHit struct {
+	Kind    string  `json:"kind"` // requirement or work_item
+	Key     string  `json:"key"`
+	Title   string  `json:"title"`
+	Status  string  `json:"status"`
+	Project string  `json:"project"`
+	Rank    float32 `json:"rank"`
+}
+
+// Search finds requirements and work items by full text (websearch
+// syntax: words, "phrases", -exclusions, or), best matches first, in one
+// project or (projectID 0) all of them.
+func (s *Store) Search(ctx context.Context, projectID int64, q string, limit int) ([]SearchHit, error) {
+	q = strings.TrimSpace(q)
+	if q == "" {
+		return []SearchHit{}, nil
+	}
+	limit = clampLimit(limit)
+	rows, err := s.pool.Query(ctx, `WITH q AS (SELECT websearch_to_tsquery('english', $2) AS q)
+		(SELECT 'requirement' AS kind, r.key AS rkey, r.title, r.status, p.key AS pkey, ts_rank(r.search, q.q) AS rank
+			FROM requirements r JOIN projects p ON p.id = r.project_id, q
+			WHERE r.search @@ q.q AND ($1 = 0 OR r.project_id = $1))
+		UNION ALL
+		(SELECT 'work_item', w.key, w.title, w.status, p.key, ts_rank(w.search, q.q)
+			FROM work_items w JOIN projects p ON p.id = w.project_id, q
+			WHERE w.search @@ q.q AND ($1 = 0 OR w.project_id = $1))
+		ORDER BY rank DESC, rkey LIMIT $3`, projectID, q, limit)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (SearchHit, error) {
+		var h SearchHit
+		return h, r.Scan(&h.Kind, &h.Key, &h.Title, &h.Status, &h.Project, &h.Rank)
+	})
+	if out == nil {
+		out = []SearchHit{}
+	}
+	return out, err
+}
+
+// Lineage is a requirement's place in the chain requirement → work item →
+// component change → release build → promotion → deployment → org. Later
+// stages fill the links past the release; until then they are empty.
+type Lineage struct {
+	Requirement LineageRequirement `json:"requirement"`
+	WorkItems   []LineageItem      `json:"work_items"`
+	Releases    []LineageRelease   `json:"releases"`
+}
+
+// LineageRequirement is the head of the chain.
+type LineageRequirement struct {
+	Key     string        `json:"key"`
+	Title   string        `json:"title"`
+	Status  alm.ReqStatus `json:"status"`
+	Project string        `json:"project"`
+}
+
+// LineageItem is a work item delivering the requirement.
+type LineageItem struct {
+	Key              string         `json:"key"`
+	Title            string         `json:"title"`
+	Kind             alm.WorkKind   `json:"kind"`
+	Status           alm.WorkStatus `json:"status"`
+	Assignee         string         `json:"assignee"`
+	ReleaseID        *int64         `json:"release_id"`
+	ComponentChanges []any          `json:"component_changes"`
+}
+
+// LineageRelease is a release carrying some of the requirement's work.
+type LineageRelease struct {
+	ID          int64         `json:"id"`
+	Name        string        `json:"name"`
+	Version     string        `json:"version"`
+	Status      alm.RelStatus `json:"status"`
+	WorkItems   []string      `json:"work_items"`
+	Builds      []any         `json:"builds"`
+	Deployments []any         `json:"deployments"`
+}
+
+// RequirementLineage follows a requirement down the chain.
+func (s *Store) RequirementLineage(ctx context.Context, key string) (Lineage, error) {
+	var l Lineage
+	var reqID int64
+	var st string
+	err := s.pool.QueryRow(ctx, `SELECT r.id, r.key, r.title, r.status, p.key FROM requirements r JOIN projects p ON p.id = r.project_id WHERE r.key = upper($1)`, key).
+		Scan(&reqID, &l.Requirement.Key, &l.Requirement.Title, &st, &l.Requirement.Project)
+	if err != nil {
+		return l, notFound(err, "Requirement "+key)
+	}
+	l.Requirement.Status = alm.ReqStatus(st)
+	rows, err := s.pool.Query(ctx, `SELECT w.key, w.title, w.kind, w.status, coalesce(u.name, ''), w.release_id, rel.name, rel.version, rel.status
+		FROM work_item_requirements x JOIN work_items w ON w.id = x.work_item_id LEFT JOIN users u ON u.id = w.assignee_id
+		LEFT JOIN releases rel ON rel.id = w.release_id WHERE x.requirement_id = $1 ORDER BY w.number`, reqID)
+	if err != nil {
+		return l, fmt.Errorf("lineage: %w", err)
+	}
+	defer rows.Close()
+	l.WorkItems, l.Releases = []LineageItem{}, []LineageRelease{}
+	relAt := map[int64]int{}
+	for rows.Next() {
+		var it LineageItem
+		var kind, status string
+		var relName, relVersion, relStatus *string
+		if err := rows.Scan(&it.Key, &it.Title, &kind, &status, &it.Assignee, &it.ReleaseID, &relName, &relVersion, &relStatus); err != nil {
+			return l, fmt.Errorf("lineage row: %w", err)
+		}
+		it.Kind, it.Status, it.ComponentChanges = alm.WorkKind(kind), alm.WorkStatus(status), []any{}
+		l.WorkItems = append(l.WorkItems, it)
+		if it.ReleaseID != nil {
+			i, ok := relAt[*it.ReleaseID]
+			if !ok {
+				i = len(l.Releases)
+				relAt[*it.ReleaseID] = i
+				l.Releases = append(l.Releases, LineageRelease{ID: *it.ReleaseID, Name: *relName, Version: *relVersion,
+					Status: alm.RelStatus(*relStatus), WorkItems: []string{}, Builds: []any{}, Deployments: []any{}})
+			}
+			l.Releases[i].WorkItems = append(l.Releases[i].WorkItems, it.Key)
+		}
+	}
+	return l, rows.Err()
+}
