@@ -9,13 +9,6 @@ import (
 	"github.com/trellis-alm/trellis/internal/alm"
 )
 
-// Page is one page of a keyset-paginated list. Next is the cursor for the
-// page after it, empty on the last page.
-type Page[T any] struct {
-	Items []T    `json:"items"`
-	Next  string `json:"next_cursor,omitempty"`
-}
-
 // sortKey is one way a list can be ordered: an SQL expression, its
 // direction, and the type its cursor value is cast back to. The record's
 // number breaks ties in the same direction, so (expr, number) is a total

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -189,16 +188,8 @@ func (s *Store) RemoveMember(ctx context.Context, projectID, userID int64) error
 	})
 }
 
-// Event is one entry of a record's timeline.
-type Event struct {
-	At      time.Time `json:"at"`
-	Actor   string    `json:"actor"`
-	Kind    string    `json:"kind"`
-	Summary string    `json:"summary"`
-}
-
 // Timeline lists a record's events, newest first.
-func (s *Store) Timeline(ctx context.Context, entityType string, entityID int64, limit int) ([]Event, error) {
+func (s *Store) Timeline(ctx context.Context, entityType string, entityID int64, limit int) ([]alm.Event, error) {
 	if limit <= 0 {
 		limit = 100
 	}
@@ -207,8 +198,8 @@ func (s *Store) Timeline(ctx context.Context, entityType string, entityID int64,
 	if err != nil {
 		return nil, fmt.Errorf("timeline: %w", err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Event, error) {
-		var e Event
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (alm.Event, error) {
+		var e alm.Event
 		err := r.Scan(&e.At, &e.Actor, &e.Kind, &e.Summary)
 		return e, err
 	})

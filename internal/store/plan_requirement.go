@@ -348,13 +348,6 @@ type ReqFilter struct {
 	Limit     int
 }
 
-// ReqRow is a requirement in a list, with its delivery counts.
-type ReqRow struct {
-	alm.Requirement
-	Items     int `json:"work_items"`
-	ItemsDone int `json:"work_items_done"`
-}
-
 var reqSorts = map[string]sortKey{
 	"newest":   {expr: "r.number", desc: true, cast: "int"},
 	"oldest":   {expr: "r.number", cast: "int"},
@@ -367,13 +360,13 @@ var reqSorts = map[string]sortKey{
 func ReqSorts() []string { return []string{"newest", "oldest", "updated", "priority", "title"} }
 
 // ListRequirements lists a project's requirements a page at a time.
-func (s *Store) ListRequirements(ctx context.Context, projectID int64, f ReqFilter) (Page[ReqRow], error) {
+func (s *Store) ListRequirements(ctx context.Context, projectID int64, f ReqFilter) (alm.Page[alm.ReqRow], error) {
 	k, ok := reqSorts[f.Sort]
 	if f.Sort == "" {
 		k, ok = reqSorts["newest"], true
 	}
 	if !ok {
-		return Page[ReqRow]{}, alm.Invalid(map[string]string{"sort": "Sort by " + strings.Join(ReqSorts(), ", ") + "."})
+		return alm.Page[alm.ReqRow]{}, alm.Invalid(map[string]string{"sort": "Sort by " + strings.Join(ReqSorts(), ", ") + "."})
 	}
 	w := &where{}
 	w.add("r.project_id = ?", projectID)
@@ -399,19 +392,19 @@ func (s *Store) ListRequirements(ctx context.Context, projectID int64, f ReqFilt
 	limit := clampLimit(f.Limit)
 	order, err := w.page(k, "r.number", f.After, limit)
 	if err != nil {
-		return Page[ReqRow]{}, err
+		return alm.Page[alm.ReqRow]{}, err
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+reqCols+`,
 		(SELECT count(*) FROM work_item_requirements l WHERE l.requirement_id = r.id),
 		(SELECT count(*) FROM work_item_requirements l JOIN work_items wi ON wi.id = l.work_item_id WHERE l.requirement_id = r.id AND wi.status = 'done'),
 		`+k.expr+`::text, r.number`+reqFrom+` WHERE `+w.sql()+` `+order, w.args...)
 	if err != nil {
-		return Page[ReqRow]{}, fmt.Errorf("list requirements: %w", err)
+		return alm.Page[alm.ReqRow]{}, fmt.Errorf("list requirements: %w", err)
 	}
 	var sortVals []string
 	var nums []int
-	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (ReqRow, error) {
-		var rr ReqRow
+	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (alm.ReqRow, error) {
+		var rr alm.ReqRow
 		var sv string
 		var n int
 		var err error
@@ -420,15 +413,15 @@ func (s *Store) ListRequirements(ctx context.Context, projectID int64, f ReqFilt
 		return rr, err
 	})
 	if err != nil {
-		return Page[ReqRow]{}, fmt.Errorf("list requirements: %w", err)
+		return alm.Page[alm.ReqRow]{}, fmt.Errorf("list requirements: %w", err)
 	}
-	p := Page[ReqRow]{Items: items}
+	p := alm.Page[alm.ReqRow]{Items: items}
 	if len(items) > limit {
 		p.Items = items[:limit]
 		p.Next = encodeCursor(sortVals[limit-1], nums[limit-1])
 	}
 	if p.Items == nil {
-		p.Items = []ReqRow{}
+		p.Items = []alm.ReqRow{}
 	}
 	return p, nil
 }

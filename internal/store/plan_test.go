@@ -443,7 +443,7 @@ func TestReleasesNotesMatrixSearchLineage(t *testing.T) {
 	row := page.Items[0]
 	require.Equal(t, []int{1, 0, 0, 0, 0, 1, 0}, row.ByStatus)
 	require.Equal(t, 2, row.Items())
-	require.Equal(t, []store.MatrixRelease{{ID: rel.ID, Name: "Spring '27", Status: alm.RelBuilding}}, row.Releases)
+	require.Equal(t, []alm.MatrixRelease{{ID: rel.ID, Name: "Spring '27", Status: alm.RelBuilding}}, row.Releases)
 	page, err = b.store.Matrix(b.ctx, p.ID, store.ReqFilter{Status: []alm.ReqStatus{alm.ReqClosed}})
 	require.NoError(t, err)
 	require.Empty(t, page.Items)

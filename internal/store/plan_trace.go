@@ -10,38 +10,6 @@ import (
 	"github.com/trellis-alm/trellis/internal/alm"
 )
 
-// MatrixRow is one requirement of the traceability matrix: how many of
-// its work items stand at each board status, and the releases carrying
-// them.
-type MatrixRow struct {
-	Key           string          `json:"key"`
-	Title         string          `json:"title"`
-	Status        alm.ReqStatus   `json:"status"`
-	Priority      alm.Priority    `json:"priority"`
-	Owner         string          `json:"owner"`
-	CriteriaMet   int             `json:"criteria_met"`
-	CriteriaTotal int             `json:"criteria_total"`
-	OpenQuestions int             `json:"open_questions"`
-	ByStatus      []int           `json:"work_items_by_status"` // in alm.WorkStatuses order
-	Releases      []MatrixRelease `json:"releases"`
-}
-
-// MatrixRelease is a release carrying some of a requirement's work.
-type MatrixRelease struct {
-	ID     int64         `json:"id"`
-	Name   string        `json:"name"`
-	Status alm.RelStatus `json:"status"`
-}
-
-// Items is the number of work items linked to the requirement.
-func (m MatrixRow) Items() int {
-	n := 0
-	for _, c := range m.ByStatus {
-		n += c
-	}
-	return n
-}
-
 const matrixSelect = `SELECT r.key, r.title, r.status, r.priority, coalesce(ow.name, ''),
 	(SELECT count(*) FILTER (WHERE met) FROM acceptance_criteria c WHERE c.requirement_id = r.id),
 	(SELECT count(*) FROM acceptance_criteria c WHERE c.requirement_id = r.id),
@@ -84,40 +52,40 @@ func matrixWhere(projectID int64, f ReqFilter) *where {
 
 // Matrix returns a page of the traceability matrix, newest requirements
 // first.
-func (s *Store) Matrix(ctx context.Context, projectID int64, f ReqFilter) (Page[MatrixRow], error) {
+func (s *Store) Matrix(ctx context.Context, projectID int64, f ReqFilter) (alm.Page[alm.MatrixRow], error) {
 	w := matrixWhere(projectID, f)
 	limit := clampLimit(f.Limit)
 	order, err := w.page(sortKey{expr: "r.number", desc: true, cast: "int"}, "r.number", f.After, limit)
 	if err != nil {
-		return Page[MatrixRow]{}, err
+		return alm.Page[alm.MatrixRow]{}, err
 	}
-	var rows []MatrixRow
+	var rows []alm.MatrixRow
 	var nums []int
-	err = s.matrixQuery(ctx, projectID, matrixSelect+` WHERE `+w.sql()+` `+order, w.args, func(m MatrixRow, n int) error {
+	err = s.matrixQuery(ctx, projectID, matrixSelect+` WHERE `+w.sql()+` `+order, w.args, func(m alm.MatrixRow, n int) error {
 		rows, nums = append(rows, m), append(nums, n)
 		return nil
 	})
 	if err != nil {
-		return Page[MatrixRow]{}, err
+		return alm.Page[alm.MatrixRow]{}, err
 	}
-	p := Page[MatrixRow]{Items: rows}
+	p := alm.Page[alm.MatrixRow]{Items: rows}
 	if len(rows) > limit {
 		p.Items = rows[:limit]
 		p.Next = encodeCursor(fmt.Sprint(nums[limit-1]), nums[limit-1])
 	}
 	if p.Items == nil {
-		p.Items = []MatrixRow{}
+		p.Items = []alm.MatrixRow{}
 	}
 	return p, nil
 }
 
 // EachMatrixRow streams the whole filtered matrix, for CSV export.
-func (s *Store) EachMatrixRow(ctx context.Context, projectID int64, f ReqFilter, fn func(MatrixRow) error) error {
+func (s *Store) EachMatrixRow(ctx context.Context, projectID int64, f ReqFilter, fn func(alm.MatrixRow) error) error {
 	w := matrixWhere(projectID, f)
-	return s.matrixQuery(ctx, projectID, matrixSelect+` WHERE `+w.sql()+` ORDER BY r.number`, w.args, func(m MatrixRow, _ int) error { return fn(m) })
+	return s.matrixQuery(ctx, projectID, matrixSelect+` WHERE `+w.sql()+` ORDER BY r.number`, w.args, func(m alm.MatrixRow, _ int) error { return fn(m) })
 }
 
-func (s *Store) matrixQuery(ctx context.Context, projectID int64, sql string, args []any, fn func(MatrixRow, int) error) error {
+func (s *Store) matrixQuery(ctx context.Context, projectID int64, sql string, args []any, fn func(alm.MatrixRow, int) error) error {
 	releases, err := s.ListReleases(ctx, projectID)
 	if err != nil {
 		return err
@@ -132,7 +100,7 @@ func (s *Store) matrixQuery(ctx context.Context, projectID int64, sql string, ar
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var m MatrixRow
+		var m alm.MatrixRow
 		var st, prio string
 		var rels []int64
 		var n int
@@ -140,10 +108,10 @@ func (s *Store) matrixQuery(ctx context.Context, projectID int64, sql string, ar
 			return fmt.Errorf("matrix row: %w", err)
 		}
 		m.Status, m.Priority = alm.ReqStatus(st), alm.Priority(prio)
-		m.Releases = []MatrixRelease{}
+		m.Releases = []alm.MatrixRelease{}
 		for _, id := range rels {
 			if r, ok := byID[id]; ok {
-				m.Releases = append(m.Releases, MatrixRelease{ID: r.ID, Name: r.Name, Status: r.Status})
+				m.Releases = append(m.Releases, alm.MatrixRelease{ID: r.ID, Name: r.Name, Status: r.Status})
 			}
 		}
 		if err := fn(m, n); err != nil {
@@ -153,23 +121,13 @@ func (s *Store) matrixQuery(ctx context.Context, projectID int64, sql string, ar
 	return rows.Err()
 }
 
-// SearchHit is a requirement or work item matching a search.
-type SearchHit struct {
-	Kind    string  `json:"kind"` // requirement or work_item
-	Key     string  `json:"key"`
-	Title   string  `json:"title"`
-	Status  string  `json:"status"`
-	Project string  `json:"project"`
-	Rank    float32 `json:"rank"`
-}
-
 // Search finds requirements and work items by full text (websearch
 // syntax: words, "phrases", -exclusions, or), best matches first, in one
 // project or (projectID 0) all of them.
-func (s *Store) Search(ctx context.Context, projectID int64, q string, limit int) ([]SearchHit, error) {
+func (s *Store) Search(ctx context.Context, projectID int64, q string, limit int) ([]alm.SearchHit, error) {
 	q = strings.TrimSpace(q)
 	if q == "" {
-		return []SearchHit{}, nil
+		return []alm.SearchHit{}, nil
 	}
 	limit = clampLimit(limit)
 	rows, err := s.pool.Query(ctx, `WITH q AS (SELECT websearch_to_tsquery('english', $2) AS q)
@@ -184,58 +142,19 @@ func (s *Store) Search(ctx context.Context, projectID int64, q string, limit int
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (SearchHit, error) {
-		var h SearchHit
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (alm.SearchHit, error) {
+		var h alm.SearchHit
 		return h, r.Scan(&h.Kind, &h.Key, &h.Title, &h.Status, &h.Project, &h.Rank)
 	})
 	if out == nil {
-		out = []SearchHit{}
+		out = []alm.SearchHit{}
 	}
 	return out, err
 }
 
-// Lineage is a requirement's place in the chain requirement → work item →
-// component change → release build → promotion → deployment → org. Later
-// stages fill the links past the release; until then they are empty.
-type Lineage struct {
-	Requirement LineageRequirement `json:"requirement"`
-	WorkItems   []LineageItem      `json:"work_items"`
-	Releases    []LineageRelease   `json:"releases"`
-}
-
-// LineageRequirement is the head of the chain.
-type LineageRequirement struct {
-	Key     string        `json:"key"`
-	Title   string        `json:"title"`
-	Status  alm.ReqStatus `json:"status"`
-	Project string        `json:"project"`
-}
-
-// LineageItem is a work item delivering the requirement.
-type LineageItem struct {
-	Key              string         `json:"key"`
-	Title            string         `json:"title"`
-	Kind             alm.WorkKind   `json:"kind"`
-	Status           alm.WorkStatus `json:"status"`
-	Assignee         string         `json:"assignee"`
-	ReleaseID        *int64         `json:"release_id"`
-	ComponentChanges []any          `json:"component_changes"`
-}
-
-// LineageRelease is a release carrying some of the requirement's work.
-type LineageRelease struct {
-	ID          int64         `json:"id"`
-	Name        string        `json:"name"`
-	Version     string        `json:"version"`
-	Status      alm.RelStatus `json:"status"`
-	WorkItems   []string      `json:"work_items"`
-	Builds      []any         `json:"builds"`
-	Deployments []any         `json:"deployments"`
-}
-
 // RequirementLineage follows a requirement down the chain.
-func (s *Store) RequirementLineage(ctx context.Context, key string) (Lineage, error) {
-	var l Lineage
+func (s *Store) RequirementLineage(ctx context.Context, key string) (alm.Lineage, error) {
+	var l alm.Lineage
 	var reqID int64
 	var st string
 	err := s.pool.QueryRow(ctx, `SELECT r.id, r.key, r.title, r.status, p.key FROM requirements r JOIN projects p ON p.id = r.project_id WHERE r.key = upper($1)`, key).
@@ -251,10 +170,10 @@ func (s *Store) RequirementLineage(ctx context.Context, key string) (Lineage, er
 		return l, fmt.Errorf("lineage: %w", err)
 	}
 	defer rows.Close()
-	l.WorkItems, l.Releases = []LineageItem{}, []LineageRelease{}
+	l.WorkItems, l.Releases = []alm.LineageItem{}, []alm.LineageRelease{}
 	relAt := map[int64]int{}
 	for rows.Next() {
-		var it LineageItem
+		var it alm.LineageItem
 		var kind, status string
 		var relName, relVersion, relStatus *string
 		if err := rows.Scan(&it.Key, &it.Title, &kind, &status, &it.Assignee, &it.ReleaseID, &relName, &relVersion, &relStatus); err != nil {
@@ -267,7 +186,7 @@ func (s *Store) RequirementLineage(ctx context.Context, key string) (Lineage, er
 			if !ok {
 				i = len(l.Releases)
 				relAt[*it.ReleaseID] = i
-				l.Releases = append(l.Releases, LineageRelease{ID: *it.ReleaseID, Name: *relName, Version: *relVersion,
+				l.Releases = append(l.Releases, alm.LineageRelease{ID: *it.ReleaseID, Name: *relName, Version: *relVersion,
 					Status: alm.RelStatus(*relStatus), WorkItems: []string{}, Builds: []any{}, Deployments: []any{}})
 			}
 			l.Releases[i].WorkItems = append(l.Releases[i].WorkItems, it.Key)

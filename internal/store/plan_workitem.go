@@ -410,13 +410,13 @@ func ItemSorts() []string {
 }
 
 // ListWorkItems lists a project's work items a page at a time.
-func (s *Store) ListWorkItems(ctx context.Context, projectID int64, f ItemFilter) (Page[alm.WorkItem], error) {
+func (s *Store) ListWorkItems(ctx context.Context, projectID int64, f ItemFilter) (alm.Page[alm.WorkItem], error) {
 	k, ok := itemSorts[f.Sort]
 	if f.Sort == "" {
 		k, ok = itemSorts["newest"], true
 	}
 	if !ok {
-		return Page[alm.WorkItem]{}, alm.Invalid(map[string]string{"sort": "Sort by " + strings.Join(ItemSorts(), ", ") + "."})
+		return alm.Page[alm.WorkItem]{}, alm.Invalid(map[string]string{"sort": "Sort by " + strings.Join(ItemSorts(), ", ") + "."})
 	}
 	w := &where{}
 	w.add("w.project_id = ?", projectID)
@@ -424,11 +424,11 @@ func (s *Store) ListWorkItems(ctx context.Context, projectID int64, f ItemFilter
 	limit := clampLimit(f.Limit)
 	order, err := w.page(k, "w.number", f.After, limit)
 	if err != nil {
-		return Page[alm.WorkItem]{}, err
+		return alm.Page[alm.WorkItem]{}, err
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+itemCols+`, `+k.expr+`::text, w.number`+itemFrom+` WHERE `+w.sql()+` `+order, w.args...)
 	if err != nil {
-		return Page[alm.WorkItem]{}, fmt.Errorf("list work items: %w", err)
+		return alm.Page[alm.WorkItem]{}, fmt.Errorf("list work items: %w", err)
 	}
 	var sortVals []string
 	var nums []int
@@ -440,9 +440,9 @@ func (s *Store) ListWorkItems(ctx context.Context, projectID int64, f ItemFilter
 		return it, err
 	})
 	if err != nil {
-		return Page[alm.WorkItem]{}, fmt.Errorf("list work items: %w", err)
+		return alm.Page[alm.WorkItem]{}, fmt.Errorf("list work items: %w", err)
 	}
-	p := Page[alm.WorkItem]{Items: items}
+	p := alm.Page[alm.WorkItem]{Items: items}
 	if len(items) > limit {
 		p.Items = items[:limit]
 		p.Next = encodeCursor(sortVals[limit-1], nums[limit-1])
@@ -453,25 +453,16 @@ func (s *Store) ListWorkItems(ctx context.Context, projectID int64, f ItemFilter
 	return p, nil
 }
 
-// Column is one board column: its work-in-progress count and the top of
-// its cards by rank.
-type Column struct {
-	Status alm.WorkStatus `json:"status"`
-	Count  int            `json:"count"`
-	Points int            `json:"points"`
-	Items  []alm.WorkItem `json:"items"`
-}
-
 // Board returns every column with at most perColumn cards, filtered.
-func (s *Store) Board(ctx context.Context, projectID int64, f ItemFilter, perColumn int) ([]Column, error) {
+func (s *Store) Board(ctx context.Context, projectID int64, f ItemFilter, perColumn int) ([]alm.Column, error) {
 	f.Status, f.Q = nil, strings.TrimSpace(f.Q)
 	w := &where{}
 	w.add("w.project_id = ?", projectID)
 	f.apply(w)
-	cols := make([]Column, len(alm.WorkStatuses))
+	cols := make([]alm.Column, len(alm.WorkStatuses))
 	at := map[alm.WorkStatus]int{}
 	for i, st := range alm.WorkStatuses {
-		cols[i] = Column{Status: st, Items: []alm.WorkItem{}}
+		cols[i] = alm.Column{Status: st, Items: []alm.WorkItem{}}
 		at[st] = i
 	}
 	batch := &pgx.Batch{}

@@ -1,0 +1,42 @@
+// Package markdown renders user-written Markdown (requirement
+// descriptions, comments, release notes) to HTML that is safe to put in a
+// page: goldmark parses CommonMark with GitHub's tables, strikethrough,
+// task lists and autolinks, and bluemonday keeps only harmless elements
+// and attributes, so raw HTML and script in the text arrive inert.
+package markdown
+
+import (
+	"bytes"
+	"sync"
+
+	"github.com/microcosm-cc/bluemonday"
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/extension"
+)
+
+var (
+	once   sync.Once
+	md     goldmark.Markdown
+	policy *bluemonday.Policy
+)
+
+func setup() {
+	md = goldmark.New(goldmark.WithExtensions(extension.GFM))
+	policy = bluemonday.UGCPolicy()
+	policy.RequireNoFollowOnLinks(true)
+	policy.AddTargetBlankToFullyQualifiedLinks(true)
+	// Task-list checkboxes from GFM render read-only.
+	policy.AllowAttrs("type").Matching(bluemonday.SpaceSeparatedTokens).OnElements("input")
+	policy.AllowAttrs("checked", "disabled").OnElements("input")
+}
+
+// HTML renders src to sanitised HTML.
+func HTML(src string) string {
+	once.Do(setup)
+	var buf bytes.Buffer
+	if err := md.Convert([]byte(src), &buf); err != nil {
+		// goldmark only fails on writer errors; show the text as text.
+		return policy.Sanitize("<p>" + bluemonday.StrictPolicy().Sanitize(src) + "</p>")
+	}
+	return string(policy.SanitizeBytes(buf.Bytes()))
+}

@@ -1,0 +1,41 @@
+package markdown
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestHTML(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, src string
+		want      []string
+		never     []string
+	}{
+		{"emphasis and lists", "Managers approve **big** quotes:\n\n- over 10k\n- in EUR", []string{"<strong>big</strong>", "<li>over 10k</li>"}, nil},
+		{"script is dropped", "Hi <script>alert(1)</script> there", []string{"Hi"}, []string{"<script", "alert(1)</script>"}},
+		{"event handlers are dropped", `<img src="x" onerror="alert(1)">`, nil, []string{"onerror"}},
+		{"javascript links are dropped", "[click](javascript:alert(1))", []string{"click"}, []string{"javascript:"}},
+		{"raw html is not rendered", "<iframe src=https://evil.example></iframe>", nil, []string{"<iframe"}},
+		{"links get nofollow", "[docs](https://example.com)", []string{`href="https://example.com"`, `rel="nofollow noopener"`}, nil},
+		{"tables", "| a | b |\n|---|---|\n| 1 | 2 |", []string{"<table>", "<td>1</td>"}, nil},
+		{"task lists", "- [x] done\n- [ ] open", []string{`type="checkbox"`, "checked", "disabled"}, nil},
+		{"style attributes are dropped", `<p style="position:fixed">x</p>`, nil, []string{"position:fixed"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			got := HTML(c.src)
+			for _, w := range c.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("HTML(%q) = %q, want it to contain %q", c.src, got, w)
+				}
+			}
+			for _, n := range c.never {
+				if strings.Contains(got, n) {
+					t.Errorf("HTML(%q) = %q, must not contain %q", c.src, got, n)
+				}
+			}
+		})
+	}
+}
