@@ -31,7 +31,7 @@ var allowed = map[string][]string{
 	"internal/jobs":          {"internal/alm", "internal/store"},
 	"internal/markdown":      {},
 	"web":                    {"internal/alm", "internal/markdown"},
-	"internal/server":        {"internal/alm", "internal/store", "internal/auth", "internal/secret", "internal/jobs", "web"},
+	"internal/server":        {"internal/alm", "internal/store", "internal/auth", "internal/secret", "internal/jobs", "internal/markdown", "web"},
 	"internal/testdb":        {"internal/pgembed", "internal/store", "migrations"},
 	"internal/testdb/withdb": {"internal/testdb"},
 	"internal/browsertest":   {},

@@ -167,3 +167,4 @@ CREATE TABLE timeline (
     summary     text NOT NULL
 );
 CREATE INDEX timeline_entity_idx ON timeline (entity_type, entity_id, at DESC, id DESC);
+CREATE INDEX timeline_project_idx ON timeline (project_id, at DESC, id DESC);

@@ -31,6 +31,9 @@ const (
 	// PermEditRequirements lets a user write requirements, answer their
 	// questions, decide change requests and mark criteria met.
 	PermEditRequirements Permission = "edit_requirements"
+	// PermMoveRequirements lets a user move requirements between statuses;
+	// which moves is a rule of its own (CanMoveRequirement).
+	PermMoveRequirements Permission = "move_requirements"
 	// PermComment lets a user comment, ask questions and request changes.
 	PermComment Permission = "comment"
 	// PermEditWorkItems lets a user create, plan and move work items.
@@ -52,6 +55,7 @@ var grants = map[Permission][]Role{
 	PermCreateProject:    {RoleAdmin, RoleReleaseManager, RoleProductOwner},
 	PermManageProject:    {RoleAdmin, RoleReleaseManager},
 	PermEditRequirements: {RoleAdmin, RoleProductOwner},
+	PermMoveRequirements: {RoleAdmin, RoleReleaseManager, RoleDeveloper, RoleProductOwner},
 	PermComment:          everyone,
 	PermEditWorkItems:    {RoleAdmin, RoleReleaseManager, RoleDeveloper},
 	PermManageReleases:   {RoleAdmin, RoleReleaseManager},

@@ -13,17 +13,26 @@ import (
 // signed-in caller holding a permission. There is no third kind, so a route
 // cannot be registered without saying who may use it.
 type access struct {
-	public bool
-	perm   alm.Permission
+	public  bool
+	perm    alm.Permission
+	project bool // perm is checked against the caller's role in the route's project
 }
 
 var public = access{public: true}
 
 func needs(p alm.Permission) access { return access{perm: p} }
 
+// inProject is a rule for routes inside a project (named by {project} or
+// by the {key} of one of its records): the caller needs p in the role
+// they hold there, which is their global role unless they are a member.
+func inProject(p alm.Permission) access { return access{perm: p, project: true} }
+
 func (a access) String() string {
 	if a.public {
 		return "public"
+	}
+	if a.project {
+		return "project:" + string(a.perm)
 	}
 	return string(a.perm)
 }
@@ -65,6 +74,10 @@ func (s *Server) handle(r chi.Router, method, pattern string, a access, h http.H
 func (s *Server) guard(a access, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		c := callerFrom(r.Context())
+		if a.project && c != nil {
+			s.guardProject(w, r, c, a.perm, h)
+			return
+		}
 		if a.allows(c) {
 			h(w, r)
 			return

@@ -44,7 +44,7 @@ func TestSignIn(t *testing.T) {
 		doc := page.doc(t)
 		require.Equal(t, 6, doc.Find(`[data-testid="nav"] a[data-testid^="nav-"]`).Length()-1, "overview plus six lifecycle stages")
 		require.Equal(t, 0, doc.Find(`[data-testid="nav-admin-users"]`).Length(), "developers see no admin area")
-		require.Contains(t, doc.Find(`[data-testid="empty-state"]`).Text(), "Requirements")
+		require.Contains(t, doc.Find(`[data-testid="empty-state"]`).Text(), "No projects yet")
 	})
 
 	t.Run("WrongPasswordReRendersWithTheEmail", func(t *testing.T) {

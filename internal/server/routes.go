@@ -24,6 +24,7 @@ func (s *Server) routesTable() chi.Router {
 	s.registerOperationsRoutes(r)
 	s.registerAuthRoutes(r)
 	s.registerPageRoutes(r)
+	s.registerPlanRoutes(r)
 	s.registerAccountRoutes(r)
 	s.registerAdminRoutes(r)
 	s.registerAPIRoutes(r)

@@ -37,7 +37,6 @@ var routeRules = map[string]string{
 	"GET /auth/oidc/callback": anyone,
 
 	"GET /":         signed,
-	"GET /plan":     signed,
 	"GET /develop":  signed,
 	"GET /test":     signed,
 	"GET /build":    signed,
@@ -50,6 +49,48 @@ var routeRules = map[string]string{
 	"POST /account/tokens":             signed,
 	"POST /account/tokens/{id}/revoke": signed,
 	"GET /api/v1/me":                   signed,
+
+	"GET /plan":                                            signed,
+	"GET /projects/new":                                    "create_project",
+	"POST /projects":                                       "create_project",
+	"GET /projects/{project}":                              "project:view",
+	"GET /projects/{project}/members":                      "project:view",
+	"POST /projects/{project}/members":                     "project:manage_project",
+	"POST /projects/{project}/members/{user}/remove":       "project:manage_project",
+	"GET /projects/{project}/search":                       "project:view",
+	"GET /projects/{project}/requirements":                 "project:view",
+	"GET /projects/{project}/requirements/new":             "project:edit_requirements",
+	"POST /projects/{project}/requirements":                "project:edit_requirements",
+	"GET /requirements/{key}":                              "project:view",
+	"GET /requirements/{key}/edit":                         "project:edit_requirements",
+	"POST /requirements/{key}":                             "project:edit_requirements",
+	"POST /requirements/{key}/status":                      "project:move_requirements",
+	"POST /requirements/{key}/criteria/{criterion}":        "project:edit_requirements",
+	"POST /requirements/{key}/comments":                    "project:comment",
+	"POST /requirements/{key}/comments/{comment}/answered": "project:comment",
+	"POST /requirements/{key}/comments/{comment}/accept":   "project:edit_requirements",
+	"POST /requirements/{key}/comments/{comment}/decline":  "project:edit_requirements",
+	"GET /requirements/{key}/versions":                     "project:view",
+	"GET /projects/{project}/board":                        "project:view",
+	"GET /projects/{project}/work-items":                   "project:view",
+	"GET /projects/{project}/work-items/new":               "project:edit_work_items",
+	"POST /projects/{project}/work-items":                  "project:edit_work_items",
+	"GET /work-items/{key}":                                "project:view",
+	"GET /work-items/{key}/edit":                           "project:edit_work_items",
+	"POST /work-items/{key}":                               "project:edit_work_items",
+	"POST /work-items/{key}/move":                          "project:edit_work_items",
+	"POST /work-items/{key}/release":                       "project:manage_releases",
+	"GET /projects/{project}/releases":                     "project:view",
+	"GET /projects/{project}/releases/new":                 "project:manage_releases",
+	"POST /projects/{project}/releases":                    "project:manage_releases",
+	"GET /projects/{project}/releases/{id}":                "project:view",
+	"GET /projects/{project}/releases/{id}/edit":           "project:manage_releases",
+	"POST /projects/{project}/releases/{id}":               "project:manage_releases",
+	"POST /projects/{project}/releases/{id}/status":        "project:manage_releases",
+	"POST /projects/{project}/releases/{id}/items":         "project:manage_releases",
+	"GET /projects/{project}/releases/{id}/notes.md":       "project:view",
+	"GET /projects/{project}/matrix":                       "project:view",
+	"GET /projects/{project}/matrix.csv":                   "project:view",
 
 	"GET /admin":                            admins,
 	"GET /admin/users":                      admins,
@@ -103,6 +144,7 @@ func TestRoutesByRole(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{})
 	victim := b.user(alm.RoleViewer, "victim@example.com")
+	plan := seedPlan(t, b)
 	callers := map[string]alm.User{}
 	for _, r := range alm.Roles {
 		callers[string(r)] = b.user(r, "role-"+string(r)+"@example.com")
@@ -128,14 +170,15 @@ func TestRoutesByRole(t *testing.T) {
 					self = callers[who]
 					br = b.signedIn(self)
 				}
-				path := fillPath(b, pattern, victim, self)
+				path := fillPath(b, pattern, victim, self, plan)
 				var res response
 				if method == http.MethodPost {
 					res = br.post(path, url.Values{})
 				} else {
 					res = br.get(path)
 				}
-				allowed := rule == anyone || (rule == signed && who != "anonymous") || (rule == admins && who == string(alm.RoleAdmin))
+				allowed := rule == anyone || (rule == signed && who != "anonymous") || (rule == admins && who == string(alm.RoleAdmin)) ||
+					(who != "anonymous" && alm.Role(who).Can(alm.Permission(strings.TrimPrefix(rule, "project:"))))
 				switch {
 				case rule == anyone:
 					// Public routes answer on their merits (a wrong password is
@@ -174,8 +217,17 @@ func prefix(s string, n int) string {
 
 // fillPath turns a route pattern into a concrete path with real ids: a
 // user to act on, and a token of the caller's own.
-func fillPath(b *testBundle, pattern string, victim, self alm.User) string {
+func fillPath(b *testBundle, pattern string, victim, self alm.User, plan planSeed) string {
 	p := strings.ReplaceAll(pattern, "/static/*", "/static/app.css")
+	p = strings.NewReplacer("{project}", plan.project.Key, "{criterion}", fmt.Sprint(plan.req.Criteria[0].ID),
+		"{comment}", fmt.Sprint(plan.question.ID), "{user}", fmt.Sprint(victim.ID)).Replace(p)
+	if strings.HasPrefix(p, "/requirements/") {
+		p = strings.Replace(p, "{key}", plan.req.Key, 1)
+	}
+	p = strings.Replace(p, "{key}", plan.item.Key, 1)
+	if strings.Contains(p, "/releases/{id}") {
+		p = strings.Replace(p, "{id}", fmt.Sprint(plan.release.ID), 1)
+	}
 	p = strings.ReplaceAll(p, "/admin/jobs/*", "/admin/jobs/")
 	if strings.Contains(p, "tokens/{id}") {
 		owner := self
@@ -198,4 +250,30 @@ func snippet(body string) string {
 		body = body[:400] + "…"
 	}
 	return body
+}
+
+// planSeed is a project with one of each Plan record, for route tests.
+type planSeed struct {
+	project  alm.Project
+	req      alm.Requirement
+	question alm.Comment
+	item     alm.WorkItem
+	release  alm.Release
+}
+
+func seedPlan(t *testing.T, b *testBundle) planSeed {
+	t.Helper()
+	var sd planSeed
+	var err error
+	sd.project, err = b.store.CreateProject(b.ctx, alm.NewProject{Key: "CRM", Name: "Sales"})
+	require.NoError(t, err)
+	sd.req, err = b.store.CreateRequirement(b.ctx, sd.project.ID, alm.RequirementInput{Title: "Quote approval", Criteria: []string{"Big quotes need approval"}})
+	require.NoError(t, err)
+	sd.question, err = b.store.AddComment(b.ctx, sd.req.Key, alm.NewComment{Kind: alm.CommentQuestion, Body: "Which quotes?"}, false)
+	require.NoError(t, err)
+	sd.item, err = b.store.CreateWorkItem(b.ctx, sd.project.ID, alm.WorkItemInput{Title: "Approval flow", Requirements: []string{sd.req.Key}})
+	require.NoError(t, err)
+	sd.release, err = b.store.CreateRelease(b.ctx, sd.project.ID, alm.ReleaseInput{Name: "Spring"})
+	require.NoError(t, err)
+	return sd
 }

@@ -204,3 +204,36 @@ func (s *Store) Timeline(ctx context.Context, entityType string, entityID int64,
 		return e, err
 	})
 }
+
+// ProjectActivity lists the newest events of everything in a project.
+func (s *Store) ProjectActivity(ctx context.Context, projectID int64, limit int) ([]alm.Event, error) {
+	rows, err := s.pool.Query(ctx, `SELECT at, actor_label, kind, summary FROM timeline WHERE project_id = $1
+		ORDER BY at DESC, id DESC LIMIT $2`, projectID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("project activity: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (alm.Event, error) {
+		var e alm.Event
+		err := r.Scan(&e.At, &e.Actor, &e.Kind, &e.Summary)
+		return e, err
+	})
+}
+
+// RequirementCounts counts a project's requirements by status.
+func (s *Store) RequirementCounts(ctx context.Context, projectID int64) (map[alm.ReqStatus]int, error) {
+	rows, err := s.pool.Query(ctx, `SELECT status, count(*) FROM requirements WHERE project_id = $1 GROUP BY status`, projectID)
+	if err != nil {
+		return nil, fmt.Errorf("requirement counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[alm.ReqStatus]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, err
+		}
+		out[alm.ReqStatus(st)] = n
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,65 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/trellis-alm/trellis/internal/alm"
+)
+
+// projectScope is the project a request works in and the caller's role
+// there.
+type projectScope struct {
+	Project alm.Project
+	Role    alm.Role
+	Member  bool
+}
+
+type projectKey struct{}
+
+func scopeFrom(ctx context.Context) projectScope {
+	sc, _ := ctx.Value(projectKey{}).(projectScope)
+	return sc
+}
+
+// guardProject resolves the route's project, works out the caller's role
+// in it and lets the request through if that role holds perm.
+func (s *Server) guardProject(w http.ResponseWriter, r *http.Request, c *caller, perm alm.Permission, h http.HandlerFunc) {
+	ctx := r.Context()
+	var p alm.Project
+	var err error
+	pkey, key := chi.URLParam(r, "project"), chi.URLParam(r, "key")
+	switch {
+	case key != "":
+		kind := "work_item"
+		if strings.Contains(strings.ToUpper(key), "-REQ-") {
+			kind = "requirement"
+		}
+		p, err = s.store.ProjectOfKey(ctx, kind, key)
+		if err == nil && pkey != "" && !strings.EqualFold(pkey, p.Key) {
+			err = alm.Errorf(alm.CodeNotFound, "%s is not in project %s.", strings.ToUpper(key), strings.ToUpper(pkey))
+		}
+	case pkey != "":
+		p, err = s.store.ProjectByKey(ctx, pkey)
+	default:
+		err = alm.Errorf(alm.CodeInternal, "route has no project")
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	member, err := s.store.MemberRole(ctx, p.ID, c.User.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	role := alm.ProjectRole(c.User.Role, member)
+	if !role.Can(perm) {
+		s.fail(w, r, alm.Errorf(alm.CodeForbidden, "Your role in %s (%s) does not allow this. Ask a release manager or an admin if you need it.", p.Key, role.Label()))
+		return
+	}
+	h(w, r.WithContext(context.WithValue(ctx, projectKey{}, projectScope{Project: p, Role: role, Member: member != nil})))
+}
