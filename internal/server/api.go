@@ -11,6 +11,7 @@ import (
 
 func (s *Server) registerAPIRoutes(r chi.Router) {
 	s.handle(r, http.MethodGet, "/api/v1/me", needs(alm.PermView), s.apiMe)
+	s.registerPlanAPI(r)
 }
 
 // MeResponse is GET /api/v1/me: who the caller is and how they signed in.

@@ -92,6 +92,29 @@ var routeRules = map[string]string{
 	"GET /projects/{project}/matrix":                       "project:view",
 	"GET /projects/{project}/matrix.csv":                   "project:view",
 
+	"GET /api/v1/projects":                                signed,
+	"POST /api/v1/projects":                               "create_project",
+	"GET /api/v1/projects/{project}":                      "project:view",
+	"GET /api/v1/projects/{project}/requirements":         "project:view",
+	"POST /api/v1/projects/{project}/requirements":        "project:edit_requirements",
+	"GET /api/v1/projects/{project}/requirements/{key}":   "project:view",
+	"PATCH /api/v1/projects/{project}/requirements/{key}": "project:move_requirements",
+	"GET /api/v1/requirements/{key}/comments":             "project:view",
+	"POST /api/v1/requirements/{key}/comments":            "project:comment",
+	"PATCH /api/v1/requirements/{key}/comments/{comment}": "project:comment",
+	"GET /api/v1/requirements/{key}/lineage":              "project:view",
+	"GET /api/v1/projects/{project}/work-items":           "project:view",
+	"POST /api/v1/projects/{project}/work-items":          "project:edit_work_items",
+	"GET /api/v1/projects/{project}/work-items/{key}":     "project:view",
+	"PATCH /api/v1/projects/{project}/work-items/{key}":   "project:edit_work_items",
+	"GET /api/v1/projects/{project}/board":                "project:view",
+	"GET /api/v1/projects/{project}/releases":             "project:view",
+	"POST /api/v1/projects/{project}/releases":            "project:manage_releases",
+	"GET /api/v1/projects/{project}/releases/{id}":        "project:view",
+	"PATCH /api/v1/projects/{project}/releases/{id}":      "project:manage_releases",
+	"GET /api/v1/search":                                  signed,
+	"GET /api/v1/openapi.json":                            anyone,
+
 	"GET /admin":                            admins,
 	"GET /admin/users":                      admins,
 	"GET /admin/users/new":                  admins,
@@ -172,7 +195,13 @@ func TestRoutesByRole(t *testing.T) {
 				}
 				path := fillPath(b, pattern, victim, self, plan)
 				var res response
-				if method == http.MethodPost {
+				if strings.HasPrefix(pattern, "/api/") && method != http.MethodGet {
+					tok := ""
+					if who != "anonymous" {
+						tok = b.token(self)
+					}
+					res = b.api(method, path, tok, strings.NewReader("{}"))
+				} else if method == http.MethodPost {
 					res = br.post(path, url.Values{})
 				} else {
 					res = br.get(path)
@@ -221,7 +250,7 @@ func fillPath(b *testBundle, pattern string, victim, self alm.User, plan planSee
 	p := strings.ReplaceAll(pattern, "/static/*", "/static/app.css")
 	p = strings.NewReplacer("{project}", plan.project.Key, "{criterion}", fmt.Sprint(plan.req.Criteria[0].ID),
 		"{comment}", fmt.Sprint(plan.question.ID), "{user}", fmt.Sprint(victim.ID)).Replace(p)
-	if strings.HasPrefix(p, "/requirements/") {
+	if strings.Contains(p, "requirements/{key}") {
 		p = strings.Replace(p, "{key}", plan.req.Key, 1)
 	}
 	p = strings.Replace(p, "{key}", plan.item.Key, 1)

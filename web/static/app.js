@@ -3,6 +3,7 @@
 // inline script.
 (function () {
   "use strict";
+  document.documentElement.classList.add("js");
   // Ask before destructive actions (buttons with data-confirm).
   document.addEventListener("submit", function (e) {
     var btn = e.submitter;
@@ -40,4 +41,86 @@
       });
     }
   });
+
+  // Board: drag a card to another column or between cards. The drop posts
+  // the same form the card's Move button does, asking for JSON; without
+  // script (or a mouse) that form is the way to move cards.
+  var board = document.querySelector(".board[data-csrf]");
+  if (board) {
+    var dragged = null;
+    var clearMarks = function () {
+      board.querySelectorAll(".drop-target").forEach(function (c) { c.classList.remove("drop-target"); });
+      board.querySelectorAll(".drop-before").forEach(function (c) { c.classList.remove("drop-before"); });
+    };
+    var cardAfter = function (column, y) {
+      var cards = Array.prototype.slice.call(column.querySelectorAll(".work-card:not(.dragging)"));
+      for (var i = 0; i < cards.length; i++) {
+        var box = cards[i].getBoundingClientRect();
+        if (y < box.top + box.height / 2) return cards[i];
+      }
+      return null;
+    };
+    var showError = function (msg) {
+      var box = document.getElementById("board-error");
+      if (!box) return;
+      box.textContent = msg;
+      box.hidden = false;
+      box.scrollIntoView({ block: "nearest" });
+    };
+    board.addEventListener("dragstart", function (e) {
+      var card = e.target.closest && e.target.closest(".work-card[draggable=true]");
+      if (!card) return;
+      dragged = card;
+      card.classList.add("dragging");
+      e.dataTransfer.effectAllowed = "move";
+      e.dataTransfer.setData("text/plain", card.getAttribute("data-key"));
+    });
+    board.addEventListener("dragend", function () {
+      if (dragged) dragged.classList.remove("dragging");
+      dragged = null;
+      clearMarks();
+    });
+    board.addEventListener("dragover", function (e) {
+      var column = e.target.closest && e.target.closest(".column");
+      if (!column || !dragged) return;
+      e.preventDefault();
+      clearMarks();
+      column.classList.add("drop-target");
+      var after = cardAfter(column, e.clientY);
+      if (after) after.classList.add("drop-before");
+    });
+    board.addEventListener("drop", function (e) {
+      var column = e.target.closest && e.target.closest(".column");
+      if (!column || !dragged) return;
+      e.preventDefault();
+      var after = cardAfter(column, e.clientY);
+      var key = dragged.getAttribute("data-key");
+      clearMarks();
+      var body = new URLSearchParams();
+      body.set("csrf_token", board.getAttribute("data-csrf"));
+      body.set("status", column.getAttribute("data-status"));
+      body.set("before", after ? after.getAttribute("data-key") : "");
+      board.setAttribute("aria-busy", "true");
+      fetch("/work-items/" + encodeURIComponent(key) + "/move", {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded" },
+        body: body.toString()
+      }).then(function (res) {
+        if (res.ok) {
+          window.location.reload();
+          return;
+        }
+        return res.json().then(function (j) {
+          var err = (j && j.error) || {};
+          var fields = err.fields || {};
+          showError(fields.status || fields.before || err.message || "That move was not allowed.");
+          board.removeAttribute("aria-busy");
+        });
+      }).catch(function () {
+        showError("Could not reach Trellis; the card did not move.");
+        board.removeAttribute("aria-busy");
+      });
+    });
+  }
 })();

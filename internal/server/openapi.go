@@ -1,0 +1,245 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// The OpenAPI 3 description of /api/v1, built from one table per
+// operation so that TestOpenAPIMatchesRoutes can hold it to the router.
+
+type obj = map[string]any
+
+// apiOp describes one operation.
+type apiOp struct {
+	method, path, summary, perm string
+	query                       []string // names of query parameters
+	body                        string   // request schema name, "" for none
+	status                      int      // success status
+	resp                        string   // response schema name
+}
+
+var listQuery = []string{"after", "limit"}
+
+var apiOps = []apiOp{
+	{"GET", "/api/v1/me", "Who the caller is and how they signed in", "view", nil, "", 200, "Me"},
+	{"GET", "/api/v1/projects", "List projects with counts and your membership", "view", nil, "", 200, "ProjectList"},
+	{"POST", "/api/v1/projects", "Create a project (you become a member)", "create_project", nil, "NewProject", 201, "Project"},
+	{"GET", "/api/v1/projects/{project}", "A project and your role in it", "project:view", nil, "", 200, "ProjectScope"},
+	{"GET", "/api/v1/projects/{project}/requirements", "List requirements (filters, cursor pagination)", "project:view",
+		append([]string{"status", "owner", "label", "release", "q", "sort"}, listQuery...), "", 200, "RequirementPage"},
+	{"POST", "/api/v1/projects/{project}/requirements", "Create a requirement (starts as a draft)", "project:edit_requirements", nil, "RequirementInput", 201, "Requirement"},
+	{"GET", "/api/v1/projects/{project}/requirements/{key}", "A requirement with its acceptance criteria (ETag: its version)", "project:view", nil, "", 200, "Requirement"},
+	{"PATCH", "/api/v1/projects/{project}/requirements/{key}", "Edit fields and/or move status; send version or If-Match", "project:move_requirements", nil, "RequirementPatch", 200, "Requirement"},
+	{"GET", "/api/v1/requirements/{key}/comments", "The requirement's discussion as threads", "project:view", nil, "", 200, "CommentList"},
+	{"POST", "/api/v1/requirements/{key}/comments", "Comment, ask a question, request a change, or reply (answers closes a question)", "project:comment", nil, "NewComment", 201, "Comment"},
+	{"PATCH", "/api/v1/requirements/{key}/comments/{comment}", "Mark a question answered, or accept/decline a change request", "project:comment", nil, "CommentState", 200, "Comment"},
+	{"GET", "/api/v1/requirements/{key}/lineage", "The chain from the requirement to work items, releases and beyond", "project:view", nil, "", 200, "Lineage"},
+	{"GET", "/api/v1/projects/{project}/work-items", "List work items (filters, sorting, cursor pagination)", "project:view",
+		append([]string{"status", "kind", "assignee", "requirement", "label", "release", "q", "sort"}, listQuery...), "", 200, "WorkItemPage"},
+	{"POST", "/api/v1/projects/{project}/work-items", "Create a work item at the bottom of the backlog", "project:edit_work_items", nil, "WorkItemInput", 201, "WorkItem"},
+	{"GET", "/api/v1/projects/{project}/work-items/{key}", "A work item (ETag: its version)", "project:view", nil, "", 200, "WorkItem"},
+	{"PATCH", "/api/v1/projects/{project}/work-items/{key}", "Edit, move on the board (status, before) or set the release; send version or If-Match", "project:edit_work_items", nil, "WorkItemPatch", 200, "WorkItem"},
+	{"GET", "/api/v1/projects/{project}/board", "The board: each column's count, points and top cards", "project:view", []string{"assignee", "requirement", "label", "release"}, "", 200, "Board"},
+	{"GET", "/api/v1/projects/{project}/releases", "List releases", "project:view", nil, "", 200, "ReleaseList"},
+	{"POST", "/api/v1/projects/{project}/releases", "Create a release in planning", "project:manage_releases", nil, "ReleaseInput", 201, "Release"},
+	{"GET", "/api/v1/projects/{project}/releases/{id}", "A release with its notes (generated unless edited)", "project:view", nil, "", 200, "Release"},
+	{"PATCH", "/api/v1/projects/{project}/releases/{id}", "Edit, move status or set notes (null: generated); send revision or If-Match", "project:manage_releases", nil, "ReleasePatch", 200, "Release"},
+	{"GET", "/api/v1/search", "Full-text search over requirements and work items", "view", []string{"q", "project", "limit"}, "", 200, "SearchResults"},
+	{"GET", "/api/v1/openapi.json", "This description", "public", nil, "", 200, ""},
+}
+
+var queryDocs = map[string]obj{
+	"after":       {"description": "next_cursor from the previous page", "schema": obj{"type": "string"}},
+	"limit":       {"description": "page size, 1–200 (default 50)", "schema": obj{"type": "integer", "minimum": 1, "maximum": 200}},
+	"status":      {"description": "one or more statuses, comma-separated", "schema": obj{"type": "string"}},
+	"owner":       {"description": "owner's user id", "schema": obj{"type": "integer"}},
+	"assignee":    {"description": "assignee's user id, or none", "schema": obj{"type": "string"}},
+	"requirement": {"description": "a requirement key", "schema": obj{"type": "string"}},
+	"label":       {"schema": obj{"type": "string"}},
+	"release":     {"description": "release id", "schema": obj{"type": "integer"}},
+	"kind":        {"schema": obj{"type": "string", "enum": []string{"story", "bug", "task", "chore"}}},
+	"q":           {"description": "full-text query: words, \"phrases\", -exclusions, or", "schema": obj{"type": "string"}},
+	"sort":        {"schema": obj{"type": "string"}},
+	"project":     {"description": "a project key", "schema": obj{"type": "string"}},
+}
+
+func str() obj                { return obj{"type": "string"} }
+func nstr() obj               { return obj{"type": []string{"string", "null"}} }
+func integer() obj            { return obj{"type": "integer"} }
+func nint() obj               { return obj{"type": []string{"integer", "null"}} }
+func boolean() obj            { return obj{"type": "boolean"} }
+func when() obj               { return obj{"type": "string", "format": "date-time"} }
+func ref(name string) obj     { return obj{"$ref": "#/components/schemas/" + name} }
+func arr(items obj) obj       { return obj{"type": "array", "items": items} }
+func enum(vals ...string) obj { return obj{"type": "string", "enum": vals} }
+func object(props obj, req ...string) obj {
+	o := obj{"type": "object", "properties": props}
+	if len(req) > 0 {
+		o["required"] = req
+	}
+	return o
+}
+func page(item string) obj {
+	return object(obj{"items": arr(ref(item)), "next_cursor": obj{"type": "string", "description": "absent on the last page"}}, "items")
+}
+
+var reqStatusEnum = enum("draft", "proposed", "accepted", "in_delivery", "delivered", "closed", "rejected")
+var workStatusEnum = enum("backlog", "ready", "in_progress", "in_review", "ready_to_promote", "in_release", "done")
+var relStatusEnum = enum("planning", "building", "in_test", "approved", "released", "abandoned")
+
+func schemas() obj {
+	reqFields := obj{"title": str(), "description": obj{"type": "string", "description": "Markdown"}, "business_goal": str(),
+		"acceptance_criteria": arr(str()), "priority": enum("critical", "high", "medium", "low"), "requester_id": nint(), "owner_id": nint(),
+		"labels": arr(str()), "target_release_id": nint()}
+	reqPatch := obj{"status": reqStatusEnum, "version": integer()}
+	for k, v := range reqFields {
+		reqPatch[k] = v
+	}
+	itemFields := obj{"kind": enum("story", "bug", "task", "chore"), "title": str(), "description": str(), "assignee_id": nint(), "estimate": nint(),
+		"labels": arr(str()), "approach": enum("", "declarative", "code", "both"), "maintenance_note": str(), "requirements": arr(str())}
+	itemPatch := obj{"status": workStatusEnum, "before": obj{"type": "string", "description": "place the card above this work item"}, "release_id": nint(), "version": integer()}
+	for k, v := range itemFields {
+		itemPatch[k] = v
+	}
+	relFields := obj{"name": str(), "version": str(), "target_date": obj{"type": []string{"string", "null"}, "format": "date"}}
+	relPatch := obj{"notes": obj{"type": []string{"string", "null"}, "description": "Markdown; null or empty goes back to generated notes"}, "status": relStatusEnum, "revision": integer()}
+	for k, v := range relFields {
+		relPatch[k] = v
+	}
+	comment := object(obj{"id": integer(), "requirement_id": integer(), "parent_id": nint(), "kind": enum("comment", "question", "change_request"),
+		"state": enum("open", "answered", "accepted", "declined"), "body": str(), "proposed_title": str(), "proposed_description": str(),
+		"author_id": nint(), "author_name": str(), "resolved_by": str(), "resolved_at": when(), "created_at": when(), "replies": arr(ref("Comment"))})
+	return obj{
+		"Error": object(obj{"error": object(obj{"code": str(), "message": str(), "fields": obj{"type": "object", "additionalProperties": str()}}, "code", "message"), "request_id": str()}, "error"),
+		"Me":    object(obj{"id": integer(), "email": str(), "name": str(), "role": str(), "auth": enum("token", "session")}),
+		"Project": object(obj{"id": integer(), "key": obj{"type": "string", "pattern": "^[A-Z][A-Z0-9]{1,9}$"}, "name": str(), "description": str(), "created_at": when()},
+			"key", "name"),
+		"NewProject": object(obj{"key": str(), "name": str(), "description": str()}, "key", "name"),
+		"ProjectSummary": object(obj{"id": integer(), "key": str(), "name": str(), "description": str(), "created_at": when(),
+			"requirements": integer(), "work_items": integer(), "open_work_items": integer(), "releases": integer(), "member_role": nstr()}),
+		"ProjectList":  object(obj{"items": arr(ref("ProjectSummary"))}, "items"),
+		"ProjectScope": object(obj{"project": ref("Project"), "your_role": str(), "member": boolean()}),
+		"Requirement": object(obj{"id": integer(), "project_id": integer(), "requester_name": str(), "key": str(), "title": str(), "description": str(), "business_goal": str(),
+			"acceptance_criteria": arr(object(obj{"id": integer(), "text": str(), "met": boolean()})), "priority": str(), "status": reqStatusEnum,
+			"requester_id": nint(), "owner_id": nint(), "owner_name": str(), "labels": arr(str()), "target_release_id": nint(), "target_release": str(),
+			"version": integer(), "open_questions": integer(), "created_at": when(), "updated_at": when(), "work_items": integer(), "work_items_done": integer()}),
+		"RequirementInput": object(reqFields, "title"),
+		"RequirementPatch": object(reqPatch, "version"),
+		"RequirementPage":  page("Requirement"),
+		"Comment":          comment,
+		"CommentList":      object(obj{"items": arr(ref("Comment"))}, "items"),
+		"NewComment": object(obj{"kind": enum("comment", "question", "change_request"), "body": str(), "parent_id": nint(),
+			"proposed_title": str(), "proposed_description": str(), "answers": boolean()}, "body"),
+		"CommentState": object(obj{"state": enum("answered", "accepted", "declined")}, "state"),
+		"Lineage": object(obj{"requirement": object(obj{"key": str(), "title": str(), "status": reqStatusEnum, "project": str()}),
+			"work_items": arr(object(obj{"key": str(), "title": str(), "kind": str(), "status": workStatusEnum, "assignee": str(), "release_id": nint(), "component_changes": arr(obj{})})),
+			"releases":   arr(object(obj{"id": integer(), "name": str(), "version": str(), "status": relStatusEnum, "work_items": arr(str()), "builds": arr(obj{}), "deployments": arr(obj{})}))}),
+		"WorkItem": object(obj{"id": integer(), "project_id": integer(), "key": str(), "kind": str(), "title": str(), "description": str(), "status": workStatusEnum,
+			"assignee_id": nint(), "assignee_name": str(), "estimate": nint(), "labels": arr(str()), "approach": str(), "maintenance_note": str(),
+			"release_id": nint(), "release_name": str(), "requirements": arr(str()), "version": integer(), "created_at": when(), "updated_at": when()}),
+		"WorkItemInput": object(itemFields, "title"),
+		"WorkItemPatch": object(itemPatch, "version"),
+		"WorkItemPage":  page("WorkItem"),
+		"Board":         object(obj{"columns": arr(object(obj{"status": workStatusEnum, "count": integer(), "points": integer(), "items": arr(ref("WorkItem"))}))}),
+		"Release": object(obj{"id": integer(), "project_id": integer(), "name": str(), "version": str(), "target_date": nstr(), "status": relStatusEnum, "notes": str(),
+			"notes_edited": boolean(), "work_items": integer(), "revision": integer(), "created_at": when(), "updated_at": when()}),
+		"ReleaseInput":  object(relFields, "name"),
+		"ReleasePatch":  object(relPatch, "revision"),
+		"ReleaseList":   object(obj{"items": arr(ref("Release"))}, "items"),
+		"SearchResults": object(obj{"items": arr(object(obj{"kind": enum("requirement", "work_item"), "key": str(), "title": str(), "status": str(), "project": str(), "rank": obj{"type": "number"}}))}),
+	}
+}
+
+func errResp(desc string) obj {
+	return obj{"description": desc, "content": obj{"application/json": obj{"schema": ref("Error")}}}
+}
+
+// OpenAPI returns the API's OpenAPI 3.1 description.
+func OpenAPI() obj {
+	paths := obj{}
+	for _, op := range apiOps {
+		item, _ := paths[op.path].(obj)
+		if item == nil {
+			item = obj{}
+			paths[op.path] = item
+		}
+		var params []obj
+		for _, seg := range strings.Split(op.path, "/") {
+			if strings.HasPrefix(seg, "{") {
+				name := strings.Trim(seg, "{}")
+				schema := str()
+				if name == "id" || name == "comment" {
+					schema = integer()
+				}
+				params = append(params, obj{"name": name, "in": "path", "required": true, "schema": schema})
+			}
+		}
+		for _, q := range op.query {
+			p := obj{"name": q, "in": "query"}
+			for k, v := range queryDocs[q] {
+				p[k] = v
+			}
+			params = append(params, p)
+		}
+		ok := obj{"description": http.StatusText(op.status)}
+		if op.resp != "" {
+			ok["content"] = obj{"application/json": obj{"schema": ref(op.resp)}}
+		}
+		responses := obj{strconv.Itoa(op.status): ok}
+		if op.perm != "public" {
+			responses["401"] = errResp("Not signed in: send Authorization: Bearer <token>")
+			responses["403"] = errResp("Your role (in the project, for project routes) lacks " + strings.TrimPrefix(op.perm, "project:"))
+		}
+		if strings.Contains(op.path, "{") {
+			responses["404"] = errResp("No such project or record")
+		}
+		if op.body != "" || len(op.query) > 0 {
+			responses["422"] = errResp("Invalid input; fields says which")
+		}
+		if op.method == "PATCH" {
+			responses["409"] = errResp("Changed since you read it: nothing was overwritten")
+		}
+		o := obj{"summary": op.summary, "operationId": operationID(op), "responses": responses, "x-trellis-permission": op.perm}
+		if len(params) > 0 {
+			o["parameters"] = params
+		}
+		if op.body != "" {
+			o["requestBody"] = obj{"required": true, "content": obj{"application/json": obj{"schema": ref(op.body)}}}
+		}
+		if op.perm == "public" {
+			o["security"] = []obj{}
+		}
+		item[strings.ToLower(op.method)] = o
+	}
+	return obj{
+		"openapi": "3.1.0",
+		"info": obj{"title": "Trellis API", "version": "1",
+			"description": "Plan, build and release Salesforce changes. Authenticate with a personal API token (Account → API tokens) as a bearer token. Errors are JSON: {error: {code, message, fields}, request_id}."},
+		"servers":    []obj{{"url": "/"}},
+		"security":   []obj{{"bearer": []string{}}},
+		"paths":      paths,
+		"components": obj{"schemas": schemas(), "securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer"}}},
+	}
+}
+
+func operationID(op apiOp) string {
+	var b strings.Builder
+	b.WriteString(strings.ToLower(op.method))
+	for _, seg := range strings.Split(strings.TrimPrefix(op.path, "/api/v1/"), "/") {
+		seg = strings.Trim(seg, "{}")
+		for _, part := range strings.FieldsFunc(seg, func(r rune) bool { return r == '-' || r == '.' || r == '_' }) {
+			b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+		}
+	}
+	return b.String()
+}
+
+var openAPIOnce = sync.OnceValue(OpenAPI)
+
+func (s *Server) apiOpenAPI(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	s.writeJSON(w, http.StatusOK, openAPIOnce())
+}
