@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/a-h/templ"
@@ -366,3 +367,48 @@ func Itoa(n int) string { return fmt.Sprint(n) }
 
 // SelectField renders a labelled select.
 func selected(f Form, name, value string) bool { return f.Value(name) == value }
+
+// Reach is one step of a requirement's way to production, for the
+// delivery rail on its page.
+type Reach struct {
+	Label string
+	Done  bool
+}
+
+// ReachOf says how far a requirement has got: spec accepted, work
+// planned, built, ready to promote, in a release, released, delivered.
+// Later stages (build, promotion, deployment) add their steps here.
+func ReachOf(r alm.Requirement, items []alm.WorkItem, rels []alm.Release) []Reach {
+	at := func(s alm.WorkStatus) int { return slices.Index(alm.WorkStatuses, s) }
+	all := func(ok func(alm.WorkItem) bool) bool {
+		if len(items) == 0 {
+			return false
+		}
+		for _, it := range items {
+			if !ok(it) {
+				return false
+			}
+		}
+		return true
+	}
+	relStatus := map[int64]alm.RelStatus{}
+	for _, rel := range rels {
+		relStatus[rel.ID] = rel.Status
+	}
+	accepted := r.Status == alm.ReqAccepted || r.Status == alm.ReqInDelivery || r.Status == alm.ReqDelivered || r.Status == alm.ReqClosed
+	started := false
+	for _, it := range items {
+		if at(it.Status) >= at(alm.WorkInProgress) {
+			started = true
+		}
+	}
+	return []Reach{
+		{"Accepted", accepted},
+		{"Planned", len(items) > 0},
+		{"Started", started},
+		{"Ready", all(func(it alm.WorkItem) bool { return at(it.Status) >= at(alm.WorkReadyToPromote) })},
+		{"In release", all(func(it alm.WorkItem) bool { return it.ReleaseID != nil })},
+		{"Released", all(func(it alm.WorkItem) bool { return it.ReleaseID != nil && relStatus[*it.ReleaseID] == alm.RelReleased })},
+		{"Delivered", r.Status == alm.ReqDelivered || r.Status == alm.ReqClosed},
+	}
+}

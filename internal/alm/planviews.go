@@ -108,6 +108,7 @@ type Event struct {
 	Actor   string    `json:"actor"`
 	Kind    string    `json:"kind"`
 	Summary string    `json:"summary"`
+	Subject string    `json:"subject,omitempty"` // the record's key or name, in project-wide lists
 }
 
 // Page is one page of a keyset-paginated list. Next is the cursor for the

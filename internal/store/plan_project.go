@@ -207,14 +207,20 @@ func (s *Store) Timeline(ctx context.Context, entityType string, entityID int64,
 
 // ProjectActivity lists the newest events of everything in a project.
 func (s *Store) ProjectActivity(ctx context.Context, projectID int64, limit int) ([]alm.Event, error) {
-	rows, err := s.pool.Query(ctx, `SELECT at, actor_label, kind, summary FROM timeline WHERE project_id = $1
-		ORDER BY at DESC, id DESC LIMIT $2`, projectID, limit)
+	// Links recorded on both ends (a work item planned for a requirement,
+	// added to a release) are shown once, from the work item's side.
+	rows, err := s.pool.Query(ctx, `SELECT t.at, t.actor_label, t.kind, t.summary,
+		coalesce(CASE t.entity_type WHEN 'requirement' THEN (SELECT key FROM requirements WHERE id = t.entity_id)
+			WHEN 'work_item' THEN (SELECT key FROM work_items WHERE id = t.entity_id)
+			WHEN 'release' THEN (SELECT name FROM releases WHERE id = t.entity_id) END, '')
+		FROM timeline t WHERE t.project_id = $1 AND t.kind NOT IN ('requirement.work_item', 'release.add_item', 'release.remove_item')
+		ORDER BY t.at DESC, t.id DESC LIMIT $2`, projectID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("project activity: %w", err)
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (alm.Event, error) {
 		var e alm.Event
-		err := r.Scan(&e.At, &e.Actor, &e.Kind, &e.Summary)
+		err := r.Scan(&e.At, &e.Actor, &e.Kind, &e.Summary, &e.Subject)
 		return e, err
 	})
 }
