@@ -12,6 +12,7 @@ import (
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
+	"github.com/yuin/goldmark/renderer/html"
 )
 
 var (
@@ -21,13 +22,17 @@ var (
 )
 
 func setup() {
-	md = goldmark.New(goldmark.WithExtensions(extension.GFM))
+	// Raw HTML passes goldmark (like GitHub, people paste <details> or
+	// <kbd>) and bluemonday then keeps only harmless elements and
+	// attributes; without this, a paragraph starting with a tag vanishes.
+	md = goldmark.New(goldmark.WithExtensions(extension.GFM), goldmark.WithRendererOptions(html.WithUnsafe()))
 	policy = bluemonday.UGCPolicy()
 	policy.RequireNoFollowOnLinks(true)
 	policy.AddTargetBlankToFullyQualifiedLinks(true)
 	// Task-list checkboxes from GFM render read-only.
 	policy.AllowAttrs("type").Matching(bluemonday.SpaceSeparatedTokens).OnElements("input")
 	policy.AllowAttrs("checked", "disabled").OnElements("input")
+	policy.AllowElements("kbd", "mark", "details", "summary")
 }
 
 // HTML renders src to sanitised HTML.

@@ -20,6 +20,8 @@ func TestHTML(t *testing.T) {
 		{"links get nofollow", "[docs](https://example.com)", []string{`href="https://example.com"`, `rel="nofollow noopener"`}, nil},
 		{"tables", "| a | b |\n|---|---|\n| 1 | 2 |", []string{"<table>", "<td>1</td>"}, nil},
 		{"task lists", "- [x] done\n- [ ] open", []string{`type="checkbox"`, "checked", "disabled"}, nil},
+		{"safe html is kept", "<b onclick=\"x()\">bold</b> and <kbd>Ctrl</kbd>", []string{"<b>bold</b>", "<kbd>Ctrl</kbd>"}, []string{"onclick"}},
+		{"a block starting with a tag keeps its text", "<script>alert(1)</script><b>still here</b>", []string{"still here"}, []string{"<script"}},
 		{"style attributes are dropped", `<p style="position:fixed">x</p>`, nil, []string{"position:fixed"}},
 	}
 	for _, c := range cases {

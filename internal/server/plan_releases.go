@@ -55,16 +55,24 @@ func (s *Server) newReleasePage(w http.ResponseWriter, r *http.Request) {
 	s.renderReleaseForm(w, r, http.StatusOK, nil, emptyForm())
 }
 
+// releaseInput reads a release form, reporting every bad field at once.
 func releaseInput(f web.Form) (alm.ReleaseInput, error) {
 	in := alm.ReleaseInput{Name: f.Value("name"), Version: f.Value("version")}
-	if d := strings.TrimSpace(f.Value("target_date")); d != "" {
-		t, err := time.Parse("2006-01-02", d)
-		if err != nil {
-			return in, alm.Invalid(map[string]string{"target_date": "Use a date like 2027-03-31."})
-		}
-		in.TargetDate = &t
+	d := strings.TrimSpace(f.Value("target_date"))
+	if d == "" {
+		return in, nil
 	}
-	return in, nil
+	t, err := time.Parse("2006-01-02", d)
+	if err == nil {
+		in.TargetDate = &t
+		return in, nil
+	}
+	fields := map[string]string{"target_date": "Use a date like 2027-03-31."}
+	check := in
+	for k, v := range alm.FieldErrors(check.Validate()) {
+		fields[k] = v
+	}
+	return in, alm.Invalid(fields)
 }
 
 func (s *Server) createRelease(w http.ResponseWriter, r *http.Request) {
