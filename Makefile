@@ -7,7 +7,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 BIN       := bin/trellis
 TEST_FLAGS ?= -timeout 12m
 
-.PHONY: all build run test test-only generate check-generated lint bench compare interop clean check-browser
+.PHONY: all build run test test-only generate check-generated lint bench compare interop clean check-browser seed-large load
 
 all: build
 
@@ -55,6 +55,16 @@ lint: check-generated
 bench: build
 	$(GO) run ./internal/testdb/withdb -- $(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./...
 	$(GO) run ./bench/metaperf -trellis $(BIN)
+
+## seed-large: a PERF project with 10,000 requirements and 50,000 work items
+## in the database make run uses
+seed-large: build
+	./$(BIN) seed-large
+
+## load: 200 concurrent clients on the board, a requirement, the matrix and
+## search of a seeded project, against /healthz as the baseline
+load: build
+	$(GO) run ./bench/load
 
 ## compare: trellis meta against sfdx-git-delta and source-deploy-retrieve on
 ## real projects (clones given as REPOS="dir1 dir2")

@@ -1,3 +1,11 @@
+DROP TABLE IF EXISTS work_item_counts;
+DROP TRIGGER IF EXISTS work_item_counts_ins ON work_items;
+DROP TRIGGER IF EXISTS work_item_counts_upd ON work_items;
+DROP TRIGGER IF EXISTS work_item_counts_del ON work_items;
+DROP FUNCTION IF EXISTS work_item_counts_ins();
+DROP FUNCTION IF EXISTS work_item_counts_upd();
+DROP FUNCTION IF EXISTS work_item_counts_del();
+DROP FUNCTION IF EXISTS work_item_counts_apply(jsonb);
 DROP TABLE IF EXISTS timeline;
 DROP TABLE IF EXISTS work_item_requirements;
 DROP TABLE IF EXISTS work_items;

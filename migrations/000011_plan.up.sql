@@ -168,3 +168,53 @@ CREATE TABLE timeline (
 );
 CREATE INDEX timeline_entity_idx ON timeline (entity_type, entity_id, at DESC, id DESC);
 CREATE INDEX timeline_project_idx ON timeline (project_id, at DESC, id DESC);
+
+-- Board column counts, kept by statement triggers so that the board of a
+-- project with tens of thousands of work items reads seven rows instead of
+-- counting them all. Rows are locked in (project, status) order, so two
+-- moves in opposite directions cannot deadlock.
+CREATE TABLE work_item_counts (
+    project_id bigint NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+    status     text NOT NULL,
+    items      integer NOT NULL DEFAULT 0,
+    points     bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (project_id, status)
+);
+
+CREATE FUNCTION work_item_counts_apply(deltas jsonb) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO work_item_counts AS c (project_id, status, items, points)
+    SELECT (d->>'project_id')::bigint, d->>'status', sum((d->>'items')::int), sum((d->>'points')::bigint)
+    FROM jsonb_array_elements(deltas) d
+    GROUP BY 1, 2
+    HAVING sum((d->>'items')::int) <> 0 OR sum((d->>'points')::bigint) <> 0
+    ORDER BY 1, 2
+    ON CONFLICT (project_id, status) DO UPDATE SET items = c.items + EXCLUDED.items, points = c.points + EXCLUDED.points;
+$$;
+
+CREATE FUNCTION work_item_counts_ins() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM work_item_counts_apply(coalesce((SELECT jsonb_agg(jsonb_build_object('project_id', project_id, 'status', status, 'items', 1, 'points', coalesce(estimate, 0))) FROM new_rows), '[]'));
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION work_item_counts_del() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM work_item_counts_apply(coalesce((SELECT jsonb_agg(jsonb_build_object('project_id', project_id, 'status', status, 'items', -1, 'points', -coalesce(estimate, 0))) FROM old_rows), '[]'));
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION work_item_counts_upd() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM work_item_counts_apply(coalesce((SELECT jsonb_agg(d) FROM (
+        SELECT jsonb_build_object('project_id', project_id, 'status', status, 'items', 1, 'points', coalesce(estimate, 0)) AS d FROM new_rows
+        UNION ALL
+        SELECT jsonb_build_object('project_id', project_id, 'status', status, 'items', -1, 'points', -coalesce(estimate, 0)) FROM old_rows) x), '[]'));
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER work_item_counts_ins AFTER INSERT ON work_items REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION work_item_counts_ins();
+CREATE TRIGGER work_item_counts_upd AFTER UPDATE ON work_items REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION work_item_counts_upd();
+CREATE TRIGGER work_item_counts_del AFTER DELETE ON work_items REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION work_item_counts_del();

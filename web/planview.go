@@ -412,3 +412,12 @@ func ReachOf(r alm.Requirement, items []alm.WorkItem, rels []alm.Release) []Reac
 		{"Delivered", r.Status == alm.ReqDelivered || r.Status == alm.ReqClosed},
 	}
 }
+
+// StepFrom is the board column dir steps (-1 or +1) from s, or "".
+func StepFrom(s alm.WorkStatus, dir int) alm.WorkStatus {
+	i := slices.Index(alm.WorkStatuses, s) + dir
+	if i < 0 || i >= len(alm.WorkStatuses) {
+		return ""
+	}
+	return alm.WorkStatuses[i]
+}

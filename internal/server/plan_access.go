@@ -29,29 +29,18 @@ func scopeFrom(ctx context.Context) projectScope {
 // in it and lets the request through if that role holds perm.
 func (s *Server) guardProject(w http.ResponseWriter, r *http.Request, c *caller, perm alm.Permission, h http.HandlerFunc) {
 	ctx := r.Context()
-	var p alm.Project
-	var err error
 	pkey, key := chi.URLParam(r, "project"), chi.URLParam(r, "key")
-	switch {
-	case key != "":
-		kind := "work_item"
+	kind := ""
+	if key != "" {
+		kind = "work_item"
 		if strings.Contains(strings.ToUpper(key), "-REQ-") {
 			kind = "requirement"
 		}
-		p, err = s.store.ProjectOfKey(ctx, kind, key)
-		if err == nil && pkey != "" && !strings.EqualFold(pkey, p.Key) {
-			err = alm.Errorf(alm.CodeNotFound, "%s is not in project %s.", strings.ToUpper(key), strings.ToUpper(pkey))
-		}
-	case pkey != "":
-		p, err = s.store.ProjectByKey(ctx, pkey)
-	default:
-		err = alm.Errorf(alm.CodeInternal, "route has no project")
 	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
+	p, member, err := s.store.ProjectAccess(ctx, pkey, kind, key, c.User.ID)
+	if err == nil && key != "" && pkey != "" && !strings.EqualFold(pkey, p.Key) {
+		err = alm.Errorf(alm.CodeNotFound, "%s is not in project %s.", strings.ToUpper(key), strings.ToUpper(pkey))
 	}
-	member, err := s.store.MemberRole(ctx, p.ID, c.User.ID)
 	if err != nil {
 		s.fail(w, r, err)
 		return

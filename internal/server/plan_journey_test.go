@@ -174,12 +174,12 @@ func TestPlanJourney(t *testing.T) {
 	require.Contains(t, dev.Text(`#board-error`), "cannot jump")
 	dev.Screenshot("plan-06-refused-move")
 
-	// The rest with the keyboard: focus the card's Move select, choose, submit.
+	// The rest with the keyboard: focus the card's forward button (hidden
+	// until focused), press Enter.
 	for _, st := range []string{"in_progress", "in_review", "ready_to_promote"} {
 		dev.Do(
-			chromedp.Focus(chromedp.CSS(`#move-CRM-1`)),
-			chromedp.SetValue(chromedp.CSS(`#move-CRM-1`), st),
-			chromedp.Click(chromedp.CSS(`[data-testid="move-CRM-1"]`)),
+			chromedp.Focus(chromedp.CSS(`[data-testid="forward-CRM-1"]`)),
+			chromedp.KeyEvent("\r"),
 			chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`.column[data-status="%s"] [data-testid="card-CRM-1"]`, st))),
 		)
 	}

@@ -234,7 +234,7 @@ func (s *Server) userOptions(ctx context.Context) ([]web.Option, error) {
 
 // releaseOptions lists a project's releases for selects.
 func (s *Server) releaseOptions(ctx context.Context, projectID int64, openOnly bool) ([]web.Option, []alm.Release, error) {
-	rels, err := s.store.ListReleases(ctx, projectID)
+	rels, err := s.store.ReleaseChoices(ctx, projectID)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -262,41 +262,17 @@ func (s *Server) requirementPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) renderRequirement(w http.ResponseWriter, r *http.Request, status int, form web.Form) {
 	ctx := r.Context()
 	sc := s.scope(r, "requirements")
-	req, err := s.store.RequirementByKey(ctx, chi.URLParam(r, "key"))
+	bundle, err := s.store.RequirementPage(ctx, chi.URLParam(r, "key"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	comments, err := s.store.Comments(ctx, req.ID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+	req, comments := bundle.Requirement, bundle.Comments
 	var asks []alm.Comment
 	for _, c := range comments {
 		if c.State == alm.StateOpen {
 			asks = append(asks, c)
 		}
-	}
-	items, err := s.store.ListWorkItems(ctx, sc.Project.ID, store.ItemFilter{RequirementID: &req.ID, Sort: "oldest", Limit: 200})
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	_, rels, err := s.releaseOptions(ctx, sc.Project.ID, false)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	versions, err := s.store.SpecVersions(ctx, req.ID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	events, err := s.store.Timeline(ctx, "requirement", req.ID, 50)
-	if err != nil {
-		s.fail(w, r, err)
-		return
 	}
 	var next []alm.ReqStatus
 	for _, st := range alm.NextReqStatuses(req.Status) {
@@ -308,7 +284,7 @@ func (s *Server) renderRequirement(w http.ResponseWriter, r *http.Request, statu
 	canAnswer := sc.CanEditReqs || (req.OwnerID != nil && *req.OwnerID == c.User.ID)
 	p := s.projectPage(w, r, req.Key, web.Crumb{Label: "Requirements", Href: sc.Base() + "/requirements"}, web.Crumb{Label: req.Key})
 	s.render(w, r, status, web.RequirementPage(web.RequirementView{Page: p, Scope: sc, Requirement: req, Comments: comments, OpenAsks: asks,
-		Items: items.Items, Releases: rels, Versions: versions, Timeline: events, NextStatus: next, Form: form, CanAnswer: canAnswer}))
+		Items: bundle.Items, Releases: bundle.Releases, Versions: bundle.Versions, Timeline: bundle.Timeline, NextStatus: next, Form: form, CanAnswer: canAnswer}))
 }
 
 func (s *Server) moveRequirement(w http.ResponseWriter, r *http.Request) {

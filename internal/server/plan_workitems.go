@@ -70,7 +70,7 @@ func (s *Server) itemFilterOf(r *http.Request, projectID int64, q url.Values) (s
 
 // boardCards is how many cards each column shows; the rest are a link to
 // the filtered list, so a column of thousands stays fast.
-const boardCards = 50
+const boardCards = 25
 
 func (s *Server) boardPage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
@@ -81,30 +81,21 @@ func (s *Server) boardPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	cols, err := s.store.Board(ctx, sc.Project.ID, f, boardCards)
+	bundle, err := s.store.BoardPage(ctx, sc.Project.ID, f, boardCards)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	users, err := s.userOptions(ctx)
-	if err != nil {
-		s.fail(w, r, err)
-		return
+	users := []web.Option{{Value: "none", Label: "Unassigned"}}
+	for _, u := range bundle.Users {
+		users = append(users, web.Option{Value: strconv.FormatInt(u.ID, 10), Label: u.Name})
 	}
-	users = append([]web.Option{{Value: "none", Label: "Unassigned"}}, users...)
-	rels, _, err := s.releaseOptions(ctx, sc.Project.ID, false)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	// The requirement filter offers requirements in delivery-relevant states.
-	reqPage, err := s.store.ListRequirements(ctx, sc.Project.ID, store.ReqFilter{Status: []alm.ReqStatus{alm.ReqAccepted, alm.ReqInDelivery, alm.ReqProposed}, Limit: 200})
-	if err != nil {
-		s.fail(w, r, err)
-		return
+	var rels []web.Option
+	for _, rel := range bundle.Releases {
+		rels = append(rels, web.Option{Value: strconv.FormatInt(rel.ID, 10), Label: rel.Name})
 	}
 	var reqs []web.Option
-	for _, rq := range reqPage.Items {
+	for _, rq := range bundle.Reqs {
 		reqs = append(reqs, web.Option{Value: rq.Key, Label: rq.Key + " " + clipText(rq.Title, 40)})
 	}
 	if k := q.Get("requirement"); k != "" && !slices.ContainsFunc(reqs, func(o web.Option) bool { return strings.EqualFold(o.Value, k) }) {
@@ -115,7 +106,7 @@ func (s *Server) boardPage(w http.ResponseWriter, r *http.Request) {
 		query = "?" + q.Encode()
 	}
 	p := s.projectPage(w, r, "Board", web.Crumb{Label: "Board"})
-	s.render(w, r, http.StatusOK, web.Board(web.BoardView{Page: p, Scope: sc, Columns: cols, Filter: filterForm(q, "assignee", "requirement", "release", "label"),
+	s.render(w, r, http.StatusOK, web.Board(web.BoardView{Page: p, Scope: sc, Columns: bundle.Columns, Filter: filterForm(q, "assignee", "requirement", "release", "label"),
 		Assignees: users, Reqs: reqs, Releases: rels, PerColumn: boardCards, Query: query}))
 }
 

@@ -172,6 +172,11 @@ func (s *Store) Comments(ctx context.Context, reqID int64) ([]alm.Comment, error
 	if err != nil {
 		return nil, fmt.Errorf("comments: %w", err)
 	}
+	return threads(all), nil
+}
+
+// threads nests replies under their top-level comments.
+func threads(all []alm.Comment) []alm.Comment {
 	var top []alm.Comment
 	index := map[int64]int{}
 	for _, c := range all {
@@ -190,5 +195,5 @@ func (s *Store) Comments(ctx context.Context, reqID int64) ([]alm.Comment, error
 	if top == nil {
 		top = []alm.Comment{}
 	}
-	return top, nil
+	return top
 }

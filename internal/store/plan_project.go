@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -242,4 +243,32 @@ func (s *Store) RequirementCounts(ctx context.Context, projectID int64) (map[alm
 		out[alm.ReqStatus(st)] = n
 	}
 	return out, rows.Err()
+}
+
+// ProjectAccess finds the project a route names — by its key, or by the
+// key of a requirement or work item in it — with the user's membership
+// role there (nil for non-members), in one query.
+func (s *Store) ProjectAccess(ctx context.Context, projectKey, recordKind, recordKey string, userID int64) (alm.Project, *alm.Role, error) {
+	var q, arg, what string
+	switch recordKind {
+	case "requirement":
+		q, arg, what = `JOIN requirements x ON x.project_id = p.id WHERE x.key = upper($1)`, recordKey, "Requirement "+strings.ToUpper(recordKey)
+	case "work_item":
+		q, arg, what = `JOIN work_items x ON x.project_id = p.id WHERE x.key = upper($1)`, recordKey, "Work item "+strings.ToUpper(recordKey)
+	default:
+		q, arg, what = `WHERE p.key = upper($1)`, projectKey, "Project "+strings.ToUpper(projectKey)
+	}
+	var p alm.Project
+	var role *string
+	err := s.pool.QueryRow(ctx, `SELECT p.id, p.key, p.name, p.description, p.created_at, m.role FROM projects p
+		LEFT JOIN project_members m ON m.project_id = p.id AND m.user_id = $2 `+q, arg, userID).
+		Scan(&p.ID, &p.Key, &p.Name, &p.Description, &p.CreatedAt, &role)
+	if err != nil {
+		return p, nil, notFound(err, what)
+	}
+	if role == nil {
+		return p, nil, nil
+	}
+	r := alm.Role(*role)
+	return p, &r, nil
 }

@@ -180,3 +180,14 @@ func (s *Store) ReleaseNotes(ctx context.Context, r alm.Release) (string, error)
 	}
 	return alm.ReleaseNotes(r, items), nil
 }
+
+// ReleaseChoices lists a project's releases for pickers: like
+// ListReleases, without counting their work items.
+func (s *Store) ReleaseChoices(ctx context.Context, projectID int64) ([]alm.Release, error) {
+	rows, err := s.pool.Query(ctx, `SELECT x.id, x.project_id, x.name, x.version, x.target_date, x.status, '', x.notes_edited, 0, x.rev, x.created_at, x.updated_at
+		FROM releases x WHERE x.project_id = $1 ORDER BY x.status IN ('released', 'abandoned'), x.target_date NULLS LAST, x.id DESC`, projectID)
+	if err != nil {
+		return nil, fmt.Errorf("release choices: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (alm.Release, error) { return scanRelease(r) })
+}

@@ -438,3 +438,25 @@ func (s *Store) SpecVersions(ctx context.Context, reqID int64) ([]alm.SpecVersio
 		return v, r.Scan(&v.Version, &v.Title, &v.Description, &v.BusinessGoal, &v.Criteria, &v.EditedBy, &v.Reason, &v.At)
 	})
 }
+
+// RequirementChoice is a requirement in a picker.
+type RequirementChoice struct {
+	Key, Title string
+}
+
+// RequirementChoices lists requirements in the given statuses, newest
+// first, for pickers.
+func (s *Store) RequirementChoices(ctx context.Context, projectID int64, statuses []alm.ReqStatus, limit int) ([]RequirementChoice, error) {
+	st := make([]string, len(statuses))
+	for i, x := range statuses {
+		st[i] = string(x)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT key, title FROM requirements WHERE project_id = $1 AND status = ANY($2) ORDER BY number DESC LIMIT $3`, projectID, st, limit)
+	if err != nil {
+		return nil, fmt.Errorf("requirement choices: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (RequirementChoice, error) {
+		var c RequirementChoice
+		return c, r.Scan(&c.Key, &c.Title)
+	})
+}

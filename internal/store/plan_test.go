@@ -464,3 +464,51 @@ func TestReleasesNotesMatrixSearchLineage(t *testing.T) {
 	require.Len(t, l.Releases, 1)
 	require.ElementsMatch(t, []string{story.Key, bug.Key}, l.Releases[0].WorkItems)
 }
+
+// TestBoardCountsFollowEveryChange checks the trigger-kept column counts
+// against the items themselves after creates, moves and estimate edits.
+func TestBoardCountsFollowEveryChange(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	p := b.project(t, "CRM")
+	other := b.project(t, "ERP")
+	var items []alm.WorkItem
+	for i := range 12 {
+		est := i
+		w, err := b.store.CreateWorkItem(b.ctx, p.ID, alm.WorkItemInput{Title: fmt.Sprint("Item ", i), Estimate: &est,
+			Approach: alm.ApproachCode, MaintenanceNote: "n"})
+		require.NoError(t, err)
+		items = append(items, w)
+	}
+	b.item(t, other, "Elsewhere")
+	for i, w := range items {
+		for _, to := range alm.WorkStatuses[1 : 1+i%4] {
+			_, err := b.store.MoveWorkItem(b.ctx, w.Key, to, "")
+			require.NoError(t, err)
+		}
+	}
+	cur, err := b.store.WorkItemByKey(b.ctx, items[5].Key)
+	require.NoError(t, err)
+	big := 40
+	_, err = b.store.UpdateWorkItem(b.ctx, cur.Key, cur.Version, alm.WorkItemInput{Title: cur.Title, Estimate: &big, Approach: cur.Approach, MaintenanceNote: "n"})
+	require.NoError(t, err)
+	_, err = b.store.MoveWorkItem(b.ctx, items[7].Key, alm.WorkBacklog, "")
+	require.NoError(t, err)
+
+	want := map[alm.WorkStatus][2]int{}
+	all, err := b.store.ListWorkItems(b.ctx, p.ID, store.ItemFilter{Limit: 200})
+	require.NoError(t, err)
+	for _, w := range all.Items {
+		c := want[w.Status]
+		c[0]++
+		if w.Estimate != nil {
+			c[1] += *w.Estimate
+		}
+		want[w.Status] = c
+	}
+	board, err := b.store.Board(b.ctx, p.ID, store.ItemFilter{}, 5)
+	require.NoError(t, err)
+	for _, col := range board {
+		require.Equal(t, want[col.Status], [2]int{col.Count, col.Points}, col.Status)
+	}
+}

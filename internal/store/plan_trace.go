@@ -10,19 +10,29 @@ import (
 	"github.com/trellis-alm/trellis/internal/alm"
 )
 
-const matrixSelect = `SELECT r.key, r.title, r.status, r.priority, coalesce(ow.name, ''),
-	(SELECT count(*) FILTER (WHERE met) FROM acceptance_criteria c WHERE c.requirement_id = r.id),
-	(SELECT count(*) FROM acceptance_criteria c WHERE c.requirement_id = r.id),
-	(SELECT count(*) FROM comments c WHERE c.requirement_id = r.id AND c.kind = 'question' AND c.state = 'open'),
-	(SELECT ARRAY[count(*) FILTER (WHERE w.status = 'backlog'), count(*) FILTER (WHERE w.status = 'ready'),
-		count(*) FILTER (WHERE w.status = 'in_progress'), count(*) FILTER (WHERE w.status = 'in_review'),
-		count(*) FILTER (WHERE w.status = 'ready_to_promote'), count(*) FILTER (WHERE w.status = 'in_release'),
-		count(*) FILTER (WHERE w.status = 'done')]
-		FROM work_item_requirements l JOIN work_items w ON w.id = l.work_item_id WHERE l.requirement_id = r.id),
-	coalesce((SELECT array_agg(DISTINCT rel.id) FROM work_item_requirements l JOIN work_items w ON w.id = l.work_item_id
-		JOIN releases rel ON rel.id = w.release_id WHERE l.requirement_id = r.id), '{}'),
-	r.number
-	FROM requirements r LEFT JOIN users ow ON ow.id = r.owner_id`
+// matrixSQL wraps a query selecting the page's requirements ("page":
+// r.* rows) with their counts. The counts are aggregated for the whole
+// page at once (hash joins over the page's ids) rather than by
+// subqueries per row.
+func matrixSQL(page, order string) string {
+	return `WITH page AS (` + page + `),
+	crit AS (SELECT requirement_id AS id, count(*) FILTER (WHERE met) AS met, count(*) AS total
+		FROM acceptance_criteria WHERE requirement_id IN (SELECT id FROM page) GROUP BY 1),
+	asks AS (SELECT requirement_id AS id, count(*) AS open FROM comments
+		WHERE requirement_id IN (SELECT id FROM page) AND kind = 'question' AND state = 'open' GROUP BY 1),
+	work AS (SELECT l.requirement_id AS id,
+		ARRAY[count(*) FILTER (WHERE w.status = 'backlog'), count(*) FILTER (WHERE w.status = 'ready'),
+			count(*) FILTER (WHERE w.status = 'in_progress'), count(*) FILTER (WHERE w.status = 'in_review'),
+			count(*) FILTER (WHERE w.status = 'ready_to_promote'), count(*) FILTER (WHERE w.status = 'in_release'),
+			count(*) FILTER (WHERE w.status = 'done')] AS by_status,
+		coalesce(array_agg(DISTINCT w.release_id) FILTER (WHERE w.release_id IS NOT NULL), '{}') AS releases
+		FROM work_item_requirements l JOIN work_items w ON w.id = l.work_item_id
+		WHERE l.requirement_id IN (SELECT id FROM page) GROUP BY 1)
+	SELECT p.key, p.title, p.status, p.priority, coalesce(ow.name, ''), coalesce(crit.met, 0), coalesce(crit.total, 0), coalesce(asks.open, 0),
+		coalesce(work.by_status, ARRAY[0,0,0,0,0,0,0]::bigint[]), coalesce(work.releases, '{}'), p.number
+	FROM page p LEFT JOIN users ow ON ow.id = p.owner_id LEFT JOIN crit ON crit.id = p.id LEFT JOIN asks ON asks.id = p.id
+	LEFT JOIN work ON work.id = p.id ` + order
+}
 
 func matrixWhere(projectID int64, f ReqFilter) *where {
 	w := &where{}
@@ -61,7 +71,7 @@ func (s *Store) Matrix(ctx context.Context, projectID int64, f ReqFilter) (alm.P
 	}
 	var rows []alm.MatrixRow
 	var nums []int
-	err = s.matrixQuery(ctx, projectID, matrixSelect+` WHERE `+w.sql()+` `+order, w.args, func(m alm.MatrixRow, n int) error {
+	err = s.matrixQuery(ctx, projectID, matrixSQL(`SELECT r.* FROM requirements r WHERE `+w.sql()+` `+order, `ORDER BY p.number DESC`), w.args, func(m alm.MatrixRow, n int) error {
 		rows, nums = append(rows, m), append(nums, n)
 		return nil
 	})
@@ -82,11 +92,11 @@ func (s *Store) Matrix(ctx context.Context, projectID int64, f ReqFilter) (alm.P
 // EachMatrixRow streams the whole filtered matrix, for CSV export.
 func (s *Store) EachMatrixRow(ctx context.Context, projectID int64, f ReqFilter, fn func(alm.MatrixRow) error) error {
 	w := matrixWhere(projectID, f)
-	return s.matrixQuery(ctx, projectID, matrixSelect+` WHERE `+w.sql()+` ORDER BY r.number`, w.args, func(m alm.MatrixRow, _ int) error { return fn(m) })
+	return s.matrixQuery(ctx, projectID, matrixSQL(`SELECT r.* FROM requirements r WHERE `+w.sql(), `ORDER BY p.number`), w.args, func(m alm.MatrixRow, _ int) error { return fn(m) })
 }
 
 func (s *Store) matrixQuery(ctx context.Context, projectID int64, sql string, args []any, fn func(alm.MatrixRow, int) error) error {
-	releases, err := s.ListReleases(ctx, projectID)
+	releases, err := s.ReleaseChoices(ctx, projectID)
 	if err != nil {
 		return err
 	}

@@ -455,6 +455,17 @@ func (s *Store) ListWorkItems(ctx context.Context, projectID int64, f ItemFilter
 
 // Board returns every column with at most perColumn cards, filtered.
 func (s *Store) Board(ctx context.Context, projectID int64, f ItemFilter, perColumn int) ([]alm.Column, error) {
+	batch := &pgx.Batch{}
+	cols := queueBoard(batch, projectID, f, perColumn)
+	if err := s.pool.SendBatch(ctx, batch).Close(); err != nil {
+		return nil, fmt.Errorf("board: %w", err)
+	}
+	return cols, nil
+}
+
+// queueBoard adds the board's queries to batch; the columns it returns
+// are filled when the batch runs.
+func queueBoard(batch *pgx.Batch, projectID int64, f ItemFilter, perColumn int) []alm.Column {
 	f.Status, f.Q = nil, strings.TrimSpace(f.Q)
 	w := &where{}
 	w.add("w.project_id = ?", projectID)
@@ -465,8 +476,13 @@ func (s *Store) Board(ctx context.Context, projectID int64, f ItemFilter, perCol
 		cols[i] = alm.Column{Status: st, Items: []alm.WorkItem{}}
 		at[st] = i
 	}
-	batch := &pgx.Batch{}
-	batch.Queue(`SELECT w.status, count(*), coalesce(sum(w.estimate), 0) FROM work_items w WHERE `+w.sql()+` GROUP BY w.status`, w.args...).
+	countSQL := `SELECT w.status, count(*), coalesce(sum(w.estimate), 0) FROM work_items w WHERE ` + w.sql() + ` GROUP BY w.status`
+	countArgs := w.args
+	if len(w.conds) == 1 {
+		// Unfiltered: the trigger-kept counts, not a count of every item.
+		countSQL, countArgs = `SELECT status, items, points FROM work_item_counts WHERE project_id = $1`, []any{projectID}
+	}
+	batch.Queue(countSQL, countArgs...).
 		Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				var st string
@@ -500,8 +516,45 @@ func (s *Store) Board(ctx context.Context, projectID int64, f ItemFilter, perCol
 			}
 			return rows.Err()
 		})
+	return cols
+}
+
+// BoardBundle is everything the board page shows: the columns and the
+// choices of its filters.
+type BoardBundle struct {
+	Columns  []alm.Column
+	Users    []alm.User // active users, for the assignee filter
+	Releases []alm.Release
+	Reqs     []RequirementChoice // requirements under way, for the filter
+}
+
+// BoardPage loads the board page in one round trip.
+func (s *Store) BoardPage(ctx context.Context, projectID int64, f ItemFilter, perColumn int) (BoardBundle, error) {
+	var b BoardBundle
+	batch := &pgx.Batch{}
+	b.Columns = queueBoard(batch, projectID, f, perColumn)
+	batch.Queue(`SELECT ` + userColumns + ` FROM users WHERE disabled_at IS NULL ORDER BY lower(name)`).Query(func(rows pgx.Rows) error {
+		var err error
+		b.Users, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (alm.User, error) { return scanUser(r) })
+		return err
+	})
+	batch.Queue(`SELECT x.id, x.project_id, x.name, x.version, x.target_date, x.status, '', x.notes_edited, 0, x.rev, x.created_at, x.updated_at
+		FROM releases x WHERE x.project_id = $1 ORDER BY x.status IN ('released', 'abandoned'), x.target_date NULLS LAST, x.id DESC`, projectID).Query(func(rows pgx.Rows) error {
+		var err error
+		b.Releases, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (alm.Release, error) { return scanRelease(r) })
+		return err
+	})
+	batch.Queue(`SELECT key, title FROM requirements WHERE project_id = $1 AND status IN ('proposed', 'accepted', 'in_delivery')
+		ORDER BY number DESC LIMIT 100`, projectID).Query(func(rows pgx.Rows) error {
+		var err error
+		b.Reqs, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (RequirementChoice, error) {
+			var c RequirementChoice
+			return c, r.Scan(&c.Key, &c.Title)
+		})
+		return err
+	})
 	if err := s.pool.SendBatch(ctx, batch).Close(); err != nil {
-		return nil, fmt.Errorf("board: %w", err)
+		return b, fmt.Errorf("board page: %w", err)
 	}
-	return cols, nil
+	return b, nil
 }

@@ -43,12 +43,19 @@ func (s *Store) CreateToken(ctx context.Context, uid int64, name, prefix string,
 // CodeNotFound error. Revoked and expired tokens are returned too; the
 // caller decides.
 func (s *Store) TokenUser(ctx context.Context, hash []byte) (alm.APIToken, alm.User, error) {
-	t, err := scanToken(s.pool.QueryRow(ctx, `SELECT `+tokenColumns+` FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = $1`, hash))
+	// One query: every API call runs it.
+	var t alm.APIToken
+	var u alm.User
+	var role string
+	err := s.pool.QueryRow(ctx, `SELECT `+tokenColumns+`, `+userCols("u.")+` FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = $1`, hash).Scan(
+		&t.ID, &t.UserID, &t.UserEmail, &t.Name, &t.Prefix, &t.CreatedAt, &t.LastUsedAt, &t.ExpiresAt, &t.RevokedAt,
+		&u.ID, &u.Email, &u.Name, &role, &u.HasPassword, &u.MustChangePassword, &u.OIDCIssuer, &u.OIDCSubject, &u.DisabledAt, &u.FailedLogins,
+		&u.LockedUntil, &u.LastLoginAt, &u.CreatedAt, &u.UpdatedAt)
 	if err != nil {
 		return t, alm.User{}, notFound(err, "That API token")
 	}
-	u, err := s.UserByID(ctx, t.UserID)
-	return t, u, err
+	u.Role = alm.Role(role)
+	return t, u, nil
 }
 
 // TouchToken records that a token was used at at.
