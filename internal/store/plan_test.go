@@ -512,3 +512,38 @@ func TestBoardCountsFollowEveryChange(t *testing.T) {
 		require.Equal(t, want[col.Status], [2]int{col.Count, col.Points}, col.Status)
 	}
 }
+
+func TestSeedLarge(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	p, err := b.store.SeedLarge(b.ctx, store.LargeSeed{Key: "PERF", Requirements: 120, WorkItems: 600, Releases: 5})
+	require.NoError(t, err)
+	list, err := b.store.ListProjects(b.ctx, 0)
+	require.NoError(t, err)
+	require.Equal(t, 120, list[0].Requirements)
+	require.Equal(t, 600, list[0].WorkItems)
+	board, err := b.store.Board(b.ctx, p.ID, store.ItemFilter{}, 3)
+	require.NoError(t, err)
+	total := 0
+	for _, c := range board {
+		total += c.Count
+		require.NotZero(t, c.Count, "every column has work: %s", c.Status)
+		require.Len(t, c.Items, 3)
+	}
+	require.Equal(t, 600, total, "the trigger-kept counts saw the bulk insert")
+	req, err := b.store.RequirementByKey(b.ctx, "PERF-REQ-7")
+	require.NoError(t, err)
+	require.Len(t, req.Criteria, 3)
+	hits, err := b.store.Search(b.ctx, p.ID, "approval", 10)
+	require.NoError(t, err)
+	require.NotEmpty(t, hits)
+	page, err := b.store.Matrix(b.ctx, p.ID, store.ReqFilter{Limit: 10})
+	require.NoError(t, err)
+	require.Len(t, page.Items, 10)
+	// New records continue the numbering.
+	w, err := b.store.CreateWorkItem(b.ctx, p.ID, alm.WorkItemInput{Title: "After the seed"})
+	require.NoError(t, err)
+	require.Equal(t, "PERF-601", w.Key)
+	_, err = b.store.SeedLarge(b.ctx, store.LargeSeed{Key: "PERF", Requirements: 1})
+	require.Contains(t, alm.FieldErrors(err)["key"], "Another project uses PERF")
+}
