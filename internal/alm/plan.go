@@ -212,6 +212,15 @@ type Requirement struct {
 	UpdatedAt       time.Time   `json:"updated_at"`
 }
 
+// CriteriaTexts lists the texts of criteria, in order.
+func CriteriaTexts(cs []Criterion) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.Text
+	}
+	return out
+}
+
 // RequirementInput is the editable part of a requirement.
 type RequirementInput struct {
 	Title           string

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/trellis-alm/trellis/internal/alm"
+	"github.com/trellis-alm/trellis/internal/store"
 )
 
 // Baselines for what every later page builds on: the middleware stack, a
@@ -51,3 +52,22 @@ func bench(b *testing.B, prepare func(*testBundle) (*http.Request, *browser)) {
 		}
 	})
 }
+
+// The Plan pages on a project of 2,000 requirements and 10,000 work items
+// (make load runs the full 10,000/50,000 under 200 clients).
+
+func benchPlan(b *testing.B, path string) {
+	bench(b, func(tb *testBundle) (*http.Request, *browser) {
+		_, err := tb.store.SeedLarge(tb.ctx, store.LargeSeed{Key: "PERF", Requirements: 2000, WorkItems: 10000})
+		if err != nil {
+			b.Fatal(err)
+		}
+		u := must(tb.store.UserByEmail(tb.ctx, "first-admin@example.com"))
+		return mustReq(http.MethodGet, tb.srv.URL+path), tb.signedIn(u)
+	})
+}
+
+func BenchmarkBoardPage(b *testing.B)       { benchPlan(b, "/projects/PERF/board") }
+func BenchmarkRequirementPage(b *testing.B) { benchPlan(b, "/requirements/PERF-REQ-77") }
+func BenchmarkMatrixPage(b *testing.B)      { benchPlan(b, "/projects/PERF/matrix") }
+func BenchmarkSearchPage(b *testing.B)      { benchPlan(b, "/projects/PERF/search?q=approval") }

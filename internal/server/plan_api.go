@@ -272,7 +272,7 @@ func (s *Server) apiUpdateRequirement(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	in := alm.RequirementInput{Title: cur.Title, Description: cur.Description, BusinessGoal: cur.BusinessGoal, Criteria: criteriaTexts(cur.Criteria),
+	in := alm.RequirementInput{Title: cur.Title, Description: cur.Description, BusinessGoal: cur.BusinessGoal, Criteria: alm.CriteriaTexts(cur.Criteria),
 		Priority: cur.Priority, RequesterID: cur.RequesterID, OwnerID: cur.OwnerID, Labels: cur.Labels, TargetReleaseID: cur.TargetReleaseID}
 	req := cur
 	if b.apply(&in) {
@@ -301,14 +301,6 @@ func (s *Server) apiUpdateRequirement(w http.ResponseWriter, r *http.Request) {
 
 func conflictErr(what string, yours, theirs int) error {
 	return alm.Errorf(alm.CodeConflict, "%s changed since you read it (you had revision %d, it is now at %d). Read it again and reapply your change.", what, yours, theirs)
-}
-
-func criteriaTexts(cs []alm.Criterion) []string {
-	out := make([]string, len(cs))
-	for i, c := range cs {
-		out[i] = c.Text
-	}
-	return out
 }
 
 func (s *Server) apiComments(w http.ResponseWriter, r *http.Request) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/trellis-alm/trellis/internal/alm"
 	"github.com/trellis-alm/trellis/internal/browsertest"
+	"github.com/trellis-alm/trellis/internal/store"
 )
 
 // TestPlanJourney is the Plan stage in a real browser, as three people
@@ -231,4 +232,47 @@ func TestPlanJourney(t *testing.T) {
 	po.Do(chromedp.Navigate(b.srv.URL+"/projects/CRM"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="timeline"]`)))
 	require.True(t, strings.Contains(po.Text(`[data-testid="timeline"]`), "added to release") || strings.Contains(po.Text(`[data-testid="timeline"]`), "CRM-1 added"))
 	po.Screenshot("plan-11-project")
+}
+
+// TestPlanPagesInTheBrowser opens every Plan page of a busy project in a
+// real browser: each renders without console errors (CSP included), and
+// the screenshots are what a reviewer looks at.
+func TestPlanPagesInTheBrowser(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{})
+	p, err := b.store.SeedLarge(b.ctx, store.LargeSeed{Key: "PERF", Requirements: 60, WorkItems: 300, Releases: 4})
+	require.NoError(t, err)
+	_, err = b.store.UpdateRequirement(b.ctx, "PERF-REQ-3", 1, alm.RequirementInput{Title: "Quote approval, revised", Description: "Now with **tables**:\n\n| a | b |\n|---|---|\n| 1 | 2 |",
+		Criteria: []string{"Criterion 0", "A new criterion"}})
+	require.NoError(t, err)
+	tab := browsertest.Shared(t).NewTab(t)
+	signIn(tab, b.srv.URL, "first-admin@example.com")
+	pages := []struct{ path, wait, shot string }{
+		{"/plan", `[data-testid="projects"]`, "projects"},
+		{"/projects/PERF", `[data-testid="timeline"]`, "project-home"},
+		{"/projects/PERF/requirements", `[data-testid="requirements"]`, "requirements"},
+		{"/projects/PERF/requirements?status=in_delivery&sort=priority", `[data-testid="requirements"]`, "requirements-filtered"},
+		{"/requirements/PERF-REQ-3", `[data-testid="reach"]`, "requirement"},
+		{"/requirements/PERF-REQ-3/versions", `[data-testid="spec-diff"]`, "spec-diff"},
+		{"/projects/PERF/board", `[data-testid="board"]`, "board-busy"},
+		{"/projects/PERF/work-items?sort=estimate", `[data-testid="work-items"]`, "work-items"},
+		{"/work-items/PERF-4", `[data-testid="item-title"]`, "work-item"},
+		{"/projects/PERF/releases", `[data-testid="releases"]`, "releases"},
+		{fmt.Sprintf("/projects/PERF/releases/%d", firstRelease(t, b, p.ID)), `[data-testid="release-notes"]`, "release-busy"},
+		{"/projects/PERF/matrix", `[data-testid="matrix"]`, "matrix-busy"},
+		{"/projects/PERF/search?q=quote+approval", `[data-testid="search-results"]`, "search"},
+		{"/projects/PERF/members", `[data-testid="members"]`, "members"},
+		{"/projects/PERF/work-items/new?requirement=PERF-REQ-3", `[data-testid="item-form"]`, "work-item-form"},
+	}
+	for _, pg := range pages {
+		tab.Do(chromedp.Navigate(b.srv.URL+pg.path), chromedp.WaitVisible(chromedp.CSS(pg.wait)))
+		tab.Screenshot("plan-page-" + pg.shot)
+	}
+}
+
+func firstRelease(t *testing.T, b *testBundle, projectID int64) int64 {
+	t.Helper()
+	rels, err := b.store.ListReleases(b.ctx, projectID)
+	require.NoError(t, err)
+	return rels[0].ID
 }

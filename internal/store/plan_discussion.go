@@ -144,7 +144,7 @@ func (s *Store) DecideChangeRequest(ctx context.Context, key string, commentID i
 		if err != nil {
 			return err
 		}
-		in := alm.RequirementInput{Title: cur.Title, Description: cur.Description, BusinessGoal: cur.BusinessGoal, Criteria: criteriaTexts(crit)}
+		in := alm.RequirementInput{Title: cur.Title, Description: cur.Description, BusinessGoal: cur.BusinessGoal, Criteria: alm.CriteriaTexts(crit)}
 		if c.ProposedTitle != "" {
 			in.Title = c.ProposedTitle
 		}

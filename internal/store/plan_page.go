@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/trellis-alm/trellis/internal/alm"
 )
 
@@ -86,6 +88,33 @@ func (w *where) page(k sortKey, numberCol, after string, limit int) (string, err
 		w.add(fmt.Sprintf("(%s, %s) %s (?::%s, ?)", k.expr, numberCol, cmp, k.cast), c.V, c.N)
 	}
 	return fmt.Sprintf("ORDER BY %s %s, %s %s LIMIT %s", k.expr, dir, numberCol, dir, w.arg(limit+1)), nil
+}
+
+// collectPage reads up to limit+1 rows whose last two columns are the sort
+// value and the number, and cuts the page with the cursor after its last
+// row.
+func collectPage[T any](rows pgx.Rows, limit int, scan func(row pgx.CollectableRow, sortVal *string, number *int) (T, error)) (alm.Page[T], error) {
+	var sortVals []string
+	var nums []int
+	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (T, error) {
+		var sv string
+		var n int
+		it, err := scan(row, &sv, &n)
+		sortVals, nums = append(sortVals, sv), append(nums, n)
+		return it, err
+	})
+	if err != nil {
+		return alm.Page[T]{}, fmt.Errorf("list: %w", err)
+	}
+	p := alm.Page[T]{Items: items}
+	if len(items) > limit {
+		p.Items = items[:limit]
+		p.Next = encodeCursor(sortVals[limit-1], nums[limit-1])
+	}
+	if p.Items == nil {
+		p.Items = []T{}
+	}
+	return p, nil
 }
 
 func clampLimit(n int) int {

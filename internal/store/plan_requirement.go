@@ -249,17 +249,9 @@ func (s *Store) UpdateRequirement(ctx context.Context, key string, version int, 
 	return s.requirementByID(ctx, id)
 }
 
-func criteriaTexts(cs []alm.Criterion) []string {
-	out := make([]string, len(cs))
-	for i, c := range cs {
-		out[i] = c.Text
-	}
-	return out
-}
-
 func specChanged(cur alm.Requirement, in alm.RequirementInput) bool {
 	return cur.Title != in.Title || cur.Description != in.Description || cur.BusinessGoal != in.BusinessGoal ||
-		!slices.Equal(criteriaTexts(cur.Criteria), in.Criteria)
+		!slices.Equal(alm.CriteriaTexts(cur.Criteria), in.Criteria)
 }
 
 func eqID(a, b *int64) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
@@ -274,7 +266,7 @@ func requirementChanges(cur alm.Requirement, in alm.RequirementInput) []string {
 	add(cur.Title != in.Title, "title")
 	add(cur.Description != in.Description, "description")
 	add(cur.BusinessGoal != in.BusinessGoal, "business goal")
-	add(!slices.Equal(criteriaTexts(cur.Criteria), in.Criteria), "acceptance criteria")
+	add(!slices.Equal(alm.CriteriaTexts(cur.Criteria), in.Criteria), "acceptance criteria")
 	add(cur.Priority != in.Priority, "priority")
 	add(!eqID(cur.RequesterID, in.RequesterID), "requester")
 	add(!eqID(cur.OwnerID, in.OwnerID), "owner")
@@ -348,6 +340,38 @@ type ReqFilter struct {
 	Limit     int
 }
 
+// where turns the filter into conditions on requirements r. The matrix
+// counts a requirement as in a release when its target release is that
+// one or any of its work items is in it (byItems).
+func (f ReqFilter) where(projectID int64, byItems bool) *where {
+	w := &where{}
+	w.add("r.project_id = ?", projectID)
+	if len(f.Status) > 0 {
+		st := make([]string, len(f.Status))
+		for i, x := range f.Status {
+			st[i] = string(x)
+		}
+		w.add("r.status = ANY(?)", st)
+	}
+	if f.OwnerID != nil {
+		w.add("r.owner_id = ?", *f.OwnerID)
+	}
+	if f.Label != "" {
+		w.add("r.labels @> ARRAY[?]::text[]", strings.ToLower(f.Label))
+	}
+	switch {
+	case f.ReleaseID != nil && byItems:
+		w.add(`(r.target_release_id = ? OR EXISTS (SELECT 1 FROM work_item_requirements l JOIN work_items wi ON wi.id = l.work_item_id
+			WHERE l.requirement_id = r.id AND wi.release_id = ?))`, *f.ReleaseID, *f.ReleaseID)
+	case f.ReleaseID != nil:
+		w.add("r.target_release_id = ?", *f.ReleaseID)
+	}
+	if q := strings.TrimSpace(f.Q); q != "" {
+		w.add("r.search @@ websearch_to_tsquery('english', ?)", q)
+	}
+	return w
+}
+
 var reqSorts = map[string]sortKey{
 	"newest":   {expr: "r.number", desc: true, cast: "int"},
 	"oldest":   {expr: "r.number", cast: "int"},
@@ -368,27 +392,7 @@ func (s *Store) ListRequirements(ctx context.Context, projectID int64, f ReqFilt
 	if !ok {
 		return alm.Page[alm.ReqRow]{}, alm.Invalid(map[string]string{"sort": "Sort by " + strings.Join(ReqSorts(), ", ") + "."})
 	}
-	w := &where{}
-	w.add("r.project_id = ?", projectID)
-	if len(f.Status) > 0 {
-		st := make([]string, len(f.Status))
-		for i, x := range f.Status {
-			st[i] = string(x)
-		}
-		w.add("r.status = ANY(?)", st)
-	}
-	if f.OwnerID != nil {
-		w.add("r.owner_id = ?", *f.OwnerID)
-	}
-	if f.Label != "" {
-		w.add("r.labels @> ARRAY[?]::text[]", strings.ToLower(f.Label))
-	}
-	if f.ReleaseID != nil {
-		w.add("r.target_release_id = ?", *f.ReleaseID)
-	}
-	if q := strings.TrimSpace(f.Q); q != "" {
-		w.add("r.search @@ websearch_to_tsquery('english', ?)", q)
-	}
+	w := f.where(projectID, false)
 	limit := clampLimit(f.Limit)
 	order, err := w.page(k, "r.number", f.After, limit)
 	if err != nil {
@@ -401,29 +405,12 @@ func (s *Store) ListRequirements(ctx context.Context, projectID int64, f ReqFilt
 	if err != nil {
 		return alm.Page[alm.ReqRow]{}, fmt.Errorf("list requirements: %w", err)
 	}
-	var sortVals []string
-	var nums []int
-	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (alm.ReqRow, error) {
+	return collectPage(rows, limit, func(row pgx.CollectableRow, sv *string, n *int) (alm.ReqRow, error) {
 		var rr alm.ReqRow
-		var sv string
-		var n int
 		var err error
-		rr.Requirement, err = scanRequirement(row, &rr.Items, &rr.ItemsDone, &sv, &n)
-		sortVals, nums = append(sortVals, sv), append(nums, n)
+		rr.Requirement, err = scanRequirement(row, &rr.Items, &rr.ItemsDone, sv, n)
 		return rr, err
 	})
-	if err != nil {
-		return alm.Page[alm.ReqRow]{}, fmt.Errorf("list requirements: %w", err)
-	}
-	p := alm.Page[alm.ReqRow]{Items: items}
-	if len(items) > limit {
-		p.Items = items[:limit]
-		p.Next = encodeCursor(sortVals[limit-1], nums[limit-1])
-	}
-	if p.Items == nil {
-		p.Items = []alm.ReqRow{}
-	}
-	return p, nil
 }
 
 // SpecVersions lists a requirement's spec versions, newest first.

@@ -34,36 +34,10 @@ func matrixSQL(page, order string) string {
 	LEFT JOIN work ON work.id = p.id ` + order
 }
 
-func matrixWhere(projectID int64, f ReqFilter) *where {
-	w := &where{}
-	w.add("r.project_id = ?", projectID)
-	if len(f.Status) > 0 {
-		st := make([]string, len(f.Status))
-		for i, x := range f.Status {
-			st[i] = string(x)
-		}
-		w.add("r.status = ANY(?)", st)
-	}
-	if f.OwnerID != nil {
-		w.add("r.owner_id = ?", *f.OwnerID)
-	}
-	if f.Label != "" {
-		w.add("r.labels @> ARRAY[?]::text[]", strings.ToLower(f.Label))
-	}
-	if f.ReleaseID != nil {
-		w.add(`(r.target_release_id = ? OR EXISTS (SELECT 1 FROM work_item_requirements l JOIN work_items wi ON wi.id = l.work_item_id
-			WHERE l.requirement_id = r.id AND wi.release_id = ?))`, *f.ReleaseID, *f.ReleaseID)
-	}
-	if q := strings.TrimSpace(f.Q); q != "" {
-		w.add("r.search @@ websearch_to_tsquery('english', ?)", q)
-	}
-	return w
-}
-
 // Matrix returns a page of the traceability matrix, newest requirements
 // first.
 func (s *Store) Matrix(ctx context.Context, projectID int64, f ReqFilter) (alm.Page[alm.MatrixRow], error) {
-	w := matrixWhere(projectID, f)
+	w := f.where(projectID, true)
 	limit := clampLimit(f.Limit)
 	order, err := w.page(sortKey{expr: "r.number", desc: true, cast: "int"}, "r.number", f.After, limit)
 	if err != nil {
@@ -91,7 +65,7 @@ func (s *Store) Matrix(ctx context.Context, projectID int64, f ReqFilter) (alm.P
 
 // EachMatrixRow streams the whole filtered matrix, for CSV export.
 func (s *Store) EachMatrixRow(ctx context.Context, projectID int64, f ReqFilter, fn func(alm.MatrixRow) error) error {
-	w := matrixWhere(projectID, f)
+	w := f.where(projectID, true)
 	return s.matrixQuery(ctx, projectID, matrixSQL(`SELECT r.* FROM requirements r WHERE `+w.sql(), `ORDER BY p.number`), w.args, func(m alm.MatrixRow, _ int) error { return fn(m) })
 }
 

@@ -430,27 +430,9 @@ func (s *Store) ListWorkItems(ctx context.Context, projectID int64, f ItemFilter
 	if err != nil {
 		return alm.Page[alm.WorkItem]{}, fmt.Errorf("list work items: %w", err)
 	}
-	var sortVals []string
-	var nums []int
-	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (alm.WorkItem, error) {
-		var sv string
-		var n int
-		it, err := scanItem(row, &sv, &n)
-		sortVals, nums = append(sortVals, sv), append(nums, n)
-		return it, err
+	return collectPage(rows, limit, func(row pgx.CollectableRow, sv *string, n *int) (alm.WorkItem, error) {
+		return scanItem(row, sv, n)
 	})
-	if err != nil {
-		return alm.Page[alm.WorkItem]{}, fmt.Errorf("list work items: %w", err)
-	}
-	p := alm.Page[alm.WorkItem]{Items: items}
-	if len(items) > limit {
-		p.Items = items[:limit]
-		p.Next = encodeCursor(sortVals[limit-1], nums[limit-1])
-	}
-	if p.Items == nil {
-		p.Items = []alm.WorkItem{}
-	}
-	return p, nil
 }
 
 // Board returns every column with at most perColumn cards, filtered.
