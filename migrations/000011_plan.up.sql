@@ -129,6 +129,9 @@ CREATE TABLE work_items (
     approach         text NOT NULL DEFAULT '',
     maintenance_note text NOT NULL DEFAULT '',
     release_id       bigint REFERENCES releases (id) ON DELETE SET NULL,
+    -- The linked requirements' keys, kept with work_item_requirements in the
+    -- same transaction: boards and lists show them without a join per card.
+    requirement_keys text[] NOT NULL DEFAULT '{}',
     rank             double precision NOT NULL,
     version          integer NOT NULL DEFAULT 1,
     created_at       timestamptz NOT NULL,

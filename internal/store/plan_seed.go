@@ -90,10 +90,13 @@ func (s *Store) SeedLarge(ctx context.Context, in LargeSeed) (alm.Project, error
 			{"links", `INSERT INTO work_item_requirements (work_item_id, requirement_id)
 				SELECT w.id, r.id FROM work_items w JOIN requirements r ON r.project_id = w.project_id AND r.number = 1 + (w.number * 7919) % $2
 				WHERE w.project_id = $1`, []any{p.ID, in.Requirements}},
+			{"link keys", `UPDATE work_items w SET requirement_keys = k.keys FROM (SELECT l.work_item_id, array_agg(r.key ORDER BY r.number) AS keys
+				FROM work_item_requirements l JOIN requirements r ON r.id = l.requirement_id WHERE r.project_id = $1 GROUP BY 1) k
+				WHERE w.id = k.work_item_id`, []any{p.ID}},
 			{"sequences", `UPDATE projects SET req_seq = $2, item_seq = $3 WHERE id = $1`, []any{p.ID, in.Requirements, in.WorkItems}},
 		}
 		for _, st := range steps {
-			if in.Requirements == 0 && st.what == "links" {
+			if in.Requirements == 0 && (st.what == "links" || st.what == "link keys") {
 				continue
 			}
 			if _, err := tx.Exec(ctx, st.sql, st.args...); err != nil {

@@ -13,7 +13,7 @@ import (
 
 const itemCols = `w.id, w.project_id, w.key, w.kind, w.title, w.description, w.status, w.assignee_id, coalesce(asg.name, ''),
 	w.estimate, w.labels, w.approach, w.maintenance_note, w.release_id, coalesce(rel.name, ''),
-	coalesce((SELECT array_agg(r.key ORDER BY r.number) FROM work_item_requirements l JOIN requirements r ON r.id = l.requirement_id WHERE l.work_item_id = w.id), '{}'),
+	w.requirement_keys,
 	w.rank, w.version, w.created_at, w.updated_at`
 
 const itemFrom = ` FROM work_items w
@@ -75,11 +75,14 @@ func linkRequirements(ctx context.Context, tx pgx.Tx, itemID int64, reqIDs []int
 	if _, err := tx.Exec(ctx, `DELETE FROM work_item_requirements WHERE work_item_id = $1`, itemID); err != nil {
 		return fmt.Errorf("unlink requirements: %w", err)
 	}
-	if len(reqIDs) == 0 {
-		return nil
+	if len(reqIDs) > 0 {
+		if _, err := tx.Exec(ctx, `INSERT INTO work_item_requirements (work_item_id, requirement_id) SELECT $1, unnest($2::bigint[])`, itemID, reqIDs); err != nil {
+			return fmt.Errorf("link requirements: %w", err)
+		}
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO work_item_requirements (work_item_id, requirement_id) SELECT $1, unnest($2::bigint[])`, itemID, reqIDs); err != nil {
-		return fmt.Errorf("link requirements: %w", err)
+	if _, err := tx.Exec(ctx, `UPDATE work_items SET requirement_keys = ARRAY(SELECT r.key FROM work_item_requirements l
+		JOIN requirements r ON r.id = l.requirement_id WHERE l.work_item_id = $1 ORDER BY r.number) WHERE id = $1`, itemID); err != nil {
+		return fmt.Errorf("keep requirement keys: %w", err)
 	}
 	return nil
 }
