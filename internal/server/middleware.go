@@ -241,7 +241,7 @@ func (s *Server) requireSetup(next http.Handler) http.Handler {
 
 func setupExempt(path string) bool {
 	switch path {
-	case "/setup", "/healthz", "/readyz", "/metrics":
+	case "/setup", "/healthz", "/readyz", "/metrics", "/api/v1/openapi.json":
 		return true
 	}
 	return strings.HasPrefix(path, "/static/")

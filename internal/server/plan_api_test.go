@@ -321,3 +321,11 @@ func checkAgainst(t *testing.T, at string, v any, schema map[string]any, all map
 		}
 	}
 }
+
+func TestOpenAPIIsReadableBeforeSetup(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{NoUser: true})
+	res := b.browser().get("/api/v1/openapi.json")
+	require.Equal(t, http.StatusOK, res.status, res.body)
+	require.Contains(t, res.body, `"openapi": "3.1.0"`)
+}
