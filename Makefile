@@ -7,7 +7,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 BIN       := bin/trellis
 TEST_FLAGS ?= -timeout 12m
 
-.PHONY: all build run test test-only generate check-generated lint bench compare interop clean check-browser seed-large load
+.PHONY: all build run test test-only generate check-generated lint bench compare interop clean check-browser seed-large load snapbench
 
 all: build
 
@@ -65,6 +65,11 @@ seed-large: build
 ## search of a seeded project, against /healthz as the baseline
 load: build
 	$(GO) run ./bench/load
+
+## snapbench: 30 daily snapshots of a 50,000-component org (1% daily
+## change): storage against one snapshot, and the time to compare two
+snapbench:
+	$(GO) run ./bench/snapstore
 
 ## compare: trellis meta against sfdx-git-delta and source-deploy-retrieve on
 ## real projects (clones given as REPOS="dir1 dir2")

@@ -127,14 +127,20 @@ func TestThirtyDailySnapshotsStaySmall(t *testing.T) {
 	m := synthetic(50000, "day0")
 	full := len(EncodeFull(m))
 	total := full
+	first := m
+	var deltas []Delta
 	for day := 1; day < 30; day++ {
 		next := mutate(m, .01, r, day)
 		d := DeltaOf(m, next)
 		total += len(EncodeDelta(d))
+		deltas = append(deltas, d)
 		if got := Apply(m, d); !equal(got, next) {
 			t.Fatalf("day %d: delta does not rebuild the manifest", day)
 		}
 		m = next
+	}
+	if !equal(ApplyAll(first, deltas), m) {
+		t.Fatal("applying 29 deltas at once does not rebuild the last manifest")
 	}
 	if float64(total) > 1.5*float64(full) {
 		t.Fatalf("30 manifests take %d bytes, one full %d: over 1.5×", total, full)

@@ -1,0 +1,62 @@
+-- Develop: connected orgs, content-addressed blobs, snapshots.
+
+CREATE TABLE orgs (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name            text NOT NULL UNIQUE,
+    kind            text NOT NULL,
+    login_url       text NOT NULL,
+    instance_url    text NOT NULL DEFAULT '',
+    api_version     text NOT NULL,
+    username        text NOT NULL DEFAULT '',
+    sf_org_id       text NOT NULL DEFAULT '',
+    sf_user_id      text NOT NULL DEFAULT '',
+    auth_kind       text NOT NULL,
+    client_id       text NOT NULL DEFAULT '',
+    -- Sealed with the installation's key (internal/secret): a refresh
+    -- token or a JWT private key. Never selected into pages or logs.
+    credentials     text NOT NULL DEFAULT '',
+    status          text NOT NULL DEFAULT 'connected',
+    last_error      text NOT NULL DEFAULT '',
+    last_checked_at timestamptz,
+    connected_by    bigint REFERENCES users (id),
+    created_at      timestamptz NOT NULL,
+    updated_at      timestamptz NOT NULL
+);
+
+-- Component content, addressed by the metadata engine's canonical hash and
+-- shared by every snapshot of every org. data is gzip-compressed by
+-- Trellis, so PostgreSQL is told not to compress it again.
+CREATE TABLE blobs (
+    hash       text PRIMARY KEY,
+    size       integer NOT NULL,
+    data       bytea NOT NULL,
+    created_at timestamptz NOT NULL
+);
+ALTER TABLE blobs ALTER COLUMN data SET STORAGE EXTERNAL;
+
+CREATE TABLE snapshots (
+    id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    source         text NOT NULL,           -- org or git
+    org_id         bigint REFERENCES orgs (id) ON DELETE CASCADE,
+    ref            text NOT NULL DEFAULT '', -- the git ref or commit
+    label          text NOT NULL DEFAULT '',
+    status         text NOT NULL DEFAULT 'queued',
+    phase          text NOT NULL DEFAULT '',
+    done           integer NOT NULL DEFAULT 0,
+    total          integer NOT NULL DEFAULT 0,
+    warnings       jsonb NOT NULL DEFAULT '[]',
+    error          text NOT NULL DEFAULT '',
+    components     integer NOT NULL DEFAULT 0,
+    -- The manifest: full, or a delta against base_id (depth counts the
+    -- deltas down to a full one, kept short so reading stays cheap).
+    base_id        bigint REFERENCES snapshots (id),
+    depth          integer NOT NULL DEFAULT 0,
+    manifest       bytea,
+    manifest_bytes integer NOT NULL DEFAULT 0,
+    new_blob_bytes bigint NOT NULL DEFAULT 0,
+    started_by     bigint REFERENCES users (id),
+    started_at     timestamptz NOT NULL,
+    finished_at    timestamptz
+);
+CREATE INDEX snapshots_org_idx ON snapshots (org_id, id DESC);
+CREATE INDEX snapshots_base_idx ON snapshots (base_id);
