@@ -29,6 +29,7 @@ var allowed = map[string][]string{
 	"internal/store":         {"internal/alm", "internal/snapshot", "migrations"},
 	"internal/auth":          {"internal/alm", "internal/store", "internal/secret"},
 	"internal/jobs":          {"internal/alm", "internal/store"},
+	"internal/orgs":          {"internal/alm", "internal/store", "internal/secret", "internal/salesforce"},
 	"internal/markdown":      {},
 	"internal/snapshot":      {"stdlib"},
 	"web":                    {"internal/alm", "internal/markdown"},
