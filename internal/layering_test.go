@@ -33,7 +33,7 @@ var allowed = map[string][]string{
 	"internal/markdown":      {},
 	"internal/snapshot":      {"stdlib"},
 	"web":                    {"internal/alm", "internal/markdown"},
-	"internal/server":        {"internal/alm", "internal/store", "internal/auth", "internal/secret", "internal/jobs", "internal/markdown", "web"},
+	"internal/server":        {"internal/alm", "internal/store", "internal/auth", "internal/secret", "internal/jobs", "internal/markdown", "internal/orgs", "internal/snapshot", "web"},
 	"internal/testdb":        {"internal/pgembed", "internal/store", "migrations"},
 	"internal/testdb/withdb": {"internal/testdb"},
 	"internal/browsertest":   {},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -30,7 +31,7 @@ func newLogger(cfg config, w io.Writer) *slog.Logger {
 // the data directory, created on first start with a loud warning.
 func loadKeyring(cfg config, log *slog.Logger) (*secret.Keyring, error) {
 	if cfg.SecretKey != nil {
-		return secret.New(cfg.SecretKey)
+		return secret.New(cfg.SecretKey, cfg.PreviousKeys...)
 	}
 	path := filepath.Join(cfg.DataDir, "secret.key")
 	key, created, err := secret.LoadOrCreateFile(path)
@@ -41,7 +42,14 @@ func loadKeyring(cfg config, log *slog.Logger) (*secret.Keyring, error) {
 		log.Warn("created a new secret key; it encrypts org credentials and tokens at rest. BACK IT UP with the database: without it, stored credentials cannot be read. Set TRELLIS_SECRET_KEY to manage it yourself.",
 			slog.String("file", path))
 	}
-	return secret.New(key)
+	prev := cfg.PreviousKeys
+	if old, err := os.ReadFile(path + ".previous"); err == nil {
+		// Left by `trellis secrets rotate` until every replica restarted.
+		if k, err := secret.ParseKey(string(old)); err == nil {
+			prev = append(prev, k)
+		}
+	}
+	return secret.New(key, prev...)
 }
 
 // database is an open connection to Trellis's database, private or not.

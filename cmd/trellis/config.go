@@ -17,20 +17,25 @@ import (
 // config is every setting Trellis reads from its environment, parsed and
 // checked once at start-up.
 type config struct {
-	Addr           string
-	WorkerAddr     string
-	DataDir        string
-	DatabaseURL    string
-	BaseURL        *url.URL
-	SecretKey      []byte // nil: use the key file in the data directory
-	LogFormat      string
-	LogLevel       string
-	MigrateOnStart bool
-	PGBinDir       string
-	MetricsToken   string
-	Workers        int
-	Session        auth.Config
-	OIDC           *oidcConfig // nil when single sign-on is off
+	Addr        string
+	WorkerAddr  string
+	DataDir     string
+	DatabaseURL string
+	BaseURL     *url.URL
+	SecretKey   []byte // nil: use the key file in the data directory
+	// PreviousKeys still open what they sealed, during a key rotation.
+	PreviousKeys [][]byte
+	// SFClientID and SFClientSecret are the default connected app for
+	// connecting orgs.
+	SFClientID, SFClientSecret string
+	LogFormat                  string
+	LogLevel                   string
+	MigrateOnStart             bool
+	PGBinDir                   string
+	MetricsToken               string
+	Workers                    int
+	Session                    auth.Config
+	OIDC                       *oidcConfig // nil when single sign-on is off
 }
 
 type oidcConfig struct {
@@ -114,6 +119,20 @@ func parseConfig(getenv func(string) string) (config, error) {
 				return err
 			}
 			return parseSecretKey(&c, key)
+		},
+		func() error {
+			for _, v := range strings.Fields(strings.ReplaceAll(env("TRELLIS_SECRET_KEY_PREVIOUS", ""), ",", " ")) {
+				k, err := secret.ParseKey(v)
+				if err != nil {
+					return envError{"TRELLIS_SECRET_KEY_PREVIOUS", "", err.Error()}
+				}
+				c.PreviousKeys = append(c.PreviousKeys, k)
+			}
+			return nil
+		},
+		func() error {
+			c.SFClientID, c.SFClientSecret = env("TRELLIS_SF_CLIENT_ID", ""), env("TRELLIS_SF_CLIENT_SECRET", "")
+			return nil
 		},
 		func() (err error) { c.OIDC, err = parseOIDC(env); return },
 	}

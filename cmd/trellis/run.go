@@ -47,6 +47,7 @@ Commands:
                             run simulated Salesforce orgs and print how to connect to them
   seed-large [--project KEY] [--requirements N] [--work-items N]
                             fill a new project with generated records (default PERF, 10,000 and 50,000)
+  secrets rotate            re-seal org credentials with a new key (see README)
   healthcheck [--live]      exit 0 if the server on TRELLIS_ADDR is ready (or, with --live, up)
   version                   print the version
 
@@ -96,8 +97,10 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, sio
 		return healthcheck(ctx, cfg, rest, sio)
 	case "seed-large":
 		return seedLargeCmd(ctx, cfg, rest, sio)
+	case "secrets":
+		return secretsCmd(ctx, cfg, rest, sio)
 	}
-	return usageError{fmt.Sprintf("unknown command %q; commands: serve, worker, migrate, admin, token, meta, orgsim, seed-large, healthcheck, version", cmd)}
+	return usageError{fmt.Sprintf("unknown command %q; commands: serve, worker, migrate, admin, token, meta, orgsim, seed-large, secrets, healthcheck, version", cmd)}
 }
 
 // sub returns the subcommand word of args, or a usage error listing choices.

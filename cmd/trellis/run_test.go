@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -15,6 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trellis-alm/trellis/internal/alm"
+	"github.com/trellis-alm/trellis/internal/secret"
+	"github.com/trellis-alm/trellis/internal/store"
 	"github.com/trellis-alm/trellis/internal/testdb"
 )
 
@@ -357,4 +361,51 @@ func (p *flakyProxy) handle(c net.Conn) {
 	go func() { io.Copy(back, c); back.Close() }()
 	io.Copy(c, back)
 	c.Close()
+}
+
+func TestSecretsRotate(t *testing.T) {
+	t.Parallel()
+	env := dbEnv(t)
+	oldKey, _ := secret.ParseKey(goodKey)
+	oldRing, err := secret.New(oldKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := must(store.OpenPool(context.Background(), env["DATABASE_URL"]))
+	defer pool.Close()
+	st := store.New(pool, nil)
+	org, err := st.CreateOrg(context.Background(), alm.NewOrg{Name: "UAT", Kind: alm.OrgFullSandbox, LoginURL: "https://test.salesforce.com"},
+		store.OrgAuth{AuthKind: "oauth"}, func(id int64) (string, error) {
+			return oldRing.Seal([]byte(`{"refresh_token":"r"}`), fmt.Sprintf("org:%d:credentials", id))
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	r := runCLI(t, env, "", "secrets", "rotate")
+	if r.e == nil || exitCode(r.e) != 2 || !strings.Contains(r.e.Error(), "TRELLIS_SECRET_KEY_PREVIOUS") {
+		t.Fatalf("rotate without the old key: %v", r.e)
+	}
+	newKey := secret.GenerateKey()
+	env["TRELLIS_SECRET_KEY"], env["TRELLIS_SECRET_KEY_PREVIOUS"] = newKey, goodKey
+	r = runCLI(t, env, "", "secrets", "rotate")
+	if r.e != nil || !strings.Contains(r.out, "re-sealed 1 org credentials") {
+		t.Fatalf("rotate: %q %v", r.out, r.e)
+	}
+	sealed, err := st.OrgCredentials(context.Background(), org.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nk, _ := secret.ParseKey(newKey)
+	newRing, _ := secret.New(nk)
+	if _, err := newRing.Open(sealed, fmt.Sprintf("org:%d:credentials", org.ID)); err != nil {
+		t.Fatalf("the new key alone should open the credentials: %v", err)
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 
 	"github.com/trellis-alm/trellis/internal/auth"
 	"github.com/trellis-alm/trellis/internal/jobs"
+	"github.com/trellis-alm/trellis/internal/orgs"
 	"github.com/trellis-alm/trellis/internal/secret"
 	"github.com/trellis-alm/trellis/internal/server"
 	"github.com/trellis-alm/trellis/internal/store"
@@ -156,8 +158,10 @@ func startApp(ctx context.Context, cfg config, log *slog.Logger, keyring *secret
 			GroupsClaim: cfg.OIDC.GroupsClaim, RoleMap: cfg.OIDC.RoleMap, DefaultRole: cfg.OIDC.DefaultRole,
 		}, keyring, log)
 	}
+	orgSvc := orgs.New(st, keyring, orgs.Config{ClientID: cfg.SFClientID, ClientSecret: cfg.SFClientSecret,
+		CallbackURL: strings.TrimSuffix(cfg.BaseURL.String(), "/") + "/orgs/oauth/callback", Logger: log})
 	a.server = server.New(server.Config{BaseURL: cfg.BaseURL, Version: version, MetricsToken: cfg.MetricsToken}, server.Deps{
-		Store: st, Auth: authSvc, OIDC: oidc, Keyring: keyring, Jobs: a.jobs, JobsUI: ui,
+		Store: st, Auth: authSvc, OIDC: oidc, Keyring: keyring, Jobs: a.jobs, JobsUI: ui, Orgs: orgSvc,
 		JobsReady: a.jobsLive.Load, Logger: log,
 	})
 	return a, nil

@@ -38,6 +38,10 @@ const (
 	PermComment Permission = "comment"
 	// PermEditWorkItems lets a user create, plan and move work items.
 	PermEditWorkItems Permission = "edit_work_items"
+	// PermManageOrgs lets a user connect, re-authorise and disconnect orgs.
+	PermManageOrgs Permission = "manage_orgs"
+	// PermSnapshot lets a user take snapshots of connected orgs.
+	PermSnapshot Permission = "snapshot"
 	// PermManageReleases lets a user create releases, fill them and move them.
 	PermManageReleases Permission = "manage_releases"
 )
@@ -59,6 +63,8 @@ var grants = map[Permission][]Role{
 	PermComment:          everyone,
 	PermEditWorkItems:    {RoleAdmin, RoleReleaseManager, RoleDeveloper},
 	PermManageReleases:   {RoleAdmin, RoleReleaseManager},
+	PermManageOrgs:       {RoleAdmin},
+	PermSnapshot:         {RoleAdmin, RoleReleaseManager, RoleDeveloper},
 }
 
 // Can reports whether role r holds permission p. An unknown permission is

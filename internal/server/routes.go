@@ -25,6 +25,7 @@ func (s *Server) routesTable() chi.Router {
 	s.registerAuthRoutes(r)
 	s.registerPageRoutes(r)
 	s.registerPlanRoutes(r)
+	s.registerDevelopRoutes(r)
 	s.registerAccountRoutes(r)
 	s.registerAdminRoutes(r)
 	s.registerAPIRoutes(r)

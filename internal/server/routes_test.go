@@ -37,7 +37,6 @@ var routeRules = map[string]string{
 	"GET /auth/oidc/callback": anyone,
 
 	"GET /":         signed,
-	"GET /develop":  signed,
 	"GET /test":     signed,
 	"GET /build":    signed,
 	"GET /release":  signed,
@@ -114,6 +113,19 @@ var routeRules = map[string]string{
 	"PATCH /api/v1/projects/{project}/releases/{id}":      "project:manage_releases",
 	"GET /api/v1/search":                                  signed,
 	"GET /api/v1/openapi.json":                            anyone,
+
+	"GET /develop":                      signed,
+	"GET /orgs/new":                     "manage_orgs",
+	"POST /orgs":                        "manage_orgs",
+	"GET /orgs/oauth/callback":          "manage_orgs",
+	"GET /orgs/{id}":                    signed,
+	"GET /orgs/{id}/health":             signed,
+	"POST /orgs/{id}/reauthorize":       "manage_orgs",
+	"POST /orgs/{id}/disconnect":        "manage_orgs",
+	"GET /api/v1/orgs":                  signed,
+	"POST /api/v1/orgs":                 "manage_orgs",
+	"GET /api/v1/orgs/{id}":             signed,
+	"POST /api/v1/orgs/{id}/disconnect": "manage_orgs",
 
 	"GET /admin":                            admins,
 	"GET /admin/users":                      admins,
