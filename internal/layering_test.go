@@ -28,7 +28,7 @@ var allowed = map[string][]string{
 	"migrations":             {},
 	"internal/store":         {"internal/alm", "internal/snapshot", "migrations"},
 	"internal/auth":          {"internal/alm", "internal/store", "internal/secret"},
-	"internal/jobs":          {"internal/alm", "internal/store"},
+	"internal/jobs":          {"internal/alm", "internal/store", "internal/orgs", "internal/snapshot", "internal/metadata", "internal/salesforce"},
 	"internal/orgs":          {"internal/alm", "internal/store", "internal/secret", "internal/salesforce"},
 	"internal/markdown":      {},
 	"internal/snapshot":      {"stdlib"},

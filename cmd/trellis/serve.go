@@ -132,7 +132,9 @@ func startApp(ctx context.Context, cfg config, log *slog.Logger, keyring *secret
 			slog.Uint64("have", uint64(status.Version)), slog.Uint64("want", uint64(status.Latest)))
 	}
 	authSvc := auth.NewService(st, cfg.Session, log)
-	a.jobs, err = jobs.NewClient(db.pool, jobs.Deps{Store: st, SessionIdle: cfg.Session.IdleTimeout, Logger: log}, jobs.Config{Work: true, MaxWorkers: cfg.Workers})
+	orgSvc := orgs.New(st, keyring, orgs.Config{ClientID: cfg.SFClientID, ClientSecret: cfg.SFClientSecret,
+		CallbackURL: strings.TrimSuffix(cfg.BaseURL.String(), "/") + "/orgs/oauth/callback", Logger: log})
+	a.jobs, err = jobs.NewClient(db.pool, jobs.Deps{Store: st, Orgs: orgSvc, SessionIdle: cfg.Session.IdleTimeout, Logger: log}, jobs.Config{Work: true, MaxWorkers: cfg.Workers})
 	if err != nil {
 		return fail(err)
 	}
@@ -158,8 +160,6 @@ func startApp(ctx context.Context, cfg config, log *slog.Logger, keyring *secret
 			GroupsClaim: cfg.OIDC.GroupsClaim, RoleMap: cfg.OIDC.RoleMap, DefaultRole: cfg.OIDC.DefaultRole,
 		}, keyring, log)
 	}
-	orgSvc := orgs.New(st, keyring, orgs.Config{ClientID: cfg.SFClientID, ClientSecret: cfg.SFClientSecret,
-		CallbackURL: strings.TrimSuffix(cfg.BaseURL.String(), "/") + "/orgs/oauth/callback", Logger: log})
 	a.server = server.New(server.Config{BaseURL: cfg.BaseURL, Version: version, MetricsToken: cfg.MetricsToken}, server.Deps{
 		Store: st, Auth: authSvc, OIDC: oidc, Keyring: keyring, Jobs: a.jobs, JobsUI: ui, Orgs: orgSvc,
 		JobsReady: a.jobsLive.Load, Logger: log,

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/trellis-alm/trellis/internal/jobs"
+	"github.com/trellis-alm/trellis/internal/orgs"
 	"github.com/trellis-alm/trellis/internal/store"
 )
 
@@ -39,7 +40,12 @@ func worker(ctx context.Context, cfg config, args []string, sio stdio) error {
 		}
 	}
 	st := store.New(db.pool, time.Now)
-	a.jobs, err = jobs.NewClient(db.pool, jobs.Deps{Store: st, SessionIdle: cfg.Session.IdleTimeout, Logger: log}, jobs.Config{Work: true, MaxWorkers: cfg.Workers})
+	keyring, err := loadKeyring(cfg, log)
+	if err != nil {
+		return err
+	}
+	orgSvc := orgs.New(st, keyring, orgs.Config{ClientID: cfg.SFClientID, ClientSecret: cfg.SFClientSecret, Logger: log})
+	a.jobs, err = jobs.NewClient(db.pool, jobs.Deps{Store: st, Orgs: orgSvc, SessionIdle: cfg.Session.IdleTimeout, Logger: log}, jobs.Config{Work: true, MaxWorkers: cfg.Workers})
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"github.com/trellis-alm/trellis/internal/orgs"
 	"github.com/trellis-alm/trellis/internal/store"
 )
 
@@ -32,6 +33,10 @@ const (
 // Deps are what the workers need.
 type Deps struct {
 	Store       *store.Store
+	Orgs        *orgs.Service // nil where no org work runs
+	// SnapshotChunk is how many components one retrieve asks for; zero
+	// means 2,000 (tests make it small to see chunking).
+	SnapshotChunk int
 	SessionIdle time.Duration
 	Logger      *slog.Logger
 }
@@ -59,6 +64,7 @@ type Client = river.Client[pgx.Tx]
 func NewClient(pool *pgxpool.Pool, deps Deps, cfg Config) (*Client, error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &SessionPruneWorker{deps: deps})
+	river.AddWorker(workers, &SnapshotWorker{deps: deps})
 	if cfg.AddWorkers != nil {
 		cfg.AddWorkers(workers)
 	}
@@ -75,12 +81,13 @@ func NewClient(pool *pgxpool.Pool, deps Deps, cfg Config) (*Client, error) {
 			n = 10
 		}
 		rc.Queues = map[string]river.QueueConfig{
-			QueueDefault: {MaxWorkers: n},
-			QueueDeploy:  {MaxWorkers: n},
-			QueueTest:    {MaxWorkers: n},
-			QueueBackup:  {MaxWorkers: max(2, n/4)},
-			QueueMonitor: {MaxWorkers: max(2, n/4)},
-			QueueNotify:  {MaxWorkers: n},
+			QueueDefault:  {MaxWorkers: n},
+			QueueDeploy:   {MaxWorkers: n},
+			QueueTest:     {MaxWorkers: n},
+			QueueBackup:   {MaxWorkers: max(2, n/4)},
+			QueueMonitor:  {MaxWorkers: max(2, n/4)},
+			QueueNotify:   {MaxWorkers: n},
+			QueueSnapshot: {MaxWorkers: max(1, n/2)},
 		}
 		rc.PeriodicJobs = []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(15*time.Minute),
