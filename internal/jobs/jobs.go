@@ -32,13 +32,13 @@ const (
 
 // Deps are what the workers need.
 type Deps struct {
-	Store       *store.Store
-	Orgs        *orgs.Service // nil where no org work runs
+	Store *store.Store
+	Orgs  *orgs.Service // nil where no org work runs
 	// SnapshotChunk is how many components one retrieve asks for; zero
 	// means 2,000 (tests make it small to see chunking).
 	SnapshotChunk int
-	SessionIdle time.Duration
-	Logger      *slog.Logger
+	SessionIdle   time.Duration
+	Logger        *slog.Logger
 }
 
 // Config shapes the client.
