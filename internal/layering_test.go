@@ -32,7 +32,7 @@ var allowed = map[string][]string{
 	"internal/orgs":          {"internal/alm", "internal/store", "internal/secret", "internal/salesforce"},
 	"internal/markdown":      {},
 	"internal/snapshot":      {"stdlib"},
-	"web":                    {"internal/alm", "internal/markdown"},
+	"web":                    {"internal/alm", "internal/markdown", "internal/snapshot"},
 	"internal/server":        {"internal/alm", "internal/store", "internal/auth", "internal/secret", "internal/jobs", "internal/markdown", "internal/orgs", "internal/snapshot", "web"},
 	"internal/testdb":        {"internal/pgembed", "internal/store", "migrations"},
 	"internal/testdb/withdb": {"internal/testdb"},

@@ -336,7 +336,7 @@ func encodeFiles(files map[string][]byte) []byte {
 	sort.Strings(paths)
 	var b bytes.Buffer
 	for _, p := range paths {
-		fmt.Fprintf(&b, "=== %s (%d bytes)\n", p, len(files[p]))
+		fmt.Fprintf(&b, "=== %s\n", p)
 		b.Write(files[p])
 		if !bytes.HasSuffix(files[p], []byte("\n")) {
 			b.WriteByte('\n')

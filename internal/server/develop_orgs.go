@@ -23,6 +23,7 @@ func (s *Server) registerDevelopRoutes(r chi.Router) {
 	s.handle(r, http.MethodPost, "/orgs/{id}/reauthorize", needs(alm.PermManageOrgs), s.reauthorizeOrg)
 	s.handle(r, http.MethodPost, "/orgs/{id}/disconnect", needs(alm.PermManageOrgs), s.disconnectOrg)
 
+	s.registerSnapshotRoutes(r)
 	s.handle(r, http.MethodGet, "/api/v1/orgs", needs(alm.PermView), s.apiOrgs)
 	s.handle(r, http.MethodPost, "/api/v1/orgs", needs(alm.PermManageOrgs), s.apiConnectOrg)
 	s.handle(r, http.MethodGet, "/api/v1/orgs/{id}", needs(alm.PermView), s.apiOrg)
@@ -113,7 +114,7 @@ func (s *Server) connectOrg(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.setCookie(w, s.oauthCookie(), pending, 900)
-	http.Redirect(w, r, authURL, http.StatusSeeOther)
+	s.render(w, r, http.StatusOK, web.ToOrgLogin(n.Name, authURL))
 }
 
 func (s *Server) orgOAuthCallback(w http.ResponseWriter, r *http.Request) {
@@ -239,7 +240,7 @@ func (s *Server) reauthorizeOrg(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.setCookie(w, s.oauthCookie(), pending, 900)
-	http.Redirect(w, r, authURL, http.StatusSeeOther)
+	s.render(w, r, http.StatusOK, web.ToOrgLogin(o.Name, authURL))
 }
 
 func (s *Server) disconnectOrg(w http.ResponseWriter, r *http.Request) {

@@ -23,6 +23,8 @@ import (
 	"github.com/trellis-alm/trellis/internal/auth"
 	"github.com/trellis-alm/trellis/internal/browsertest"
 	"github.com/trellis-alm/trellis/internal/jobs"
+	"github.com/trellis-alm/trellis/internal/orgs"
+	"github.com/trellis-alm/trellis/internal/orgsim"
 	"github.com/trellis-alm/trellis/internal/secret"
 	"github.com/trellis-alm/trellis/internal/server"
 	"github.com/trellis-alm/trellis/internal/store"
@@ -56,6 +58,7 @@ type testBundle struct {
 	auth   *auth.Service
 	clock  *clock
 	keys   *secret.Keyring
+	sim    *orgsim.Sim // with setupOpts.Develop
 }
 
 // setupOpts adjusts the server a test gets.
@@ -63,6 +66,9 @@ type setupOpts struct {
 	OIDC   func(base string, keys *secret.Keyring, log *slog.Logger) *auth.OIDC
 	NoUser bool // leave the installation un-set-up
 	JobsUI bool // mount River's UI on a real job client
+	// Develop runs simulated orgs, the orgs service and a working job
+	// client, for the Develop pages.
+	Develop bool
 }
 
 func testLogger(t testing.TB) *slog.Logger {
@@ -103,6 +109,23 @@ func setup(t testing.TB, o setupOpts) *testBundle {
 	base, _ := url.Parse("http://" + b.srv.Listener.Addr().String())
 	if o.OIDC != nil {
 		deps.OIDC = o.OIDC(base.String(), keys, log)
+	}
+	if o.Develop {
+		sim, err := orgsim.Start(orgsim.Options{Orgs: []string{"dev", "uat"}, Step: 20 * time.Millisecond})
+		require.NoError(t, err)
+		t.Cleanup(func() { sim.Close() })
+		b.sim = sim
+		deps.Orgs = orgs.New(st, keys, orgs.Config{CallbackURL: base.String() + "/orgs/oauth/callback", Logger: log})
+		client, err := jobs.NewClient(st.Pool(), jobs.Deps{Store: st, Orgs: deps.Orgs, SnapshotChunk: 4, SessionIdle: time.Hour, Logger: log},
+			jobs.Config{Work: true, FetchPollInterval: 50 * time.Millisecond, FetchCooldown: 20 * time.Millisecond})
+		require.NoError(t, err)
+		ctx, cancel := context.WithCancel(context.Background())
+		require.NoError(t, client.Start(ctx))
+		t.Cleanup(func() {
+			_ = client.Stop(context.Background())
+			cancel()
+		})
+		deps.Jobs = client
 	}
 	b.server = server.New(server.Config{BaseURL: base, Version: "test"}, deps)
 	b.srv.Config.Handler = b.server

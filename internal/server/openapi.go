@@ -51,6 +51,12 @@ var apiOps = []apiOp{
 	{"POST", "/api/v1/orgs", "Connect an org headless with the JWT bearer flow (signs in once before saving)", "manage_orgs", nil, "ConnectOrg", 201, "Org"},
 	{"GET", "/api/v1/orgs/{id}", "An org with a live health check and its last snapshot", "view", nil, "", 200, "OrgHealth"},
 	{"POST", "/api/v1/orgs/{id}/disconnect", "Revoke and wipe the org's credentials; snapshots stay", "manage_orgs", nil, "", 200, "Org"},
+	{"GET", "/api/v1/orgs/{id}/snapshots", "An org's snapshots, newest first, with live progress", "view", nil, "", 200, "SnapshotList"},
+	{"POST", "/api/v1/orgs/{id}/snapshots", "Start a snapshot (a background job); poll /api/v1/snapshots/{id}", "snapshot", nil, "", 202, "Snapshot"},
+	{"GET", "/api/v1/snapshots/{id}", "A snapshot: status, phase, done/total, warnings, error", "view", nil, "", 200, "Snapshot"},
+	{"GET", "/api/v1/comparisons", "Compare snapshots a and b: counts by type and the components (differences only unless change=all)", "view",
+		[]string{"a", "b", "change", "type", "q"}, "", 200, "Comparison"},
+	{"GET", "/api/v1/comparisons/diff", "One component in snapshots a and b, with a unified diff", "view", []string{"a", "b", "type", "name"}, "", 200, "ComponentDiff"},
 	{"GET", "/api/v1/search", "Full-text search over requirements and work items", "view", []string{"q", "project", "limit"}, "", 200, "SearchResults"},
 	{"GET", "/api/v1/openapi.json", "This description", "public", nil, "", 200, ""},
 }
@@ -68,6 +74,10 @@ var queryDocs = map[string]obj{
 	"q":           {"description": "full-text query: words, \"phrases\", -exclusions, or", "schema": obj{"type": "string"}},
 	"sort":        {"schema": obj{"type": "string"}},
 	"project":     {"description": "a project key", "schema": obj{"type": "string"}},
+	"a":           {"description": "the first snapshot's id", "required": true, "schema": obj{"type": "integer"}},
+	"b":           {"description": "the second snapshot's id", "required": true, "schema": obj{"type": "integer"}},
+	"change":      {"description": "new, changed, deleted, unchanged or all (default: the differences)", "schema": obj{"type": "string"}},
+	"name":        {"description": "a component's full name", "schema": obj{"type": "string"}},
 }
 
 func str() obj                { return obj{"type": "string"} }
@@ -162,6 +172,15 @@ func schemas() obj {
 			"private_key": obj{"type": "string", "description": "PEM; sealed at rest, never returned"}}, "name", "kind", "login_url", "username", "private_key"),
 		"OrgHealth": object(obj{"org": ref("Org"), "health": object(obj{"ok": boolean(), "problem": str(), "username": str(), "org_id": str(), "api_version": str(),
 			"api_requests_used": integer(), "api_requests_max": integer(), "checked_at": when()}), "last_snapshot": obj{"type": []string{"object", "null"}}}),
+		"Snapshot": object(obj{"id": integer(), "source": enum("org", "git"), "org_id": nint(), "org_name": str(), "ref": str(), "label": str(),
+			"status": enum("queued", "running", "done", "failed", "canceled"), "phase": str(), "done": integer(), "total": integer(), "warnings": arr(str()),
+			"error": str(), "components": integer(), "manifest_bytes": integer(), "new_blob_bytes": integer(), "started_at": when(), "finished_at": obj{"type": []string{"string", "null"}}}),
+		"SnapshotList": object(obj{"items": arr(ref("Snapshot"))}, "items"),
+		"Comparison": object(obj{"a": ref("Snapshot"), "b": ref("Snapshot"),
+			"types":  arr(object(obj{"type": str(), "new": integer(), "changed": integer(), "deleted": integer(), "unchanged": integer()})),
+			"totals": object(obj{"new": integer(), "changed": integer(), "deleted": integer(), "unchanged": integer()}),
+			"items":  arr(object(obj{"type": str(), "name": str(), "change": enum("new", "changed", "deleted", "unchanged"), "hash_a": str(), "hash_b": str()}))}),
+		"ComponentDiff": object(obj{"type": str(), "name": str(), "a": str(), "b": str(), "diff": str()}),
 		"SearchResults": object(obj{"items": arr(object(obj{"kind": enum("requirement", "work_item"), "key": str(), "title": str(), "status": str(), "project": str(), "rank": obj{"type": "number"}}))}),
 	}
 }

@@ -106,3 +106,21 @@ func Compare(a, b Manifest) Result {
 	}
 	return r
 }
+
+// TypeCount is how many components of a type a snapshot holds.
+type TypeCount struct {
+	Type  string `json:"type"`
+	Count int    `json:"count"`
+}
+
+// CountByType counts a sorted manifest's components per type.
+func CountByType(m Manifest) []TypeCount {
+	var out []TypeCount
+	for _, e := range m {
+		if n := len(out); n == 0 || out[n-1].Type != e.Type {
+			out = append(out, TypeCount{Type: e.Type})
+		}
+		out[len(out)-1].Count++
+	}
+	return out
+}

@@ -1,0 +1,353 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/pmezard/go-difflib/difflib"
+
+	"github.com/trellis-alm/trellis/internal/alm"
+	"github.com/trellis-alm/trellis/internal/jobs"
+	"github.com/trellis-alm/trellis/internal/snapshot"
+	"github.com/trellis-alm/trellis/internal/store"
+	"github.com/trellis-alm/trellis/web"
+)
+
+func (s *Server) registerSnapshotRoutes(r chi.Router) {
+	s.handle(r, http.MethodPost, "/orgs/{id}/snapshots", needs(alm.PermSnapshot), s.startSnapshot)
+	s.handle(r, http.MethodGet, "/snapshots/{id}", needs(alm.PermView), s.snapshotPage)
+	s.handle(r, http.MethodGet, "/snapshots/{id}/progress", needs(alm.PermView), s.snapshotProgress)
+	s.handle(r, http.MethodPost, "/snapshots/{id}/cancel", needs(alm.PermSnapshot), s.cancelSnapshot)
+	s.handle(r, http.MethodGet, "/compare", needs(alm.PermView), s.comparePage)
+	s.handle(r, http.MethodGet, "/compare/diff", needs(alm.PermView), s.componentDiffPage)
+
+	s.handle(r, http.MethodGet, "/api/v1/orgs/{id}/snapshots", needs(alm.PermView), s.apiSnapshots)
+	s.handle(r, http.MethodPost, "/api/v1/orgs/{id}/snapshots", needs(alm.PermSnapshot), s.apiStartSnapshot)
+	s.handle(r, http.MethodGet, "/api/v1/snapshots/{id}", needs(alm.PermView), s.apiSnapshot)
+	s.handle(r, http.MethodGet, "/api/v1/comparisons", needs(alm.PermView), s.apiCompare)
+	s.handle(r, http.MethodGet, "/api/v1/comparisons/diff", needs(alm.PermView), s.apiComponentDiff)
+}
+
+// beginSnapshot records a snapshot of org and queues its job.
+func (s *Server) beginSnapshot(r *http.Request, o alm.Org) (alm.Snapshot, error) {
+	if s.deps.Jobs == nil {
+		return alm.Snapshot{}, alm.Errorf(alm.CodeUnavailable, "Background jobs are not running on this server.")
+	}
+	if o.Status == alm.OrgDisconnected {
+		return alm.Snapshot{}, alm.Errorf(alm.CodeConflict, "%s is disconnected; connect it again first.", o.Name)
+	}
+	sn, err := s.store.CreateSnapshot(r.Context(), store.NewSnapshot{Source: "org", OrgID: &o.ID, Label: "by " + callerFrom(r.Context()).User.Name})
+	if err != nil {
+		return sn, err
+	}
+	if _, err := s.deps.Jobs.Insert(r.Context(), jobs.SnapshotArgs{SnapshotID: sn.ID}, nil); err != nil {
+		_ = s.store.EndSnapshot(r.Context(), sn.ID, alm.SnapFailed, "Could not queue the job.")
+		return sn, fmt.Errorf("queue snapshot: %w", err)
+	}
+	return sn, nil
+}
+
+func (s *Server) startSnapshot(w http.ResponseWriter, r *http.Request) {
+	o, ok := s.orgFromPath(w, r)
+	if !ok {
+		return
+	}
+	sn, err := s.beginSnapshot(r, o)
+	if err != nil {
+		s.failBack(w, r, fmt.Sprintf("/orgs/%d", o.ID), err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/snapshots/%d", sn.ID), http.StatusSeeOther)
+}
+
+func (s *Server) snapshotFromPath(w http.ResponseWriter, r *http.Request, param string) (alm.Snapshot, bool) {
+	id, err := strconv.ParseInt(param, 10, 64)
+	if err != nil {
+		s.fail(w, r, alm.Errorf(alm.CodeNotFound, "That snapshot was not found."))
+		return alm.Snapshot{}, false
+	}
+	sn, err := s.store.SnapshotByID(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return sn, false
+	}
+	return sn, true
+}
+
+func (s *Server) snapshotPage(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	sn, ok := s.snapshotFromPath(w, r, chi.URLParam(r, "id"))
+	if !ok {
+		return
+	}
+	v := web.SnapshotView{Snapshot: sn, CanSnapshot: callerFrom(ctx).User.Role.Can(alm.PermSnapshot)}
+	if sn.Status == alm.SnapDone {
+		m, err := s.store.SnapshotManifest(ctx, sn.ID)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		v.Types = snapshot.CountByType(m)
+		others, err := s.comparable(r, sn)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		v.Others = others
+	}
+	crumbs := []web.Crumb{developCrumb}
+	if sn.OrgID != nil {
+		crumbs = append(crumbs, web.Crumb{Label: sn.OrgName, Href: fmt.Sprintf("/orgs/%d", *sn.OrgID)})
+	}
+	v.Page = s.page(w, r, fmt.Sprintf("Snapshot #%d", sn.ID), "develop", append(crumbs, web.Crumb{Label: fmt.Sprintf("Snapshot #%d", sn.ID)})...)
+	s.render(w, r, http.StatusOK, web.SnapshotPage(v))
+}
+
+// comparable lists finished snapshots of every org, newest first, but sn.
+func (s *Server) comparable(r *http.Request, sn alm.Snapshot) ([]alm.Snapshot, error) {
+	orgsList, err := s.store.ListOrgs(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	var out []alm.Snapshot
+	for _, o := range orgsList {
+		snaps, err := s.store.ListSnapshots(r.Context(), o.ID, 10)
+		if err != nil {
+			return nil, err
+		}
+		for _, x := range snaps {
+			if x.ID != sn.ID && x.Status == alm.SnapDone {
+				out = append(out, x)
+			}
+		}
+	}
+	return out, nil
+}
+
+func (s *Server) snapshotProgress(w http.ResponseWriter, r *http.Request) {
+	sn, ok := s.snapshotFromPath(w, r, chi.URLParam(r, "id"))
+	if !ok {
+		return
+	}
+	if r.Header.Get("HX-Request") != "true" {
+		http.Redirect(w, r, fmt.Sprintf("/snapshots/%d", sn.ID), http.StatusSeeOther)
+		return
+	}
+	if sn.Status == alm.SnapDone {
+		// The finished page has more to show than the progress panel.
+		w.Header().Set("HX-Refresh", "true")
+	}
+	s.render(w, r, http.StatusOK, web.SnapshotProgress(sn, s.store.Now()))
+}
+
+func (s *Server) cancelSnapshot(w http.ResponseWriter, r *http.Request) {
+	sn, ok := s.snapshotFromPath(w, r, chi.URLParam(r, "id"))
+	if !ok {
+		return
+	}
+	if err := s.store.EndSnapshot(r.Context(), sn.ID, alm.SnapCanceled, "Canceled by "+callerFrom(r.Context()).User.Name+"."); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.redirect(w, r, fmt.Sprintf("/snapshots/%d", sn.ID), "ok", "The snapshot is canceled.")
+}
+
+// comparison loads two finished snapshots and compares them.
+func (s *Server) comparison(w http.ResponseWriter, r *http.Request) (a, b alm.Snapshot, ma, mb snapshot.Manifest, ok bool) {
+	q := r.URL.Query()
+	if a, ok = s.snapshotFromPath(w, r, q.Get("a")); !ok {
+		return
+	}
+	if b, ok = s.snapshotFromPath(w, r, q.Get("b")); !ok {
+		return
+	}
+	var err error
+	if ma, err = s.store.SnapshotManifest(r.Context(), a.ID); err == nil {
+		mb, err = s.store.SnapshotManifest(r.Context(), b.ID)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return a, b, nil, nil, false
+	}
+	return a, b, ma, mb, true
+}
+
+// filterItems applies the comparison page's filters: change (default:
+// differences only), type, and a name search.
+func filterItems(items []snapshot.Item, q url.Values) []snapshot.Item {
+	change, typ, text := q.Get("change"), q.Get("type"), strings.ToLower(strings.TrimSpace(q.Get("q")))
+	var out []snapshot.Item
+	for _, it := range items {
+		switch {
+		case change == "" && it.Change == snapshot.Unchanged:
+			continue
+		case change != "" && change != "all" && string(it.Change) != change:
+			continue
+		case typ != "" && !strings.EqualFold(it.Type, typ):
+			continue
+		case text != "" && !strings.Contains(strings.ToLower(it.Name), text):
+			continue
+		}
+		out = append(out, it)
+	}
+	return out
+}
+
+const compareRows = 500
+
+func (s *Server) comparePage(w http.ResponseWriter, r *http.Request) {
+	a, b, ma, mb, ok := s.comparison(w, r)
+	if !ok {
+		return
+	}
+	res := snapshot.Compare(ma, mb)
+	q := cleanQuery(r.URL.Query())
+	shown := filterItems(res.Items, q)
+	hidden := 0
+	if len(shown) > compareRows {
+		hidden, shown = len(shown)-compareRows, shown[:compareRows]
+	}
+	p := s.page(w, r, "Comparison", "develop", developCrumb, web.Crumb{Label: "Comparison"})
+	s.render(w, r, http.StatusOK, web.Compare(web.CompareView{Page: p, A: a, B: b, Result: res, Shown: shown, Hidden: hidden,
+		Filter: filterForm(q, "change", "type", "q"), Query: q}))
+}
+
+// componentContent returns a component's stored content in a snapshot
+// manifest, or "" when the snapshot does not have it.
+func (s *Server) componentContent(r *http.Request, m snapshot.Manifest, typ, name string) (string, error) {
+	for _, e := range m {
+		if e.Type == typ && strings.EqualFold(e.Name, name) {
+			data, err := s.store.BlobData(r.Context(), e.Hash)
+			return string(data), err
+		}
+	}
+	return "", nil
+}
+
+// sideBySide pairs the lines of two texts for a two-column diff.
+func sideBySide(a, b string) []web.DiffRow {
+	al, bl := difflib.SplitLines(a), difflib.SplitLines(b)
+	if a == "" {
+		al = nil
+	}
+	if b == "" {
+		bl = nil
+	}
+	trim := func(s string) string { return strings.TrimRight(s, "\n") }
+	var rows []web.DiffRow
+	for _, op := range difflib.NewMatcher(al, bl).GetOpCodes() {
+		switch op.Tag {
+		case 'e':
+			for i := op.I1; i < op.I2; i++ {
+				j := op.J1 + i - op.I1
+				rows = append(rows, web.DiffRow{Left: trim(al[i]), Right: trim(bl[j]), LeftN: i + 1, RightN: j + 1, Op: ' '})
+			}
+		default:
+			n := max(op.I2-op.I1, op.J2-op.J1)
+			for k := range n {
+				row := web.DiffRow{Op: '~'}
+				if op.I1+k < op.I2 {
+					row.Left, row.LeftN = trim(al[op.I1+k]), op.I1+k+1
+				} else {
+					row.Op = '+'
+				}
+				if op.J1+k < op.J2 {
+					row.Right, row.RightN = trim(bl[op.J1+k]), op.J1+k+1
+				} else {
+					row.Op = '-'
+				}
+				rows = append(rows, row)
+			}
+		}
+	}
+	return rows
+}
+
+func (s *Server) componentDiffPage(w http.ResponseWriter, r *http.Request) {
+	a, b, ma, mb, ok := s.comparison(w, r)
+	if !ok {
+		return
+	}
+	q := r.URL.Query()
+	typ, name := q.Get("type"), q.Get("name")
+	left, err := s.componentContent(r, ma, typ, name)
+	if err == nil {
+		var right string
+		right, err = s.componentContent(r, mb, typ, name)
+		if err == nil {
+			p := s.page(w, r, name, "develop", developCrumb, web.Crumb{Label: "Comparison", Href: fmt.Sprintf("/compare?a=%d&b=%d", a.ID, b.ID)}, web.Crumb{Label: name})
+			s.render(w, r, http.StatusOK, web.ComponentDiff(web.ComponentDiffView{Page: p, A: a, B: b, Type: typ, Name: name, Rows: sideBySide(left, right),
+				Query: url.Values{"a": {q.Get("a")}, "b": {q.Get("b")}}}))
+			return
+		}
+	}
+	s.fail(w, r, err)
+}
+
+func (s *Server) apiSnapshots(w http.ResponseWriter, r *http.Request) {
+	o, ok := s.orgFromPath(w, r)
+	if !ok {
+		return
+	}
+	list, err := s.store.ListSnapshots(r.Context(), o.ID, 50)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, map[string]any{"items": list})
+}
+
+func (s *Server) apiStartSnapshot(w http.ResponseWriter, r *http.Request) {
+	o, ok := s.orgFromPath(w, r)
+	if !ok {
+		return
+	}
+	sn, err := s.beginSnapshot(r, o)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusAccepted, sn)
+}
+
+func (s *Server) apiSnapshot(w http.ResponseWriter, r *http.Request) {
+	sn, ok := s.snapshotFromPath(w, r, chi.URLParam(r, "id"))
+	if !ok {
+		return
+	}
+	s.writeJSON(w, http.StatusOK, sn)
+}
+
+func (s *Server) apiCompare(w http.ResponseWriter, r *http.Request) {
+	a, b, ma, mb, ok := s.comparison(w, r)
+	if !ok {
+		return
+	}
+	res := snapshot.Compare(ma, mb)
+	res.Items = filterItems(res.Items, r.URL.Query())
+	s.writeJSON(w, http.StatusOK, map[string]any{"a": a, "b": b, "types": res.Types, "totals": res.Totals, "items": res.Items})
+}
+
+func (s *Server) apiComponentDiff(w http.ResponseWriter, r *http.Request) {
+	_, _, ma, mb, ok := s.comparison(w, r)
+	if !ok {
+		return
+	}
+	q := r.URL.Query()
+	left, err := s.componentContent(r, ma, q.Get("type"), q.Get("name"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	right, err := s.componentContent(r, mb, q.Get("type"), q.Get("name"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	diff, _ := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{A: difflib.SplitLines(left), B: difflib.SplitLines(right), FromFile: "a", ToFile: "b", Context: 3})
+	s.writeJSON(w, http.StatusOK, map[string]any{"type": q.Get("type"), "name": q.Get("name"), "a": left, "b": right, "diff": diff})
+}
