@@ -60,3 +60,27 @@ CREATE TABLE snapshots (
 );
 CREATE INDEX snapshots_org_idx ON snapshots (org_id, id DESC);
 CREATE INDEX snapshots_base_idx ON snapshots (base_id);
+
+-- Components captured onto a work item: its change set, a link of the
+-- lineage (requirement → work item → component change → release build…).
+-- Capturing a component again supersedes the older row, which stays as
+-- history.
+CREATE TABLE work_item_components (
+    id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    work_item_id   bigint NOT NULL REFERENCES work_items (id) ON DELETE CASCADE,
+    type           text NOT NULL,
+    name           text NOT NULL,
+    change         text NOT NULL,          -- new, changed or deleted
+    hash           text REFERENCES blobs (hash),  -- the captured content; null for a deletion
+    base_hash      text REFERENCES blobs (hash),  -- what it replaced, for its diff
+    from_snapshot  bigint REFERENCES snapshots (id),
+    to_snapshot    bigint REFERENCES snapshots (id),
+    dependency_of  text NOT NULL DEFAULT '', -- set when added as a dependency
+    captured_by    bigint REFERENCES users (id),
+    captured_label text NOT NULL,
+    captured_at    timestamptz NOT NULL,
+    superseded_at  timestamptz
+);
+CREATE UNIQUE INDEX work_item_components_current_idx ON work_item_components (work_item_id, type, lower(name)) WHERE superseded_at IS NULL;
+CREATE INDEX work_item_components_item_idx ON work_item_components (work_item_id, captured_at DESC);
+CREATE INDEX work_item_components_component_idx ON work_item_components (type, lower(name));

@@ -221,6 +221,7 @@ type WorkItemView struct {
 	Reqs     []alm.Requirement
 	Releases []alm.Release // open releases it could join
 	Timeline []alm.Event
+	Captured []alm.CapturedComponent // current first, then history
 }
 
 // ReleasesView lists a project's releases.

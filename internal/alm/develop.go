@@ -136,3 +136,20 @@ type Snapshot struct {
 	StartedAt     time.Time      `json:"started_at"`
 	FinishedAt    *time.Time     `json:"finished_at"`
 }
+
+// CapturedComponent is a component in a work item's change set.
+type CapturedComponent struct {
+	ID           int64      `json:"id"`
+	WorkItemKey  string     `json:"work_item"`
+	Type         string     `json:"type"`
+	Name         string     `json:"name"`
+	Change       string     `json:"change"` // new, changed or deleted
+	Hash         string     `json:"hash,omitempty"`
+	BaseHash     string     `json:"base_hash,omitempty"`
+	FromSnapshot *int64     `json:"from_snapshot"`
+	ToSnapshot   *int64     `json:"to_snapshot"`
+	DependencyOf string     `json:"dependency_of,omitempty"`
+	CapturedBy   string     `json:"captured_by"`
+	CapturedAt   time.Time  `json:"captured_at"`
+	Superseded   *time.Time `json:"superseded_at,omitempty"`
+}

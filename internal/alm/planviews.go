@@ -66,13 +66,13 @@ type LineageRequirement struct {
 
 // LineageItem is a work item delivering the requirement.
 type LineageItem struct {
-	Key              string     `json:"key"`
-	Title            string     `json:"title"`
-	Kind             WorkKind   `json:"kind"`
-	Status           WorkStatus `json:"status"`
-	Assignee         string     `json:"assignee"`
-	ReleaseID        *int64     `json:"release_id"`
-	ComponentChanges []any      `json:"component_changes"`
+	Key              string             `json:"key"`
+	Title            string             `json:"title"`
+	Kind             WorkKind           `json:"kind"`
+	Status           WorkStatus         `json:"status"`
+	Assignee         string             `json:"assignee"`
+	ReleaseID        *int64             `json:"release_id"`
+	ComponentChanges []LineageComponent `json:"component_changes"`
 }
 
 // LineageRelease is a release carrying some of the requirement's work.
@@ -116,4 +116,12 @@ type Event struct {
 type Page[T any] struct {
 	Items []T    `json:"items"`
 	Next  string `json:"next_cursor,omitempty"`
+}
+
+// LineageComponent is a component a work item changes.
+type LineageComponent struct {
+	Type   string `json:"type"`
+	Name   string `json:"name"`
+	Change string `json:"change"`
+	Hash   string `json:"hash,omitempty"`
 }

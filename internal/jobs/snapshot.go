@@ -1,7 +1,6 @@
 package jobs
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -319,30 +318,9 @@ func componentsOf(zip []byte) (snapshot.Manifest, []store.Blob, error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("lay out %s: %w", c.Key(), err)
 		}
-		blobs = append(blobs, store.Blob{Hash: c.Hash, Data: encodeFiles(out)})
+		blobs = append(blobs, store.Blob{Hash: c.Hash, Data: snapshot.EncodeFiles(out)})
 	}
 	return m, blobs, nil
-}
-
-// encodeFiles is a component's content as stored: each file under a
-// header line, in path order, readable and diffable as text.
-func encodeFiles(files map[string][]byte) []byte {
-	paths := make([]string, 0, len(files))
-	for p := range files {
-		if p != "package.xml" {
-			paths = append(paths, p)
-		}
-	}
-	sort.Strings(paths)
-	var b bytes.Buffer
-	for _, p := range paths {
-		fmt.Fprintf(&b, "=== %s\n", p)
-		b.Write(files[p])
-		if !bytes.HasSuffix(files[p], []byte("\n")) {
-			b.WriteByte('\n')
-		}
-	}
-	return b.Bytes()
 }
 
 func storeBlobs(ctx context.Context, st *store.Store, blobs []store.Blob) (int64, error) {

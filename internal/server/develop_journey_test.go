@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/trellis-alm/trellis/internal/alm"
 	"github.com/trellis-alm/trellis/internal/browsertest"
 	"github.com/trellis-alm/trellis/internal/orgsim"
 )
@@ -90,6 +91,10 @@ func TestDevelopJourney(t *testing.T) {
 
 	require.NoError(t, dev.ChangeInSetup(orgsim.SetupChange{Type: "CustomField", FullName: "Account.F02__c",
 		XML: `<fields><fullName>F02__c</fullName><label>Renamed in Setup</label><length>80</length><type>Text</type></fields>`}))
+	require.NoError(t, dev.ChangeInSetup(orgsim.SetupChange{Type: "CustomField", FullName: "Account.F03__c",
+		XML: `<fields><fullName>F03__c</fullName><label>Field 3</label><length>60</length><type>Text</type></fields>`}))
+	require.NoError(t, dev.ChangeInSetup(orgsim.SetupChange{Type: "CustomField", FullName: "Account.F04__c",
+		XML: `<fields><fullName>F04__c</fullName><label>Field 4</label><length>50</length><type>Text</type></fields>`}))
 	_ = first
 	tab.Do(chromedp.Navigate(b.srv.URL + "/develop"))
 	tab.Do(chromedp.Click(chromedp.CSS(`[data-testid="orgs"] a`)), chromedp.WaitVisible(chromedp.CSS(`form[action$="/snapshots"] button`)))
@@ -98,9 +103,10 @@ func TestDevelopJourney(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`[data-testid="compare"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="compare-items"]`)),
 	)
-	require.Contains(t, tab.Text(`[data-testid="compare-totals"]`), "1\nchanged")
+	require.Contains(t, tab.Text(`[data-testid="compare-totals"]`), "3\nchanged")
 	require.Contains(t, tab.Text(`[data-testid="compare-items"]`), "Account.F02__c")
 	tab.Screenshot("develop-05-compare")
+	compareURL := tab.Location()
 	tab.Do(
 		chromedp.Click(chromedp.CSS(`[data-testid="compare-items"] a`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="component-diff"]`)),
@@ -108,6 +114,34 @@ func TestDevelopJourney(t *testing.T) {
 	require.Contains(t, tab.Text(`[data-testid="component-diff"]`), "Renamed in Setup")
 	require.Equal(t, 2, tab.Count(`[data-testid="component-diff"] tr.sbs-chg`), "label and length changed")
 	tab.Screenshot("develop-06-diff")
+
+	// Capture the three changed fields onto a work item (a wrong key first).
+	p, err := b.store.CreateProject(b.ctx, alm.NewProject{Key: "CRM", Name: "Sales"})
+	require.NoError(t, err)
+	item, err := b.store.CreateWorkItem(b.ctx, p.ID, alm.WorkItemInput{Title: "Longer account fields"})
+	require.NoError(t, err)
+	tab.Do(chromedp.Navigate(compareURL), chromedp.WaitVisible(chromedp.CSS(`[data-testid="capture-form"]`)))
+	tab.Do(
+		chromedp.Click(chromedp.CSS(`input[value="CustomField|Account.F02__c"]`)),
+		chromedp.Click(chromedp.CSS(`input[value="CustomField|Account.F03__c"]`)),
+		chromedp.Click(chromedp.CSS(`input[value="CustomField|Account.F04__c"]`)),
+		chromedp.SendKeys(chromedp.CSS(`#f-work_item`), "CRM-404"),
+		chromedp.Click(chromedp.CSS(`[data-testid="capture"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="error-work_item"]`)),
+	)
+	require.Equal(t, 3, tab.Count(`input[name="c"]:checked`), "the ticks are kept after a refusal")
+	tab.Do(
+		chromedp.SetValue(chromedp.CSS(`#f-work_item`), strings.ToLower(item.Key)),
+		chromedp.Click(chromedp.CSS(`[data-testid="capture"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="captured"]`)),
+	)
+	require.Contains(t, tab.Text(`[data-testid="flash"]`), "Captured 3 component(s) onto "+item.Key)
+	captured := tab.Text(`[data-testid="captured"]`)
+	for _, f := range []string{"Account.F02__c", "Account.F03__c", "Account.F04__c"} {
+		require.Contains(t, captured, f)
+	}
+	tab.Screenshot("develop-07-captured")
+	tab.Do(chromedp.Click(chromedp.CSS(`[data-testid="captured"] a[href^="/compare/diff"]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="component-diff"]`)))
 
 	// The same through the API.
 	tok := b.token(must(b.store.UserByEmail(b.ctx, "first-admin@example.com")))

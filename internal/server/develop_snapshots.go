@@ -11,6 +11,7 @@ import (
 	"github.com/pmezard/go-difflib/difflib"
 
 	"github.com/trellis-alm/trellis/internal/alm"
+	"github.com/trellis-alm/trellis/internal/capture"
 	"github.com/trellis-alm/trellis/internal/jobs"
 	"github.com/trellis-alm/trellis/internal/snapshot"
 	"github.com/trellis-alm/trellis/internal/store"
@@ -24,6 +25,9 @@ func (s *Server) registerSnapshotRoutes(r chi.Router) {
 	s.handle(r, http.MethodPost, "/snapshots/{id}/cancel", needs(alm.PermSnapshot), s.cancelSnapshot)
 	s.handle(r, http.MethodGet, "/compare", needs(alm.PermView), s.comparePage)
 	s.handle(r, http.MethodGet, "/compare/diff", needs(alm.PermView), s.componentDiffPage)
+	s.handle(r, http.MethodPost, "/compare/capture", needs(alm.PermEditWorkItems), s.captureFromCompare)
+	s.handle(r, http.MethodGet, "/api/v1/work-items/{key}/components", inProject(alm.PermView), s.apiCaptured)
+	s.handle(r, http.MethodPost, "/api/v1/work-items/{key}/components", inProject(alm.PermEditWorkItems), s.apiCapture)
 
 	s.handle(r, http.MethodGet, "/api/v1/orgs/{id}/snapshots", needs(alm.PermView), s.apiSnapshots)
 	s.handle(r, http.MethodPost, "/api/v1/orgs/{id}/snapshots", needs(alm.PermSnapshot), s.apiStartSnapshot)
@@ -200,6 +204,10 @@ func filterItems(items []snapshot.Item, q url.Values) []snapshot.Item {
 const compareRows = 500
 
 func (s *Server) comparePage(w http.ResponseWriter, r *http.Request) {
+	s.renderCompare(w, r, http.StatusOK, emptyForm(), nil)
+}
+
+func (s *Server) renderCompare(w http.ResponseWriter, r *http.Request, status int, capture web.Form, checked map[string]bool) {
 	a, b, ma, mb, ok := s.comparison(w, r)
 	if !ok {
 		return
@@ -212,8 +220,9 @@ func (s *Server) comparePage(w http.ResponseWriter, r *http.Request) {
 		hidden, shown = len(shown)-compareRows, shown[:compareRows]
 	}
 	p := s.page(w, r, "Comparison", "develop", developCrumb, web.Crumb{Label: "Comparison"})
-	s.render(w, r, http.StatusOK, web.Compare(web.CompareView{Page: p, A: a, B: b, Result: res, Shown: shown, Hidden: hidden,
-		Filter: filterForm(q, "change", "type", "q"), Query: q}))
+	s.render(w, r, status, web.Compare(web.CompareView{Page: p, A: a, B: b, Result: res, Shown: shown, Hidden: hidden,
+		Filter: filterForm(q, "change", "type", "q"), Query: q, Capture: capture, Checked: checked,
+		CanCapture: callerFrom(r.Context()).User.Role.Can(alm.PermEditWorkItems)}))
 }
 
 // componentContent returns a component's stored content in a snapshot
@@ -350,4 +359,89 @@ func (s *Server) apiComponentDiff(w http.ResponseWriter, r *http.Request) {
 	}
 	diff, _ := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{A: difflib.SplitLines(left), B: difflib.SplitLines(right), FromFile: "a", ToFile: "b", Context: 3})
 	s.writeJSON(w, http.StatusOK, map[string]any{"type": q.Get("type"), "name": q.Get("name"), "a": left, "b": right, "diff": diff})
+}
+
+// captureFromCompare captures the ticked components onto a work item; a
+// refusal re-renders the comparison with the ticks and the key kept.
+func (s *Server) captureFromCompare(w http.ResponseWriter, r *http.Request) {
+	f := formOf(r, "work_item", "deps", "a", "b")
+	checked := map[string]bool{}
+	var comps []capture.Component
+	for _, v := range r.PostForm["c"] {
+		checked[v] = true
+		if typ, name, ok := strings.Cut(v, "|"); ok {
+			comps = append(comps, capture.Component{Type: typ, Name: name})
+		}
+	}
+	a, aerr := strconv.ParseInt(f.Value("a"), 10, 64)
+	b, berr := strconv.ParseInt(f.Value("b"), 10, 64)
+	var caps []store.Capture
+	var err error = alm.Errorf(alm.CodeInvalid, "The comparison is missing from the form.")
+	if aerr == nil && berr == nil {
+		key := strings.ToUpper(strings.TrimSpace(f.Value("work_item")))
+		err = s.mayEditItem(r, key)
+		if err == nil {
+			caps, err = capture.New(s.store).Capture(r.Context(), capture.Request{WorkItem: key, A: a, B: b, Components: comps, WithDependencies: f.Checked("deps")})
+		}
+		if err == nil {
+			deps := 0
+			for _, c := range caps {
+				if c.DependencyOf != "" {
+					deps++
+				}
+			}
+			s.redirect(w, r, "/work-items/"+key+"#components", "ok", fmt.Sprintf("Captured %d component(s) onto %s, %d of them as dependencies.", len(caps), key, deps))
+			return
+		}
+	}
+	if alm.ErrorCode(err) == alm.CodeInternal {
+		s.fail(w, r, err)
+		return
+	}
+	// The comparison page reads a and b from the query.
+	r.URL.RawQuery = url.Values{"a": {f.Value("a")}, "b": {f.Value("b")}}.Encode()
+	s.renderCompare(w, r, statusOf(alm.ErrorCode(err)), withError(f, err), checked)
+}
+
+// mayEditItem checks the caller's project role for the work item.
+func (s *Server) mayEditItem(r *http.Request, key string) error {
+	if key == "" {
+		return alm.Invalid(map[string]string{"work_item": "Give the work item's key."})
+	}
+	p, member, err := s.store.ProjectAccess(r.Context(), "", "work_item", key, callerFrom(r.Context()).User.ID)
+	if err != nil {
+		return alm.Invalid(map[string]string{"work_item": "There is no work item " + key + "."})
+	}
+	if role := alm.ProjectRole(callerFrom(r.Context()).User.Role, member); !role.Can(alm.PermEditWorkItems) {
+		return alm.Errorf(alm.CodeForbidden, "Your role in %s (%s) does not allow changing work items.", p.Key, role.Label())
+	}
+	return nil
+}
+
+func (s *Server) apiCaptured(w http.ResponseWriter, r *http.Request) {
+	list, err := s.store.CapturedComponents(r.Context(), chi.URLParam(r, "key"), r.URL.Query().Get("history") == "true")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, map[string]any{"items": list})
+}
+
+func (s *Server) apiCapture(w http.ResponseWriter, r *http.Request) {
+	var req capture.Request
+	if err := decodeJSON(r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	req.WorkItem = chi.URLParam(r, "key")
+	if _, err := capture.New(s.store).Capture(r.Context(), req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	list, err := s.store.CapturedComponents(r.Context(), req.WorkItem, false)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusCreated, map[string]any{"items": list})
 }

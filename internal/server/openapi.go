@@ -57,6 +57,8 @@ var apiOps = []apiOp{
 	{"GET", "/api/v1/comparisons", "Compare snapshots a and b: counts by type and the components (differences only unless change=all)", "view",
 		[]string{"a", "b", "change", "type", "q"}, "", 200, "Comparison"},
 	{"GET", "/api/v1/comparisons/diff", "One component in snapshots a and b, with a unified diff", "view", []string{"a", "b", "type", "name"}, "", 200, "ComponentDiff"},
+	{"GET", "/api/v1/work-items/{key}/components", "A work item's captured components (history=true adds the replaced ones)", "project:view", []string{"history"}, "", 200, "CapturedList"},
+	{"POST", "/api/v1/work-items/{key}/components", "Capture components of a comparison onto the work item", "project:edit_work_items", nil, "CaptureRequest", 201, "CapturedList"},
 	{"GET", "/api/v1/search", "Full-text search over requirements and work items", "view", []string{"q", "project", "limit"}, "", 200, "SearchResults"},
 	{"GET", "/api/v1/openapi.json", "This description", "public", nil, "", 200, ""},
 }
@@ -78,6 +80,7 @@ var queryDocs = map[string]obj{
 	"b":           {"description": "the second snapshot's id", "required": true, "schema": obj{"type": "integer"}},
 	"change":      {"description": "new, changed, deleted, unchanged or all (default: the differences)", "schema": obj{"type": "string"}},
 	"name":        {"description": "a component's full name", "schema": obj{"type": "string"}},
+	"history":     {"description": "true to include replaced captures", "schema": obj{"type": "boolean"}},
 }
 
 func str() obj                { return obj{"type": "string"} }
@@ -149,7 +152,7 @@ func schemas() obj {
 			"proposed_title": str(), "proposed_description": str(), "answers": boolean()}, "body"),
 		"CommentState": object(obj{"state": enum("answered", "accepted", "declined")}, "state"),
 		"Lineage": object(obj{"requirement": object(obj{"key": str(), "title": str(), "status": reqStatusEnum, "project": str()}),
-			"work_items": arr(object(obj{"key": str(), "title": str(), "kind": str(), "status": workStatusEnum, "assignee": str(), "release_id": nint(), "component_changes": arr(obj{})})),
+			"work_items": arr(object(obj{"key": str(), "title": str(), "kind": str(), "status": workStatusEnum, "assignee": str(), "release_id": nint(), "component_changes": arr(object(obj{"type": str(), "name": str(), "change": str(), "hash": str()}))})),
 			"releases":   arr(object(obj{"id": integer(), "name": str(), "version": str(), "status": relStatusEnum, "work_items": arr(str()), "builds": arr(obj{}), "deployments": arr(obj{})}))}),
 		"WorkItem": object(obj{"id": integer(), "project_id": integer(), "key": str(), "kind": str(), "title": str(), "description": str(), "status": workStatusEnum,
 			"assignee_id": nint(), "assignee_name": str(), "estimate": nint(), "labels": arr(str()), "approach": str(), "maintenance_note": str(),
@@ -181,6 +184,11 @@ func schemas() obj {
 			"totals": object(obj{"new": integer(), "changed": integer(), "deleted": integer(), "unchanged": integer()}),
 			"items":  arr(object(obj{"type": str(), "name": str(), "change": enum("new", "changed", "deleted", "unchanged"), "hash_a": str(), "hash_b": str()}))}),
 		"ComponentDiff": object(obj{"type": str(), "name": str(), "a": str(), "b": str(), "diff": str()}),
+		"CapturedList": object(obj{"items": arr(object(obj{"id": integer(), "work_item": str(), "type": str(), "name": str(), "change": enum("new", "changed", "deleted"),
+			"hash": str(), "base_hash": str(), "from_snapshot": nint(), "to_snapshot": nint(), "dependency_of": str(), "captured_by": str(), "captured_at": when(),
+			"superseded_at": obj{"type": []string{"string", "null"}}}))}, "items"),
+		"CaptureRequest": object(obj{"a": integer(), "b": integer(), "components": arr(object(obj{"type": str(), "name": str()}, "type", "name")),
+			"with_dependencies": boolean()}, "a", "b", "components"),
 		"SearchResults": object(obj{"items": arr(object(obj{"kind": enum("requirement", "work_item"), "key": str(), "title": str(), "status": str(), "project": str(), "rank": obj{"type": "number"}}))}),
 	}
 }

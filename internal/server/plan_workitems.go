@@ -298,8 +298,13 @@ func (s *Server) workItemPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	captured, err := s.store.CapturedComponents(ctx, it.Key, true)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	p := s.projectPage(w, r, it.Key, web.Crumb{Label: "Board", Href: sc.Base() + "/board"}, web.Crumb{Label: it.Key})
-	s.render(w, r, http.StatusOK, web.WorkItemPage(web.WorkItemView{Page: p, Scope: sc, Item: it, Reqs: reqs, Releases: rels, Timeline: events}))
+	s.render(w, r, http.StatusOK, web.WorkItemPage(web.WorkItemView{Page: p, Scope: sc, Item: it, Reqs: reqs, Releases: rels, Timeline: events, Captured: captured}))
 }
 
 // moveWorkItem moves a card: from the board's drag and drop (which asks

@@ -169,3 +169,23 @@ func BenchmarkDecodeFull50k(b *testing.B) {
 		}
 	}
 }
+
+func TestFilesRoundTrip(t *testing.T) {
+	t.Parallel()
+	files := map[string][]byte{
+		"objects/Account.object": []byte("<?xml version=\"1.0\"?>\n<CustomObject>\n=== not a header\n</CustomObject>\n"),
+		"classes/A.cls":          []byte("public class A {}"),
+		"classes/A.cls-meta.xml": []byte("<ApexClass/>\n"),
+		"package.xml":            []byte("ignored"),
+	}
+	got := DecodeFiles(EncodeFiles(files))
+	if len(got) != 3 {
+		t.Fatalf("files: %v", got)
+	}
+	if string(got["objects/Account.object"]) != string(files["objects/Account.object"]) {
+		t.Errorf("object: %q", got["objects/Account.object"])
+	}
+	if string(got["classes/A.cls"]) != "public class A {}\n" {
+		t.Errorf("class: %q", got["classes/A.cls"])
+	}
+}

@@ -163,7 +163,7 @@ func (s *Store) RequirementLineage(ctx context.Context, key string) (alm.Lineage
 		if err := rows.Scan(&it.Key, &it.Title, &kind, &status, &it.Assignee, &it.ReleaseID, &relName, &relVersion, &relStatus); err != nil {
 			return l, fmt.Errorf("lineage row: %w", err)
 		}
-		it.Kind, it.Status, it.ComponentChanges = alm.WorkKind(kind), alm.WorkStatus(status), []any{}
+		it.Kind, it.Status, it.ComponentChanges = alm.WorkKind(kind), alm.WorkStatus(status), []alm.LineageComponent{}
 		l.WorkItems = append(l.WorkItems, it)
 		if it.ReleaseID != nil {
 			i, ok := relAt[*it.ReleaseID]
@@ -176,5 +176,32 @@ func (s *Store) RequirementLineage(ctx context.Context, key string) (alm.Lineage
 			l.Releases[i].WorkItems = append(l.Releases[i].WorkItems, it.Key)
 		}
 	}
-	return l, rows.Err()
+	if err := rows.Err(); err != nil {
+		return l, err
+	}
+	rows.Close()
+	// Each work item's captured components: the next link of the chain.
+	crows, err := s.pool.Query(ctx, `SELECT w.key, c.type, c.name, c.change, coalesce(c.hash, '')
+		FROM work_item_components c JOIN work_items w ON w.id = c.work_item_id
+		JOIN work_item_requirements x ON x.work_item_id = w.id
+		WHERE x.requirement_id = $1 AND c.superseded_at IS NULL ORDER BY w.number, c.type, c.name`, reqID)
+	if err != nil {
+		return l, fmt.Errorf("lineage components: %w", err)
+	}
+	defer crows.Close()
+	at := map[string]int{}
+	for i, it := range l.WorkItems {
+		at[it.Key] = i
+	}
+	for crows.Next() {
+		var key string
+		var c alm.LineageComponent
+		if err := crows.Scan(&key, &c.Type, &c.Name, &c.Change, &c.Hash); err != nil {
+			return l, err
+		}
+		if i, ok := at[key]; ok {
+			l.WorkItems[i].ComponentChanges = append(l.WorkItems[i].ComponentChanges, c)
+		}
+	}
+	return l, crows.Err()
 }
