@@ -84,3 +84,26 @@ CREATE TABLE work_item_components (
 CREATE UNIQUE INDEX work_item_components_current_idx ON work_item_components (work_item_id, type, lower(name)) WHERE superseded_at IS NULL;
 CREATE INDEX work_item_components_item_idx ON work_item_components (work_item_id, captured_at DESC);
 CREATE INDEX work_item_components_component_idx ON work_item_components (type, lower(name));
+
+-- A project's pipeline: ordered stages, each bound to an org (and
+-- optionally a branch) with the policy promotions into it must meet.
+CREATE TABLE pipeline_stages (
+    id                  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    project_id          bigint NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+    position            integer NOT NULL,
+    name                text NOT NULL,
+    org_id              bigint REFERENCES orgs (id) ON DELETE SET NULL,
+    branch              text NOT NULL DEFAULT '',
+    approvals_required  integer NOT NULL DEFAULT 0,
+    approver_roles      text[] NOT NULL DEFAULT '{}',
+    no_self_approval    boolean NOT NULL DEFAULT true,
+    validation_required boolean NOT NULL DEFAULT false,
+    test_level          text NOT NULL DEFAULT 'RunLocalTests',
+    coverage_threshold  integer NOT NULL DEFAULT 75,
+    change_windows      text NOT NULL DEFAULT '',
+    frozen              boolean NOT NULL DEFAULT false,
+    freeze_reason       text NOT NULL DEFAULT '',
+    UNIQUE (project_id, position),
+    UNIQUE (project_id, name)
+);
+CREATE INDEX pipeline_stages_org_idx ON pipeline_stages (org_id);

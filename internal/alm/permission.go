@@ -42,6 +42,8 @@ const (
 	PermManageOrgs Permission = "manage_orgs"
 	// PermSnapshot lets a user take snapshots of connected orgs.
 	PermSnapshot Permission = "snapshot"
+	// PermManagePipeline lets a user set a project's pipeline and policies.
+	PermManagePipeline Permission = "manage_pipeline"
 	// PermManageReleases lets a user create releases, fill them and move them.
 	PermManageReleases Permission = "manage_releases"
 )
@@ -64,6 +66,7 @@ var grants = map[Permission][]Role{
 	PermEditWorkItems:    {RoleAdmin, RoleReleaseManager, RoleDeveloper},
 	PermManageReleases:   {RoleAdmin, RoleReleaseManager},
 	PermManageOrgs:       {RoleAdmin},
+	PermManagePipeline:   {RoleAdmin, RoleReleaseManager},
 	PermSnapshot:         {RoleAdmin, RoleReleaseManager, RoleDeveloper},
 }
 

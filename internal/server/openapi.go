@@ -59,6 +59,8 @@ var apiOps = []apiOp{
 	{"GET", "/api/v1/comparisons/diff", "One component in snapshots a and b, with a unified diff", "view", []string{"a", "b", "type", "name"}, "", 200, "ComponentDiff"},
 	{"GET", "/api/v1/work-items/{key}/components", "A work item's captured components (history=true adds the replaced ones)", "project:view", []string{"history"}, "", 200, "CapturedList"},
 	{"POST", "/api/v1/work-items/{key}/components", "Capture components of a comparison onto the work item", "project:edit_work_items", nil, "CaptureRequest", 201, "CapturedList"},
+	{"GET", "/api/v1/projects/{project}/pipeline", "The project's pipeline: stages in order with their org, branch and policy", "project:view", nil, "", 200, "Pipeline"},
+	{"PUT", "/api/v1/projects/{project}/pipeline", "Replace the pipeline's stages", "project:manage_pipeline", nil, "Pipeline", 200, "Pipeline"},
 	{"GET", "/api/v1/search", "Full-text search over requirements and work items", "view", []string{"q", "project", "limit"}, "", 200, "SearchResults"},
 	{"GET", "/api/v1/openapi.json", "This description", "public", nil, "", 200, ""},
 }
@@ -189,6 +191,10 @@ func schemas() obj {
 			"superseded_at": obj{"type": []string{"string", "null"}}}))}, "items"),
 		"CaptureRequest": object(obj{"a": integer(), "b": integer(), "components": arr(object(obj{"type": str(), "name": str()}, "type", "name")),
 			"with_dependencies": boolean()}, "a", "b", "components"),
+		"Pipeline": object(obj{"stages": arr(object(obj{"id": integer(), "position": integer(), "name": str(), "org_id": nint(), "org_name": str(), "branch": str(),
+			"approvals_required": integer(), "approver_roles": arr(str()), "no_self_approval": boolean(), "validation_required": boolean(),
+			"test_level": enum("NoTestRun", "RunSpecifiedTests", "RunLocalTests", "RunAllTestsInOrg"), "coverage_threshold": integer(),
+			"change_windows": str(), "frozen": boolean(), "freeze_reason": str()}, "name"))}, "stages"),
 		"SearchResults": object(obj{"items": arr(object(obj{"kind": enum("requirement", "work_item"), "key": str(), "title": str(), "status": str(), "project": str(), "rank": obj{"type": "number"}}))}),
 	}
 }

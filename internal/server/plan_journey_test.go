@@ -245,6 +245,10 @@ func TestPlanPagesInTheBrowser(t *testing.T) {
 	_, err = b.store.UpdateRequirement(b.ctx, "PERF-REQ-3", 1, alm.RequirementInput{Title: "Quote approval, revised", Description: "Now with **tables**:\n\n| a | b |\n|---|---|\n| 1 | 2 |",
 		Criteria: []string{"Criterion 0", "A new criterion"}})
 	require.NoError(t, err)
+	uat, prod := alm.Stage{Name: "UAT", TestLevel: "RunLocalTests", CoverageThreshold: 75, ApprovalsRequired: 1, ApproverRoles: []alm.Role{alm.RoleReleaseManager}, NoSelfApproval: true},
+		alm.Stage{Name: "Production", TestLevel: "RunLocalTests", CoverageThreshold: 85, ApprovalsRequired: 2, ApproverRoles: []alm.Role{alm.RoleReleaseManager, alm.RoleProductOwner},
+			NoSelfApproval: true, ValidationRequired: true, ChangeWindows: "Mon-Fri 18:00-22:00", Frozen: true, FreezeReason: "Quarter-end freeze"}
+	require.NoError(t, b.store.SavePipeline(b.ctx, p.ID, []alm.Stage{{Name: "Integration", TestLevel: "NoTestRun", ApproverRoles: []alm.Role{}}, uat, prod}))
 	tab := browsertest.Shared(t).NewTab(t)
 	signIn(tab, b.srv.URL, "first-admin@example.com")
 	pages := []struct{ path, wait, shot string }{
@@ -263,6 +267,8 @@ func TestPlanPagesInTheBrowser(t *testing.T) {
 		{"/projects/PERF/search?q=quote+approval", `[data-testid="search-results"]`, "search"},
 		{"/projects/PERF/members", `[data-testid="members"]`, "members"},
 		{"/projects/PERF/work-items/new?requirement=PERF-REQ-3", `[data-testid="item-form"]`, "work-item-form"},
+		{"/projects/PERF/pipeline/edit", `[data-testid="pipeline-form"]`, "pipeline-form"},
+		{"/projects/PERF/pipeline", `[data-testid="pipeline"]`, "pipeline"},
 	}
 	for _, pg := range pages {
 		tab.Do(chromedp.Navigate(b.srv.URL+pg.path), chromedp.WaitVisible(chromedp.CSS(pg.wait)))

@@ -28,6 +28,7 @@ func (s *Server) registerPlanRoutes(r chi.Router) {
 	s.registerRequirementRoutes(r)
 	s.registerWorkItemRoutes(r)
 	s.registerReleaseRoutes(r)
+	s.registerPipelineRoutes(r)
 }
 
 var planCrumb = web.Crumb{Label: "Plan", Href: "/plan"}

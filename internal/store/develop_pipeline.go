@@ -1,0 +1,79 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/trellis-alm/trellis/internal/alm"
+)
+
+// Pipeline returns a project's stages in order.
+func (s *Store) Pipeline(ctx context.Context, projectID int64) ([]alm.Stage, error) {
+	rows, err := s.pool.Query(ctx, `SELECT p.id, p.position, p.name, p.org_id, coalesce(o.name, ''), p.branch, p.approvals_required, p.approver_roles,
+		p.no_self_approval, p.validation_required, p.test_level, p.coverage_threshold, p.change_windows, p.frozen, p.freeze_reason
+		FROM pipeline_stages p LEFT JOIN orgs o ON o.id = p.org_id WHERE p.project_id = $1 ORDER BY p.position`, projectID)
+	if err != nil {
+		return nil, fmt.Errorf("pipeline: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (alm.Stage, error) {
+		var st alm.Stage
+		var roles []string
+		err := r.Scan(&st.ID, &st.Position, &st.Name, &st.OrgID, &st.OrgName, &st.Branch, &st.ApprovalsRequired, &roles, &st.NoSelfApproval,
+			&st.ValidationRequired, &st.TestLevel, &st.CoverageThreshold, &st.ChangeWindows, &st.Frozen, &st.FreezeReason)
+		for _, x := range roles {
+			st.ApproverRoles = append(st.ApproverRoles, alm.Role(x))
+		}
+		if st.ApproverRoles == nil {
+			st.ApproverRoles = []alm.Role{}
+		}
+		return st, err
+	})
+	if out == nil {
+		out = []alm.Stage{}
+	}
+	return out, err
+}
+
+// SavePipeline replaces a project's stages with stages, in order.
+func (s *Store) SavePipeline(ctx context.Context, projectID int64, stages []alm.Stage) error {
+	for i := range stages {
+		stages[i].Name = strings.TrimSpace(stages[i].Name)
+		stages[i].Branch = strings.TrimSpace(stages[i].Branch)
+	}
+	if err := alm.ValidatePipeline(stages); err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM pipeline_stages WHERE project_id = $1`, projectID); err != nil {
+			return fmt.Errorf("clear pipeline: %w", err)
+		}
+		var names []string
+		for i, st := range stages {
+			if st.OrgID != nil {
+				var ok bool
+				if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM orgs WHERE id = $1)`, *st.OrgID).Scan(&ok); err != nil {
+					return err
+				}
+				if !ok {
+					return alm.Invalid(map[string]string{fmt.Sprintf("stages.%d.org_id", i): "There is no such org."})
+				}
+			}
+			roles := make([]string, len(st.ApproverRoles))
+			for j, r := range st.ApproverRoles {
+				roles[j] = string(r)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO pipeline_stages (project_id, position, name, org_id, branch, approvals_required, approver_roles,
+				no_self_approval, validation_required, test_level, coverage_threshold, change_windows, frozen, freeze_reason)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+				projectID, i, st.Name, st.OrgID, st.Branch, st.ApprovalsRequired, roles, st.NoSelfApproval, st.ValidationRequired, st.TestLevel,
+				st.CoverageThreshold, strings.TrimSpace(st.ChangeWindows), st.Frozen, strings.TrimSpace(st.FreezeReason)); err != nil {
+				return fmt.Errorf("save stage %s: %w", st.Name, err)
+			}
+			names = append(names, st.Name)
+		}
+		return s.record(ctx, tx, projectID, "project", projectID, "project.pipeline", "pipeline set to "+strings.Join(names, " → "))
+	})
+}
