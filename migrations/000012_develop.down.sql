@@ -1,5 +1,6 @@
 DROP TABLE IF EXISTS pipeline_stages;
 DROP TABLE IF EXISTS work_item_components;
 DROP TABLE IF EXISTS snapshots;
+DROP TABLE IF EXISTS repositories;
 DROP TABLE IF EXISTS blobs;
 DROP TABLE IF EXISTS orgs;

@@ -34,10 +34,25 @@ CREATE TABLE blobs (
 );
 ALTER TABLE blobs ALTER COLUMN data SET STORAGE EXTERNAL;
 
+-- Git repositories holding SFDX projects, mirrored in the data dir.
+CREATE TABLE repositories (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name            text NOT NULL UNIQUE,
+    url             text NOT NULL,
+    auth_kind       text NOT NULL DEFAULT 'none', -- none, token or ssh
+    credentials     text NOT NULL DEFAULT '',     -- sealed token or SSH key
+    default_branch  text NOT NULL DEFAULT '',
+    mirror          text NOT NULL,                -- directory under the data dir
+    last_fetched_at timestamptz,
+    last_error      text NOT NULL DEFAULT '',
+    created_at      timestamptz NOT NULL
+);
+
 CREATE TABLE snapshots (
     id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     source         text NOT NULL,           -- org or git
     org_id         bigint REFERENCES orgs (id) ON DELETE CASCADE,
+    repo_id        bigint REFERENCES repositories (id) ON DELETE CASCADE,
     ref            text NOT NULL DEFAULT '', -- the git ref or commit
     label          text NOT NULL DEFAULT '',
     status         text NOT NULL DEFAULT 'queued',
@@ -59,6 +74,7 @@ CREATE TABLE snapshots (
     finished_at    timestamptz
 );
 CREATE INDEX snapshots_org_idx ON snapshots (org_id, id DESC);
+CREATE INDEX snapshots_repo_idx ON snapshots (repo_id, id DESC);
 CREATE INDEX snapshots_base_idx ON snapshots (base_id);
 
 -- Components captured onto a work item: its change set, a link of the

@@ -18,6 +18,7 @@ import (
 	"github.com/trellis-alm/trellis/internal/auth"
 	"github.com/trellis-alm/trellis/internal/jobs"
 	"github.com/trellis-alm/trellis/internal/orgs"
+	"github.com/trellis-alm/trellis/internal/repos"
 	"github.com/trellis-alm/trellis/internal/secret"
 	"github.com/trellis-alm/trellis/internal/server"
 	"github.com/trellis-alm/trellis/internal/store"
@@ -134,7 +135,8 @@ func startApp(ctx context.Context, cfg config, log *slog.Logger, keyring *secret
 	authSvc := auth.NewService(st, cfg.Session, log)
 	orgSvc := orgs.New(st, keyring, orgs.Config{ClientID: cfg.SFClientID, ClientSecret: cfg.SFClientSecret,
 		CallbackURL: strings.TrimSuffix(cfg.BaseURL.String(), "/") + "/orgs/oauth/callback", Logger: log})
-	a.jobs, err = jobs.NewClient(db.pool, jobs.Deps{Store: st, Orgs: orgSvc, SessionIdle: cfg.Session.IdleTimeout, Logger: log}, jobs.Config{Work: true, MaxWorkers: cfg.Workers})
+	repoSvc := repos.New(st, keyring, cfg.DataDir)
+	a.jobs, err = jobs.NewClient(db.pool, jobs.Deps{Store: st, Orgs: orgSvc, Repos: repoSvc, SessionIdle: cfg.Session.IdleTimeout, Logger: log}, jobs.Config{Work: true, MaxWorkers: cfg.Workers})
 	if err != nil {
 		return fail(err)
 	}
@@ -161,7 +163,7 @@ func startApp(ctx context.Context, cfg config, log *slog.Logger, keyring *secret
 		}, keyring, log)
 	}
 	a.server = server.New(server.Config{BaseURL: cfg.BaseURL, Version: version, MetricsToken: cfg.MetricsToken}, server.Deps{
-		Store: st, Auth: authSvc, OIDC: oidc, Keyring: keyring, Jobs: a.jobs, JobsUI: ui, Orgs: orgSvc,
+		Store: st, Auth: authSvc, OIDC: oidc, Keyring: keyring, Jobs: a.jobs, JobsUI: ui, Orgs: orgSvc, Repos: repoSvc,
 		JobsReady: a.jobsLive.Load, Logger: log,
 	})
 	return a, nil

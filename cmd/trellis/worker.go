@@ -11,6 +11,7 @@ import (
 
 	"github.com/trellis-alm/trellis/internal/jobs"
 	"github.com/trellis-alm/trellis/internal/orgs"
+	"github.com/trellis-alm/trellis/internal/repos"
 	"github.com/trellis-alm/trellis/internal/store"
 )
 
@@ -45,7 +46,7 @@ func worker(ctx context.Context, cfg config, args []string, sio stdio) error {
 		return err
 	}
 	orgSvc := orgs.New(st, keyring, orgs.Config{ClientID: cfg.SFClientID, ClientSecret: cfg.SFClientSecret, Logger: log})
-	a.jobs, err = jobs.NewClient(db.pool, jobs.Deps{Store: st, Orgs: orgSvc, SessionIdle: cfg.Session.IdleTimeout, Logger: log}, jobs.Config{Work: true, MaxWorkers: cfg.Workers})
+	a.jobs, err = jobs.NewClient(db.pool, jobs.Deps{Store: st, Orgs: orgSvc, Repos: repos.New(st, keyring, cfg.DataDir), SessionIdle: cfg.Session.IdleTimeout, Logger: log}, jobs.Config{Work: true, MaxWorkers: cfg.Workers})
 	if err != nil {
 		return err
 	}

@@ -121,7 +121,8 @@ type Snapshot struct {
 	ID            int64          `json:"id"`
 	Source        string         `json:"source"` // org or git
 	OrgID         *int64         `json:"org_id"`
-	OrgName       string         `json:"org_name,omitempty"`
+	RepoID        *int64         `json:"repo_id"`
+	OrgName       string         `json:"org_name,omitempty"` // the org's or the repository's name
 	Ref           string         `json:"ref,omitempty"`
 	Label         string         `json:"label"`
 	Status        SnapshotStatus `json:"status"`
@@ -152,4 +153,16 @@ type CapturedComponent struct {
 	CapturedBy   string     `json:"captured_by"`
 	CapturedAt   time.Time  `json:"captured_at"`
 	Superseded   *time.Time `json:"superseded_at,omitempty"`
+}
+
+// Repository is a connected git repository holding an SFDX project.
+type Repository struct {
+	ID            int64      `json:"id"`
+	Name          string     `json:"name"`
+	URL           string     `json:"url"`
+	AuthKind      string     `json:"auth"` // none, token or ssh
+	DefaultBranch string     `json:"default_branch"`
+	LastFetchedAt *time.Time `json:"last_fetched_at"`
+	LastError     string     `json:"last_error,omitempty"`
+	CreatedAt     time.Time  `json:"created_at"`
 }

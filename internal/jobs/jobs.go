@@ -16,6 +16,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/trellis-alm/trellis/internal/orgs"
+	"github.com/trellis-alm/trellis/internal/repos"
 	"github.com/trellis-alm/trellis/internal/store"
 )
 
@@ -33,7 +34,8 @@ const (
 // Deps are what the workers need.
 type Deps struct {
 	Store *store.Store
-	Orgs  *orgs.Service // nil where no org work runs
+	Orgs  *orgs.Service  // nil where no org work runs
+	Repos *repos.Service // nil where no repository work runs
 	// SnapshotChunk is how many components one retrieve asks for; zero
 	// means 2,000 (tests make it small to see chunking).
 	SnapshotChunk int

@@ -116,6 +116,15 @@ func (p *progress) report(ctx context.Context, phase string, done, total int, fo
 }
 
 func (w *SnapshotWorker) run(ctx context.Context, sn alm.Snapshot) error {
+	if sn.RepoID != nil {
+		if w.deps.Repos == nil {
+			return alm.Errorf(alm.CodeUnavailable, "Repositories are not configured on this worker.")
+		}
+		if err := w.deps.Store.SnapshotProgress(ctx, sn.ID, "reading", 0, 0, nil); err != nil {
+			return err
+		}
+		return w.deps.Repos.Snapshot(ctx, sn.ID, *sn.RepoID, sn.Ref)
+	}
 	if w.deps.Orgs == nil || sn.OrgID == nil {
 		return alm.Errorf(alm.CodeInvalid, "This snapshot has no org to read.")
 	}

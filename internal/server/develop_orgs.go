@@ -24,6 +24,7 @@ func (s *Server) registerDevelopRoutes(r chi.Router) {
 	s.handle(r, http.MethodPost, "/orgs/{id}/disconnect", needs(alm.PermManageOrgs), s.disconnectOrg)
 
 	s.registerSnapshotRoutes(r)
+	s.registerRepoRoutes(r)
 	s.handle(r, http.MethodGet, "/api/v1/orgs", needs(alm.PermView), s.apiOrgs)
 	s.handle(r, http.MethodPost, "/api/v1/orgs", needs(alm.PermManageOrgs), s.apiConnectOrg)
 	s.handle(r, http.MethodGet, "/api/v1/orgs/{id}", needs(alm.PermView), s.apiOrg)
@@ -58,8 +59,13 @@ func (s *Server) developPage(w http.ResponseWriter, r *http.Request) {
 			cards[i].Last = &snaps[0]
 		}
 	}
+	repoList, err := s.store.ListRepositories(ctx)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	p := s.page(w, r, "Develop", "develop")
-	s.render(w, r, http.StatusOK, web.Develop(web.DevelopView{Page: p, Orgs: cards, CanConnect: callerFrom(ctx).User.Role.Can(alm.PermManageOrgs)}))
+	s.render(w, r, http.StatusOK, web.Develop(web.DevelopView{Page: p, Orgs: cards, Repos: repoList, CanConnect: callerFrom(ctx).User.Role.Can(alm.PermManageOrgs)}))
 }
 
 func (s *Server) renderOrgForm(w http.ResponseWriter, r *http.Request, status int, f web.Form) {

@@ -25,6 +25,7 @@ import (
 	"github.com/trellis-alm/trellis/internal/jobs"
 	"github.com/trellis-alm/trellis/internal/orgs"
 	"github.com/trellis-alm/trellis/internal/orgsim"
+	"github.com/trellis-alm/trellis/internal/repos"
 	"github.com/trellis-alm/trellis/internal/secret"
 	"github.com/trellis-alm/trellis/internal/server"
 	"github.com/trellis-alm/trellis/internal/store"
@@ -116,7 +117,8 @@ func setup(t testing.TB, o setupOpts) *testBundle {
 		t.Cleanup(func() { sim.Close() })
 		b.sim = sim
 		deps.Orgs = orgs.New(st, keys, orgs.Config{CallbackURL: base.String() + "/orgs/oauth/callback", Logger: log})
-		client, err := jobs.NewClient(st.Pool(), jobs.Deps{Store: st, Orgs: deps.Orgs, SnapshotChunk: 4, SessionIdle: time.Hour, Logger: log},
+		deps.Repos = repos.New(st, keys, t.TempDir())
+		client, err := jobs.NewClient(st.Pool(), jobs.Deps{Store: st, Orgs: deps.Orgs, Repos: deps.Repos, SnapshotChunk: 4, SessionIdle: time.Hour, Logger: log},
 			jobs.Config{Work: true, FetchPollInterval: 50 * time.Millisecond, FetchCooldown: 20 * time.Millisecond})
 		require.NoError(t, err)
 		ctx, cancel := context.WithCancel(context.Background())

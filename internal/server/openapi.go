@@ -61,6 +61,9 @@ var apiOps = []apiOp{
 	{"POST", "/api/v1/work-items/{key}/components", "Capture components of a comparison onto the work item", "project:edit_work_items", nil, "CaptureRequest", 201, "CapturedList"},
 	{"GET", "/api/v1/projects/{project}/pipeline", "The project's pipeline: stages in order with their org, branch and policy", "project:view", nil, "", 200, "Pipeline"},
 	{"PUT", "/api/v1/projects/{project}/pipeline", "Replace the pipeline's stages", "project:manage_pipeline", nil, "Pipeline", 200, "Pipeline"},
+	{"GET", "/api/v1/repositories", "Connected git repositories (never their credentials)", "view", nil, "", 200, "RepositoryList"},
+	{"POST", "/api/v1/repositories", "Connect a repository: it is mirrored first, so a wrong URL or credential saves nothing", "manage_orgs", nil, "ConnectRepository", 201, "Repository"},
+	{"POST", "/api/v1/repositories/{id}/snapshots", "Snapshot a branch or commit (default: the default branch) with the metadata engine", "snapshot", nil, "", 202, "Snapshot"},
 	{"GET", "/api/v1/search", "Full-text search over requirements and work items", "view", []string{"q", "project", "limit"}, "", 200, "SearchResults"},
 	{"GET", "/api/v1/openapi.json", "This description", "public", nil, "", 200, ""},
 }
@@ -178,7 +181,7 @@ func schemas() obj {
 		"OrgHealth": object(obj{"org": ref("Org"), "health": object(obj{"ok": boolean(), "problem": str(), "username": str(), "org_id": str(), "api_version": str(),
 			"api_requests_used": integer(), "api_requests_max": integer(), "checked_at": when()}), "last_snapshot": obj{"type": []string{"object", "null"}}}),
 		"Snapshot": object(obj{"id": integer(), "source": enum("org", "git"), "org_id": nint(), "org_name": str(), "ref": str(), "label": str(),
-			"status": enum("queued", "running", "done", "failed", "canceled"), "phase": str(), "done": integer(), "total": integer(), "warnings": arr(str()),
+			"status": enum("queued", "running", "done", "failed", "canceled"), "phase": str(), "repo_id": nint(), "done": integer(), "total": integer(), "warnings": arr(str()),
 			"error": str(), "components": integer(), "manifest_bytes": integer(), "new_blob_bytes": integer(), "started_at": when(), "finished_at": obj{"type": []string{"string", "null"}}}),
 		"SnapshotList": object(obj{"items": arr(ref("Snapshot"))}, "items"),
 		"Comparison": object(obj{"a": ref("Snapshot"), "b": ref("Snapshot"),
@@ -195,6 +198,11 @@ func schemas() obj {
 			"approvals_required": integer(), "approver_roles": arr(str()), "no_self_approval": boolean(), "validation_required": boolean(),
 			"test_level": enum("NoTestRun", "RunSpecifiedTests", "RunLocalTests", "RunAllTestsInOrg"), "coverage_threshold": integer(),
 			"change_windows": str(), "frozen": boolean(), "freeze_reason": str()}, "name"))}, "stages"),
+		"Repository": object(obj{"id": integer(), "name": str(), "url": str(), "auth": enum("none", "token", "ssh"), "default_branch": str(),
+			"last_fetched_at": obj{"type": []string{"string", "null"}}, "last_error": str(), "created_at": when()}),
+		"RepositoryList": object(obj{"items": arr(ref("Repository"))}, "items"),
+		"ConnectRepository": object(obj{"name": str(), "url": str(), "auth": enum("none", "token", "ssh"), "secret": obj{"type": "string", "description": "token or SSH key; sealed, never returned"},
+			"branch": str()}, "name", "url"),
 		"SearchResults": object(obj{"items": arr(object(obj{"kind": enum("requirement", "work_item"), "key": str(), "title": str(), "status": str(), "project": str(), "rank": obj{"type": "number"}}))}),
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/trellis-alm/trellis/internal/auth"
 	"github.com/trellis-alm/trellis/internal/jobs"
 	"github.com/trellis-alm/trellis/internal/orgs"
+	"github.com/trellis-alm/trellis/internal/repos"
 	"github.com/trellis-alm/trellis/internal/secret"
 	"github.com/trellis-alm/trellis/internal/store"
 )
@@ -36,9 +37,10 @@ type Deps struct {
 	Auth    *auth.Service
 	OIDC    *auth.OIDC // nil when single sign-on is not configured
 	Keyring *secret.Keyring
-	Orgs    *orgs.Service // nil in tests that connect no orgs
-	Jobs    *jobs.Client  // may be nil in tests that need no jobs
-	JobsUI  http.Handler  // River's UI, mounted at /admin/jobs/
+	Orgs    *orgs.Service  // nil in tests that connect no orgs
+	Repos   *repos.Service // nil in tests that connect no repositories
+	Jobs    *jobs.Client   // may be nil in tests that need no jobs
+	JobsUI  http.Handler   // River's UI, mounted at /admin/jobs/
 	// JobsReady reports whether the job client runs; nil means ready.
 	JobsReady func() bool
 	Logger    *slog.Logger

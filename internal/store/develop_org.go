@@ -138,8 +138,17 @@ func (s *Store) DisconnectOrg(ctx context.Context, id int64) error {
 
 // ListSnapshots lists an org's snapshots, newest first.
 func (s *Store) ListSnapshots(ctx context.Context, orgID int64, limit int) ([]alm.Snapshot, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+snapCols+` FROM snapshots x LEFT JOIN orgs o ON o.id = x.org_id WHERE x.org_id = $1 ORDER BY x.id DESC LIMIT $2`,
-		orgID, clampLimit(limit))
+	return s.listSnapshots(ctx, "x.org_id = $1", orgID, limit)
+}
+
+// ListRepoSnapshots lists a repository's snapshots, newest first.
+func (s *Store) ListRepoSnapshots(ctx context.Context, repoID int64, limit int) ([]alm.Snapshot, error) {
+	return s.listSnapshots(ctx, "x.repo_id = $1", repoID, limit)
+}
+
+func (s *Store) listSnapshots(ctx context.Context, cond string, id int64, limit int) ([]alm.Snapshot, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+snapCols+` FROM snapshots x LEFT JOIN orgs o ON o.id = x.org_id LEFT JOIN repositories rp ON rp.id = x.repo_id
+		WHERE `+cond+` ORDER BY x.id DESC LIMIT $2`, id, clampLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("list snapshots: %w", err)
 	}

@@ -85,14 +85,14 @@ func (s *Store) BlobData(ctx context.Context, hash string) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(zr, 256<<20))
 }
 
-const snapCols = `x.id, x.source, x.org_id, coalesce(o.name, ''), x.ref, x.label, x.status, x.phase, x.done, x.total, x.warnings, x.error,
+const snapCols = `x.id, x.source, x.org_id, x.repo_id, coalesce(o.name, rp.name, ''), x.ref, x.label, x.status, x.phase, x.done, x.total, x.warnings, x.error,
 	x.components, x.manifest_bytes, x.new_blob_bytes, x.started_at, x.finished_at`
 
 func scanSnapshot(row pgx.Row) (alm.Snapshot, error) {
 	var sn alm.Snapshot
 	var status string
 	var warnings []byte
-	err := row.Scan(&sn.ID, &sn.Source, &sn.OrgID, &sn.OrgName, &sn.Ref, &sn.Label, &status, &sn.Phase, &sn.Done, &sn.Total, &warnings, &sn.Error,
+	err := row.Scan(&sn.ID, &sn.Source, &sn.OrgID, &sn.RepoID, &sn.OrgName, &sn.Ref, &sn.Label, &status, &sn.Phase, &sn.Done, &sn.Total, &warnings, &sn.Error,
 		&sn.Components, &sn.ManifestBytes, &sn.NewBlobBytes, &sn.StartedAt, &sn.FinishedAt)
 	sn.Status = alm.SnapshotStatus(status)
 	if err == nil {
@@ -108,6 +108,7 @@ func scanSnapshot(row pgx.Row) (alm.Snapshot, error) {
 type NewSnapshot struct {
 	Source string // org or git
 	OrgID  *int64
+	RepoID *int64
 	Ref    string
 	Label  string
 }
@@ -116,8 +117,8 @@ type NewSnapshot struct {
 func (s *Store) CreateSnapshot(ctx context.Context, n NewSnapshot) (alm.Snapshot, error) {
 	a := alm.ActorFrom(ctx)
 	var id int64
-	if err := s.pool.QueryRow(ctx, `INSERT INTO snapshots (source, org_id, ref, label, started_by, started_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-		n.Source, n.OrgID, n.Ref, n.Label, a.UserID, s.Now()).Scan(&id); err != nil {
+	if err := s.pool.QueryRow(ctx, `INSERT INTO snapshots (source, org_id, repo_id, ref, label, started_by, started_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+		n.Source, n.OrgID, n.RepoID, n.Ref, n.Label, a.UserID, s.Now()).Scan(&id); err != nil {
 		return alm.Snapshot{}, fmt.Errorf("create snapshot: %w", err)
 	}
 	return s.SnapshotByID(ctx, id)
@@ -125,7 +126,7 @@ func (s *Store) CreateSnapshot(ctx context.Context, n NewSnapshot) (alm.Snapshot
 
 // SnapshotByID returns a snapshot (without its manifest).
 func (s *Store) SnapshotByID(ctx context.Context, id int64) (alm.Snapshot, error) {
-	sn, err := scanSnapshot(s.pool.QueryRow(ctx, `SELECT `+snapCols+` FROM snapshots x LEFT JOIN orgs o ON o.id = x.org_id WHERE x.id = $1`, id))
+	sn, err := scanSnapshot(s.pool.QueryRow(ctx, `SELECT `+snapCols+` FROM snapshots x LEFT JOIN orgs o ON o.id = x.org_id LEFT JOIN repositories rp ON rp.id = x.repo_id WHERE x.id = $1`, id))
 	return sn, notFound(err, "That snapshot")
 }
 
@@ -145,9 +146,9 @@ func (s *Store) SnapshotProgress(ctx context.Context, id int64, phase string, do
 // short, else in full.
 func (s *Store) FinishSnapshot(ctx context.Context, id int64, m snapshot.Manifest, newBlobBytes int64) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
-		var orgID *int64
+		var orgID, repoID *int64
 		var source, ref, status string
-		if err := tx.QueryRow(ctx, `SELECT org_id, source, ref, status FROM snapshots WHERE id = $1 FOR UPDATE`, id).Scan(&orgID, &source, &ref, &status); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT org_id, repo_id, source, ref, status FROM snapshots WHERE id = $1 FOR UPDATE`, id).Scan(&orgID, &repoID, &source, &ref, &status); err != nil {
 			return notFound(err, "That snapshot")
 		}
 		if alm.SnapshotStatus(status).Finished() {
@@ -156,7 +157,7 @@ func (s *Store) FinishSnapshot(ctx context.Context, id int64, m snapshot.Manifes
 		var baseID *int64
 		var depth int
 		err := tx.QueryRow(ctx, `SELECT id, depth FROM snapshots WHERE status = 'done' AND source = $1 AND org_id IS NOT DISTINCT FROM $2
-			AND ($1 <> 'git' OR ref = $3) AND id <> $4 ORDER BY id DESC LIMIT 1`, source, orgID, ref, id).Scan(&baseID, &depth)
+			AND repo_id IS NOT DISTINCT FROM $5 AND ($1 <> 'git' OR ref = $3) AND id <> $4 ORDER BY id DESC LIMIT 1`, source, orgID, ref, id, repoID).Scan(&baseID, &depth)
 		if err != nil && err != pgx.ErrNoRows {
 			return fmt.Errorf("find base snapshot: %w", err)
 		}

@@ -1,0 +1,284 @@
+// Package repos connects git repositories holding SFDX projects: a bare
+// mirror in the data directory, fetched on demand with a sealed token or
+// SSH key, and snapshots of any branch or commit read by the metadata
+// engine.
+package repos
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/transport"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
+
+	"github.com/trellis-alm/trellis/internal/alm"
+	"github.com/trellis-alm/trellis/internal/gitrepo"
+	"github.com/trellis-alm/trellis/internal/metadata"
+	"github.com/trellis-alm/trellis/internal/secret"
+	"github.com/trellis-alm/trellis/internal/snapshot"
+	"github.com/trellis-alm/trellis/internal/store"
+)
+
+// Service connects and reads repositories.
+type Service struct {
+	st      *store.Store
+	keys    *secret.Keyring
+	dataDir string
+}
+
+// New returns a Service keeping mirrors under dataDir/git.
+func New(st *store.Store, keys *secret.Keyring, dataDir string) *Service {
+	return &Service{st: st, keys: keys, dataDir: dataDir}
+}
+
+// NewRepo is what connecting a repository takes.
+type NewRepo struct {
+	Name, URL, Branch string
+	AuthKind          string // none, token or ssh
+	Secret            string // the token or the SSH private key (PEM)
+}
+
+func sealContext(id int64) string { return "repository:" + strconv.FormatInt(id, 10) + ":credentials" }
+
+func auth(kind, secretValue string) (transport.AuthMethod, error) {
+	switch kind {
+	case "", "none":
+		return nil, nil
+	case "token":
+		return &githttp.BasicAuth{Username: "x-access-token", Password: secretValue}, nil
+	case "ssh":
+		k, err := gitssh.NewPublicKeys("git", []byte(secretValue), "")
+		if err != nil {
+			return nil, alm.Invalid(map[string]string{"secret": "That is not an SSH private key Trellis can use (PEM, without a passphrase)."})
+		}
+		return k, nil
+	}
+	return nil, alm.Invalid(map[string]string{"auth": "Choose none, token or ssh."})
+}
+
+// Connect mirrors the repository and records it. The mirror is cloned
+// first: a wrong URL or credential ends in a clear message and nothing is
+// saved.
+func (s *Service) Connect(ctx context.Context, n NewRepo) (alm.Repository, error) {
+	n.Name, n.URL, n.Branch = strings.TrimSpace(n.Name), strings.TrimSpace(n.URL), strings.TrimSpace(n.Branch)
+	f := map[string]string{}
+	if n.Name == "" {
+		f["name"] = "Name the repository."
+	}
+	if u, err := url.Parse(n.URL); n.URL == "" || (err == nil && u.Scheme == "" && !strings.Contains(n.URL, "@")) {
+		f["url"] = "Give the clone URL (https://… or git@host:org/repo.git)."
+	}
+	if (n.AuthKind == "token" || n.AuthKind == "ssh") && strings.TrimSpace(n.Secret) == "" {
+		f["secret"] = "Give the token or key."
+	}
+	if len(f) > 0 {
+		return alm.Repository{}, alm.Invalid(f)
+	}
+	am, err := auth(n.AuthKind, strings.TrimSpace(n.Secret))
+	if err != nil {
+		return alm.Repository{}, err
+	}
+	root := filepath.Join(s.dataDir, "git")
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return alm.Repository{}, err
+	}
+	tmp, err := os.MkdirTemp(root, "clone-")
+	if err != nil {
+		return alm.Repository{}, err
+	}
+	defer os.RemoveAll(tmp)
+	repo, err := git.PlainCloneContext(ctx, tmp, true, &git.CloneOptions{URL: n.URL, Auth: am, Mirror: true})
+	if err != nil {
+		return alm.Repository{}, alm.Errorf(alm.CodeInvalid, "Could not clone %s: %s", n.URL, cloneError(err))
+	}
+	if n.Branch == "" {
+		if head, err := repo.Reference(plumbing.HEAD, false); err == nil && head.Target().IsBranch() {
+			n.Branch = head.Target().Short()
+		}
+	} else if _, err := repo.Reference(plumbing.NewBranchReferenceName(n.Branch), true); err != nil {
+		return alm.Repository{}, alm.Invalid(map[string]string{"branch": "The repository has no branch " + n.Branch + "."})
+	}
+	sum := sha256.Sum256([]byte(n.URL + "\x00" + n.Name))
+	mirror := filepath.Join(root, hex.EncodeToString(sum[:8])+".git")
+	_ = os.RemoveAll(mirror)
+	if err := os.Rename(tmp, mirror); err != nil {
+		return alm.Repository{}, err
+	}
+	kind := n.AuthKind
+	if kind == "" {
+		kind = "none"
+	}
+	r, err := s.st.CreateRepository(ctx, store.NewRepository{Name: n.Name, URL: n.URL, AuthKind: kind, DefaultBranch: n.Branch, Mirror: mirror},
+		func(id int64) (string, error) {
+			if kind == "none" {
+				return "", nil
+			}
+			return s.keys.Seal([]byte(strings.TrimSpace(n.Secret)), sealContext(id))
+		})
+	if err != nil {
+		os.RemoveAll(mirror)
+	}
+	return r, err
+}
+
+// cloneError says why a clone failed without echoing credentials.
+func cloneError(err error) string {
+	switch {
+	case errors.Is(err, transport.ErrAuthenticationRequired), errors.Is(err, transport.ErrAuthorizationFailed):
+		return "the server refused the credentials."
+	case errors.Is(err, transport.ErrRepositoryNotFound):
+		return "there is no repository there (or the credentials cannot see it)."
+	case errors.Is(err, transport.ErrEmptyRemoteRepository):
+		return "the repository is empty."
+	}
+	msg := err.Error()
+	if i := strings.Index(msg, "://"); i >= 0 {
+		if j := strings.Index(msg[i+3:], "@"); j >= 0 && !strings.Contains(msg[i+3:i+3+j], "/") {
+			msg = msg[:i+3] + msg[i+4+j:]
+		}
+	}
+	return msg + "."
+}
+
+func (s *Service) open(ctx context.Context, id int64) (*git.Repository, string, transport.AuthMethod, error) {
+	r, err := s.st.RepositoryByID(ctx, id)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	mirror, sealed, err := s.st.RepositoryAccess(ctx, id)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	secretValue := ""
+	if sealed != "" {
+		raw, err := s.keys.Open(sealed, sealContext(id))
+		if err != nil {
+			return nil, "", nil, alm.Errorf(alm.CodeConflict, "The credential of %s cannot be opened with this installation's key.", r.Name)
+		}
+		secretValue = string(raw)
+	}
+	am, err := auth(r.AuthKind, secretValue)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	repo, err := git.PlainOpen(mirror)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("open mirror of %s: %w", r.Name, err)
+	}
+	return repo, mirror, am, nil
+}
+
+// Fetch brings the mirror up to date.
+func (s *Service) Fetch(ctx context.Context, id int64) error {
+	repo, _, am, err := s.open(ctx, id)
+	if err != nil {
+		return err
+	}
+	err = repo.FetchContext(ctx, &git.FetchOptions{RemoteName: "origin", Auth: am, Prune: true, Force: true,
+		RefSpecs: []config.RefSpec{"+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"}})
+	if errors.Is(err, git.NoErrAlreadyUpToDate) {
+		err = nil
+	}
+	msg := ""
+	if err != nil {
+		msg = "Could not fetch: " + cloneError(err)
+		err = alm.Errorf(alm.CodeInvalid, "%s", msg)
+	}
+	if serr := s.st.SetRepositoryFetched(ctx, id, msg); serr != nil && err == nil {
+		err = serr
+	}
+	return err
+}
+
+// Branches lists the mirror's branches.
+func (s *Service) Branches(ctx context.Context, id int64) ([]string, error) {
+	repo, _, _, err := s.open(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	it, err := repo.Branches()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	err = it.ForEach(func(r *plumbing.Reference) error {
+		out = append(out, r.Name().Short())
+		return nil
+	})
+	return out, err
+}
+
+// Snapshot fetches and reads the SFDX project at ref with the metadata
+// engine into the snapshot row id: every component hashed, new content
+// stored as blobs.
+func (s *Service) Snapshot(ctx context.Context, id, repoID int64, ref string) error {
+	if err := s.Fetch(ctx, repoID); err != nil {
+		return err
+	}
+	_, mirror, _, err := s.open(ctx, repoID)
+	if err != nil {
+		return err
+	}
+	g, err := gitrepo.Open(mirror)
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+	fsys, err := g.FS(ref)
+	if err != nil {
+		return alm.Errorf(alm.CodeInvalid, "There is no branch or commit %q in the repository.", ref)
+	}
+	proj, err := metadata.LoadProject(fsys)
+	if err != nil {
+		return alm.Errorf(alm.CodeInvalid, "%s is not an SFDX project at %s: %v", "The repository", ref, err)
+	}
+	res, err := metadata.ReadSource(proj, metadata.ReadOptions{KeepContent: true})
+	if err != nil {
+		return alm.Errorf(alm.CodeInvalid, "The project at %s could not be read: %v", ref, err)
+	}
+	var m snapshot.Manifest
+	var blobs []store.Blob
+	for _, c := range res.Set.Components() {
+		one := metadata.NewSet()
+		one.Add(c)
+		files, err := metadata.WriteMetadataFormat(one)
+		if err != nil {
+			return fmt.Errorf("lay out %s: %w", c.Key(), err)
+		}
+		m = append(m, snapshot.Entry{Type: c.Type.Name, Name: c.Name, Hash: c.Hash})
+		blobs = append(blobs, store.Blob{Hash: c.Hash, Data: snapshot.EncodeFiles(files)})
+	}
+	hashes := make([]string, len(blobs))
+	for i, b := range blobs {
+		hashes[i] = b.Hash
+	}
+	missing, err := s.st.MissingBlobs(ctx, hashes)
+	if err != nil {
+		return err
+	}
+	var fresh []store.Blob
+	for _, b := range blobs {
+		if missing[b.Hash] {
+			fresh = append(fresh, b)
+			delete(missing, b.Hash)
+		}
+	}
+	added, err := s.st.PutBlobs(ctx, fresh)
+	if err != nil {
+		return err
+	}
+	m.Sort()
+	return s.st.FinishSnapshot(ctx, id, m, added)
+}

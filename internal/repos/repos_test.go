@@ -1,0 +1,107 @@
+package repos_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/trellis-alm/trellis/internal/alm"
+	"github.com/trellis-alm/trellis/internal/repos"
+	"github.com/trellis-alm/trellis/internal/secret"
+	"github.com/trellis-alm/trellis/internal/snapshot"
+	"github.com/trellis-alm/trellis/internal/store"
+	"github.com/trellis-alm/trellis/internal/testdb"
+)
+
+func TestMain(m *testing.M) { os.Exit(testdb.Run(m)) }
+
+func git(t *testing.T, dir string, args ...string) {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, string(out))
+}
+
+func write(t *testing.T, dir, path, content string) {
+	t.Helper()
+	require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, path)), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, path), []byte(content), 0o644))
+}
+
+const classMeta = `<?xml version="1.0" encoding="UTF-8"?>
+<ApexClass xmlns="http://soap.sforce.com/2006/04/metadata"><apiVersion>62.0</apiVersion><status>Active</status></ApexClass>
+`
+
+func TestConnectAndSnapshotBranches(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	ctx := alm.WithActor(context.Background(), alm.Actor{Label: "tester"})
+	src := t.TempDir()
+	git(t, src, "init", "-q", "-b", "main")
+	write(t, src, "sfdx-project.json", `{"packageDirectories":[{"path":"force-app","default":true}],"sourceApiVersion":"62.0"}`)
+	write(t, src, "force-app/main/default/classes/Quotes.cls", "public class Quotes { }\n")
+	write(t, src, "force-app/main/default/classes/Quotes.cls-meta.xml", classMeta)
+	git(t, src, "add", ".")
+	git(t, src, "commit", "-qm", "first")
+
+	st := store.New(testdb.New(t), nil)
+	key, _ := secret.ParseKey(secret.GenerateKey())
+	keys, _ := secret.New(key)
+	svc := repos.New(st, keys, t.TempDir())
+
+	_, err := svc.Connect(ctx, repos.NewRepo{Name: "crm", URL: "file://" + filepath.Join(src, "nope")})
+	require.Contains(t, alm.ErrorMessage(err), "Could not clone")
+	_, err = svc.Connect(ctx, repos.NewRepo{Name: "crm", URL: "file://" + src, Branch: "develop"})
+	require.Contains(t, alm.FieldErrors(err)["branch"], "no branch develop")
+	_, err = svc.Connect(ctx, repos.NewRepo{Name: "crm", URL: "file://" + src, AuthKind: "ssh", Secret: "not a key"})
+	require.Contains(t, alm.FieldErrors(err)["secret"], "SSH private key")
+	list, err := st.ListRepositories(ctx)
+	require.NoError(t, err)
+	require.Empty(t, list, "nothing half-saved")
+
+	r, err := svc.Connect(ctx, repos.NewRepo{Name: "crm", URL: "file://" + src})
+	require.NoError(t, err)
+	require.Equal(t, "main", r.DefaultBranch)
+
+	take := func(ref string) snapshot.Manifest {
+		sn, err := st.CreateSnapshot(ctx, store.NewSnapshot{Source: "git", RepoID: &r.ID, Ref: ref})
+		require.NoError(t, err)
+		require.NoError(t, svc.Snapshot(ctx, sn.ID, r.ID, ref))
+		m, err := st.SnapshotManifest(ctx, sn.ID)
+		require.NoError(t, err)
+		return m
+	}
+	m1 := take("main")
+	require.Len(t, m1, 1)
+	require.Equal(t, "ApexClass", m1[0].Type)
+
+	// A feature branch changes the class and adds one; the mirror fetches it.
+	git(t, src, "checkout", "-qb", "feature/CRM-12")
+	write(t, src, "force-app/main/default/classes/Quotes.cls", "public class Quotes { public Integer total; }\n")
+	write(t, src, "force-app/main/default/classes/Approvals.cls", "public class Approvals { }\n")
+	write(t, src, "force-app/main/default/classes/Approvals.cls-meta.xml", classMeta)
+	git(t, src, "add", ".")
+	git(t, src, "commit", "-qm", "CRM-12 approvals")
+	branches, err := svc.Branches(ctx, r.ID)
+	require.NoError(t, err)
+	require.NotContains(t, branches, "feature/CRM-12", "not fetched yet")
+	m2 := take("feature/CRM-12")
+	res := snapshot.Compare(m1, m2)
+	require.Equal(t, snapshot.Counts{New: 1, Changed: 1}, res.Totals)
+	branches, err = svc.Branches(ctx, r.ID)
+	require.NoError(t, err)
+	require.Contains(t, branches, "feature/CRM-12")
+
+	sn, err := st.CreateSnapshot(ctx, store.NewSnapshot{Source: "git", RepoID: &r.ID, Ref: "no-such-branch"})
+	require.NoError(t, err)
+	err = svc.Snapshot(ctx, sn.ID, r.ID, "no-such-branch")
+	require.Contains(t, alm.ErrorMessage(err), "no branch or commit")
+}

@@ -1,0 +1,71 @@
+package server_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/trellis-alm/trellis/internal/alm"
+)
+
+// TestRepositoriesThroughTheAPI connects a local git repository, snapshots
+// its branch in the background and reads the result, and sees a wrong URL
+// refused with nothing saved.
+func TestRepositoriesThroughTheAPI(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	b := setup(t, setupOpts{Develop: true})
+	src := t.TempDir()
+	run := func(args ...string) {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = src
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, string(out))
+	}
+	put := func(p, c string) {
+		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(src, p)), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(src, p), []byte(c), 0o644))
+	}
+	run("init", "-q", "-b", "main")
+	put("sfdx-project.json", `{"packageDirectories":[{"path":"force-app","default":true}]}`)
+	put("force-app/main/default/classes/A.cls", "public class A {}\n")
+	put("force-app/main/default/classes/A.cls-meta.xml", `<?xml version="1.0" encoding="UTF-8"?><ApexClass xmlns="http://soap.sforce.com/2006/04/metadata"><apiVersion>62.0</apiVersion><status>Active</status></ApexClass>`)
+	run("add", ".")
+	run("commit", "-qm", "one")
+
+	tok := b.token(must(b.store.UserByEmail(b.ctx, "first-admin@example.com")))
+	res := b.api("POST", "/api/v1/repositories", tok, strings.NewReader(`{"name":"crm","url":"file:///nowhere/at/all"}`))
+	require.Equal(t, http.StatusUnprocessableEntity, res.status)
+	require.Contains(t, res.body, "Could not clone")
+	res = b.api("POST", "/api/v1/repositories", tok, strings.NewReader(fmt.Sprintf(`{"name":"crm","url":"file://%s"}`, src)))
+	require.Equal(t, http.StatusCreated, res.status, res.body)
+	repo := decode[alm.Repository](t, res)
+	require.Equal(t, "main", repo.DefaultBranch)
+
+	res = b.api("POST", fmt.Sprintf("/api/v1/repositories/%d/snapshots", repo.ID), tok, nil)
+	require.Equal(t, http.StatusAccepted, res.status, res.body)
+	sn := decode[alm.Snapshot](t, res)
+	require.Eventually(t, func() bool {
+		res = b.api("GET", fmt.Sprintf("/api/v1/snapshots/%d", sn.ID), tok, nil)
+		require.NoError(t, json.Unmarshal([]byte(res.body), &sn))
+		return sn.Status.Finished()
+	}, 20*time.Second, 50*time.Millisecond)
+	require.Equal(t, alm.SnapDone, sn.Status, sn.Error)
+	require.Equal(t, 1, sn.Components)
+	require.Equal(t, "crm", sn.OrgName)
+
+	page := b.signedIn(must(b.store.UserByEmail(b.ctx, "first-admin@example.com"))).get(fmt.Sprintf("/repositories/%d", repo.ID))
+	require.Equal(t, http.StatusOK, page.status)
+	require.Contains(t, page.doc(t).Find(`[data-testid="branches"]`).Text(), "main")
+}
