@@ -1,3 +1,4 @@
+DROP TABLE IF EXISTS comparisons;
 DROP TABLE IF EXISTS pipeline_stages;
 DROP TABLE IF EXISTS work_item_components;
 DROP TABLE IF EXISTS snapshots;

@@ -123,3 +123,18 @@ CREATE TABLE pipeline_stages (
     UNIQUE (project_id, name)
 );
 CREATE INDEX pipeline_stages_org_idx ON pipeline_stages (org_id);
+
+-- Comparisons people made, kept so they can be found and linked again.
+-- Snapshots never change, so the result itself is recomputed on demand.
+CREATE TABLE comparisons (
+    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    a_snapshot    bigint NOT NULL REFERENCES snapshots (id) ON DELETE CASCADE,
+    b_snapshot    bigint NOT NULL REFERENCES snapshots (id) ON DELETE CASCADE,
+    new           integer NOT NULL,
+    changed       integer NOT NULL,
+    deleted       integer NOT NULL,
+    unchanged     integer NOT NULL,
+    created_label text NOT NULL,
+    created_at    timestamptz NOT NULL,
+    UNIQUE (a_snapshot, b_snapshot)
+);

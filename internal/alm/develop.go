@@ -166,3 +166,18 @@ type Repository struct {
 	LastError     string     `json:"last_error,omitempty"`
 	CreatedAt     time.Time  `json:"created_at"`
 }
+
+// Comparison is a kept comparison of two snapshots.
+type Comparison struct {
+	ID        int64     `json:"id"`
+	A         int64     `json:"a"`
+	B         int64     `json:"b"`
+	AName     string    `json:"a_name"`
+	BName     string    `json:"b_name"`
+	New       int       `json:"new"`
+	Changed   int       `json:"changed"`
+	Deleted   int       `json:"deleted"`
+	Unchanged int       `json:"unchanged"`
+	By        string    `json:"created_by"`
+	At        time.Time `json:"created_at"`
+}

@@ -143,6 +143,12 @@ func TestDevelopJourney(t *testing.T) {
 	tab.Screenshot("develop-07-captured")
 	tab.Do(chromedp.Click(chromedp.CSS(`[data-testid="captured"] a[href^="/compare/diff"]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="component-diff"]`)))
 
+	// The comparison is kept and can be found again.
+	tab.Do(chromedp.Navigate(b.srv.URL+"/develop"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="recent-comparisons"]`)))
+	require.Contains(t, tab.Text(`[data-testid="recent-comparisons"]`), "Dev #1 → Dev #2")
+	tab.Do(chromedp.Click(chromedp.CSS(`[data-testid="recent-comparisons"] a`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="compare-items"]`)))
+	tab.Screenshot("develop-08-home")
+
 	// The same through the API.
 	tok := b.token(must(b.store.UserByEmail(b.ctx, "first-admin@example.com")))
 	res := b.api("GET", "/api/v1/orgs", tok, nil)

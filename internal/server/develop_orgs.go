@@ -64,8 +64,13 @@ func (s *Server) developPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	recent, err := s.store.RecentComparisons(ctx, 8)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	p := s.page(w, r, "Develop", "develop")
-	s.render(w, r, http.StatusOK, web.Develop(web.DevelopView{Page: p, Orgs: cards, Repos: repoList, CanConnect: callerFrom(ctx).User.Role.Can(alm.PermManageOrgs)}))
+	s.render(w, r, http.StatusOK, web.Develop(web.DevelopView{Page: p, Orgs: cards, Repos: repoList, Comparisons: recent, CanConnect: callerFrom(ctx).User.Role.Can(alm.PermManageOrgs)}))
 }
 
 func (s *Server) renderOrgForm(w http.ResponseWriter, r *http.Request, status int, f web.Form) {

@@ -25,6 +25,8 @@ func (s *Server) registerSnapshotRoutes(r chi.Router) {
 	s.handle(r, http.MethodPost, "/snapshots/{id}/cancel", needs(alm.PermSnapshot), s.cancelSnapshot)
 	s.handle(r, http.MethodGet, "/compare", needs(alm.PermView), s.comparePage)
 	s.handle(r, http.MethodGet, "/compare/diff", needs(alm.PermView), s.componentDiffPage)
+	s.handle(r, http.MethodGet, "/comparisons/{id}", needs(alm.PermView), s.comparisonRedirect)
+	s.handle(r, http.MethodGet, "/api/v1/comparisons/recent", needs(alm.PermView), s.apiComparisons)
 	s.handle(r, http.MethodPost, "/compare/capture", needs(alm.PermEditWorkItems), s.captureFromCompare)
 	s.handle(r, http.MethodGet, "/api/v1/work-items/{key}/components", inProject(alm.PermView), s.apiCaptured)
 	s.handle(r, http.MethodPost, "/api/v1/work-items/{key}/components", inProject(alm.PermEditWorkItems), s.apiCapture)
@@ -213,6 +215,10 @@ func (s *Server) renderCompare(w http.ResponseWriter, r *http.Request, status in
 		return
 	}
 	res := snapshot.Compare(ma, mb)
+	if _, err := s.store.KeepComparison(r.Context(), a.ID, b.ID, res.Totals.New, res.Totals.Changed, res.Totals.Deleted, res.Totals.Unchanged); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	q := cleanQuery(r.URL.Query())
 	shown := filterItems(res.Items, q)
 	hidden := 0
@@ -337,8 +343,38 @@ func (s *Server) apiCompare(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res := snapshot.Compare(ma, mb)
+	kept, err := s.store.KeepComparison(r.Context(), a.ID, b.ID, res.Totals.New, res.Totals.Changed, res.Totals.Deleted, res.Totals.Unchanged)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	res.Items = filterItems(res.Items, r.URL.Query())
-	s.writeJSON(w, http.StatusOK, map[string]any{"a": a, "b": b, "types": res.Types, "totals": res.Totals, "items": res.Items})
+	s.writeJSON(w, http.StatusOK, map[string]any{"id": kept.ID, "a": a, "b": b, "types": res.Types, "totals": res.Totals, "items": res.Items})
+}
+
+// comparisonRedirect sends a kept comparison's address to the page that
+// shows it.
+func (s *Server) comparisonRedirect(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err != nil {
+		s.fail(w, r, alm.Errorf(alm.CodeNotFound, "That comparison was not found."))
+		return
+	}
+	c, err := s.store.ComparisonByID(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/compare?a=%d&b=%d", c.A, c.B), http.StatusSeeOther)
+}
+
+func (s *Server) apiComparisons(w http.ResponseWriter, r *http.Request) {
+	list, err := s.store.RecentComparisons(r.Context(), 50)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, map[string]any{"items": list})
 }
 
 func (s *Server) apiComponentDiff(w http.ResponseWriter, r *http.Request) {

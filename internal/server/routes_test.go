@@ -148,6 +148,8 @@ var routeRules = map[string]string{
 	"GET /api/v1/repositories":                 signed,
 	"POST /api/v1/repositories":                "manage_orgs",
 	"POST /api/v1/repositories/{id}/snapshots": "snapshot",
+	"GET /comparisons/{id}":                    signed,
+	"GET /api/v1/comparisons/recent":           signed,
 	"GET /api/v1/orgs":                         signed,
 	"POST /api/v1/orgs":                        "manage_orgs",
 	"GET /api/v1/orgs/{id}":                    signed,
