@@ -102,6 +102,24 @@ func TestSnapshotAnOrg(t *testing.T) {
 	require.Contains(t, string(content), "Renamed in Setup")
 	require.Contains(t, string(content), "=== objects/Account.object")
 
+	// An org whose API allowance is used up ends the snapshot with the
+	// org's reason, and transient 503s are retried through.
+	dev.SetFaults(orgsim.Faults{FailNext: 2})
+	third := take()
+	require.Equal(t, second.Components, third.Components, "two 503s are retried, not fatal")
+	dev.SetFaults(orgsim.Faults{LimitExhausted: true})
+	limited, err := st.CreateSnapshot(ctx, store.NewSnapshot{Source: "org", OrgID: &org.ID})
+	require.NoError(t, err)
+	_, err = client.Insert(ctx, jobs.SnapshotArgs{SnapshotID: limited.ID}, nil)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		limited, _ = st.SnapshotByID(ctx, limited.ID)
+		return limited.Status.Finished()
+	}, 20*time.Second, 20*time.Millisecond)
+	require.Equal(t, alm.SnapFailed, limited.Status)
+	require.Contains(t, limited.Error, "REQUEST_LIMIT_EXCEEDED")
+	dev.SetFaults(orgsim.Faults{})
+
 	// A revoked session ends the snapshot with the org's reason.
 	require.NoError(t, svc.Disconnect(ctx, org))
 	sn, err := st.CreateSnapshot(ctx, store.NewSnapshot{Source: "org", OrgID: &org.ID})
