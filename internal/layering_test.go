@@ -35,7 +35,7 @@ var allowed = map[string][]string{
 	"internal/markdown":      {},
 	"internal/snapshot":      {"stdlib"},
 	"web":                    {"internal/alm", "internal/markdown", "internal/snapshot"},
-	"internal/server":        {"internal/alm", "internal/store", "internal/auth", "internal/secret", "internal/jobs", "internal/markdown", "internal/orgs", "internal/repos", "internal/snapshot", "internal/capture", "web"},
+	"internal/server":        {"internal/alm", "internal/store", "internal/auth", "internal/secret", "internal/jobs", "internal/markdown", "internal/orgs", "internal/repos", "internal/snapshot", "internal/capture", "internal/metadata", "web"},
 	"internal/testdb":        {"internal/pgembed", "internal/store", "migrations"},
 	"internal/testdb/withdb": {"internal/testdb"},
 	"internal/browsertest":   {},

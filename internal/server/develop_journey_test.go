@@ -113,6 +113,9 @@ func TestDevelopJourney(t *testing.T) {
 	)
 	require.Contains(t, tab.Text(`[data-testid="component-diff"]`), "Renamed in Setup")
 	require.Equal(t, 2, tab.Count(`[data-testid="component-diff"] tr.sbs-chg`), "label and length changed")
+	sections := tab.Text(`[data-testid="diff-sections"]`)
+	require.Contains(t, sections, "fields[F02__c]/label")
+	require.Contains(t, sections, "fields[F02__c]/length")
 	tab.Screenshot("develop-06-diff")
 
 	// Capture the three changed fields onto a work item (a wrong key first).

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/trellis-alm/trellis/internal/alm"
 	"github.com/trellis-alm/trellis/internal/capture"
 	"github.com/trellis-alm/trellis/internal/jobs"
+	"github.com/trellis-alm/trellis/internal/metadata"
 	"github.com/trellis-alm/trellis/internal/snapshot"
 	"github.com/trellis-alm/trellis/internal/store"
 	"github.com/trellis-alm/trellis/web"
@@ -296,7 +298,7 @@ func (s *Server) componentDiffPage(w http.ResponseWriter, r *http.Request) {
 		if err == nil {
 			p := s.page(w, r, name, "develop", developCrumb, web.Crumb{Label: "Comparison", Href: fmt.Sprintf("/compare?a=%d&b=%d", a.ID, b.ID)}, web.Crumb{Label: name})
 			s.render(w, r, http.StatusOK, web.ComponentDiff(web.ComponentDiffView{Page: p, A: a, B: b, Type: typ, Name: name, Rows: sideBySide(left, right),
-				Query: url.Values{"a": {q.Get("a")}, "b": {q.Get("b")}}}))
+				Query: url.Values{"a": {q.Get("a")}, "b": {q.Get("b")}}, Sections: xmlSections(left, right)}))
 			return
 		}
 	}
@@ -480,4 +482,42 @@ func (s *Server) apiCapture(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeJSON(w, http.StatusCreated, map[string]any{"items": list})
+}
+
+// xmlSections is the XML-aware diff of two stored contents, grouped by
+// the top-level element each change sits under: a profile's changes
+// come out as fieldPermissions, objectPermissions, classAccesses…
+func xmlSections(left, right string) []web.DiffSection {
+	lf, rf := snapshot.DecodeFiles([]byte(left)), snapshot.DecodeFiles([]byte(right))
+	var out []web.DiffSection
+	at := map[string]int{}
+	for path, a := range lf {
+		b, ok := rf[path]
+		if !ok || !strings.HasPrefix(strings.TrimSpace(string(a)), "<") {
+			continue
+		}
+		na, err := metadata.ParseXML(a)
+		if err != nil {
+			continue
+		}
+		nb, err := metadata.ParseXML(b)
+		if err != nil {
+			continue
+		}
+		for _, c := range metadata.DiffXML(na, nb) {
+			sec := c.Path
+			if i := strings.IndexAny(sec, "[/"); i >= 0 {
+				sec = sec[:i]
+			}
+			i, ok := at[sec]
+			if !ok {
+				i = len(out)
+				at[sec] = i
+				out = append(out, web.DiffSection{Name: sec})
+			}
+			out[i].Changes = append(out[i].Changes, web.DiffChange{Path: c.Path, Kind: string(c.Kind), Old: clipText(c.Old, 200), New: clipText(c.New, 200)})
+		}
+	}
+	slices.SortFunc(out, func(x, y web.DiffSection) int { return strings.Compare(x.Name, y.Name) })
+	return out
 }
