@@ -37,6 +37,8 @@ func (s *Server) registerSnapshotRoutes(r chi.Router) {
 	s.handle(r, http.MethodPost, "/api/v1/orgs/{id}/snapshots", needs(alm.PermSnapshot), s.apiStartSnapshot)
 	s.handle(r, http.MethodGet, "/api/v1/snapshots/{id}", needs(alm.PermView), s.apiSnapshot)
 	s.handle(r, http.MethodGet, "/api/v1/comparisons", needs(alm.PermView), s.apiCompare)
+	s.handle(r, http.MethodPost, "/api/v1/comparisons", needs(alm.PermView), s.apiStartCompare)
+	s.handle(r, http.MethodPost, "/compare/fresh", needs(alm.PermSnapshot), s.compareWithFresh)
 	s.handle(r, http.MethodGet, "/api/v1/comparisons/diff", needs(alm.PermView), s.apiComponentDiff)
 }
 
@@ -93,6 +95,21 @@ func (s *Server) snapshotPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := web.SnapshotView{Snapshot: sn, CanSnapshot: callerFrom(ctx).User.Role.Can(alm.PermSnapshot)}
+	if cw, err := strconv.ParseInt(r.URL.Query().Get("compare_with"), 10, 64); err == nil {
+		v.CompareWith = cw
+	}
+	if v.CanSnapshot {
+		orgsList, err := s.store.ListOrgs(ctx)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		for _, o := range orgsList {
+			if o.Status != alm.OrgDisconnected {
+				v.FreshOrgs = append(v.FreshOrgs, web.Option{Value: strconv.FormatInt(o.ID, 10), Label: o.Name})
+			}
+		}
+	}
 	if sn.Status == alm.SnapDone {
 		m, err := s.store.SnapshotManifest(ctx, sn.ID)
 		if err != nil {
@@ -520,4 +537,44 @@ func xmlSections(left, right string) []web.DiffSection {
 	}
 	slices.SortFunc(out, func(x, y web.DiffSection) int { return strings.Compare(x.Name, y.Name) })
 	return out
+}
+
+// apiStartCompare compares the snapshots named in the body and keeps the
+// comparison: {"a": 1, "b": 2}.
+func (s *Server) apiStartCompare(w http.ResponseWriter, r *http.Request) {
+	var b struct {
+		A int64 `json:"a"`
+		B int64 `json:"b"`
+	}
+	if err := decodeJSON(r, &b); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	r.URL.RawQuery = url.Values{"a": {strconv.FormatInt(b.A, 10)}, "b": {strconv.FormatInt(b.B, 10)}, "change": {"all"}}.Encode()
+	s.apiCompare(w, r)
+}
+
+// compareWithFresh takes a fresh snapshot of an org and opens it with the
+// comparison to make once it is done.
+func (s *Server) compareWithFresh(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.snapshotFromPath(w, r, r.PostFormValue("a"))
+	if !ok {
+		return
+	}
+	orgID, err := strconv.ParseInt(r.PostFormValue("org"), 10, 64)
+	if err != nil {
+		s.failBack(w, r, fmt.Sprintf("/snapshots/%d", a.ID), alm.Invalid(map[string]string{"org": "Choose an org."}))
+		return
+	}
+	o, err := s.store.OrgByID(r.Context(), orgID)
+	if err != nil {
+		s.failBack(w, r, fmt.Sprintf("/snapshots/%d", a.ID), err)
+		return
+	}
+	sn, err := s.beginSnapshot(r, o)
+	if err != nil {
+		s.failBack(w, r, fmt.Sprintf("/snapshots/%d", a.ID), err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/snapshots/%d?compare_with=%d", sn.ID, a.ID), http.StatusSeeOther)
 }

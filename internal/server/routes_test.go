@@ -150,6 +150,8 @@ var routeRules = map[string]string{
 	"POST /api/v1/repositories/{id}/snapshots": "snapshot",
 	"GET /comparisons/{id}":                    signed,
 	"GET /api/v1/comparisons/recent":           signed,
+	"POST /api/v1/comparisons":                 signed,
+	"POST /compare/fresh":                      "snapshot",
 	"GET /api/v1/orgs":                         signed,
 	"POST /api/v1/orgs":                        "manage_orgs",
 	"GET /api/v1/orgs/{id}":                    signed,
