@@ -100,6 +100,28 @@ func TestConnectAndSnapshotBranches(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, branches, "feature/CRM-12")
 
+	// Captured components go to a feature branch named after the work item.
+	var quotes string
+	for _, e := range m2 {
+		if e.Name == "Quotes" {
+			quotes = e.Hash
+		}
+	}
+	content, err := st.BlobData(ctx, quotes)
+	require.NoError(t, err)
+	branch, commit, err := svc.CommitCapture(ctx, r.ID, repos.Commit{Key: "CRM-7", Title: "Quote totals", Contents: [][]byte{content}})
+	require.NoError(t, err)
+	require.Equal(t, "feature/CRM-7", branch)
+	require.Len(t, commit, 40)
+	out, err := exec.Command("git", "-C", src, "log", "-1", "--format=%s", "feature/CRM-7").CombinedOutput()
+	require.NoError(t, err, string(out))
+	require.Equal(t, "CRM-7: Quote totals\n", string(out))
+	out, err = exec.Command("git", "-C", src, "show", "feature/CRM-7:force-app/main/default/classes/Quotes.cls").CombinedOutput()
+	require.NoError(t, err, string(out))
+	require.Contains(t, string(out), "public Integer total")
+	_, _, err = svc.CommitCapture(ctx, r.ID, repos.Commit{Key: "CRM-7", Title: "Quote totals", Contents: [][]byte{content}})
+	require.Contains(t, alm.ErrorMessage(err), "Nothing to commit")
+
 	sn, err := st.CreateSnapshot(ctx, store.NewSnapshot{Source: "git", RepoID: &r.ID, Ref: "no-such-branch"})
 	require.NoError(t, err)
 	err = svc.Snapshot(ctx, sn.ID, r.ID, "no-such-branch")

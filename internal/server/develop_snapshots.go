@@ -15,6 +15,7 @@ import (
 	"github.com/trellis-alm/trellis/internal/capture"
 	"github.com/trellis-alm/trellis/internal/jobs"
 	"github.com/trellis-alm/trellis/internal/metadata"
+	"github.com/trellis-alm/trellis/internal/repos"
 	"github.com/trellis-alm/trellis/internal/snapshot"
 	"github.com/trellis-alm/trellis/internal/store"
 	"github.com/trellis-alm/trellis/web"
@@ -245,8 +246,17 @@ func (s *Server) renderCompare(w http.ResponseWriter, r *http.Request, status in
 		hidden, shown = len(shown)-compareRows, shown[:compareRows]
 	}
 	p := s.page(w, r, "Comparison", "develop", developCrumb, web.Crumb{Label: "Comparison"})
+	repoList, err := s.store.ListRepositories(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var repoOpts []web.Option
+	for _, rp := range repoList {
+		repoOpts = append(repoOpts, web.Option{Value: strconv.FormatInt(rp.ID, 10), Label: rp.Name + " → feature/<work item>"})
+	}
 	s.render(w, r, status, web.Compare(web.CompareView{Page: p, A: a, B: b, Result: res, Shown: shown, Hidden: hidden,
-		Filter: filterForm(q, "change", "type", "q"), Query: q, Capture: capture, Checked: checked,
+		Filter: filterForm(q, "change", "type", "q"), Query: q, Capture: capture, Checked: checked, Repos: repoOpts,
 		CanCapture: callerFrom(r.Context()).User.Role.Can(alm.PermEditWorkItems)}))
 }
 
@@ -419,7 +429,7 @@ func (s *Server) apiComponentDiff(w http.ResponseWriter, r *http.Request) {
 // captureFromCompare captures the ticked components onto a work item; a
 // refusal re-renders the comparison with the ticks and the key kept.
 func (s *Server) captureFromCompare(w http.ResponseWriter, r *http.Request) {
-	f := formOf(r, "work_item", "deps", "a", "b")
+	f := formOf(r, "work_item", "deps", "a", "b", "repo")
 	checked := map[string]bool{}
 	var comps []capture.Component
 	for _, v := range r.PostForm["c"] {
@@ -445,7 +455,16 @@ func (s *Server) captureFromCompare(w http.ResponseWriter, r *http.Request) {
 					deps++
 				}
 			}
-			s.redirect(w, r, "/work-items/"+key+"#components", "ok", fmt.Sprintf("Captured %d component(s) onto %s, %d of them as dependencies.", len(caps), key, deps))
+			msg := fmt.Sprintf("Captured %d component(s) onto %s, %d of them as dependencies.", len(caps), key, deps)
+			kind := "ok"
+			if repoID, _ := optID(f.Value("repo"), "repo"); repoID != nil {
+				if branch, commit, cerr := s.commitCapture(r, *repoID, key, caps); cerr != nil {
+					kind, msg = "warn", msg+" Not committed: "+alm.ErrorMessage(cerr)
+				} else {
+					msg += fmt.Sprintf(" Committed to %s (%s).", branch, commit[:7])
+				}
+			}
+			s.redirect(w, r, "/work-items/"+key+"#components", kind, msg)
 			return
 		}
 	}
@@ -577,4 +596,32 @@ func (s *Server) compareWithFresh(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, fmt.Sprintf("/snapshots/%d?compare_with=%d", sn.ID, a.ID), http.StatusSeeOther)
+}
+
+// commitCapture commits captured components to a repository's feature
+// branch for the work item.
+func (s *Server) commitCapture(r *http.Request, repoID int64, key string, caps []store.Capture) (string, string, error) {
+	svc, err := s.repoService()
+	if err != nil {
+		return "", "", err
+	}
+	item, err := s.store.WorkItemByKey(r.Context(), key)
+	if err != nil {
+		return "", "", err
+	}
+	c := repos.Commit{Key: item.Key, Title: item.Title}
+	for _, cp := range caps {
+		if cp.Hash == "" {
+			continue // deletions are not written to the branch
+		}
+		data, err := s.store.BlobData(r.Context(), cp.Hash)
+		if err != nil {
+			return "", "", err
+		}
+		c.Contents = append(c.Contents, data)
+	}
+	if len(c.Contents) == 0 {
+		return "", "", alm.Errorf(alm.CodeInvalid, "only deletions were captured, and those are not committed.")
+	}
+	return svc.CommitCapture(r.Context(), repoID, c)
 }
