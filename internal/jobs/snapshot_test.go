@@ -39,12 +39,14 @@ func TestSnapshotAnOrg(t *testing.T) {
 	st := store.New(testdb.New(t), nil)
 	key, _ := secret.ParseKey(secret.GenerateKey())
 	keys, _ := secret.New(key)
-	svc := orgs.New(st, keys, orgs.Config{})
+	// Retrieves are capped at 6 files, as the platform caps them at 10,000:
+	// the org holds more, so the client splits each retrieve to fit.
+	svc := orgs.New(st, keys, orgs.Config{RetrieveFileLimit: 6})
 	org, err := svc.ConnectJWT(ctx, alm.NewOrg{Name: "Dev", Kind: alm.OrgDeveloperSandbox, LoginURL: dev.Info().LoginURL, ClientID: dev.ClientID(), Username: dev.Username()},
 		string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(dev.JWTKey())})))
 	require.NoError(t, err)
 
-	client, err := jobs.NewClient(st.Pool(), jobs.Deps{Store: st, Orgs: svc, SnapshotChunk: 5, SessionIdle: time.Hour}, jobs.Config{
+	client, err := jobs.NewClient(st.Pool(), jobs.Deps{Store: st, Orgs: svc, SnapshotChunk: 500, SessionIdle: time.Hour}, jobs.Config{
 		Work: true, FetchPollInterval: 50 * time.Millisecond, FetchCooldown: 20 * time.Millisecond})
 	require.NoError(t, err)
 	require.NoError(t, client.Start(ctx))

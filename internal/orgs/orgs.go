@@ -36,6 +36,9 @@ type Config struct {
 	CallbackURL string
 	HTTPClient  *http.Client
 	Logger      *slog.Logger
+	// RetrieveFileLimit overrides the Metadata API's 10,000 files per
+	// retrieve (tests make it small to see retrieves split).
+	RetrieveFileLimit int
 }
 
 // Service connects orgs and signs in to them.
@@ -263,7 +266,8 @@ func (s *Service) Client(ctx context.Context, org alm.Org) (*salesforce.Client, 
 	} else {
 		cr = salesforce.NewRefreshCredentials(oc, &salesforce.Token{RefreshToken: c.RefreshToken, InstanceURL: org.InstanceURL}, nil)
 	}
-	return salesforce.New(salesforce.Config{Name: org.Name, Credentials: cr, APIVersion: org.APIVersion, HTTPClient: s.cfg.HTTPClient, Logger: s.cfg.Logger})
+	return salesforce.New(salesforce.Config{Name: org.Name, Credentials: cr, APIVersion: org.APIVersion, HTTPClient: s.cfg.HTTPClient, Logger: s.cfg.Logger,
+		RetrieveFileLimit: s.cfg.RetrieveFileLimit})
 }
 
 // Health is what an org page shows about reaching the org.

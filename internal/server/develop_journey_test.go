@@ -7,6 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"crypto/x509"
+	"encoding/pem"
+	"os"
+	"path/filepath"
+
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
@@ -99,6 +104,7 @@ func TestDevelopJourney(t *testing.T) {
 	tab.Do(chromedp.Navigate(b.srv.URL + "/develop"))
 	tab.Do(chromedp.Click(chromedp.CSS(`[data-testid="orgs"] a`)), chromedp.WaitVisible(chromedp.CSS(`form[action$="/snapshots"] button`)))
 	snap()
+	devSecond := tab.Location()
 	tab.Do(
 		chromedp.Click(chromedp.CSS(`[data-testid="compare"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="compare-items"]`)),
@@ -145,6 +151,40 @@ func TestDevelopJourney(t *testing.T) {
 	}
 	tab.Screenshot("develop-07-captured")
 	tab.Do(chromedp.Click(chromedp.CSS(`[data-testid="captured"] a[href^="/compare/diff"]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="component-diff"]`)))
+
+	// Dev against UAT: a second org, connected headless with a key file
+	// uploaded through the form, snapshotted, and compared with Dev.
+	uat := b.sim.Org("uat")
+	keyFile := filepath.Join(t.TempDir(), "uat.key")
+	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(uat.JWTKey())}), 0o600))
+	tab.Do(
+		chromedp.Navigate(b.srv.URL+"/orgs/new"),
+		chromedp.SendKeys(chromedp.CSS(`#f-name`), "UAT"),
+		chromedp.SetValue(chromedp.CSS(`#f-kind`), "full_sandbox"),
+		chromedp.SetValue(chromedp.CSS(`#f-login_url`), uat.Info().LoginURL),
+		chromedp.Click(chromedp.CSS(`input[name="auth"][value="jwt"]`)),
+		chromedp.SendKeys(chromedp.CSS(`#f-client_id`), uat.ClientID()),
+		chromedp.Click(chromedp.CSS(`details.proposal-fields summary`)),
+		chromedp.SendKeys(chromedp.CSS(`#f-username`), uat.Username()),
+		chromedp.SetUploadFiles(`#f-private_key_file`, []string{keyFile}),
+		chromedp.Click(chromedp.CSS(`[data-testid="connect"]`)),
+	)
+	tab.WaitText("UAT is connected.")
+	snap()
+	uatSnap := tab.Location()
+	var uatID int64
+	_, err = fmt.Sscanf(uatSnap[strings.Index(uatSnap, "/snapshots/"):], "/snapshots/%d", &uatID)
+	require.NoError(t, err)
+	tab.Do(
+		chromedp.Navigate(devSecond),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="compare-form"]`)),
+		chromedp.SetValue(chromedp.CSS(`#f-a`), fmt.Sprint(uatID)),
+		chromedp.Click(chromedp.CSS(`[data-testid="compare"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="compare-items"]`)),
+	)
+	require.Contains(t, tab.Text("h1"), "UAT #")
+	require.Contains(t, tab.Text(`[data-testid="compare-items"]`), "Account.F05__c", "Dev's fields are new against UAT")
+	tab.Screenshot("develop-09-dev-vs-uat")
 
 	// The comparison is kept and can be found again.
 	tab.Do(chromedp.Navigate(b.srv.URL+"/develop"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="recent-comparisons"]`)))

@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -107,7 +108,15 @@ func (s *Server) connectOrg(w http.ResponseWriter, r *http.Request) {
 	f := formOf(r, orgFields...)
 	n := newOrgOf(f)
 	if f.Value("auth") == "jwt" {
-		org, err := svc.ConnectJWT(r.Context(), n, f.Value("private_key"))
+		key := f.Value("private_key")
+		if strings.TrimSpace(key) == "" {
+			if file, _, ferr := r.FormFile("private_key_file"); ferr == nil {
+				b, _ := io.ReadAll(io.LimitReader(file, 64<<10))
+				file.Close()
+				key = string(b)
+			}
+		}
+		org, err := svc.ConnectJWT(r.Context(), n, key)
 		if err != nil {
 			if alm.ErrorCode(err) == alm.CodeInternal {
 				s.fail(w, r, err)
