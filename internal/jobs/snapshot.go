@@ -182,7 +182,7 @@ func (w *SnapshotWorker) run(ctx context.Context, sn alm.Snapshot) error {
 			return err
 		}
 		manifest = append(manifest, entries...)
-		a, err := storeBlobs(ctx, w.deps.Store, blobs)
+		a, err := w.deps.Store.PutNewBlobs(ctx, blobs)
 		if err != nil {
 			return err
 		}
@@ -330,26 +330,6 @@ func componentsOf(zip []byte) (snapshot.Manifest, []store.Blob, error) {
 		blobs = append(blobs, store.Blob{Hash: c.Hash, Data: snapshot.EncodeFiles(out)})
 	}
 	return m, blobs, nil
-}
-
-func storeBlobs(ctx context.Context, st *store.Store, blobs []store.Blob) (int64, error) {
-	hashes := make([]string, len(blobs))
-	for i, b := range blobs {
-		hashes[i] = b.Hash
-	}
-	missing, err := st.MissingBlobs(ctx, hashes)
-	if err != nil {
-		return 0, err
-	}
-	var fresh []store.Blob
-	seen := map[string]bool{}
-	for _, b := range blobs {
-		if missing[b.Hash] && !seen[b.Hash] {
-			seen[b.Hash] = true
-			fresh = append(fresh, b)
-		}
-	}
-	return st.PutBlobs(ctx, fresh)
 }
 
 // dedupe sorts a manifest and keeps one entry per component (a child

@@ -262,22 +262,7 @@ func (s *Service) Snapshot(ctx context.Context, id, repoID int64, ref string) er
 		m = append(m, snapshot.Entry{Type: c.Type.Name, Name: c.Name, Hash: c.Hash})
 		blobs = append(blobs, store.Blob{Hash: c.Hash, Data: snapshot.EncodeFiles(files)})
 	}
-	hashes := make([]string, len(blobs))
-	for i, b := range blobs {
-		hashes[i] = b.Hash
-	}
-	missing, err := s.st.MissingBlobs(ctx, hashes)
-	if err != nil {
-		return err
-	}
-	var fresh []store.Blob
-	for _, b := range blobs {
-		if missing[b.Hash] {
-			fresh = append(fresh, b)
-			delete(missing, b.Hash)
-		}
-	}
-	added, err := s.st.PutBlobs(ctx, fresh)
+	added, err := s.st.PutNewBlobs(ctx, blobs)
 	if err != nil {
 		return err
 	}

@@ -263,7 +263,9 @@ func (s *Server) reauthorizeOrg(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, web.ToOrgLogin(o.Name, authURL))
 }
 
-func (s *Server) disconnectOrg(w http.ResponseWriter, r *http.Request) {
+// disconnect disconnects the org in the path; the page and the API answer
+// differently with the result.
+func (s *Server) disconnect(w http.ResponseWriter, r *http.Request, done func(alm.Org)) {
 	svc, err := s.orgService()
 	if err != nil {
 		s.fail(w, r, err)
@@ -277,7 +279,16 @@ func (s *Server) disconnectOrg(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.redirect(w, r, fmt.Sprintf("/orgs/%d", o.ID), "ok", o.Name+" is disconnected; its credentials are wiped and its snapshots kept.")
+	if after, err := s.store.OrgByID(r.Context(), o.ID); err == nil {
+		o = after
+	}
+	done(o)
+}
+
+func (s *Server) disconnectOrg(w http.ResponseWriter, r *http.Request) {
+	s.disconnect(w, r, func(o alm.Org) {
+		s.redirect(w, r, fmt.Sprintf("/orgs/%d", o.ID), "ok", o.Name+" is disconnected; its credentials are wiped and its snapshots kept.")
+	})
 }
 
 func (s *Server) apiOrgs(w http.ResponseWriter, r *http.Request) {
@@ -333,19 +344,5 @@ func (s *Server) apiOrg(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiDisconnectOrg(w http.ResponseWriter, r *http.Request) {
-	svc, err := s.orgService()
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	o, ok := s.orgFromPath(w, r)
-	if !ok {
-		return
-	}
-	if err := svc.Disconnect(r.Context(), o); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	o, _ = s.store.OrgByID(r.Context(), o.ID)
-	s.writeJSON(w, http.StatusOK, o)
+	s.disconnect(w, r, func(o alm.Org) { s.writeJSON(w, http.StatusOK, o) })
 }

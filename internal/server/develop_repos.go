@@ -9,7 +9,6 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/trellis-alm/trellis/internal/alm"
-	"github.com/trellis-alm/trellis/internal/jobs"
 	"github.com/trellis-alm/trellis/internal/repos"
 	"github.com/trellis-alm/trellis/internal/store"
 	"github.com/trellis-alm/trellis/web"
@@ -107,18 +106,7 @@ func (s *Server) beginRepoSnapshot(r *http.Request, repo alm.Repository, ref str
 	if ref == "" {
 		ref = repo.DefaultBranch
 	}
-	if s.deps.Jobs == nil {
-		return alm.Snapshot{}, alm.Errorf(alm.CodeUnavailable, "Background jobs are not running on this server.")
-	}
-	sn, err := s.store.CreateSnapshot(r.Context(), store.NewSnapshot{Source: "git", RepoID: &repo.ID, Ref: ref, Label: ref})
-	if err != nil {
-		return sn, err
-	}
-	if _, err := s.deps.Jobs.Insert(r.Context(), jobs.SnapshotArgs{SnapshotID: sn.ID}, nil); err != nil {
-		_ = s.store.EndSnapshot(r.Context(), sn.ID, alm.SnapFailed, "Could not queue the job.")
-		return sn, fmt.Errorf("queue snapshot: %w", err)
-	}
-	return sn, nil
+	return s.queueSnapshot(r, store.NewSnapshot{Source: "git", RepoID: &repo.ID, Ref: ref, Label: ref})
 }
 
 func (s *Server) snapshotRepo(w http.ResponseWriter, r *http.Request) {

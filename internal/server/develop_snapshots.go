@@ -45,13 +45,18 @@ func (s *Server) registerSnapshotRoutes(r chi.Router) {
 
 // beginSnapshot records a snapshot of org and queues its job.
 func (s *Server) beginSnapshot(r *http.Request, o alm.Org) (alm.Snapshot, error) {
-	if s.deps.Jobs == nil {
-		return alm.Snapshot{}, alm.Errorf(alm.CodeUnavailable, "Background jobs are not running on this server.")
-	}
 	if o.Status == alm.OrgDisconnected {
 		return alm.Snapshot{}, alm.Errorf(alm.CodeConflict, "%s is disconnected; connect it again first.", o.Name)
 	}
-	sn, err := s.store.CreateSnapshot(r.Context(), store.NewSnapshot{Source: "org", OrgID: &o.ID, Label: "by " + callerFrom(r.Context()).User.Name})
+	return s.queueSnapshot(r, store.NewSnapshot{Source: "org", OrgID: &o.ID, Label: "by " + callerFrom(r.Context()).User.Name})
+}
+
+// queueSnapshot records a snapshot and queues the job that takes it.
+func (s *Server) queueSnapshot(r *http.Request, n store.NewSnapshot) (alm.Snapshot, error) {
+	if s.deps.Jobs == nil {
+		return alm.Snapshot{}, alm.Errorf(alm.CodeUnavailable, "Background jobs are not running on this server.")
+	}
+	sn, err := s.store.CreateSnapshot(r.Context(), n)
 	if err != nil {
 		return sn, err
 	}

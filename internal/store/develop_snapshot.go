@@ -72,6 +72,27 @@ func (s *Store) PutBlobs(ctx context.Context, blobs []Blob) (int64, error) {
 	return added, nil
 }
 
+// PutNewBlobs stores the blobs no snapshot has stored yet (once each) and
+// returns how many compressed bytes that added.
+func (s *Store) PutNewBlobs(ctx context.Context, blobs []Blob) (int64, error) {
+	hashes := make([]string, len(blobs))
+	for i, b := range blobs {
+		hashes[i] = b.Hash
+	}
+	missing, err := s.MissingBlobs(ctx, hashes)
+	if err != nil {
+		return 0, err
+	}
+	var fresh []Blob
+	for _, b := range blobs {
+		if missing[b.Hash] {
+			fresh = append(fresh, b)
+			delete(missing, b.Hash)
+		}
+	}
+	return s.PutBlobs(ctx, fresh)
+}
+
 // BlobData returns a blob's content.
 func (s *Store) BlobData(ctx context.Context, hash string) ([]byte, error) {
 	var data []byte
