@@ -167,6 +167,17 @@ func (s *Service) FinishOAuth(ctx context.Context, p Pending, state, code, oauth
 // connected app's consumer key, the user to act as and the private key
 // whose certificate the app holds. It signs in once before saving.
 func (s *Service) ConnectJWT(ctx context.Context, n alm.NewOrg, keyPEM string) (alm.Org, error) {
+	return s.connectJWT(ctx, n, keyPEM, 0)
+}
+
+// ReauthorizeJWT gives a JWT org a new key (after the certificate was
+// renewed, say), signing in with it before saving.
+func (s *Service) ReauthorizeJWT(ctx context.Context, org alm.Org, keyPEM string) (alm.Org, error) {
+	n := alm.NewOrg{Name: org.Name, Kind: org.Kind, LoginURL: org.LoginURL, APIVersion: org.APIVersion, Username: org.Username, ClientID: org.ClientID}
+	return s.connectJWT(ctx, n, keyPEM, org.ID)
+}
+
+func (s *Service) connectJWT(ctx context.Context, n alm.NewOrg, keyPEM string, reauthID int64) (alm.Org, error) {
 	if err := n.Validate(); err != nil {
 		return alm.Org{}, err
 	}
@@ -198,7 +209,11 @@ func (s *Service) ConnectJWT(ctx context.Context, n alm.NewOrg, keyPEM string) (
 	if n.ClientID == "" {
 		n.ClientID = s.cfg.ClientID
 	}
-	return s.st.CreateOrg(ctx, n, auth, s.sealer(credentials{PrivateKey: strings.TrimSpace(keyPEM)}))
+	seal := s.sealer(credentials{PrivateKey: strings.TrimSpace(keyPEM)})
+	if reauthID != 0 {
+		return s.st.ReauthorizeOrg(ctx, reauthID, auth, seal)
+	}
+	return s.st.CreateOrg(ctx, n, auth, seal)
 }
 
 func parseKey(keyPEM string) (*rsa.PrivateKey, error) {

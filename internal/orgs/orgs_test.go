@@ -112,6 +112,14 @@ func TestConnectWithJWT(t *testing.T) {
 	list, err := b.st.ListOrgs(b.ctx)
 	require.NoError(t, err)
 	require.Len(t, list, 1)
+
+	// A new key re-authorises the same org; a wrong one changes nothing.
+	_, err = b.svc.ReauthorizeJWT(b.ctx, org, keyPEM(uat))
+	require.Error(t, err)
+	again, err := b.svc.ReauthorizeJWT(b.ctx, org, keyPEM(dev))
+	require.NoError(t, err)
+	require.Equal(t, org.ID, again.ID)
+	require.True(t, b.svc.Check(b.ctx, again).OK)
 }
 
 func TestConnectWithTheBrowserFlow(t *testing.T) {

@@ -250,7 +250,19 @@ func (s *Server) reauthorizeOrg(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if o.AuthKind == "jwt" {
-		s.redirect(w, r, fmt.Sprintf("/orgs/%d", o.ID), "info", "This org signs in with a JWT key: connect it again under a new name with a new key, then disconnect this one.")
+		key := r.PostFormValue("private_key")
+		if strings.TrimSpace(key) == "" {
+			if file, _, ferr := r.FormFile("private_key_file"); ferr == nil {
+				b, _ := io.ReadAll(io.LimitReader(file, 64<<10))
+				file.Close()
+				key = string(b)
+			}
+		}
+		if _, err := svc.ReauthorizeJWT(r.Context(), o, key); err != nil {
+			s.failBack(w, r, fmt.Sprintf("/orgs/%d", o.ID), err)
+			return
+		}
+		s.redirect(w, r, fmt.Sprintf("/orgs/%d", o.ID), "ok", o.Name+" signs in with the new key.")
 		return
 	}
 	n := alm.NewOrg{Name: o.Name, Kind: o.Kind, LoginURL: o.LoginURL, APIVersion: o.APIVersion, ClientID: o.ClientID}
