@@ -29,6 +29,7 @@ var allowed = map[string][]string{
 	"internal/store":         {"internal/alm", "internal/snapshot", "migrations"},
 	"internal/auth":          {"internal/alm", "internal/store", "internal/secret"},
 	"internal/jobs":          {"internal/alm", "internal/store", "internal/orgs", "internal/repos", "internal/snapshot", "internal/metadata", "internal/salesforce"},
+	"internal/build":         {"internal/metadata", "internal/snapshot"},
 	"internal/capture":       {"internal/alm", "internal/store", "internal/snapshot", "internal/metadata"},
 	"internal/repos":         {"internal/alm", "internal/store", "internal/secret", "internal/gitrepo", "internal/metadata", "internal/snapshot"},
 	"internal/orgs":          {"internal/alm", "internal/store", "internal/secret", "internal/salesforce"},
