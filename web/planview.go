@@ -249,6 +249,16 @@ type ReleaseView struct {
 	Next      []alm.RelStatus
 	Timeline  []alm.Event
 	AddForm   Form
+	Builds    []alm.Build
+	Conflicts []BuildConflict // shown when a build was refused for them
+	BuildErr  string
+}
+
+// BuildConflict is a component captured differently by several work
+// items, with the choice to make.
+type BuildConflict struct {
+	Key, Type, Name string
+	Options         []string // work item keys
 }
 
 // MatrixView is the traceability matrix.

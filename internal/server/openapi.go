@@ -66,6 +66,10 @@ var apiOps = []apiOp{
 	{"GET", "/api/v1/repositories", "Connected git repositories (never their credentials)", "view", nil, "", 200, "RepositoryList"},
 	{"POST", "/api/v1/repositories", "Connect a repository: it is mirrored first, so a wrong URL or credential saves nothing", "manage_orgs", nil, "ConnectRepository", 201, "Repository"},
 	{"POST", "/api/v1/repositories/{id}/snapshots", "Snapshot a branch or commit (default: the default branch) with the metadata engine", "snapshot", nil, "", 202, "Snapshot"},
+	{"GET", "/api/v1/releases/{id}/builds", "A release's builds, newest first", "view", nil, "", 200, "BuildList"},
+	{"POST", "/api/v1/releases/{id}/builds", "Build the release: 409 lists conflicts to settle with resolutions (conflict key → work item)", "manage_releases", nil, "BuildRequest", 201, "Build"},
+	{"GET", "/api/v1/builds/{id}", "A build and the components it holds, with the work item each came from", "view", nil, "", 200, "BuildDetail"},
+	{"GET", "/api/v1/builds/{id}/artifact", "The build's deploy zip (X-Checksum-SHA256 header)", "view", nil, "", 200, ""},
 	{"GET", "/api/v1/search", "Full-text search over requirements and work items", "view", []string{"q", "project", "limit"}, "", 200, "SearchResults"},
 	{"GET", "/api/v1/openapi.json", "This description", "public", nil, "", 200, ""},
 }
@@ -208,6 +212,11 @@ func schemas() obj {
 		"RepositoryList": object(obj{"items": arr(ref("Repository"))}, "items"),
 		"ConnectRepository": object(obj{"name": str(), "url": str(), "auth": enum("none", "token", "ssh"), "secret": obj{"type": "string", "description": "token or SSH key; sealed, never returned"},
 			"branch": str()}, "name", "url"),
+		"Build": object(obj{"id": integer(), "release_id": integer(), "number": integer(), "api_version": str(), "checksum": str(), "components": integer(),
+			"deletes": integer(), "size": integer(), "created_by": str(), "created_at": when()}),
+		"BuildList":     object(obj{"items": arr(ref("Build"))}, "items"),
+		"BuildRequest":  object(obj{"api_version": str(), "resolutions": obj{"type": "object", "additionalProperties": str()}}),
+		"BuildDetail":   object(obj{"build": ref("Build"), "components": arr(object(obj{"type": str(), "name": str(), "change": str(), "hash": str(), "work_item": str()}))}),
 		"SearchResults": object(obj{"items": arr(object(obj{"kind": enum("requirement", "work_item"), "key": str(), "title": str(), "status": str(), "project": str(), "rank": obj{"type": "number"}}))}),
 	}
 }

@@ -27,6 +27,7 @@ func (s *Server) registerReleaseRoutes(r chi.Router) {
 	s.handle(r, http.MethodPost, "/projects/{project}/releases/{id}/items", inProject(alm.PermManageReleases), s.addReleaseItem)
 	s.handle(r, http.MethodGet, "/projects/{project}/releases/{id}/notes.md", inProject(alm.PermView), s.releaseNotesMD)
 	s.handle(r, http.MethodGet, "/projects/{project}/matrix", inProject(alm.PermView), s.matrixPage)
+	s.registerBuildRoutes(r)
 	s.handle(r, http.MethodGet, "/projects/{project}/matrix.csv", inProject(alm.PermView), s.matrixCSV)
 }
 
@@ -113,7 +114,7 @@ func (s *Server) releasePage(w http.ResponseWriter, r *http.Request) {
 	s.renderRelease(w, r, http.StatusOK, emptyForm())
 }
 
-func (s *Server) renderRelease(w http.ResponseWriter, r *http.Request, status int, add web.Form) {
+func (s *Server) renderRelease(w http.ResponseWriter, r *http.Request, status int, add web.Form, extra ...func(*web.ReleaseView)) {
 	ctx := r.Context()
 	sc := s.scope(r, "releases")
 	rel, ok := s.releaseFromPath(w, r)
@@ -141,9 +142,18 @@ func (s *Server) renderRelease(w http.ResponseWriter, r *http.Request, status in
 			next = append(next, st)
 		}
 	}
+	buildList, err := s.store.ListBuilds(ctx, rel.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	p := s.projectPage(w, r, rel.Name, web.Crumb{Label: "Releases", Href: sc.Base() + "/releases"}, web.Crumb{Label: rel.Name})
-	s.render(w, r, status, web.ReleasePage(web.ReleaseView{Page: p, Scope: sc, Release: rel, Items: items.Items, NotesHTML: markdown.HTML(notes),
-		Next: next, Timeline: events, AddForm: add}))
+	v := web.ReleaseView{Page: p, Scope: sc, Release: rel, Items: items.Items, NotesHTML: markdown.HTML(notes),
+		Next: next, Timeline: events, AddForm: add, Builds: buildList}
+	for _, f := range extra {
+		f(&v)
+	}
+	s.render(w, r, status, web.ReleasePage(v))
 }
 
 func (s *Server) editReleasePage(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,78 @@
+// Package builds makes a release's build: it loads the captures of the
+// release's work items and their content, composes them with the build
+// package, and records the immutable artifact.
+package builds
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/trellis-alm/trellis/internal/alm"
+	"github.com/trellis-alm/trellis/internal/build"
+	"github.com/trellis-alm/trellis/internal/store"
+)
+
+// Service builds releases.
+type Service struct{ st *store.Store }
+
+// New returns a Service.
+func New(st *store.Store) *Service { return &Service{st: st} }
+
+// ConflictError lists the conflicts that stop a build.
+type ConflictError struct{ Conflicts []build.Conflict }
+
+func (e *ConflictError) Error() string {
+	var names []string
+	for _, c := range e.Conflicts {
+		names = append(names, c.Type+" "+c.Name)
+	}
+	return fmt.Sprintf("%d component(s) were captured differently by several work items: %s. Pick one version of each, or capture a merged version, then build again.",
+		len(e.Conflicts), strings.Join(names, ", "))
+}
+
+// Plan composes the release's current captures, settling conflicts with
+// resolutions (conflict key → work item key).
+func (s *Service) Plan(ctx context.Context, releaseID int64, resolutions map[string]string) (build.Plan, error) {
+	caps, err := s.st.ReleaseCaptures(ctx, releaseID)
+	if err != nil {
+		return build.Plan{}, err
+	}
+	if len(caps) == 0 {
+		return build.Plan{}, alm.Errorf(alm.CodeInvalid, "The release's work items have no captured components yet: capture them from a comparison under Develop first.")
+	}
+	var in []build.Capture
+	for _, c := range caps {
+		bc := build.Capture{WorkItem: c.WorkItem, Type: c.Type, Name: c.Name, Change: c.Change, Hash: c.Hash}
+		if c.Hash != "" {
+			if bc.Content, err = s.st.BlobData(ctx, c.Hash); err != nil {
+				return build.Plan{}, err
+			}
+		}
+		in = append(in, bc)
+	}
+	return build.Compose(in, resolutions), nil
+}
+
+// Build packages the release as a new, immutable build.
+func (s *Service) Build(ctx context.Context, releaseID int64, apiVersion string, resolutions map[string]string) (alm.Build, error) {
+	if apiVersion == "" {
+		apiVersion = "64.0"
+	}
+	p, err := s.Plan(ctx, releaseID, resolutions)
+	if err != nil {
+		return alm.Build{}, err
+	}
+	if len(p.Conflicts) > 0 {
+		return alm.Build{}, &ConflictError{Conflicts: p.Conflicts}
+	}
+	art, err := build.Package(p, apiVersion)
+	if err != nil {
+		return alm.Build{}, alm.Errorf(alm.CodeInvalid, "The release could not be packaged: %v", err)
+	}
+	n := store.NewBuild{ReleaseID: releaseID, APIVersion: apiVersion, Checksum: art.Checksum, Artifact: art.Zip, Deletes: art.Deletes}
+	for _, c := range p.Components {
+		n.Components = append(n.Components, alm.BuildComponent{Type: c.Type, Name: c.Name, Change: c.Change, Hash: c.Hash, WorkItem: c.WorkItem})
+	}
+	return s.st.CreateBuild(ctx, n)
+}

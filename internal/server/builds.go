@@ -1,0 +1,152 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/trellis-alm/trellis/internal/alm"
+	"github.com/trellis-alm/trellis/internal/builds"
+	"github.com/trellis-alm/trellis/web"
+)
+
+func (s *Server) registerBuildRoutes(r chi.Router) {
+	s.handle(r, http.MethodPost, "/projects/{project}/releases/{id}/builds", inProject(alm.PermManageReleases), s.buildRelease)
+	s.handle(r, http.MethodGet, "/builds/{id}/artifact.zip", needs(alm.PermView), s.buildArtifact)
+	s.handle(r, http.MethodGet, "/api/v1/releases/{id}/builds", needs(alm.PermView), s.apiBuilds)
+	s.handle(r, http.MethodPost, "/api/v1/releases/{id}/builds", needs(alm.PermManageReleases), s.apiBuild)
+	s.handle(r, http.MethodGet, "/api/v1/builds/{id}", needs(alm.PermView), s.apiBuildGet)
+	s.handle(r, http.MethodGet, "/api/v1/builds/{id}/artifact", needs(alm.PermView), s.buildArtifact)
+}
+
+func (s *Server) buildRelease(w http.ResponseWriter, r *http.Request) {
+	sc := scopeFrom(r.Context())
+	rel, ok := s.releaseFromPath(w, r)
+	if !ok {
+		return
+	}
+	_ = r.ParseForm()
+	res := map[string]string{}
+	for k, v := range r.PostForm {
+		if key, ok := strings.CutPrefix(k, "resolve:"); ok && len(v) > 0 {
+			res[key] = v[0]
+		}
+	}
+	b, err := builds.New(s.store).Build(r.Context(), rel.ID, "", res)
+	var ce *builds.ConflictError
+	switch {
+	case errors.As(err, &ce):
+		var conflicts []web.BuildConflict
+		for _, c := range ce.Conflicts {
+			bc := web.BuildConflict{Key: c.Key(), Type: c.Type, Name: c.Name}
+			for _, o := range c.Options {
+				bc.Options = append(bc.Options, o.WorkItem)
+			}
+			conflicts = append(conflicts, bc)
+		}
+		s.renderReleaseBuild(w, r, http.StatusConflict, conflicts, ce.Error())
+	case err != nil && alm.ErrorCode(err) != alm.CodeInternal:
+		s.renderReleaseBuild(w, r, statusOf(alm.ErrorCode(err)), nil, alm.ErrorMessage(err))
+	case err != nil:
+		s.fail(w, r, err)
+	default:
+		s.redirect(w, r, fmt.Sprintf("/projects/%s/releases/%d#builds", sc.Project.Key, rel.ID), "ok",
+			fmt.Sprintf("Build #%d: %d components, checksum %s.", b.Number, b.Components, b.Checksum[:12]))
+	}
+}
+
+// renderReleaseBuild shows the release page with why a build was refused.
+func (s *Server) renderReleaseBuild(w http.ResponseWriter, r *http.Request, status int, conflicts []web.BuildConflict, msg string) {
+	s.renderRelease(w, r, status, emptyForm(), func(v *web.ReleaseView) { v.Conflicts, v.BuildErr = conflicts, msg })
+}
+
+func (s *Server) buildArtifact(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err != nil {
+		s.fail(w, r, alm.Errorf(alm.CodeNotFound, "That build was not found."))
+		return
+	}
+	b, _, err := s.store.BuildByID(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	z, err := s.store.BuildArtifact(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/zip")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="build-%d-%s.zip"`, b.Number, b.Checksum[:12]))
+	w.Header().Set("X-Checksum-SHA256", b.Checksum)
+	_, _ = w.Write(z)
+}
+
+func (s *Server) apiBuilds(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err != nil {
+		s.fail(w, r, alm.Errorf(alm.CodeNotFound, "That release was not found."))
+		return
+	}
+	list, err := s.store.ListBuilds(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, map[string]any{"items": list})
+}
+
+func (s *Server) apiBuild(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err != nil {
+		s.fail(w, r, alm.Errorf(alm.CodeNotFound, "That release was not found."))
+		return
+	}
+	var body struct {
+		APIVersion  string            `json:"api_version"`
+		Resolutions map[string]string `json:"resolutions"`
+	}
+	if r.ContentLength != 0 {
+		if err := decodeJSON(r, &body); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	b, err := builds.New(s.store).Build(r.Context(), id, body.APIVersion, body.Resolutions)
+	var ce *builds.ConflictError
+	if errors.As(err, &ce) {
+		var out []map[string]any
+		for _, c := range ce.Conflicts {
+			var opts []string
+			for _, o := range c.Options {
+				opts = append(opts, o.WorkItem)
+			}
+			out = append(out, map[string]any{"key": c.Key(), "type": c.Type, "name": c.Name, "work_items": opts})
+		}
+		s.writeJSON(w, http.StatusConflict, map[string]any{"error": map[string]any{"code": alm.CodeConflict, "message": ce.Error(), "conflicts": out}})
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.created(w, fmt.Sprintf("/api/v1/builds/%d", b.ID), b)
+}
+
+func (s *Server) apiBuildGet(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err != nil {
+		s.fail(w, r, alm.Errorf(alm.CodeNotFound, "That build was not found."))
+		return
+	}
+	b, comps, err := s.store.BuildByID(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, map[string]any{"build": b, "components": comps})
+}

@@ -1,0 +1,93 @@
+package server_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/trellis-alm/trellis/internal/alm"
+	"github.com/trellis-alm/trellis/internal/snapshot"
+	"github.com/trellis-alm/trellis/internal/store"
+)
+
+const testClassMeta = `<?xml version="1.0" encoding="UTF-8"?><ApexClass xmlns="http://soap.sforce.com/2006/04/metadata"><apiVersion>62.0</apiVersion><status>Active</status></ApexClass>`
+
+// TestBuildARelease captures components onto two work items of a release
+// (one class captured differently by both), sees the build refused with
+// the conflict, settles it, and downloads the artifact.
+func TestBuildARelease(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{})
+	sd := seedPlan(t, b)
+	second, err := b.store.CreateWorkItem(b.ctx, sd.project.ID, alm.WorkItemInput{Title: "Other"})
+	require.NoError(t, err)
+	for _, key := range []string{sd.item.Key, second.Key} {
+		_, err := b.store.SetWorkItemRelease(b.ctx, key, &sd.release.ID)
+		require.NoError(t, err)
+	}
+	sn, err := b.store.CreateSnapshot(b.ctx, store.NewSnapshot{Source: "git", Ref: "x"})
+	require.NoError(t, err)
+	blob := func(hash, body string) store.Blob {
+		return store.Blob{Hash: hash, Data: snapshot.EncodeFiles(map[string][]byte{"classes/Quotes.cls": []byte(body), "classes/Quotes.cls-meta.xml": []byte(testClassMeta)})}
+	}
+	_, err = b.store.PutBlobs(b.ctx, []store.Blob{blob("h1", "public class Quotes { }"), blob("h2", "public class Quotes { Integer n; }")})
+	require.NoError(t, err)
+	require.NoError(t, b.store.CaptureComponents(b.ctx, sd.item.Key, sn.ID, sn.ID, []store.Capture{{Type: "ApexClass", Name: "Quotes", Change: "changed", Hash: "h1"}}))
+	require.NoError(t, b.store.CaptureComponents(b.ctx, second.Key, sn.ID, sn.ID, []store.Capture{
+		{Type: "ApexClass", Name: "Quotes", Change: "changed", Hash: "h2"}, {Type: "ApexClass", Name: "Legacy", Change: "deleted"}}))
+
+	rm := b.user(alm.RoleReleaseManager, "rm@example.com")
+	tok := b.token(rm)
+	res := b.api("POST", fmt.Sprintf("/api/v1/releases/%d/builds", sd.release.ID), tok, nil)
+	require.Equal(t, http.StatusConflict, res.status, res.body)
+	require.Contains(t, res.body, `"key": "ApexClass\u0000quotes"`)
+	require.Contains(t, res.body, sd.item.Key)
+
+	// The page shows the choice and builds with it.
+	br := b.signedIn(rm)
+	page := br.post(fmt.Sprintf("/projects/CRM/releases/%d/builds", sd.release.ID), nil)
+	require.Equal(t, http.StatusConflict, page.status)
+	require.Equal(t, 2, page.doc(t).Find(`[data-testid="build-conflicts"] input[type="radio"]`).Length())
+	page = br.post(fmt.Sprintf("/projects/CRM/releases/%d/builds", sd.release.ID), map[string][]string{"resolve:ApexClass\x00quotes": {second.Key}})
+	require.Equal(t, http.StatusSeeOther, page.status, page.body)
+
+	res = b.api("GET", fmt.Sprintf("/api/v1/releases/%d/builds", sd.release.ID), tok, nil)
+	list := decode[struct{ Items []alm.Build }](t, res).Items
+	require.Len(t, list, 1)
+	require.Equal(t, 1, list[0].Deletes)
+	res = b.api("GET", fmt.Sprintf("/api/v1/builds/%d/artifact", list[0].ID), tok, nil)
+	require.Equal(t, http.StatusOK, res.status)
+	require.Equal(t, list[0].Checksum, res.header.Get("X-Checksum-SHA256"))
+	zr, err := zip.NewReader(bytes.NewReader([]byte(res.body)), int64(len(res.body)))
+	require.NoError(t, err)
+	names := map[string]string{}
+	for _, f := range zr.File {
+		r, _ := f.Open()
+		var buf bytes.Buffer
+		_, _ = buf.ReadFrom(r)
+		r.Close()
+		names[f.Name] = buf.String()
+	}
+	require.Contains(t, names["classes/Quotes.cls"], "Integer n", "the chosen version")
+	require.Contains(t, names["destructiveChangesPost.xml"], "<members>Legacy</members>")
+	require.True(t, strings.Contains(names["package.xml"], "<members>Quotes</members>"))
+
+	// The same captures build to the same bytes: a second build has the
+	// same checksum (a change means a new build number, not new content).
+	res = b.api("POST", fmt.Sprintf("/api/v1/releases/%d/builds", sd.release.ID), tok, strings.NewReader(`{"resolutions":{"ApexClass\u0000quotes":"`+second.Key+`"}}`))
+	require.Equal(t, http.StatusCreated, res.status, res.body)
+	again := decode[alm.Build](t, res)
+	require.Equal(t, 2, again.Number)
+	require.Equal(t, list[0].Checksum, again.Checksum)
+	detail := b.api("GET", fmt.Sprintf("/api/v1/builds/%d", again.ID), tok, nil)
+	require.Contains(t, detail.body, `"work_item": "`+second.Key+`"`)
+
+	dev := b.token(b.user(alm.RoleDeveloper, "dev@example.com"))
+	res = b.api("POST", fmt.Sprintf("/api/v1/releases/%d/builds", sd.release.ID), dev, nil)
+	require.Equal(t, http.StatusForbidden, res.status)
+}

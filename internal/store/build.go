@@ -1,0 +1,109 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/trellis-alm/trellis/internal/alm"
+)
+
+// ReleaseCaptures lists the current captures of every work item in a
+// release, for its build.
+func (s *Store) ReleaseCaptures(ctx context.Context, releaseID int64) ([]alm.BuildComponent, error) {
+	rows, err := s.pool.Query(ctx, `SELECT c.type, c.name, c.change, coalesce(c.hash, ''), w.key
+		FROM work_item_components c JOIN work_items w ON w.id = c.work_item_id
+		WHERE w.release_id = $1 AND c.superseded_at IS NULL ORDER BY c.type, lower(c.name), w.number`, releaseID)
+	if err != nil {
+		return nil, fmt.Errorf("release captures: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (alm.BuildComponent, error) {
+		var c alm.BuildComponent
+		return c, r.Scan(&c.Type, &c.Name, &c.Change, &c.Hash, &c.WorkItem)
+	})
+}
+
+const buildCols = `id, release_id, number, api_version, checksum, components, deletes, octet_length(artifact), created_label, created_at`
+
+func scanBuild(row pgx.Row) (alm.Build, error) {
+	var b alm.Build
+	err := row.Scan(&b.ID, &b.ReleaseID, &b.Number, &b.APIVersion, &b.Checksum, &b.Components, &b.Deletes, &b.Size, &b.CreatedBy, &b.CreatedAt)
+	return b, err
+}
+
+// NewBuild is a packaged build to record.
+type NewBuild struct {
+	ReleaseID  int64
+	APIVersion string
+	Checksum   string
+	Artifact   []byte
+	Deletes    int
+	Components []alm.BuildComponent
+}
+
+// CreateBuild records a build with the next number of its release.
+func (s *Store) CreateBuild(ctx context.Context, n NewBuild) (alm.Build, error) {
+	var b alm.Build
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var pid int64
+		var relName string
+		if err := tx.QueryRow(ctx, `SELECT project_id, name FROM releases WHERE id = $1 FOR UPDATE`, n.ReleaseID).Scan(&pid, &relName); err != nil {
+			return notFound(err, "That release")
+		}
+		a := alm.ActorFrom(ctx)
+		var err error
+		b, err = scanBuild(tx.QueryRow(ctx, `INSERT INTO release_builds (release_id, number, api_version, checksum, artifact, components, deletes, created_by, created_label, created_at)
+			VALUES ($1, (SELECT coalesce(max(number), 0) + 1 FROM release_builds WHERE release_id = $1), $2, $3, $4, $5, $6, $7, $8, $9) RETURNING `+buildCols,
+			n.ReleaseID, n.APIVersion, n.Checksum, n.Artifact, len(n.Components), n.Deletes, a.UserID, actorLabel(a), s.Now()))
+		if err != nil {
+			return fmt.Errorf("insert build: %w", err)
+		}
+		for _, c := range n.Components {
+			if _, err := tx.Exec(ctx, `INSERT INTO build_components (build_id, type, name, change, hash, work_item) VALUES ($1, $2, $3, $4, $5, $6)`,
+				b.ID, c.Type, c.Name, c.Change, nullIfEmpty(c.Hash), c.WorkItem); err != nil {
+				return fmt.Errorf("insert build component: %w", err)
+			}
+		}
+		return s.record(ctx, tx, pid, "release", n.ReleaseID, "release.build",
+			fmt.Sprintf("built %s #%d: %d components, checksum %s", relName, b.Number, len(n.Components), n.Checksum[:12]))
+	})
+	return b, err
+}
+
+// ListBuilds lists a release's builds, newest first.
+func (s *Store) ListBuilds(ctx context.Context, releaseID int64) ([]alm.Build, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+buildCols+` FROM release_builds WHERE release_id = $1 ORDER BY number DESC`, releaseID)
+	if err != nil {
+		return nil, fmt.Errorf("list builds: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (alm.Build, error) { return scanBuild(r) })
+	if out == nil {
+		out = []alm.Build{}
+	}
+	return out, err
+}
+
+// BuildByID returns a build and its components.
+func (s *Store) BuildByID(ctx context.Context, id int64) (alm.Build, []alm.BuildComponent, error) {
+	b, err := scanBuild(s.pool.QueryRow(ctx, `SELECT `+buildCols+` FROM release_builds WHERE id = $1`, id))
+	if err != nil {
+		return b, nil, notFound(err, "That build")
+	}
+	rows, err := s.pool.Query(ctx, `SELECT type, name, change, coalesce(hash, ''), work_item FROM build_components WHERE build_id = $1 ORDER BY type, lower(name)`, id)
+	if err != nil {
+		return b, nil, fmt.Errorf("build components: %w", err)
+	}
+	comps, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (alm.BuildComponent, error) {
+		var c alm.BuildComponent
+		return c, r.Scan(&c.Type, &c.Name, &c.Change, &c.Hash, &c.WorkItem)
+	})
+	return b, comps, err
+}
+
+// BuildArtifact returns a build's zip.
+func (s *Store) BuildArtifact(ctx context.Context, id int64) ([]byte, error) {
+	var z []byte
+	err := s.pool.QueryRow(ctx, `SELECT artifact FROM release_builds WHERE id = $1`, id).Scan(&z)
+	return z, notFound(err, "That build")
+}

@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS build_components;
+DROP TABLE IF EXISTS release_builds;

@@ -1,0 +1,29 @@
+-- Release builds: immutable artifacts promoted unchanged through every
+-- stage. A change to the release means a new build.
+CREATE TABLE release_builds (
+    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    release_id    bigint NOT NULL REFERENCES releases (id) ON DELETE CASCADE,
+    number        integer NOT NULL,
+    api_version   text NOT NULL,
+    checksum      text NOT NULL,
+    artifact      bytea NOT NULL,
+    components    integer NOT NULL,
+    deletes       integer NOT NULL,
+    created_by    bigint REFERENCES users (id),
+    created_label text NOT NULL,
+    created_at    timestamptz NOT NULL,
+    UNIQUE (release_id, number)
+);
+
+-- What each build holds, and from which work item: the lineage link
+-- component change → release build.
+CREATE TABLE build_components (
+    build_id  bigint NOT NULL REFERENCES release_builds (id) ON DELETE CASCADE,
+    type      text NOT NULL,
+    name      text NOT NULL,
+    change    text NOT NULL,
+    hash      text REFERENCES blobs (hash),
+    work_item text NOT NULL,
+    PRIMARY KEY (build_id, type, name)
+);
+CREATE INDEX build_components_component_idx ON build_components (type, lower(name));
