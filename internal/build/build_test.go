@@ -118,3 +118,45 @@ func unzip(t *testing.T, b []byte) map[string][]byte {
 	}
 	return out
 }
+
+func layoutCapture(t *testing.T, item string) Capture {
+	return capture(t, item, "Layout", "Account-Account Layout", map[string]string{"layouts/Account-Account Layout.layout": `<?xml version="1.0" encoding="UTF-8"?>
+<Layout xmlns="http://soap.sforce.com/2006/04/metadata">
+    <layoutSections><label>Info</label><layoutColumns><layoutItems><behavior>Edit</behavior><field>Tier__c</field></layoutItems><layoutItems><behavior>Edit</behavior><field>Gone__c</field></layoutItems></layoutColumns><style>OneColumn</style></layoutSections>
+</Layout>
+`})
+}
+
+func TestCheckAgainstATarget(t *testing.T) {
+	t.Parallel()
+	layout := layoutCapture(t, "CRM-1")
+	target := snapshot.Manifest{
+		{Type: "CustomObject", Name: "Account", Hash: "x"},
+		{Type: "CustomField", Name: "Account.Gone__c", Hash: "y"},
+		{Type: "ApexClass", Name: "Old", Hash: "z"},
+		{Type: "StandardValueSet", Name: "LeadSource", Hash: "w"},
+	}
+	p := Compose([]Capture{layout,
+		{WorkItem: "CRM-2", Type: "ApexClass", Name: "Old", Change: "deleted"},
+		{WorkItem: "CRM-2", Type: "ApexClass", Name: "NeverThere", Change: "deleted"},
+		{WorkItem: "CRM-2", Type: "StandardValueSet", Name: "LeadSource", Change: "deleted"},
+		{WorkItem: "CRM-3", Type: "CustomField", Name: "Account.Gone__c", Change: "deleted"},
+	}, nil)
+	c, err := CheckAgainst(p, target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Missing) != 1 || c.Missing[0].To.Name != "Account.Tier__c" {
+		t.Fatalf("missing: %+v (the layout's Tier__c is neither in the build nor in the target)", c.Missing)
+	}
+	when := map[string]string{}
+	for _, s := range c.Deletions {
+		when[s.Name] = s.When
+	}
+	want := map[string]string{"Old": "post", "NeverThere": "skip", "LeadSource": "manual", "Account.Gone__c": "manual"}
+	for k, v := range want {
+		if when[k] != v {
+			t.Errorf("%s: %s, want %s (%+v)", k, when[k], v, c.Deletions)
+		}
+	}
+}

@@ -76,3 +76,32 @@ func (s *Service) Build(ctx context.Context, releaseID int64, apiVersion string,
 	}
 	return s.st.CreateBuild(ctx, n)
 }
+
+// Check checks a build against an org's latest snapshot: references the
+// deploy would miss, and the deletion checklist.
+func (s *Service) Check(ctx context.Context, buildID, orgID int64) (build.Check, alm.Snapshot, error) {
+	_, comps, err := s.st.BuildByID(ctx, buildID)
+	if err != nil {
+		return build.Check{}, alm.Snapshot{}, err
+	}
+	sn, err := s.st.LatestSnapshot(ctx, orgID)
+	if err != nil {
+		return build.Check{}, sn, err
+	}
+	target, err := s.st.SnapshotManifest(ctx, sn.ID)
+	if err != nil {
+		return build.Check{}, sn, err
+	}
+	var p build.Plan
+	for _, c := range comps {
+		bc := build.Capture{WorkItem: c.WorkItem, Type: c.Type, Name: c.Name, Change: c.Change, Hash: c.Hash}
+		if c.Hash != "" {
+			if bc.Content, err = s.st.BlobData(ctx, c.Hash); err != nil {
+				return build.Check{}, sn, err
+			}
+		}
+		p.Components = append(p.Components, bc)
+	}
+	chk, err := build.CheckAgainst(p, target)
+	return chk, sn, err
+}

@@ -17,6 +17,7 @@ import (
 func (s *Server) registerBuildRoutes(r chi.Router) {
 	s.handle(r, http.MethodPost, "/projects/{project}/releases/{id}/builds", inProject(alm.PermManageReleases), s.buildRelease)
 	s.handle(r, http.MethodGet, "/builds/{id}/artifact.zip", needs(alm.PermView), s.buildArtifact)
+	s.handle(r, http.MethodGet, "/builds/{id}", needs(alm.PermView), s.buildPage)
 	s.handle(r, http.MethodGet, "/api/v1/releases/{id}/builds", needs(alm.PermView), s.apiBuilds)
 	s.handle(r, http.MethodPost, "/api/v1/releases/{id}/builds", needs(alm.PermManageReleases), s.apiBuild)
 	s.handle(r, http.MethodGet, "/api/v1/builds/{id}", needs(alm.PermView), s.apiBuildGet)
@@ -149,4 +150,41 @@ func (s *Server) apiBuildGet(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeJSON(w, http.StatusOK, map[string]any{"build": b, "components": comps})
+}
+
+func (s *Server) buildPage(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err != nil {
+		s.fail(w, r, alm.Errorf(alm.CodeNotFound, "That build was not found."))
+		return
+	}
+	b, comps, err := s.store.BuildByID(ctx, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	orgList, err := s.store.ListOrgs(ctx)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := web.BuildView{Build: b, Components: comps, OrgID: r.URL.Query().Get("org")}
+	for _, o := range orgList {
+		v.Orgs = append(v.Orgs, web.Option{Value: strconv.FormatInt(o.ID, 10), Label: o.Name + " (" + o.Kind.Label() + ")"})
+	}
+	if orgID, err := strconv.ParseInt(v.OrgID, 10, 64); err == nil {
+		chk, sn, err := builds.New(s.store).Check(ctx, b.ID, orgID)
+		switch {
+		case err == nil:
+			v.Checked, v.Check, v.Target = true, chk, sn
+		case alm.ErrorCode(err) != alm.CodeInternal:
+			v.CheckErr = alm.ErrorMessage(err)
+		default:
+			s.fail(w, r, err)
+			return
+		}
+	}
+	v.Page = s.page(w, r, fmt.Sprintf("Build #%d", b.Number), "build", web.Crumb{Label: "Build"}, web.Crumb{Label: fmt.Sprintf("Build #%d", b.Number)})
+	s.render(w, r, http.StatusOK, web.BuildPage(v))
 }

@@ -87,6 +87,22 @@ func TestBuildARelease(t *testing.T) {
 	detail := b.api("GET", fmt.Sprintf("/api/v1/builds/%d", again.ID), tok, nil)
 	require.Contains(t, detail.body, `"work_item": "`+second.Key+`"`)
 
+	// The build page checks it against an org's latest snapshot.
+	org, err := b.store.CreateOrg(b.ctx, alm.NewOrg{Name: "UAT", Kind: alm.OrgFullSandbox, LoginURL: "https://test.salesforce.com"},
+		store.OrgAuth{AuthKind: "jwt"}, func(int64) (string, error) { return "", nil })
+	require.NoError(t, err)
+	bp := br.get(fmt.Sprintf("/builds/%d?org=%d", again.ID, org.ID))
+	require.Equal(t, http.StatusOK, bp.status)
+	require.Contains(t, bp.doc(t).Text(), "no finished snapshot yet")
+	target, err := b.store.CreateSnapshot(b.ctx, store.NewSnapshot{Source: "org", OrgID: &org.ID})
+	require.NoError(t, err)
+	require.NoError(t, b.store.FinishSnapshot(b.ctx, target.ID, snapshot.Manifest{{Type: "ApexClass", Name: "Quotes", Hash: "old"}}, 0))
+	bp = br.get(fmt.Sprintf("/builds/%d?org=%d", again.ID, org.ID))
+	doc := bp.doc(t)
+	require.Contains(t, doc.Find(`[data-testid="check-result"]`).Text(), "Complete")
+	require.Contains(t, doc.Find(`[data-testid="deletions"]`).Text(), "not in the target", "Legacy is absent there: skipped")
+	require.Equal(t, 2, doc.Find(`[data-testid="build-components"] tbody tr`).Length())
+
 	dev := b.token(b.user(alm.RoleDeveloper, "dev@example.com"))
 	res = b.api("POST", fmt.Sprintf("/api/v1/releases/%d/builds", sd.release.ID), dev, nil)
 	require.Equal(t, http.StatusForbidden, res.status)

@@ -158,6 +158,7 @@ var routeRules = map[string]string{
 	"POST /api/v1/releases/{id}/builds":             "manage_releases",
 	"GET /api/v1/builds/{id}":                       signed,
 	"GET /api/v1/builds/{id}/artifact":              signed,
+	"GET /builds/{id}":                              signed,
 	"GET /api/v1/orgs":                              signed,
 	"POST /api/v1/orgs":                             "manage_orgs",
 	"GET /api/v1/orgs/{id}":                         signed,

@@ -278,3 +278,13 @@ func (s *Store) SnapshotStorage(ctx context.Context) (StorageUse, error) {
 		(SELECT coalesce(sum(manifest_bytes), 0) FROM snapshots)`).Scan(&u.BlobBytes, &u.Blobs, &u.ManifestBytes)
 	return u, err
 }
+
+// LatestSnapshot returns an org's newest finished snapshot.
+func (s *Store) LatestSnapshot(ctx context.Context, orgID int64) (alm.Snapshot, error) {
+	sn, err := scanSnapshot(s.pool.QueryRow(ctx, `SELECT `+snapCols+` FROM snapshots x LEFT JOIN orgs o ON o.id = x.org_id LEFT JOIN repositories rp ON rp.id = x.repo_id
+		WHERE x.org_id = $1 AND x.status = 'done' ORDER BY x.id DESC LIMIT 1`, orgID))
+	if err != nil {
+		return sn, alm.Errorf(alm.CodeConflict, "That org has no finished snapshot yet: take one to check against it.")
+	}
+	return sn, nil
+}
