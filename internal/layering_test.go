@@ -36,7 +36,7 @@ var allowed = map[string][]string{
 	"internal/orgs":          {"internal/alm", "internal/store", "internal/secret", "internal/salesforce"},
 	"internal/markdown":      {},
 	"internal/snapshot":      {"stdlib"},
-	"web":                    {"internal/alm", "internal/markdown", "internal/snapshot"},
+	"web":                    {"internal/alm", "internal/markdown", "internal/snapshot", "internal/build"},
 	"internal/server":        {"internal/alm", "internal/store", "internal/auth", "internal/secret", "internal/jobs", "internal/markdown", "internal/orgs", "internal/repos", "internal/snapshot", "internal/capture", "internal/metadata", "internal/builds", "internal/build", "web"},
 	"internal/testdb":        {"internal/pgembed", "internal/store", "migrations"},
 	"internal/testdb/withdb": {"internal/testdb"},
