@@ -10,6 +10,8 @@ import (
 
 	"github.com/trellis-alm/trellis/internal/alm"
 	"github.com/trellis-alm/trellis/internal/build"
+	"github.com/trellis-alm/trellis/internal/checks"
+	"github.com/trellis-alm/trellis/internal/snapshot"
 	"github.com/trellis-alm/trellis/internal/store"
 )
 
@@ -104,4 +106,31 @@ func (s *Service) Check(ctx context.Context, buildID, orgID int64) (build.Check,
 	}
 	chk, err := build.CheckAgainst(p, target)
 	return chk, sn, err
+}
+
+// StaticChecks runs the static checks over a build's components; with
+// orgAPIVersion set, components far behind it are flagged too.
+func (s *Service) StaticChecks(ctx context.Context, buildID int64, orgAPIVersion string) ([]checks.Finding, error) {
+	_, comps, err := s.st.BuildByID(ctx, buildID)
+	if err != nil {
+		return nil, err
+	}
+	var files []checks.File
+	var newClasses []string
+	for _, c := range comps {
+		if c.Hash == "" {
+			continue
+		}
+		data, err := s.st.BlobData(ctx, c.Hash)
+		if err != nil {
+			return nil, err
+		}
+		for p, b := range snapshot.DecodeFiles(data) {
+			files = append(files, checks.File{Component: c.Type + " " + c.Name, Type: c.Type, Path: p, Data: b})
+		}
+		if c.Type == "ApexClass" && c.Change == "new" {
+			newClasses = append(newClasses, c.Name)
+		}
+	}
+	return checks.Run(files, newClasses, checks.Options{OrgAPIVersion: orgAPIVersion}), nil
 }

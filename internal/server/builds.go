@@ -185,6 +185,16 @@ func (s *Server) buildPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	orgVersion := ""
+	for _, o := range orgList {
+		if strconv.FormatInt(o.ID, 10) == v.OrgID {
+			orgVersion = o.APIVersion
+		}
+	}
+	if v.Findings, err = builds.New(s.store).StaticChecks(ctx, b.ID, orgVersion); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	v.Page = s.page(w, r, fmt.Sprintf("Build #%d", b.Number), "build", web.Crumb{Label: "Build"}, web.Crumb{Label: fmt.Sprintf("Build #%d", b.Number)})
 	s.render(w, r, http.StatusOK, web.BuildPage(v))
 }

@@ -102,6 +102,7 @@ func TestBuildARelease(t *testing.T) {
 	require.Contains(t, doc.Find(`[data-testid="check-result"]`).Text(), "Complete")
 	require.Contains(t, doc.Find(`[data-testid="deletions"]`).Text(), "not in the target", "Legacy is absent there: skipped")
 	require.Equal(t, 2, doc.Find(`[data-testid="build-components"] tbody tr`).Length())
+	require.Contains(t, doc.Text(), "Static checks")
 
 	dev := b.token(b.user(alm.RoleDeveloper, "dev@example.com"))
 	res = b.api("POST", fmt.Sprintf("/api/v1/releases/%d/builds", sd.release.ID), dev, nil)
