@@ -195,6 +195,12 @@ func (s *Server) buildPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	v.Page = s.page(w, r, fmt.Sprintf("Build #%d", b.Number), "build", web.Crumb{Label: "Build"}, web.Crumb{Label: fmt.Sprintf("Build #%d", b.Number)})
+	pkey, relName, err := s.store.ReleaseLabel(ctx, b.ReleaseID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v.Page = s.page(w, r, fmt.Sprintf("Build #%d", b.Number), "build", planCrumb, web.Crumb{Label: pkey, Href: "/projects/" + pkey},
+		web.Crumb{Label: relName, Href: fmt.Sprintf("/projects/%s/releases/%d#builds", pkey, b.ReleaseID)}, web.Crumb{Label: fmt.Sprintf("Build #%d", b.Number)})
 	s.render(w, r, http.StatusOK, web.BuildPage(v))
 }

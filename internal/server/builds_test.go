@@ -8,9 +8,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
 	"github.com/trellis-alm/trellis/internal/alm"
+	"github.com/trellis-alm/trellis/internal/browsertest"
 	"github.com/trellis-alm/trellis/internal/snapshot"
 	"github.com/trellis-alm/trellis/internal/store"
 )
@@ -103,6 +105,14 @@ func TestBuildARelease(t *testing.T) {
 	require.Contains(t, doc.Find(`[data-testid="deletions"]`).Text(), "not in the target", "Legacy is absent there: skipped")
 	require.Equal(t, 2, doc.Find(`[data-testid="build-components"] tbody tr`).Length())
 	require.Contains(t, doc.Text(), "Static checks")
+
+	// In a real browser: the release's builds and the checked build page.
+	tab := browsertest.Shared(t).NewTab(t)
+	signIn(tab, b.srv.URL, "rm@example.com")
+	tab.Do(chromedp.Navigate(fmt.Sprintf("%s/projects/CRM/releases/%d", b.srv.URL, sd.release.ID)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="build-list"]`)))
+	tab.Screenshot("release-builds")
+	tab.Do(chromedp.Navigate(fmt.Sprintf("%s/builds/%d?org=%d", b.srv.URL, again.ID, org.ID)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="check-result"]`)))
+	tab.Screenshot("build-checked")
 
 	dev := b.token(b.user(alm.RoleDeveloper, "dev@example.com"))
 	res = b.api("POST", fmt.Sprintf("/api/v1/releases/%d/builds", sd.release.ID), dev, nil)

@@ -107,3 +107,10 @@ func (s *Store) BuildArtifact(ctx context.Context, id int64) ([]byte, error) {
 	err := s.pool.QueryRow(ctx, `SELECT artifact FROM release_builds WHERE id = $1`, id).Scan(&z)
 	return z, notFound(err, "That build")
 }
+
+// ReleaseLabel returns a release's name and its project's key, for
+// breadcrumbs.
+func (s *Store) ReleaseLabel(ctx context.Context, releaseID int64) (projectKey, name string, err error) {
+	err = s.pool.QueryRow(ctx, `SELECT p.key, x.name FROM releases x JOIN projects p ON p.id = x.project_id WHERE x.id = $1`, releaseID).Scan(&projectKey, &name)
+	return projectKey, name, notFound(err, "That release")
+}
