@@ -1,2 +1,3 @@
+DROP TABLE IF EXISTS validations;
 DROP TABLE IF EXISTS build_components;
 DROP TABLE IF EXISTS release_builds;

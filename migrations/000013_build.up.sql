@@ -27,3 +27,21 @@ CREATE TABLE build_components (
     PRIMARY KEY (build_id, type, name)
 );
 CREATE INDEX build_components_component_idx ON build_components (type, lower(name));
+
+-- Check-only deploys of a build into an org: the validation a stage's
+-- policy asks for, and what a quick deploy reuses. deploy_id is stored
+-- before polling, so a worker that dies resumes instead of deploying again.
+CREATE TABLE validations (
+    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    build_id      bigint NOT NULL REFERENCES release_builds (id) ON DELETE CASCADE,
+    org_id        bigint NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
+    test_level    text NOT NULL,
+    status        text NOT NULL DEFAULT 'queued',
+    deploy_id     text NOT NULL DEFAULT '',
+    result        jsonb NOT NULL DEFAULT '{}',
+    error         text NOT NULL DEFAULT '',
+    started_label text NOT NULL,
+    started_at    timestamptz NOT NULL,
+    finished_at   timestamptz
+);
+CREATE INDEX validations_build_idx ON validations (build_id, id DESC);

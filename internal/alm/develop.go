@@ -204,3 +204,36 @@ type BuildComponent struct {
 	Hash     string `json:"hash,omitempty"`
 	WorkItem string `json:"work_item"`
 }
+
+// Validation is a check-only deploy of a build into an org.
+type Validation struct {
+	ID        int64            `json:"id"`
+	BuildID   int64            `json:"build_id"`
+	OrgID     int64            `json:"org_id"`
+	OrgName   string           `json:"org_name"`
+	TestLevel string           `json:"test_level"`
+	Status    string           `json:"status"` // queued, running, succeeded, failed
+	DeployID  string           `json:"deploy_id,omitempty"`
+	Result    ValidationResult `json:"result"`
+	Error     string           `json:"error,omitempty"`
+	StartedBy string           `json:"started_by"`
+	StartedAt time.Time        `json:"started_at"`
+	Finished  *time.Time       `json:"finished_at"`
+}
+
+// ValidationResult is what a validation found.
+type ValidationResult struct {
+	Components      int                 `json:"components"`
+	ComponentErrors []ValidationProblem `json:"component_errors"`
+	Tests           int                 `json:"tests"`
+	TestFailures    []ValidationProblem `json:"test_failures"`
+}
+
+// ValidationProblem is one component failure (file, line, problem) or
+// test failure (class.method, message, stack trace).
+type ValidationProblem struct {
+	Where   string `json:"where"`
+	Line    int    `json:"line,omitempty"`
+	Message string `json:"message"`
+	Stack   string `json:"stack,omitempty"`
+}

@@ -67,6 +67,7 @@ func NewClient(pool *pgxpool.Pool, deps Deps, cfg Config) (*Client, error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &SessionPruneWorker{deps: deps})
 	river.AddWorker(workers, &SnapshotWorker{deps: deps})
+	river.AddWorker(workers, &ValidateWorker{deps: deps})
 	if cfg.AddWorkers != nil {
 		cfg.AddWorkers(workers)
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/trellis-alm/trellis/internal/alm"
 	"github.com/trellis-alm/trellis/internal/builds"
+	"github.com/trellis-alm/trellis/internal/jobs"
 	"github.com/trellis-alm/trellis/web"
 )
 
@@ -18,6 +20,10 @@ func (s *Server) registerBuildRoutes(r chi.Router) {
 	s.handle(r, http.MethodPost, "/projects/{project}/releases/{id}/builds", inProject(alm.PermManageReleases), s.buildRelease)
 	s.handle(r, http.MethodGet, "/builds/{id}/artifact.zip", needs(alm.PermView), s.buildArtifact)
 	s.handle(r, http.MethodGet, "/builds/{id}", needs(alm.PermView), s.buildPage)
+	s.handle(r, http.MethodGet, "/builds/{id}/validations", needs(alm.PermView), s.buildPage)
+	s.handle(r, http.MethodPost, "/builds/{id}/validations", needs(alm.PermSnapshot), s.validateBuild)
+	s.handle(r, http.MethodGet, "/api/v1/builds/{id}/validations", needs(alm.PermView), s.apiValidations)
+	s.handle(r, http.MethodPost, "/api/v1/builds/{id}/validations", needs(alm.PermSnapshot), s.apiValidate)
 	s.handle(r, http.MethodGet, "/api/v1/releases/{id}/builds", needs(alm.PermView), s.apiBuilds)
 	s.handle(r, http.MethodPost, "/api/v1/releases/{id}/builds", needs(alm.PermManageReleases), s.apiBuild)
 	s.handle(r, http.MethodGet, "/api/v1/builds/{id}", needs(alm.PermView), s.apiBuildGet)
@@ -195,6 +201,11 @@ func (s *Server) buildPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	if v.Validations, err = s.store.ListValidations(ctx, b.ID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v.CanValidate = callerFrom(ctx).User.Role.Can(alm.PermSnapshot)
 	pkey, relName, err := s.store.ReleaseLabel(ctx, b.ReleaseID)
 	if err != nil {
 		s.fail(w, r, err)
@@ -202,5 +213,92 @@ func (s *Server) buildPage(w http.ResponseWriter, r *http.Request) {
 	}
 	v.Page = s.page(w, r, fmt.Sprintf("Build #%d", b.Number), "build", planCrumb, web.Crumb{Label: pkey, Href: "/projects/" + pkey},
 		web.Crumb{Label: relName, Href: fmt.Sprintf("/projects/%s/releases/%d#builds", pkey, b.ReleaseID)}, web.Crumb{Label: fmt.Sprintf("Build #%d", b.Number)})
+	if strings.HasSuffix(r.URL.Path, "/validations") {
+		// The live part of the page, asked for by htmx while one runs.
+		s.render(w, r, http.StatusOK, web.Validations(v))
+		return
+	}
 	s.render(w, r, http.StatusOK, web.BuildPage(v))
+}
+
+// startValidation queues a check-only deploy of a build into an org.
+func (s *Server) startValidation(r *http.Request, buildID int64, orgID int64, testLevel string) (alm.Validation, error) {
+	if s.deps.Jobs == nil {
+		return alm.Validation{}, alm.Errorf(alm.CodeUnavailable, "Background jobs are not running on this server.")
+	}
+	if testLevel == "" {
+		testLevel = "RunLocalTests"
+	}
+	if !slices.Contains(alm.TestLevels, testLevel) {
+		return alm.Validation{}, alm.Invalid(map[string]string{"test_level": "Choose NoTestRun, RunSpecifiedTests, RunLocalTests or RunAllTestsInOrg."})
+	}
+	if _, _, err := s.store.BuildByID(r.Context(), buildID); err != nil {
+		return alm.Validation{}, err
+	}
+	o, err := s.store.OrgByID(r.Context(), orgID)
+	if err != nil {
+		return alm.Validation{}, alm.Invalid(map[string]string{"org": "Choose a connected org."})
+	}
+	if o.Status == alm.OrgDisconnected {
+		return alm.Validation{}, alm.Errorf(alm.CodeConflict, "%s is disconnected.", o.Name)
+	}
+	v, err := s.store.CreateValidation(r.Context(), buildID, orgID, testLevel)
+	if err != nil {
+		return v, err
+	}
+	if _, err := s.deps.Jobs.Insert(r.Context(), jobs.ValidateArgs{ValidationID: v.ID}, nil); err != nil {
+		_ = s.store.FinishValidation(r.Context(), v.ID, "error", alm.ValidationResult{}, "Could not queue the job.")
+		return v, fmt.Errorf("queue validation: %w", err)
+	}
+	return v, nil
+}
+
+func (s *Server) validateBuild(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err != nil {
+		s.fail(w, r, alm.Errorf(alm.CodeNotFound, "That build was not found."))
+		return
+	}
+	orgID, _ := strconv.ParseInt(r.PostFormValue("org"), 10, 64)
+	if _, err := s.startValidation(r, id, orgID, r.PostFormValue("test_level")); err != nil {
+		s.failBack(w, r, fmt.Sprintf("/builds/%d", id), err)
+		return
+	}
+	s.redirect(w, r, fmt.Sprintf("/builds/%d#validations", id), "ok", "Validation started.")
+}
+
+func (s *Server) apiValidations(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err != nil {
+		s.fail(w, r, alm.Errorf(alm.CodeNotFound, "That build was not found."))
+		return
+	}
+	list, err := s.store.ListValidations(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, map[string]any{"items": list})
+}
+
+func (s *Server) apiValidate(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err != nil {
+		s.fail(w, r, alm.Errorf(alm.CodeNotFound, "That build was not found."))
+		return
+	}
+	var b struct {
+		Org       int64  `json:"org_id"`
+		TestLevel string `json:"test_level"`
+	}
+	if err := decodeJSON(r, &b); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v, err := s.startValidation(r, id, b.Org, b.TestLevel)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusAccepted, v)
 }

@@ -3,16 +3,21 @@ package server_test
 import (
 	"archive/zip"
 	"bytes"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
 	"github.com/trellis-alm/trellis/internal/alm"
 	"github.com/trellis-alm/trellis/internal/browsertest"
+	"github.com/trellis-alm/trellis/internal/salesforce"
 	"github.com/trellis-alm/trellis/internal/snapshot"
 	"github.com/trellis-alm/trellis/internal/store"
 )
@@ -117,4 +122,55 @@ func TestBuildARelease(t *testing.T) {
 	dev := b.token(b.user(alm.RoleDeveloper, "dev@example.com"))
 	res = b.api("POST", fmt.Sprintf("/api/v1/releases/%d/builds", sd.release.ID), dev, nil)
 	require.Equal(t, http.StatusForbidden, res.status)
+}
+
+// TestValidateABuild runs a check-only deploy of a build into a simulated
+// org through the API and the job, and checks nothing was deployed.
+func TestValidateABuild(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{Develop: true})
+	sd := seedPlan(t, b)
+	_, err := b.store.SetWorkItemRelease(b.ctx, sd.item.Key, &sd.release.ID)
+	require.NoError(t, err)
+	sn, err := b.store.CreateSnapshot(b.ctx, store.NewSnapshot{Source: "git", Ref: "x"})
+	require.NoError(t, err)
+	_, err = b.store.PutBlobs(b.ctx, []store.Blob{{Hash: "v1", Data: snapshot.EncodeFiles(map[string][]byte{
+		"classes/Validated.cls": []byte("public class Validated { }"), "classes/Validated.cls-meta.xml": []byte(testClassMeta)})}})
+	require.NoError(t, err)
+	require.NoError(t, b.store.CaptureComponents(b.ctx, sd.item.Key, sn.ID, sn.ID, []store.Capture{{Type: "ApexClass", Name: "Validated", Change: "new", Hash: "v1"}}))
+
+	dev := b.sim.Org("dev")
+	tok := b.token(must(b.store.UserByEmail(b.ctx, "first-admin@example.com")))
+	key := string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(dev.JWTKey())}))
+	body, _ := json.Marshal(map[string]string{"name": "Dev", "kind": "developer_sandbox", "login_url": dev.Info().LoginURL,
+		"client_id": dev.ClientID(), "username": dev.Username(), "private_key": key})
+	res := b.api("POST", "/api/v1/orgs", tok, strings.NewReader(string(body)))
+	require.Equal(t, http.StatusCreated, res.status, res.body)
+	org := decode[alm.Org](t, res)
+
+	res = b.api("POST", fmt.Sprintf("/api/v1/releases/%d/builds", sd.release.ID), tok, nil)
+	require.Equal(t, http.StatusCreated, res.status, res.body)
+	bl := decode[alm.Build](t, res)
+	res = b.api("POST", fmt.Sprintf("/api/v1/builds/%d/validations", bl.ID), tok, strings.NewReader(fmt.Sprintf(`{"org_id":%d,"test_level":"Sometimes"}`, org.ID)))
+	require.Equal(t, http.StatusUnprocessableEntity, res.status)
+	res = b.api("POST", fmt.Sprintf("/api/v1/builds/%d/validations", bl.ID), tok, strings.NewReader(fmt.Sprintf(`{"org_id":%d,"test_level":"NoTestRun"}`, org.ID)))
+	require.Equal(t, http.StatusAccepted, res.status, res.body)
+	v := decode[alm.Validation](t, res)
+	require.Eventually(t, func() bool {
+		res := b.api("GET", fmt.Sprintf("/api/v1/builds/%d/validations", bl.ID), tok, nil)
+		list := decode[struct{ Items []alm.Validation }](t, res).Items
+		v = list[0]
+		return v.Finished != nil
+	}, 30*time.Second, 50*time.Millisecond)
+	require.Equal(t, "succeeded", v.Status, "%+v", v)
+	require.NotEmpty(t, v.DeployID, "the deploy id is kept")
+	require.Equal(t, 1, v.Result.Components)
+
+	c, err := b.orgs.Client(b.ctx, org)
+	require.NoError(t, err)
+	props, err := c.ListMetadata(b.ctx, []salesforce.ListMetadataQuery{{Type: "ApexClass"}})
+	require.NoError(t, err)
+	for _, p := range props {
+		require.NotEqual(t, "Validated", p.FullName, "a validation deploys nothing")
+	}
 }

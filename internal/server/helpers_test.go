@@ -59,7 +59,8 @@ type testBundle struct {
 	auth   *auth.Service
 	clock  *clock
 	keys   *secret.Keyring
-	sim    *orgsim.Sim // with setupOpts.Develop
+	sim    *orgsim.Sim   // with setupOpts.Develop
+	orgs   *orgs.Service // with setupOpts.Develop
 }
 
 // setupOpts adjusts the server a test gets.
@@ -118,6 +119,7 @@ func setup(t testing.TB, o setupOpts) *testBundle {
 		b.sim = sim
 		deps.Orgs = orgs.New(st, keys, orgs.Config{CallbackURL: base.String() + "/orgs/oauth/callback", Logger: log})
 		deps.Repos = repos.New(st, keys, t.TempDir())
+		b.orgs = deps.Orgs
 		client, err := jobs.NewClient(st.Pool(), jobs.Deps{Store: st, Orgs: deps.Orgs, Repos: deps.Repos, SnapshotChunk: 4, SessionIdle: time.Hour, Logger: log},
 			jobs.Config{Work: true, FetchPollInterval: 50 * time.Millisecond, FetchCooldown: 20 * time.Millisecond})
 		require.NoError(t, err)

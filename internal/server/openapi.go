@@ -70,6 +70,8 @@ var apiOps = []apiOp{
 	{"POST", "/api/v1/releases/{id}/builds", "Build the release: 409 lists conflicts to settle with resolutions (conflict key → work item)", "manage_releases", nil, "BuildRequest", 201, "Build"},
 	{"GET", "/api/v1/builds/{id}", "A build and the components it holds, with the work item each came from", "view", nil, "", 200, "BuildDetail"},
 	{"GET", "/api/v1/builds/{id}/artifact", "The build's deploy zip (X-Checksum-SHA256 header)", "view", nil, "", 200, ""},
+	{"GET", "/api/v1/builds/{id}/validations", "A build's validations: status, component failures, test failures", "view", nil, "", 200, "ValidationList"},
+	{"POST", "/api/v1/builds/{id}/validations", "Validate a build in an org: a check-only deploy at a test level", "snapshot", nil, "ValidateRequest", 202, "Validation"},
 	{"GET", "/api/v1/search", "Full-text search over requirements and work items", "view", []string{"q", "project", "limit"}, "", 200, "SearchResults"},
 	{"GET", "/api/v1/openapi.json", "This description", "public", nil, "", 200, ""},
 }
@@ -214,10 +216,18 @@ func schemas() obj {
 			"branch": str()}, "name", "url"),
 		"Build": object(obj{"id": integer(), "release_id": integer(), "number": integer(), "api_version": str(), "checksum": str(), "components": integer(),
 			"deletes": integer(), "size": integer(), "created_by": str(), "created_at": when()}),
-		"BuildList":     object(obj{"items": arr(ref("Build"))}, "items"),
-		"BuildRequest":  object(obj{"api_version": str(), "resolutions": obj{"type": "object", "additionalProperties": str()}}),
-		"BuildDetail":   object(obj{"build": ref("Build"), "components": arr(object(obj{"type": str(), "name": str(), "change": str(), "hash": str(), "work_item": str()}))}),
-		"SearchResults": object(obj{"items": arr(object(obj{"kind": enum("requirement", "work_item"), "key": str(), "title": str(), "status": str(), "project": str(), "rank": obj{"type": "number"}}))}),
+		"BuildList":    object(obj{"items": arr(ref("Build"))}, "items"),
+		"BuildRequest": object(obj{"api_version": str(), "resolutions": obj{"type": "object", "additionalProperties": str()}}),
+		"BuildDetail":  object(obj{"build": ref("Build"), "components": arr(object(obj{"type": str(), "name": str(), "change": str(), "hash": str(), "work_item": str()}))}),
+		"Validation": object(obj{"id": integer(), "build_id": integer(), "org_id": integer(), "org_name": str(), "test_level": str(),
+			"status": enum("queued", "running", "succeeded", "failed", "error"), "deploy_id": str(),
+			"result": object(obj{"components": integer(), "tests": integer(),
+				"component_errors": arr(object(obj{"where": str(), "line": integer(), "message": str(), "stack": str()})),
+				"test_failures":    arr(object(obj{"where": str(), "line": integer(), "message": str(), "stack": str()}))}),
+			"error": str(), "started_by": str(), "started_at": when(), "finished_at": obj{"type": []string{"string", "null"}}}),
+		"ValidationList":  object(obj{"items": arr(ref("Validation"))}, "items"),
+		"ValidateRequest": object(obj{"org_id": integer(), "test_level": str()}, "org_id"),
+		"SearchResults":   object(obj{"items": arr(object(obj{"kind": enum("requirement", "work_item"), "key": str(), "title": str(), "status": str(), "project": str(), "rank": obj{"type": "number"}}))}),
 	}
 }
 
