@@ -215,13 +215,14 @@ type WorkItemFormView struct {
 
 // WorkItemView is a work item's page.
 type WorkItemView struct {
-	Page     Page
-	Scope    Scope
-	Item     alm.WorkItem
-	Reqs     []alm.Requirement
-	Releases []alm.Release // open releases it could join
-	Timeline []alm.Event
-	Captured []alm.CapturedComponent // current first, then history
+	Page        Page
+	Scope       Scope
+	Item        alm.WorkItem
+	Reqs        []alm.Requirement
+	Releases    []alm.Release // open releases it could join
+	Timeline    []alm.Event
+	Captured    []alm.CapturedComponent // current first, then history
+	Validations []alm.Validation        // of builds carrying its components
 }
 
 // ReleasesView lists a project's releases.

@@ -166,6 +166,9 @@ func TestValidateABuild(t *testing.T) {
 	require.NotEmpty(t, v.DeployID, "the deploy id is kept")
 	require.Equal(t, 1, v.Result.Components)
 
+	page := b.signedIn(must(b.store.UserByEmail(b.ctx, "first-admin@example.com"))).get("/work-items/" + sd.item.Key)
+	require.Contains(t, page.doc(t).Find(`[data-testid="item-validations"]`).Text(), "succeeded", "the work item shows its validations")
+
 	c, err := b.orgs.Client(b.ctx, org)
 	require.NoError(t, err)
 	props, err := c.ListMetadata(b.ctx, []salesforce.ListMetadataQuery{{Type: "ApexClass"}})

@@ -64,3 +64,18 @@ func (s *Store) FinishValidation(ctx context.Context, id int64, status string, r
 		id, status, b, truncate(errMsg, 2000), s.Now())
 	return err
 }
+
+// WorkItemValidations lists the validations of builds that carry a work
+// item's components, newest first.
+func (s *Store) WorkItemValidations(ctx context.Context, key string) ([]alm.Validation, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+validationCols+` FROM validations v JOIN orgs o ON o.id = v.org_id
+		WHERE v.build_id IN (SELECT build_id FROM build_components WHERE work_item = upper($1)) ORDER BY v.id DESC LIMIT 20`, key)
+	if err != nil {
+		return nil, fmt.Errorf("work item validations: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (alm.Validation, error) { return scanValidation(r) })
+	if out == nil {
+		out = []alm.Validation{}
+	}
+	return out, err
+}
