@@ -45,3 +45,22 @@ CREATE TABLE validations (
     finished_at   timestamptz
 );
 CREATE INDEX validations_build_idx ON validations (build_id, id DESC);
+
+-- Apex test runs on an org, on demand, with their results kept as history.
+CREATE TABLE test_runs (
+    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    org_id        bigint NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
+    classes       text[] NOT NULL DEFAULT '{}',
+    suites        text[] NOT NULL DEFAULT '{}',
+    test_level    text NOT NULL,
+    status        text NOT NULL DEFAULT 'queued',
+    async_id      text NOT NULL DEFAULT '',
+    passed        integer NOT NULL DEFAULT 0,
+    failed        integer NOT NULL DEFAULT 0,
+    results       jsonb NOT NULL DEFAULT '[]',
+    error         text NOT NULL DEFAULT '',
+    started_label text NOT NULL,
+    started_at    timestamptz NOT NULL,
+    finished_at   timestamptz
+);
+CREATE INDEX test_runs_org_idx ON test_runs (org_id, id DESC);

@@ -237,3 +237,30 @@ type ValidationProblem struct {
 	Message string `json:"message"`
 	Stack   string `json:"stack,omitempty"`
 }
+
+// TestRun is an on-demand Apex test run on an org.
+type TestRun struct {
+	ID        int64        `json:"id"`
+	OrgID     int64        `json:"org_id"`
+	Classes   []string     `json:"classes"`
+	Suites    []string     `json:"suites"`
+	TestLevel string       `json:"test_level"` // RunSpecifiedTests or RunLocalTests
+	Status    string       `json:"status"`     // queued, running, passed, failed, error
+	Passed    int          `json:"passed"`
+	Failed    int          `json:"failed"`
+	Results   []TestResult `json:"results"`
+	Error     string       `json:"error,omitempty"`
+	StartedBy string       `json:"started_by"`
+	StartedAt time.Time    `json:"started_at"`
+	Finished  *time.Time   `json:"finished_at"`
+}
+
+// TestResult is one test method's outcome.
+type TestResult struct {
+	Class   string `json:"class"`
+	Method  string `json:"method"`
+	Outcome string `json:"outcome"` // Pass, Fail, CompileFail, Skip
+	Message string `json:"message,omitempty"`
+	Stack   string `json:"stack,omitempty"`
+	Millis  int    `json:"ms"`
+}

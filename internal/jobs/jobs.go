@@ -68,6 +68,7 @@ func NewClient(pool *pgxpool.Pool, deps Deps, cfg Config) (*Client, error) {
 	river.AddWorker(workers, &SessionPruneWorker{deps: deps})
 	river.AddWorker(workers, &SnapshotWorker{deps: deps})
 	river.AddWorker(workers, &ValidateWorker{deps: deps})
+	river.AddWorker(workers, &TestRunWorker{deps: deps})
 	if cfg.AddWorkers != nil {
 		cfg.AddWorkers(workers)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/trellis-alm/trellis/internal/alm"
 	"github.com/trellis-alm/trellis/internal/browsertest"
+	"github.com/trellis-alm/trellis/internal/metadata"
 	"github.com/trellis-alm/trellis/internal/salesforce"
 	"github.com/trellis-alm/trellis/internal/snapshot"
 	"github.com/trellis-alm/trellis/internal/store"
@@ -176,4 +177,32 @@ func TestValidateABuild(t *testing.T) {
 	for _, p := range props {
 		require.NotEqual(t, "Validated", p.FullName, "a validation deploys nothing")
 	}
+
+	// Apex tests on demand: deploy a test class, run it through the API.
+	zipBytes, err := metadata.WriteZip(map[string][]byte{
+		"package.xml":                     []byte(`<?xml version="1.0" encoding="UTF-8"?><Package xmlns="http://soap.sforce.com/2006/04/metadata"><types><members>QuotesTest</members><name>ApexClass</name></types><version>62.0</version></Package>`),
+		"classes/QuotesTest.cls":          []byte("@isTest private class QuotesTest { @isTest static void totals() { System.assertEquals(2, 1 + 1); } }"),
+		"classes/QuotesTest.cls-meta.xml": []byte(testClassMeta),
+	})
+	require.NoError(t, err)
+	depID, err := c.Deploy(b.ctx, zipBytes, salesforce.DeployOptions{SinglePackage: true})
+	require.NoError(t, err)
+	dr, err := c.WaitDeploy(b.ctx, depID, nil)
+	require.NoError(t, err)
+	require.True(t, dr.Success, "%+v", dr)
+	res = b.api("POST", fmt.Sprintf("/api/v1/orgs/%d/test-runs", org.ID), tok, strings.NewReader(`{}`))
+	require.Equal(t, http.StatusUnprocessableEntity, res.status, "say what to run")
+	res = b.api("POST", fmt.Sprintf("/api/v1/orgs/%d/test-runs", org.ID), tok, strings.NewReader(`{"classes":["QuotesTest"]}`))
+	require.Equal(t, http.StatusAccepted, res.status, res.body)
+	var run alm.TestRun
+	require.Eventually(t, func() bool {
+		res := b.api("GET", fmt.Sprintf("/api/v1/orgs/%d/test-runs", org.ID), tok, nil)
+		run = decode[struct{ Items []alm.TestRun }](t, res).Items[0]
+		return run.Finished != nil
+	}, 30*time.Second, 50*time.Millisecond)
+	require.Equal(t, "passed", run.Status, "%+v", run)
+	require.Equal(t, 1, run.Passed)
+	require.Equal(t, "QuotesTest", run.Results[0].Class)
+	orgPage := b.signedIn(must(b.store.UserByEmail(b.ctx, "first-admin@example.com"))).get(fmt.Sprintf("/orgs/%d", org.ID))
+	require.Contains(t, orgPage.doc(t).Find(`[data-testid="test-runs"]`).Text(), "1 passed")
 }

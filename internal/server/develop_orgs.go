@@ -10,6 +10,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/trellis-alm/trellis/internal/alm"
+	"github.com/trellis-alm/trellis/internal/jobs"
 	"github.com/trellis-alm/trellis/internal/orgs"
 	"github.com/trellis-alm/trellis/web"
 )
@@ -25,6 +26,9 @@ func (s *Server) registerDevelopRoutes(r chi.Router) {
 	s.handle(r, http.MethodPost, "/orgs/{id}/disconnect", needs(alm.PermManageOrgs), s.disconnectOrg)
 
 	s.registerSnapshotRoutes(r)
+	s.handle(r, http.MethodPost, "/orgs/{id}/test-runs", needs(alm.PermSnapshot), s.runTests)
+	s.handle(r, http.MethodGet, "/api/v1/orgs/{id}/test-runs", needs(alm.PermView), s.apiTestRuns)
+	s.handle(r, http.MethodPost, "/api/v1/orgs/{id}/test-runs", needs(alm.PermSnapshot), s.apiRunTests)
 	s.registerRepoRoutes(r)
 	s.handle(r, http.MethodGet, "/api/v1/orgs", needs(alm.PermView), s.apiOrgs)
 	s.handle(r, http.MethodPost, "/api/v1/orgs", needs(alm.PermManageOrgs), s.apiConnectOrg)
@@ -198,9 +202,14 @@ func (s *Server) orgPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	runs, err := s.store.ListTestRuns(r.Context(), o.ID, 10)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	role := callerFrom(r.Context()).User.Role
 	p := s.page(w, r, o.Name, "develop", developCrumb, web.Crumb{Label: o.Name})
-	s.render(w, r, http.StatusOK, web.OrgPage(web.OrgView{Page: p, Org: o, Snapshots: snaps, CanManage: role.Can(alm.PermManageOrgs), CanSnapshot: role.Can(alm.PermSnapshot)}))
+	s.render(w, r, http.StatusOK, web.OrgPage(web.OrgView{Page: p, Org: o, Snapshots: snaps, TestRuns: runs, CanManage: role.Can(alm.PermManageOrgs), CanSnapshot: role.Can(alm.PermSnapshot)}))
 }
 
 func (s *Server) health(r *http.Request, o alm.Org) (orgs.Health, *alm.Snapshot, error) {
@@ -357,4 +366,84 @@ func (s *Server) apiOrg(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) apiDisconnectOrg(w http.ResponseWriter, r *http.Request) {
 	s.disconnect(w, r, func(o alm.Org) { s.writeJSON(w, http.StatusOK, o) })
+}
+
+func splitNames(v string) []string {
+	var out []string
+	for _, p := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' }) {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// startTestRun queues an Apex test run on an org.
+func (s *Server) startTestRun(r *http.Request, o alm.Org, classes, suites []string, local bool) (alm.TestRun, error) {
+	if s.deps.Jobs == nil {
+		return alm.TestRun{}, alm.Errorf(alm.CodeUnavailable, "Background jobs are not running on this server.")
+	}
+	level := "RunSpecifiedTests"
+	if local {
+		level, classes, suites = "RunLocalTests", nil, nil
+	} else if len(classes) == 0 && len(suites) == 0 {
+		return alm.TestRun{}, alm.Invalid(map[string]string{"classes": "Name the test classes or suites to run, or choose all local tests."})
+	}
+	t, err := s.store.CreateTestRun(r.Context(), o.ID, classes, suites, level)
+	if err != nil {
+		return t, err
+	}
+	if _, err := s.deps.Jobs.Insert(r.Context(), jobs.TestRunArgs{TestRunID: t.ID}, nil); err != nil {
+		_ = s.store.FinishTestRun(r.Context(), t.ID, "error", nil, "Could not queue the job.")
+		return t, fmt.Errorf("queue test run: %w", err)
+	}
+	return t, nil
+}
+
+func (s *Server) runTests(w http.ResponseWriter, r *http.Request) {
+	o, ok := s.orgFromPath(w, r)
+	if !ok {
+		return
+	}
+	_, err := s.startTestRun(r, o, splitNames(r.PostFormValue("classes")), splitNames(r.PostFormValue("suites")), r.PostFormValue("local") != "")
+	if err != nil {
+		s.failBack(w, r, fmt.Sprintf("/orgs/%d#test-runs", o.ID), err)
+		return
+	}
+	s.redirect(w, r, fmt.Sprintf("/orgs/%d#test-runs", o.ID), "ok", "Tests started.")
+}
+
+func (s *Server) apiTestRuns(w http.ResponseWriter, r *http.Request) {
+	o, ok := s.orgFromPath(w, r)
+	if !ok {
+		return
+	}
+	runs, err := s.store.ListTestRuns(r.Context(), o.ID, 50)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, map[string]any{"items": runs})
+}
+
+func (s *Server) apiRunTests(w http.ResponseWriter, r *http.Request) {
+	o, ok := s.orgFromPath(w, r)
+	if !ok {
+		return
+	}
+	var b struct {
+		Classes []string `json:"classes"`
+		Suites  []string `json:"suites"`
+		Local   bool     `json:"local_tests"`
+	}
+	if err := decodeJSON(r, &b); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	t, err := s.startTestRun(r, o, b.Classes, b.Suites, b.Local)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusAccepted, t)
 }

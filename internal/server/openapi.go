@@ -72,6 +72,8 @@ var apiOps = []apiOp{
 	{"GET", "/api/v1/builds/{id}/artifact", "The build's deploy zip (X-Checksum-SHA256 header)", "view", nil, "", 200, ""},
 	{"GET", "/api/v1/builds/{id}/validations", "A build's validations: status, component failures, test failures", "view", nil, "", 200, "ValidationList"},
 	{"POST", "/api/v1/builds/{id}/validations", "Validate a build in an org: a check-only deploy at a test level", "snapshot", nil, "ValidateRequest", 202, "Validation"},
+	{"GET", "/api/v1/orgs/{id}/test-runs", "An org's Apex test runs with every method's outcome", "view", nil, "", 200, "TestRunList"},
+	{"POST", "/api/v1/orgs/{id}/test-runs", "Run Apex tests on an org: classes, suites, or all local tests", "snapshot", nil, "TestRunRequest", 202, "TestRun"},
 	{"GET", "/api/v1/search", "Full-text search over requirements and work items", "view", []string{"q", "project", "limit"}, "", 200, "SearchResults"},
 	{"GET", "/api/v1/openapi.json", "This description", "public", nil, "", 200, ""},
 }
@@ -227,7 +229,13 @@ func schemas() obj {
 			"error": str(), "started_by": str(), "started_at": when(), "finished_at": obj{"type": []string{"string", "null"}}}),
 		"ValidationList":  object(obj{"items": arr(ref("Validation"))}, "items"),
 		"ValidateRequest": object(obj{"org_id": integer(), "test_level": str()}, "org_id"),
-		"SearchResults":   object(obj{"items": arr(object(obj{"kind": enum("requirement", "work_item"), "key": str(), "title": str(), "status": str(), "project": str(), "rank": obj{"type": "number"}}))}),
+		"TestRun": object(obj{"id": integer(), "org_id": integer(), "classes": arr(str()), "suites": arr(str()), "test_level": str(),
+			"status": enum("queued", "running", "passed", "failed", "error"), "passed": integer(), "failed": integer(),
+			"results": arr(object(obj{"class": str(), "method": str(), "outcome": str(), "message": str(), "stack": str(), "ms": integer()})),
+			"error":   str(), "started_by": str(), "started_at": when(), "finished_at": obj{"type": []string{"string", "null"}}}),
+		"TestRunList":    object(obj{"items": arr(ref("TestRun"))}, "items"),
+		"TestRunRequest": object(obj{"classes": arr(str()), "suites": arr(str()), "local_tests": boolean()}),
+		"SearchResults":  object(obj{"items": arr(object(obj{"kind": enum("requirement", "work_item"), "key": str(), "title": str(), "status": str(), "project": str(), "rank": obj{"type": "number"}}))}),
 	}
 }
 
