@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/trellis-alm/trellis/internal/jobs"
 	"net"
 	"net/url"
 	"os"
@@ -28,14 +29,16 @@ type config struct {
 	// SFClientID and SFClientSecret are the default connected app for
 	// connecting orgs.
 	SFClientID, SFClientSecret string
-	LogFormat                  string
-	LogLevel                   string
-	MigrateOnStart             bool
-	PGBinDir                   string
-	MetricsToken               string
-	Workers                    int
-	Session                    auth.Config
-	OIDC                       *oidcConfig // nil when single sign-on is off
+	// SMTP relays release announcements by email.
+	SMTPAddr, SMTPFrom, SMTPUser, SMTPPassword string
+	LogFormat                                  string
+	LogLevel                                   string
+	MigrateOnStart                             bool
+	PGBinDir                                   string
+	MetricsToken                               string
+	Workers                                    int
+	Session                                    auth.Config
+	OIDC                                       *oidcConfig // nil when single sign-on is off
 }
 
 type oidcConfig struct {
@@ -132,6 +135,14 @@ func parseConfig(getenv func(string) string) (config, error) {
 		},
 		func() error {
 			c.SFClientID, c.SFClientSecret = env("TRELLIS_SF_CLIENT_ID", ""), env("TRELLIS_SF_CLIENT_SECRET", "")
+			return nil
+		},
+		func() error {
+			c.SMTPAddr, c.SMTPFrom = env("TRELLIS_SMTP_ADDR", ""), env("TRELLIS_SMTP_FROM", "")
+			c.SMTPUser, c.SMTPPassword = env("TRELLIS_SMTP_USER", ""), env("TRELLIS_SMTP_PASSWORD", "")
+			if c.SMTPAddr != "" {
+				return checkAddr("TRELLIS_SMTP_ADDR", c.SMTPAddr)
+			}
 			return nil
 		},
 		func() (err error) { c.OIDC, err = parseOIDC(env); return },
@@ -291,4 +302,10 @@ func parseOIDC(env func(string, string) string) (*oidcConfig, error) {
 		o.DefaultRole = r
 	}
 	return o, nil
+}
+
+// jobDeps are what every worker process passes the job workers besides
+// its store and services.
+func (c config) mail() jobs.Mail {
+	return jobs.Mail{Addr: c.SMTPAddr, From: c.SMTPFrom, User: c.SMTPUser, Password: c.SMTPPassword}
 }

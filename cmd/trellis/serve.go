@@ -136,7 +136,8 @@ func startApp(ctx context.Context, cfg config, log *slog.Logger, keyring *secret
 	orgSvc := orgs.New(st, keyring, orgs.Config{ClientID: cfg.SFClientID, ClientSecret: cfg.SFClientSecret,
 		CallbackURL: strings.TrimSuffix(cfg.BaseURL.String(), "/") + "/orgs/oauth/callback", Logger: log})
 	repoSvc := repos.New(st, keyring, cfg.DataDir)
-	a.jobs, err = jobs.NewClient(db.pool, jobs.Deps{Store: st, Orgs: orgSvc, Repos: repoSvc, SessionIdle: cfg.Session.IdleTimeout, Logger: log}, jobs.Config{Work: true, MaxWorkers: cfg.Workers})
+	a.jobs, err = jobs.NewClient(db.pool, jobs.Deps{Store: st, Orgs: orgSvc, Repos: repoSvc, SessionIdle: cfg.Session.IdleTimeout, Logger: log,
+		BaseURL: cfg.BaseURL.String(), Mail: cfg.mail(), Keyring: keyring}, jobs.Config{Work: true, MaxWorkers: cfg.Workers})
 	if err != nil {
 		return fail(err)
 	}

@@ -194,6 +194,7 @@ type Build struct {
 	Size       int       `json:"size"`
 	CreatedBy  string    `json:"created_by"`
 	CreatedAt  time.Time `json:"created_at"`
+	WorkItem   string    `json:"work_item,omitempty"` // set for a work item's own change set
 }
 
 // BuildComponent is a component a build holds.
@@ -227,6 +228,17 @@ type ValidationResult struct {
 	ComponentErrors []ValidationProblem `json:"component_errors"`
 	Tests           int                 `json:"tests"`
 	TestFailures    []ValidationProblem `json:"test_failures"`
+	Coverage        []ClassCoverage     `json:"coverage,omitempty"`
+	Notes           []string            `json:"notes,omitempty"` // e.g. why a quick deploy fell back to a full one
+}
+
+// ClassCoverage is one Apex class's or trigger's coverage in a deploy's
+// test run.
+type ClassCoverage struct {
+	Name      string `json:"name"`
+	Percent   int    `json:"percent"`
+	Lines     int    `json:"lines"`
+	Uncovered int    `json:"uncovered"`
 }
 
 // ValidationProblem is one component failure (file, line, problem) or

@@ -46,6 +46,15 @@ const (
 	PermManagePipeline Permission = "manage_pipeline"
 	// PermManageReleases lets a user create releases, fill them and move them.
 	PermManageReleases Permission = "manage_releases"
+	// PermPromote lets a user open promotions, deploy them, cancel, retry
+	// and roll back. Who may approve is the stage policy's say.
+	PermPromote Permission = "promote"
+	// PermSignOff lets a user sign off work items in a test stage or send
+	// them back to development.
+	PermSignOff Permission = "sign_off"
+	// PermOverrideWindows lets a user deploy outside a change window or
+	// through a freeze (audited).
+	PermOverrideWindows Permission = "override_windows"
 )
 
 var everyone = []Role{RoleAdmin, RoleReleaseManager, RoleDeveloper, RoleProductOwner, RoleViewer}
@@ -68,6 +77,9 @@ var grants = map[Permission][]Role{
 	PermManageOrgs:       {RoleAdmin},
 	PermManagePipeline:   {RoleAdmin, RoleReleaseManager},
 	PermSnapshot:         {RoleAdmin, RoleReleaseManager, RoleDeveloper},
+	PermPromote:          {RoleAdmin, RoleReleaseManager},
+	PermSignOff:          {RoleAdmin, RoleReleaseManager, RoleProductOwner},
+	PermOverrideWindows:  {RoleAdmin},
 }
 
 // Can reports whether role r holds permission p. An unknown permission is

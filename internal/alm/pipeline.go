@@ -29,6 +29,9 @@ type Stage struct {
 	ChangeWindows      string `json:"change_windows"` // e.g. "Mon-Fri 18:00-22:00; Sat 08:00-12:00"; empty: any time
 	Frozen             bool   `json:"frozen"`
 	FreezeReason       string `json:"freeze_reason,omitempty"`
+	// BlockChecks is the static check severity that blocks promotions:
+	// "" (none), "error", or "warning" (warnings and errors).
+	BlockChecks string `json:"block_checks"`
 }
 
 var windowRe = regexp.MustCompile(`^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)(-(Mon|Tue|Wed|Thu|Fri|Sat|Sun))? ([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$`)
@@ -66,6 +69,9 @@ func ValidatePipeline(stages []Stage) error {
 		}
 		if !slices.Contains(TestLevels, s.TestLevel) {
 			f[at("test_level")] = "Choose NoTestRun, RunSpecifiedTests, RunLocalTests or RunAllTestsInOrg."
+		}
+		if !slices.Contains([]string{"", "error", "warning"}, s.BlockChecks) {
+			f[at("block_checks")] = "Block on error, warning, or nothing."
 		}
 		if s.CoverageThreshold < 0 || s.CoverageThreshold > 100 {
 			f[at("coverage_threshold")] = "Coverage is a percentage from 0 to 100."

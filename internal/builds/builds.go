@@ -79,6 +79,41 @@ func (s *Service) Build(ctx context.Context, releaseID int64, apiVersion string,
 	return s.st.CreateBuild(ctx, n)
 }
 
+// BuildWorkItem packages one work item's change set as a build of its
+// own, to promote it into the first stage before it joins a release.
+func (s *Service) BuildWorkItem(ctx context.Context, key, apiVersion string) (alm.Build, error) {
+	if apiVersion == "" {
+		apiVersion = "64.0"
+	}
+	id, caps, err := s.st.WorkItemCaptures(ctx, key)
+	if err != nil {
+		return alm.Build{}, err
+	}
+	if len(caps) == 0 {
+		return alm.Build{}, alm.Errorf(alm.CodeInvalid, "%s has no captured components yet: capture them from a comparison under Develop first.", strings.ToUpper(key))
+	}
+	var in []build.Capture
+	for _, c := range caps {
+		bc := build.Capture{WorkItem: c.WorkItem, Type: c.Type, Name: c.Name, Change: c.Change, Hash: c.Hash}
+		if c.Hash != "" {
+			if bc.Content, err = s.st.BlobData(ctx, c.Hash); err != nil {
+				return alm.Build{}, err
+			}
+		}
+		in = append(in, bc)
+	}
+	p := build.Compose(in, nil)
+	art, err := build.Package(p, apiVersion)
+	if err != nil {
+		return alm.Build{}, alm.Errorf(alm.CodeInvalid, "The change set could not be packaged: %v", err)
+	}
+	n := store.NewBuild{WorkItemID: id, APIVersion: apiVersion, Checksum: art.Checksum, Artifact: art.Zip, Deletes: art.Deletes}
+	for _, c := range p.Components {
+		n.Components = append(n.Components, alm.BuildComponent{Type: c.Type, Name: c.Name, Change: c.Change, Hash: c.Hash, WorkItem: c.WorkItem})
+	}
+	return s.st.CreateBuild(ctx, n)
+}
+
 // Check checks a build against an org's latest snapshot: references the
 // deploy would miss, and the deletion checklist.
 func (s *Service) Check(ctx context.Context, buildID, orgID int64) (build.Check, alm.Snapshot, error) {

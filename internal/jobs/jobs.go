@@ -17,6 +17,7 @@ import (
 
 	"github.com/trellis-alm/trellis/internal/orgs"
 	"github.com/trellis-alm/trellis/internal/repos"
+	"github.com/trellis-alm/trellis/internal/secret"
 	"github.com/trellis-alm/trellis/internal/store"
 )
 
@@ -41,6 +42,12 @@ type Deps struct {
 	SnapshotChunk int
 	SessionIdle   time.Duration
 	Logger        *slog.Logger
+	// BaseURL is where people reach Trellis, for links in announcements.
+	BaseURL string
+	// Mail sends announcements by email.
+	Mail Mail
+	// Keyring opens sealed settings (announcement webhooks).
+	Keyring *secret.Keyring
 }
 
 // Config shapes the client.
@@ -69,6 +76,8 @@ func NewClient(pool *pgxpool.Pool, deps Deps, cfg Config) (*Client, error) {
 	river.AddWorker(workers, &SnapshotWorker{deps: deps})
 	river.AddWorker(workers, &ValidateWorker{deps: deps})
 	river.AddWorker(workers, &TestRunWorker{deps: deps})
+	river.AddWorker(workers, &DeployWorker{deps: deps})
+	river.AddWorker(workers, &AnnounceWorker{deps: deps})
 	if cfg.AddWorkers != nil {
 		cfg.AddWorkers(workers)
 	}

@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -99,6 +100,9 @@ func resultOf(r *salesforce.DeployResult) alm.ValidationResult {
 	if t := r.Details.RunTestResult; t != nil {
 		for _, f := range t.Failures {
 			out.TestFailures = append(out.TestFailures, alm.ValidationProblem{Where: f.Name + "." + f.MethodName, Message: f.Message, Stack: f.StackTrace})
+		}
+		for _, c := range t.CodeCoverage {
+			out.Coverage = append(out.Coverage, alm.ClassCoverage{Name: c.Name, Percent: int(math.Floor(c.Percent())), Lines: c.NumLocations, Uncovered: c.NumLocationsNotCovered})
 		}
 	}
 	return out

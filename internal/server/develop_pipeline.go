@@ -85,7 +85,7 @@ func stagesOf(r *http.Request) ([]alm.Stage, map[string]string) {
 	var out []alm.Stage
 	for i := range n {
 		v := func(f string) string { return strings.TrimSpace(r.PostFormValue(fmt.Sprintf("stage_%d_%s", i, f))) }
-		st := alm.Stage{Name: v("name"), Branch: v("branch"), TestLevel: v("test_level"), ChangeWindows: v("change_windows"), FreezeReason: v("freeze_reason"),
+		st := alm.Stage{Name: v("name"), Branch: v("branch"), TestLevel: v("test_level"), ChangeWindows: v("change_windows"), FreezeReason: v("freeze_reason"), BlockChecks: v("block_checks"),
 			NoSelfApproval: v("no_self_approval") != "", ValidationRequired: v("validation_required") != "", Frozen: v("frozen") != "", ApproverRoles: []alm.Role{}}
 		for _, role := range r.PostForm[fmt.Sprintf("stage_%d_approver_roles", i)] {
 			st.ApproverRoles = append(st.ApproverRoles, alm.Role(role))

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -24,17 +25,18 @@ func (s *Store) ReleaseCaptures(ctx context.Context, releaseID int64) ([]alm.Bui
 	})
 }
 
-const buildCols = `id, release_id, number, api_version, checksum, components, deletes, octet_length(artifact), created_label, created_at`
+const buildCols = `id, coalesce(release_id, 0), number, api_version, checksum, components, deletes, octet_length(artifact), created_label, created_at, coalesce((SELECT key FROM work_items WHERE id = work_item_id), '')`
 
 func scanBuild(row pgx.Row) (alm.Build, error) {
 	var b alm.Build
-	err := row.Scan(&b.ID, &b.ReleaseID, &b.Number, &b.APIVersion, &b.Checksum, &b.Components, &b.Deletes, &b.Size, &b.CreatedBy, &b.CreatedAt)
+	err := row.Scan(&b.ID, &b.ReleaseID, &b.Number, &b.APIVersion, &b.Checksum, &b.Components, &b.Deletes, &b.Size, &b.CreatedBy, &b.CreatedAt, &b.WorkItem)
 	return b, err
 }
 
 // NewBuild is a packaged build to record.
 type NewBuild struct {
 	ReleaseID  int64
+	WorkItemID int64 // instead of ReleaseID: a work item's own change set
 	APIVersion string
 	Checksum   string
 	Artifact   []byte
@@ -46,16 +48,27 @@ type NewBuild struct {
 func (s *Store) CreateBuild(ctx context.Context, n NewBuild) (alm.Build, error) {
 	var b alm.Build
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		var pid int64
-		var relName string
-		if err := tx.QueryRow(ctx, `SELECT project_id, name FROM releases WHERE id = $1 FOR UPDATE`, n.ReleaseID).Scan(&pid, &relName); err != nil {
-			return notFound(err, "That release")
+		var pid, ownerID int64
+		var relName, entity string
+		var err error
+		if n.WorkItemID != 0 {
+			entity, ownerID = "work_item", n.WorkItemID
+			err = tx.QueryRow(ctx, `SELECT project_id, key FROM work_items WHERE id = $1 FOR UPDATE`, n.WorkItemID).Scan(&pid, &relName)
+		} else {
+			entity, ownerID = "release", n.ReleaseID
+			err = tx.QueryRow(ctx, `SELECT project_id, name FROM releases WHERE id = $1 FOR UPDATE`, n.ReleaseID).Scan(&pid, &relName)
+		}
+		if err != nil {
+			return notFound(err, "That "+strings.ReplaceAll(entity, "_", " "))
 		}
 		a := alm.ActorFrom(ctx)
-		var err error
-		b, err = scanBuild(tx.QueryRow(ctx, `INSERT INTO release_builds (release_id, number, api_version, checksum, artifact, components, deletes, created_by, created_label, created_at)
-			VALUES ($1, (SELECT coalesce(max(number), 0) + 1 FROM release_builds WHERE release_id = $1), $2, $3, $4, $5, $6, $7, $8, $9) RETURNING `+buildCols,
-			n.ReleaseID, n.APIVersion, n.Checksum, n.Artifact, len(n.Components), n.Deletes, a.UserID, actorLabel(a), s.Now()))
+		owner := "release_id"
+		if n.WorkItemID != 0 {
+			owner = "work_item_id"
+		}
+		b, err = scanBuild(tx.QueryRow(ctx, `INSERT INTO release_builds (`+owner+`, number, api_version, checksum, artifact, components, deletes, created_by, created_label, created_at)
+			VALUES ($1, (SELECT coalesce(max(number), 0) + 1 FROM release_builds WHERE `+owner+` = $1), $2, $3, $4, $5, $6, $7, $8, $9) RETURNING `+buildCols,
+			ownerID, n.APIVersion, n.Checksum, n.Artifact, len(n.Components), n.Deletes, a.UserID, actorLabel(a), s.Now()))
 		if err != nil {
 			return fmt.Errorf("insert build: %w", err)
 		}
@@ -65,10 +78,52 @@ func (s *Store) CreateBuild(ctx context.Context, n NewBuild) (alm.Build, error) 
 				return fmt.Errorf("insert build component: %w", err)
 			}
 		}
-		return s.record(ctx, tx, pid, "release", n.ReleaseID, "release.build",
+		return s.record(ctx, tx, pid, entity, ownerID, entity+".build",
 			fmt.Sprintf("built %s #%d: %d components, checksum %s", relName, b.Number, len(n.Components), n.Checksum[:12]))
 	})
 	return b, err
+}
+
+// WorkItemCaptures lists a work item's current captures, for a build of
+// its own change set.
+func (s *Store) WorkItemCaptures(ctx context.Context, key string) (int64, []alm.BuildComponent, error) {
+	var id int64
+	if err := s.pool.QueryRow(ctx, `SELECT id FROM work_items WHERE key = upper($1)`, key).Scan(&id); err != nil {
+		return 0, nil, notFound(err, "That work item")
+	}
+	rows, err := s.pool.Query(ctx, `SELECT c.type, c.name, c.change, coalesce(c.hash, ''), w.key
+		FROM work_item_components c JOIN work_items w ON w.id = c.work_item_id
+		WHERE w.id = $1 AND c.superseded_at IS NULL ORDER BY c.type, lower(c.name)`, id)
+	if err != nil {
+		return 0, nil, fmt.Errorf("work item captures: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (alm.BuildComponent, error) {
+		var c alm.BuildComponent
+		return c, r.Scan(&c.Type, &c.Name, &c.Change, &c.Hash, &c.WorkItem)
+	})
+	return id, out, err
+}
+
+// WorkItemBuilds lists the builds of a work item's own change set.
+func (s *Store) WorkItemBuilds(ctx context.Context, key string) ([]alm.Build, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+buildCols+` FROM release_builds WHERE work_item_id = (SELECT id FROM work_items WHERE key = upper($1)) ORDER BY number DESC`, key)
+	if err != nil {
+		return nil, fmt.Errorf("work item builds: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (alm.Build, error) { return scanBuild(r) })
+	if out == nil {
+		out = []alm.Build{}
+	}
+	return out, err
+}
+
+// BuildProject returns the project a build belongs to (through its release
+// or work item) and a label for it.
+func (s *Store) BuildProject(ctx context.Context, buildID int64) (projectID int64, projectKey, label string, err error) {
+	err = s.pool.QueryRow(ctx, `SELECT p.id, p.key, coalesce(x.name, w.key)
+		FROM release_builds b LEFT JOIN releases x ON x.id = b.release_id LEFT JOIN work_items w ON w.id = b.work_item_id
+		JOIN projects p ON p.id = coalesce(x.project_id, w.project_id) WHERE b.id = $1`, buildID).Scan(&projectID, &projectKey, &label)
+	return projectID, projectKey, label, notFound(err, "That build")
 }
 
 // ListBuilds lists a release's builds, newest first.

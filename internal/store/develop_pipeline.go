@@ -13,7 +13,7 @@ import (
 // Pipeline returns a project's stages in order.
 func (s *Store) Pipeline(ctx context.Context, projectID int64) ([]alm.Stage, error) {
 	rows, err := s.pool.Query(ctx, `SELECT p.id, p.position, p.name, p.org_id, coalesce(o.name, ''), p.branch, p.approvals_required, p.approver_roles,
-		p.no_self_approval, p.validation_required, p.test_level, p.coverage_threshold, p.change_windows, p.frozen, p.freeze_reason
+		p.no_self_approval, p.validation_required, p.test_level, p.coverage_threshold, p.change_windows, p.frozen, p.freeze_reason, p.block_checks
 		FROM pipeline_stages p LEFT JOIN orgs o ON o.id = p.org_id WHERE p.project_id = $1 ORDER BY p.position`, projectID)
 	if err != nil {
 		return nil, fmt.Errorf("pipeline: %w", err)
@@ -22,7 +22,7 @@ func (s *Store) Pipeline(ctx context.Context, projectID int64) ([]alm.Stage, err
 		var st alm.Stage
 		var roles []string
 		err := r.Scan(&st.ID, &st.Position, &st.Name, &st.OrgID, &st.OrgName, &st.Branch, &st.ApprovalsRequired, &roles, &st.NoSelfApproval,
-			&st.ValidationRequired, &st.TestLevel, &st.CoverageThreshold, &st.ChangeWindows, &st.Frozen, &st.FreezeReason)
+			&st.ValidationRequired, &st.TestLevel, &st.CoverageThreshold, &st.ChangeWindows, &st.Frozen, &st.FreezeReason, &st.BlockChecks)
 		for _, x := range roles {
 			st.ApproverRoles = append(st.ApproverRoles, alm.Role(x))
 		}
@@ -66,10 +66,10 @@ func (s *Store) SavePipeline(ctx context.Context, projectID int64, stages []alm.
 				roles[j] = string(r)
 			}
 			if _, err := tx.Exec(ctx, `INSERT INTO pipeline_stages (project_id, position, name, org_id, branch, approvals_required, approver_roles,
-				no_self_approval, validation_required, test_level, coverage_threshold, change_windows, frozen, freeze_reason)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+				no_self_approval, validation_required, test_level, coverage_threshold, change_windows, frozen, freeze_reason, block_checks)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 				projectID, i, st.Name, st.OrgID, st.Branch, st.ApprovalsRequired, roles, st.NoSelfApproval, st.ValidationRequired, st.TestLevel,
-				st.CoverageThreshold, strings.TrimSpace(st.ChangeWindows), st.Frozen, strings.TrimSpace(st.FreezeReason)); err != nil {
+				st.CoverageThreshold, strings.TrimSpace(st.ChangeWindows), st.Frozen, strings.TrimSpace(st.FreezeReason), st.BlockChecks); err != nil {
 				return fmt.Errorf("save stage %s: %w", st.Name, err)
 			}
 			names = append(names, st.Name)

@@ -1,0 +1,322 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/trellis-alm/trellis/internal/alm"
+	"github.com/trellis-alm/trellis/internal/promote"
+	"github.com/trellis-alm/trellis/internal/salesforce"
+)
+
+// DeployArgs runs one deployment: a promotion's deploy or a rollback.
+type DeployArgs struct {
+	DeploymentID int64 `json:"deployment_id"`
+}
+
+// Kind names the job.
+func (DeployArgs) Kind() string { return "deploy" }
+
+// InsertOpts puts deployments on the deploy queue. Attempts are for a
+// worker that died or an org that was briefly unreachable: every attempt
+// resumes the stored deploy id rather than deploying again.
+func (DeployArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueDeploy, MaxAttempts: 5}
+}
+
+// DeployWorker deploys: it snapshots the affected components in the
+// target, sends the deploy (a quick deploy when a recent validation of the
+// same artifact allows it), stores the org's deploy id before waiting,
+// follows it live, honours cancel requests, and records the outcome.
+type DeployWorker struct {
+	river.WorkerDefaults[DeployArgs]
+	deps Deps
+}
+
+// Timeout: deploys with tests take a while on big orgs.
+func (w *DeployWorker) Timeout(*river.Job[DeployArgs]) time.Duration { return 3 * time.Hour }
+
+// QuickDeployAge is how long a validation can be reused by a quick deploy.
+const QuickDeployAge = 10 * 24 * time.Hour
+
+// Work runs one deployment.
+func (w *DeployWorker) Work(ctx context.Context, job *river.Job[DeployArgs]) error {
+	st := w.deps.Store
+	d, err := st.DeploymentByID(ctx, job.Args.DeploymentID)
+	if err != nil {
+		return river.JobCancel(err)
+	}
+	if d.Finished != nil {
+		return nil
+	}
+	res, err := w.run(ctx, d)
+	if err != nil {
+		if ctx.Err() != nil || isTransient(err) {
+			// The worker is stopping or the org is briefly unreachable:
+			// River tries again and the next attempt resumes the stored
+			// deploy id.
+			return err
+		}
+		msg := snapshotError(err)
+		if ferr := w.finish(context.WithoutCancel(ctx), d, "failed", alm.ValidationResult{Notes: res.Notes}, msg); ferr != nil {
+			return ferr
+		}
+		return river.JobCancel(err)
+	}
+	status := "failed"
+	switch {
+	case res.canceled:
+		status = "canceled"
+	case res.success:
+		status = "succeeded"
+	}
+	return w.finish(ctx, d, status, res.ValidationResult, res.message)
+}
+
+type deployOutcome struct {
+	alm.ValidationResult
+	success, canceled bool
+	message           string
+}
+
+// isTransient reports an org that was unreachable or answered 5xx: worth
+// another attempt, which resumes rather than redeploys.
+func isTransient(err error) bool {
+	var se *salesforce.Error
+	if !errors.As(err, &se) || errors.Is(err, salesforce.ErrNoSession) || errors.Is(err, salesforce.ErrBudget) {
+		return false
+	}
+	return se.Status >= 500 || (se.Status == 0 && se.Code == "" && se.Err != nil) || errors.Is(err, salesforce.ErrMalformed)
+}
+
+func (w *DeployWorker) run(ctx context.Context, d alm.Deployment) (deployOutcome, error) {
+	var out deployOutcome
+	st := w.deps.Store
+	if w.deps.Orgs == nil {
+		return out, alm.Errorf(alm.CodeUnavailable, "Orgs are not configured on this worker.")
+	}
+	if d.CancelRequested && d.DeployID == "" {
+		out.canceled, out.message = true, "Canceled before it was sent to the org."
+		return out, nil
+	}
+	org, err := st.OrgByID(ctx, d.OrgID)
+	if err != nil {
+		return out, err
+	}
+	client, err := w.deps.Orgs.Client(ctx, org)
+	if err != nil {
+		return out, err
+	}
+	id := d.DeployID
+	switch {
+	case id == "" && d.SubmittedAt != nil:
+		// Sent, but the worker stopped before the org's id was stored:
+		// sending again could deploy twice, so stop here and say so.
+		return out, alm.Errorf(alm.CodeConflict, "The worker stopped between sending this deploy and recording the org's deploy id. Trellis does not send it twice: check the org's Deployment Status page, then retry or roll back.")
+	case id == "":
+		if err := st.DeploymentProgress(ctx, d.ID, "snapshotting", "pre-deploy snapshot", 0, d.Total); err != nil {
+			return out, err
+		}
+		if err := w.preDeploySnapshot(ctx, client, org.APIVersion, d); err != nil {
+			return out, fmt.Errorf("pre-deploy snapshot: %w", err)
+		}
+		if d.CancelRequested || w.cancelRequested(ctx, d.ID) {
+			out.canceled, out.message = true, "Canceled before it was sent to the org."
+			return out, nil
+		}
+		kind, valID, notes := w.chooseQuickDeploy(ctx, d)
+		out.Notes = notes
+		if err := st.SubmittingDeployment(ctx, d.ID, kind, valID, notes); err != nil {
+			return out, err
+		}
+		if kind == "quick_deploy" {
+			v, _ := st.ValidationByID(ctx, valID)
+			id, err = client.DeployRecentValidation(ctx, v.DeployID)
+			if err != nil && !isTransient(err) {
+				// The org would not reuse the validation (used already, or
+				// too old by its clock): deploy in full instead.
+				out.Notes = append(out.Notes, "The org refused the quick deploy ("+alm.ErrorMessage(err)+"); deployed in full instead.")
+				if err := st.SubmittingDeployment(ctx, d.ID, "deploy", 0, out.Notes); err != nil {
+					return out, err
+				}
+				id, err = w.fullDeploy(ctx, client, d)
+			}
+		} else {
+			id, err = w.fullDeploy(ctx, client, d)
+		}
+		if err != nil {
+			return out, err
+		}
+		if err := st.StartDeployment(ctx, d.ID, id); err != nil {
+			return out, fmt.Errorf("record deploy id %s: %w", id, err)
+		}
+	}
+	asked := false
+	r, err := client.WaitDeploy(ctx, id, func(r *salesforce.DeployResult) {
+		done, total := r.NumberComponentsDeployed+r.NumberComponentErrors, r.NumberComponentsTotal
+		phase := r.Status
+		if r.StateDetail != "" {
+			phase += ": " + r.StateDetail
+		}
+		if r.NumberTestsTotal > 0 && done >= total {
+			done, total = r.NumberTestsCompleted+r.NumberTestErrors, r.NumberTestsTotal
+			phase = fmt.Sprintf("running tests (%s)", r.Status)
+		}
+		_ = st.DeploymentProgress(ctx, d.ID, "deploying", phase, done, total)
+		if !asked && w.cancelRequested(ctx, d.ID) {
+			asked = true
+			if _, err := client.CancelDeploy(ctx, id); err != nil {
+				w.logf("cancel deploy %s: %v", id, err)
+			}
+		}
+	})
+	if err != nil {
+		return out, err
+	}
+	vr := resultOf(r)
+	vr.Notes = append(out.Notes, vr.Notes...)
+	out.ValidationResult = vr
+	out.success = r.Success && r.Status == salesforce.StatusSucceeded
+	out.canceled = r.Status == salesforce.StatusCanceled
+	out.message = r.ErrorMessage
+	if !out.success && !out.canceled && out.message == "" {
+		out.message = fmt.Sprintf("The deploy %s: %d component error(s), %d test failure(s).", strings.ToLower(r.Status), len(vr.ComponentErrors), len(vr.TestFailures))
+	}
+	return out, nil
+}
+
+func (w *DeployWorker) fullDeploy(ctx context.Context, client *salesforce.Client, d alm.Deployment) (string, error) {
+	zip, err := w.deps.Store.DeploymentArtifact(ctx, d.ID)
+	if err != nil {
+		return "", err
+	}
+	return client.Deploy(ctx, zip, salesforce.DeployOptions{TestLevel: salesforce.TestLevel(d.TestLevel),
+		RollbackOnError: true, IgnoreWarnings: true, SinglePackage: true})
+}
+
+// chooseQuickDeploy finds a validation of the same artifact in the same
+// org, passed with tests at the stage's level or above, less than ten days
+// old: then the deploy reuses it instead of running the tests again.
+func (w *DeployWorker) chooseQuickDeploy(ctx context.Context, d alm.Deployment) (kind string, validationID int64, notes []string) {
+	if d.Kind == "rollback" || d.BuildID == nil {
+		return d.Kind, 0, nil
+	}
+	v, err := w.deps.Store.LatestValidation(ctx, *d.BuildID, d.OrgID)
+	if err != nil || v == nil {
+		return "deploy", 0, nil
+	}
+	age := w.deps.Store.Now().Sub(v.StartedAt)
+	switch {
+	case v.Status != "succeeded" || v.DeployID == "":
+		return "deploy", 0, nil
+	case v.TestLevel == "NoTestRun" || alm.TestLevelRank(v.TestLevel) < alm.TestLevelRank(d.TestLevel):
+		return "deploy", 0, []string{fmt.Sprintf("Validation #%d ran %s, not the %s a quick deploy needs: deployed in full.", v.ID, v.TestLevel, d.TestLevel)}
+	case age >= QuickDeployAge:
+		return "deploy", 0, []string{fmt.Sprintf("Validation #%d is %d days old (quick deploy needs under 10): deployed in full.", v.ID, int(age.Hours()/24))}
+	}
+	return "quick_deploy", v.ID, []string{fmt.Sprintf("Quick deploy of validation #%d (%s, %s).", v.ID, v.TestLevel, v.StartedAt.Format("2006-01-02 15:04"))}
+}
+
+func (w *DeployWorker) cancelRequested(ctx context.Context, id int64) bool {
+	d, err := w.deps.Store.DeploymentByID(ctx, id)
+	return err == nil && d.CancelRequested
+}
+
+// preDeploySnapshot retrieves what the target holds of the components the
+// deployment touches and stores it, so a rollback can put it back.
+func (w *DeployWorker) preDeploySnapshot(ctx context.Context, client *salesforce.Client, apiVersion string, d alm.Deployment) error {
+	comps, err := w.deps.Store.DeploymentComponents(ctx, d.ID)
+	if err != nil {
+		return err
+	}
+	members := map[string][]string{}
+	for _, c := range comps {
+		members[c.Type] = append(members[c.Type], c.Name)
+	}
+	if len(members) == 0 {
+		return w.deps.Store.RecordPreDeploy(ctx, d.ID, nil)
+	}
+	r, err := client.Retrieve(ctx, salesforce.RetrieveRequest{APIVersion: apiVersion, Unpackaged: members}, nil)
+	if err != nil {
+		return err
+	}
+	if r.Status != salesforce.StatusSucceeded {
+		return alm.Errorf(alm.CodeInvalid, "The target could not retrieve the components first: %s %s", r.ErrorStatusCode, r.ErrorMessage)
+	}
+	entries, blobs, err := componentsOf(r.ZipFile)
+	if err != nil {
+		return err
+	}
+	if _, err := w.deps.Store.PutNewBlobs(ctx, blobs); err != nil {
+		return err
+	}
+	return w.deps.Store.RecordPreDeploy(ctx, d.ID, promote.PreviousVersions(entries))
+}
+
+// finish records the outcome; a promotion reaching the last stage of its
+// pipeline releases its release and queues the announcement.
+func (w *DeployWorker) finish(ctx context.Context, d alm.Deployment, status string, res alm.ValidationResult, msg string) error {
+	st := w.deps.Store
+	if res.ComponentErrors == nil {
+		res.ComponentErrors = []alm.ValidationProblem{}
+	}
+	if res.TestFailures == nil {
+		res.TestFailures = []alm.ValidationProblem{}
+	}
+	full := false
+	if d.Kind == "rollback" && d.RollbackOf != nil {
+		mine, err := st.DeploymentComponents(ctx, d.ID)
+		if err != nil {
+			return err
+		}
+		orig, err := st.DeploymentComponents(ctx, *d.RollbackOf)
+		if err != nil {
+			return err
+		}
+		full = promote.FullRollback(mine, orig)
+	}
+	if err := st.FinishDeployment(ctx, d.ID, status, res, msg, full); err != nil {
+		return err
+	}
+	if status != "succeeded" || d.Kind == "rollback" || d.PromotionID == nil {
+		return nil
+	}
+	p, err := st.PromotionByID(ctx, *d.PromotionID)
+	if err != nil || p.ReleaseID == nil {
+		return err
+	}
+	stages, err := st.Pipeline(ctx, p.ProjectID)
+	if err != nil || len(stages) == 0 || !strings.EqualFold(stages[len(stages)-1].Name, p.StageName) {
+		return err
+	}
+	rel, err := st.ReleaseByID(ctx, p.ProjectID, *p.ReleaseID)
+	if err != nil {
+		return err
+	}
+	notes, err := st.ReleaseNotes(ctx, rel)
+	if err != nil {
+		return err
+	}
+	first, err := st.FinaliseRelease(ctx, rel.ID, notes)
+	if err != nil || !first {
+		return err
+	}
+	if c, err := river.ClientFromContextSafely[pgx.Tx](ctx); err == nil {
+		if _, err := c.Insert(ctx, AnnounceArgs{ReleaseID: rel.ID, PromotionID: p.ID}, nil); err != nil {
+			return fmt.Errorf("queue announcement: %w", err)
+		}
+	}
+	return nil
+}
+
+func (w *DeployWorker) logf(format string, args ...any) {
+	if w.deps.Logger != nil {
+		w.deps.Logger.Warn(fmt.Sprintf(format, args...))
+	}
+}

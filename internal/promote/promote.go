@@ -1,0 +1,497 @@
+// Package promote moves builds through a project's pipeline: it opens
+// promotions, judges them against the stage policy (approvals, validation,
+// coverage, static checks, change windows, freezes), records decisions and
+// sign-offs, and prepares deployments and rollbacks for the deploy job.
+package promote
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/trellis-alm/trellis/internal/alm"
+	"github.com/trellis-alm/trellis/internal/build"
+	"github.com/trellis-alm/trellis/internal/builds"
+	"github.com/trellis-alm/trellis/internal/checks"
+	"github.com/trellis-alm/trellis/internal/snapshot"
+	"github.com/trellis-alm/trellis/internal/store"
+)
+
+// Service runs promotions.
+type Service struct{ st *store.Store }
+
+// New returns a Service.
+func New(st *store.Store) *Service { return &Service{st: st} }
+
+// Open opens a promotion of a build into a stage (named, or by position
+// when stage is empty: the first stage it is not yet deployed in).
+func (s *Service) Open(ctx context.Context, buildID int64, stage string) (alm.Promotion, error) {
+	pid, _, _, err := s.st.BuildProject(ctx, buildID)
+	if err != nil {
+		return alm.Promotion{}, err
+	}
+	stages, err := s.st.Pipeline(ctx, pid)
+	if err != nil {
+		return alm.Promotion{}, err
+	}
+	if len(stages) == 0 {
+		return alm.Promotion{}, alm.Errorf(alm.CodeInvalid, "The project has no pipeline yet: set its stages under Develop → Pipeline first.")
+	}
+	var st *alm.Stage
+	if strings.TrimSpace(stage) == "" {
+		for i := range stages {
+			ok, err := s.deployedIn(ctx, buildID, stages[i])
+			if err != nil {
+				return alm.Promotion{}, err
+			}
+			if !ok {
+				st = &stages[i]
+				break
+			}
+		}
+		if st == nil {
+			return alm.Promotion{}, alm.Errorf(alm.CodeConflict, "This build is already deployed in every stage.")
+		}
+	} else {
+		for i := range stages {
+			if strings.EqualFold(stages[i].Name, strings.TrimSpace(stage)) {
+				st = &stages[i]
+			}
+		}
+		if st == nil {
+			return alm.Promotion{}, alm.Invalid(map[string]string{"stage": fmt.Sprintf("There is no stage %q in the pipeline.", stage)})
+		}
+	}
+	if st.OrgID == nil {
+		return alm.Promotion{}, alm.Invalid(map[string]string{"stage": st.Name + " has no org: bind one in the pipeline first."})
+	}
+	return s.st.CreatePromotion(ctx, store.NewPromotion{ProjectID: pid, BuildID: buildID, StagePosition: st.Position, StageName: st.Name, OrgID: *st.OrgID})
+}
+
+func (s *Service) deployedIn(ctx context.Context, buildID int64, st alm.Stage) (bool, error) {
+	if st.OrgID == nil {
+		return false, nil
+	}
+	return s.st.DeployedIn(ctx, buildID, *st.OrgID)
+}
+
+// Stage returns the promotion's stage as the pipeline has it now, and the
+// stage before it ("" name when first).
+func (s *Service) Stage(ctx context.Context, p alm.Promotion) (alm.Stage, *alm.Stage, error) {
+	stages, err := s.st.Pipeline(ctx, p.ProjectID)
+	if err != nil {
+		return alm.Stage{}, nil, err
+	}
+	for i, st := range stages {
+		if strings.EqualFold(st.Name, p.StageName) {
+			if i > 0 {
+				return st, &stages[i-1], nil
+			}
+			return st, nil, nil
+		}
+	}
+	// The stage was removed from the pipeline since: judge it as a stage
+	// with no policy, but it can no longer be promoted into.
+	return alm.Stage{Name: p.StageName, OrgID: &p.OrgID, OrgName: p.OrgName, TestLevel: "RunLocalTests", Frozen: true,
+		FreezeReason: "the stage is no longer in the pipeline"}, nil, nil
+}
+
+// Detail is everything the promotion page shows.
+type Detail struct {
+	Promotion   alm.Promotion
+	Stage       alm.Stage
+	Last        bool // the last stage of the pipeline (production)
+	Gates       []alm.Gate
+	Decisions   []alm.Decision
+	Comments    []alm.PromotionComment
+	Signoffs    []alm.Signoff
+	Deployments []alm.Deployment
+	Validation  *alm.Validation
+	Findings    []checks.Finding
+	WorkItems   []string
+	Authors     []int64
+	Diff        []Change // what will change in the target
+	Target      alm.Snapshot
+	DiffErr     string
+}
+
+// Change is one component of the build against the target's latest
+// snapshot.
+type Change struct {
+	Type, Name, WorkItem string
+	Change               string // new, changed, unchanged, delete, absent (a deletion of something not there)
+	Hash, TargetHash     string
+}
+
+// Detail gathers a promotion's page.
+func (s *Service) Detail(ctx context.Context, id int64) (Detail, error) {
+	p, err := s.st.PromotionByID(ctx, id)
+	if err != nil {
+		return Detail{}, err
+	}
+	d := Detail{Promotion: p}
+	st, prev, err := s.Stage(ctx, p)
+	if err != nil {
+		return d, err
+	}
+	d.Stage = st
+	stages, err := s.st.Pipeline(ctx, p.ProjectID)
+	if err != nil {
+		return d, err
+	}
+	d.Last = len(stages) > 0 && strings.EqualFold(stages[len(stages)-1].Name, p.StageName)
+	if d.Decisions, err = s.st.PromotionDecisions(ctx, id); err != nil {
+		return d, err
+	}
+	if d.Comments, err = s.st.PromotionComments(ctx, id); err != nil {
+		return d, err
+	}
+	if d.Signoffs, err = s.st.Signoffs(ctx, id); err != nil {
+		return d, err
+	}
+	if d.Deployments, err = s.st.ListDeployments(ctx, id); err != nil {
+		return d, err
+	}
+	if d.Validation, err = s.st.LatestValidation(ctx, p.BuildID, p.OrgID); err != nil {
+		return d, err
+	}
+	if d.Authors, err = s.st.BuildAuthors(ctx, p.BuildID); err != nil {
+		return d, err
+	}
+	_, comps, err := s.st.BuildByID(ctx, p.BuildID)
+	if err != nil {
+		return d, err
+	}
+	for _, c := range comps {
+		if !slices.Contains(d.WorkItems, c.WorkItem) && c.WorkItem != "" {
+			d.WorkItems = append(d.WorkItems, c.WorkItem)
+		}
+	}
+	slices.Sort(d.WorkItems)
+	org, err := s.st.OrgByID(ctx, p.OrgID)
+	if err != nil {
+		return d, err
+	}
+	if d.Findings, err = builds.New(s.st).StaticChecks(ctx, p.BuildID, org.APIVersion); err != nil {
+		return d, err
+	}
+	in := alm.GateInput{Stage: st, BuildID: p.BuildID, Decisions: d.Decisions, Authors: d.Authors, Validation: d.Validation, Now: s.st.Now(),
+		Blocking: blocking(d.Findings, st.BlockChecks)}
+	if prev != nil {
+		in.PreviousStage = prev.Name
+		if in.PreviousOK, err = s.deployedIn(ctx, p.BuildID, *prev); err != nil {
+			return d, err
+		}
+	}
+	d.Gates = alm.Gates(in)
+	d.Diff, d.Target, d.DiffErr, err = s.diff(ctx, comps, p.OrgID)
+	return d, err
+}
+
+func blocking(fs []checks.Finding, level string) int {
+	n := 0
+	for _, f := range fs {
+		if (level == "error" && f.Severity == checks.Error) || (level == "warning" && (f.Severity == checks.Error || f.Severity == checks.Warning)) {
+			n++
+		}
+	}
+	return n
+}
+
+// diff compares the build's components with the target's latest snapshot.
+func (s *Service) diff(ctx context.Context, comps []alm.BuildComponent, orgID int64) ([]Change, alm.Snapshot, string, error) {
+	sn, err := s.st.LatestSnapshot(ctx, orgID)
+	if err != nil {
+		if alm.ErrorCode(err) == alm.CodeNotFound {
+			return nil, sn, "The target has no snapshot yet, so what will change cannot be shown: take one from its org page.", nil
+		}
+		return nil, sn, "", err
+	}
+	man, err := s.st.SnapshotManifest(ctx, sn.ID)
+	if err != nil {
+		return nil, sn, "", err
+	}
+	have := map[string]string{}
+	for _, e := range man {
+		have[e.Type+"\x00"+strings.ToLower(e.Name)] = e.Hash
+	}
+	var out []Change
+	for _, c := range comps {
+		h, ok := have[c.Type+"\x00"+strings.ToLower(c.Name)]
+		ch := Change{Type: c.Type, Name: c.Name, WorkItem: c.WorkItem, Hash: c.Hash, TargetHash: h}
+		switch {
+		case c.Change == "deleted" && ok:
+			ch.Change = "delete"
+		case c.Change == "deleted":
+			ch.Change = "absent"
+		case !ok:
+			ch.Change = "new"
+		case h == c.Hash:
+			ch.Change = "unchanged"
+		default:
+			ch.Change = "changed"
+		}
+		out = append(out, ch)
+	}
+	return out, sn, "", nil
+}
+
+// Approve records user's approval, refusing roles the stage does not
+// name and, under the no-self-approval rule, people who worked on the
+// build.
+func (s *Service) Approve(ctx context.Context, u alm.User, role alm.Role, id int64, note string) error {
+	p, err := s.st.PromotionByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := alm.CheckMove(p.Status, alm.ActApprove); err != nil {
+		return err
+	}
+	st, _, err := s.Stage(ctx, p)
+	if err != nil {
+		return err
+	}
+	if err := s.mayDecide(ctx, u, role, st, p); err != nil {
+		return err
+	}
+	return s.st.Approve(ctx, id, u, role, strings.TrimSpace(note))
+}
+
+func (s *Service) mayDecide(ctx context.Context, u alm.User, role alm.Role, st alm.Stage, p alm.Promotion) error {
+	if st.ApprovalsRequired == 0 && !role.Can(alm.PermPromote) {
+		return alm.Errorf(alm.CodeForbidden, "%s needs no approvals; only release managers decide on its promotions.", st.Name)
+	}
+	if st.ApprovalsRequired > 0 && !slices.Contains(st.ApproverRoles, role) {
+		return alm.Errorf(alm.CodeForbidden, "Approvals for %s come from %s; your role is %s.", st.Name, approvers(st.ApproverRoles), role.Label())
+	}
+	if st.NoSelfApproval {
+		authors, err := s.st.BuildAuthors(ctx, p.BuildID)
+		if err != nil {
+			return err
+		}
+		if slices.Contains(authors, u.ID) {
+			return alm.Errorf(alm.CodeForbidden, "You worked on what this build holds, and %s does not allow self-approval: ask another approver.", st.Name)
+		}
+	}
+	return nil
+}
+
+func approvers(rs []alm.Role) string {
+	var s []string
+	for _, r := range rs {
+		s = append(s, r.Label())
+	}
+	return strings.Join(s, " or ")
+}
+
+// Reject ends a promotion with a reason; its work items go back to
+// development flagged.
+func (s *Service) Reject(ctx context.Context, u alm.User, role alm.Role, id int64, reason string) error {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return alm.Invalid(map[string]string{"reason": "Say why, so the developers know what to fix."})
+	}
+	p, err := s.st.PromotionByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := alm.CheckMove(p.Status, alm.ActReject); err != nil {
+		return err
+	}
+	st, _, err := s.Stage(ctx, p)
+	if err != nil {
+		return err
+	}
+	if !role.Can(alm.PermPromote) && !slices.Contains(st.ApproverRoles, role) {
+		return alm.Errorf(alm.CodeForbidden, "Only %s approvers or release managers can reject.", st.Name)
+	}
+	return s.st.Reject(ctx, id, u, role, reason)
+}
+
+// Deploy prepares the deployment of an open promotion (or a retry of a
+// failed or canceled one) once its gates are open. An admin may override
+// shut gates that allow it (change windows, freezes); the override is
+// recorded. The caller queues the deploy job.
+func (s *Service) Deploy(ctx context.Context, u alm.User, role alm.Role, id int64, override bool) (alm.Deployment, error) {
+	d, err := s.Detail(ctx, id)
+	if err != nil {
+		return alm.Deployment{}, err
+	}
+	p := d.Promotion
+	action := alm.ActDeploy
+	if p.Status == alm.PromoFailed || p.Status == alm.PromoCanceled {
+		action = alm.ActRetry
+	}
+	if err := alm.CheckMove(p.Status, action); err != nil {
+		return alm.Deployment{}, err
+	}
+	blocked, overridable := alm.Blocked(d.Gates)
+	note := ""
+	if blocked {
+		var shut []string
+		for _, g := range d.Gates {
+			if !g.OK {
+				shut = append(shut, g.Name+": "+g.Detail)
+			}
+		}
+		if !override || !overridable || !role.Can(alm.PermOverrideWindows) {
+			msg := "Not yet: " + strings.Join(shut, " ")
+			if overridable && role.Can(alm.PermOverrideWindows) {
+				msg += " As an admin you may deploy anyway; the override is recorded."
+			}
+			return alm.Deployment{}, alm.Errorf(alm.CodeConflict, "%s", msg)
+		}
+		note = u.Email + " overrode: " + strings.Join(shut, " ")
+	}
+	_, comps, err := s.st.BuildByID(ctx, p.BuildID)
+	if err != nil {
+		return alm.Deployment{}, err
+	}
+	var dc []alm.DeploymentComponent
+	for _, c := range comps {
+		dc = append(dc, alm.DeploymentComponent{Type: c.Type, Name: c.Name, Change: c.Change, Hash: c.Hash, WorkItem: c.WorkItem})
+	}
+	return s.st.CreateDeployment(ctx, store.NewDeployment{PromotionID: id, OrgID: p.OrgID, BuildID: p.BuildID, Kind: "deploy",
+		TestLevel: d.Stage.TestLevel, Checksum: p.Checksum, Override: note, Components: dc, Action: action})
+}
+
+// Rollback prepares a deployment that puts back what a deployment
+// replaced and deletes what it added: all of it, or the chosen components
+// ("Type/Name"). The rollback takes its own pre-deploy snapshot, so it can
+// be rolled back too.
+func (s *Service) Rollback(ctx context.Context, deploymentID int64, only []string) (alm.Deployment, error) {
+	dep, err := s.st.DeploymentByID(ctx, deploymentID)
+	if err != nil {
+		return dep, err
+	}
+	if dep.Status != "succeeded" && dep.Status != "failed" {
+		return alm.Deployment{}, alm.Errorf(alm.CodeConflict, "Only a finished deployment can be rolled back (this one is %s).", dep.Status)
+	}
+	comps, err := s.st.DeploymentComponents(ctx, deploymentID)
+	if err != nil {
+		return alm.Deployment{}, err
+	}
+	want := map[string]bool{}
+	for _, k := range only {
+		want[strings.ToLower(k)] = true
+	}
+	var p build.Plan
+	var dc []alm.DeploymentComponent
+	for _, c := range comps {
+		if len(want) > 0 && !want[strings.ToLower(c.Type+"/"+c.Name)] {
+			continue
+		}
+		if c.Existed == nil {
+			return alm.Deployment{}, alm.Errorf(alm.CodeConflict, "Deployment #%d has no pre-deploy snapshot of %s %s, so it cannot be rolled back automatically.", deploymentID, c.Type, c.Name)
+		}
+		bc := build.Capture{Type: c.Type, Name: c.Name, WorkItem: c.WorkItem}
+		switch {
+		case *c.Existed:
+			bc.Change, bc.Hash = "changed", c.PreviousHash
+			if bc.Content, err = s.st.BlobData(ctx, c.PreviousHash); err != nil {
+				return alm.Deployment{}, err
+			}
+		case c.Change != "deleted":
+			bc.Change = "deleted"
+		default:
+			continue // deleted something that was not there: nothing to undo
+		}
+		p.Components = append(p.Components, bc)
+		dc = append(dc, alm.DeploymentComponent{Type: bc.Type, Name: bc.Name, Change: bc.Change, Hash: bc.Hash, WorkItem: c.WorkItem})
+	}
+	if len(p.Components) == 0 {
+		return alm.Deployment{}, alm.Invalid(map[string]string{"components": "Nothing to roll back: choose at least one component the deployment changed."})
+	}
+	apiVersion := "64.0"
+	if dep.BuildID != nil {
+		if b, _, err := s.st.BuildByID(ctx, *dep.BuildID); err == nil {
+			apiVersion = b.APIVersion
+		}
+	}
+	slices.SortFunc(p.Components, func(a, b build.Capture) int { return strings.Compare(a.Type+a.Name, b.Type+b.Name) })
+	art, err := build.Package(p, apiVersion)
+	if err != nil {
+		return alm.Deployment{}, alm.Errorf(alm.CodeInvalid, "The rollback could not be packaged: %v", err)
+	}
+	n := store.NewDeployment{OrgID: dep.OrgID, Kind: "rollback", RollbackOf: dep.ID, TestLevel: rollbackTests(dep.TestLevel, p),
+		Artifact: art.Zip, Checksum: art.Checksum, Components: dc, Action: alm.ActRollback}
+	if dep.PromotionID != nil {
+		n.PromotionID = *dep.PromotionID
+		pr, err := s.st.PromotionByID(ctx, *dep.PromotionID)
+		if err != nil {
+			return alm.Deployment{}, err
+		}
+		if err := alm.CheckMove(pr.Status, alm.ActRollback); err != nil {
+			return alm.Deployment{}, err
+		}
+	}
+	return s.st.CreateDeployment(ctx, n)
+}
+
+// FullRollback reports whether a rollback deployment undoes everything
+// the deployment it rolls back changed.
+func FullRollback(rollback, original []alm.DeploymentComponent) bool {
+	return len(rollback) >= CountRollbackable(original)
+}
+
+// CountRollbackable counts the components a rollback of a deployment
+// would touch.
+func CountRollbackable(comps []alm.DeploymentComponent) int {
+	n := 0
+	for _, c := range comps {
+		if c.Existed != nil && (*c.Existed || c.Change != "deleted") {
+			n++
+		}
+	}
+	return n
+}
+
+// rollbackTests keeps the deployment's test level for rollbacks that put
+// Apex back; others run none where the org allows it.
+func rollbackTests(level string, p build.Plan) string {
+	for _, c := range p.Components {
+		if c.Type == "ApexClass" || c.Type == "ApexTrigger" {
+			return level
+		}
+	}
+	if level == "" {
+		return "NoTestRun"
+	}
+	return level
+}
+
+// SignOff records a tester's sign-off of a work item, or returns it.
+func (s *Service) SignOff(ctx context.Context, id int64, workItem string, returned bool, note string) error {
+	note = strings.TrimSpace(note)
+	decision := "signed_off"
+	if returned {
+		decision = "returned"
+		if note == "" {
+			return alm.Invalid(map[string]string{"note": "Say why it goes back, so the developer knows what to fix."})
+		}
+	}
+	return s.st.AddSignoff(ctx, id, workItem, decision, note)
+}
+
+// Comment adds a remark to a promotion.
+func (s *Service) Comment(ctx context.Context, id int64, body string) error {
+	body = strings.TrimSpace(body)
+	if body == "" {
+		return alm.Invalid(map[string]string{"body": "Write something first."})
+	}
+	if len(body) > 5000 {
+		return alm.Invalid(map[string]string{"body": "Keep a comment under 5,000 characters."})
+	}
+	return s.st.AddPromotionComment(ctx, id, body)
+}
+
+// PreviousVersions reads what a retrieve of the target found, keyed as
+// RecordPreDeploy expects.
+func PreviousVersions(m snapshot.Manifest) map[string]string {
+	out := make(map[string]string, len(m))
+	for _, e := range m {
+		out[e.Type+"\x00"+strings.ToLower(e.Name)] = e.Hash
+	}
+	return out
+}

@@ -1,0 +1,380 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/trellis-alm/trellis/internal/alm"
+)
+
+const deploymentCols = `d.id, d.promotion_id, d.org_id, o.name, d.build_id, d.kind, d.rollback_of, d.test_level, d.status, d.phase, d.done, d.total,
+	d.checksum, d.validation_id, d.deploy_id, d.cancel_requested, d.result, d.error, d.override_label, d.started_label, d.started_at, d.submitted_at, d.finished_at`
+
+func scanDeployment(row pgx.Row) (alm.Deployment, error) {
+	var d alm.Deployment
+	var res []byte
+	err := row.Scan(&d.ID, &d.PromotionID, &d.OrgID, &d.OrgName, &d.BuildID, &d.Kind, &d.RollbackOf, &d.TestLevel, &d.Status, &d.Phase, &d.Done, &d.Total,
+		&d.Checksum, &d.ValidationID, &d.DeployID, &d.CancelRequested, &res, &d.Error, &d.Override, &d.StartedBy, &d.StartedAt, &d.SubmittedAt, &d.Finished)
+	if err == nil {
+		err = json.Unmarshal(res, &d.Result)
+	}
+	return d, err
+}
+
+// NewDeployment is a deployment to queue.
+type NewDeployment struct {
+	PromotionID int64 // 0 for none
+	OrgID       int64
+	BuildID     int64 // 0 for a rollback, which carries its own artifact
+	Kind        string
+	RollbackOf  int64
+	TestLevel   string
+	Artifact    []byte
+	Checksum    string
+	Override    string // who overrode which gates, when they did
+	Components  []alm.DeploymentComponent
+	// Action is ActDeploy or ActRetry for a promotion's deploy, ActRollback
+	// for a rollback.
+	Action alm.PromotionAction
+}
+
+// CreateDeployment queues a deployment. For a promotion it moves the
+// promotion to deploying in the same transaction, so two clicks never
+// start two deploys.
+func (s *Store) CreateDeployment(ctx context.Context, n NewDeployment) (alm.Deployment, error) {
+	var id int64
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var pid int64
+		if n.PromotionID != 0 {
+			var err error
+			var status alm.PromotionStatus
+			if pid, _, status, err = lockPromotion(ctx, tx, n.PromotionID, n.Action); err != nil {
+				return err
+			}
+			var active int64
+			err = tx.QueryRow(ctx, `SELECT id FROM deployments WHERE promotion_id = $1 AND finished_at IS NULL LIMIT 1`, n.PromotionID).Scan(&active)
+			if err == nil {
+				return alm.Errorf(alm.CodeConflict, "Deployment #%d of this promotion is still running.", active)
+			}
+			if !errors.Is(err, pgx.ErrNoRows) {
+				return err
+			}
+			if n.Action != alm.ActRollback {
+				if err := s.setPromotion(ctx, tx, n.PromotionID, alm.PromoDeploying, ""); err != nil {
+					return err
+				}
+			}
+			_ = status
+		}
+		a := alm.ActorFrom(ctx)
+		var art any
+		if n.Artifact != nil {
+			art = n.Artifact
+		}
+		if err := tx.QueryRow(ctx, `INSERT INTO deployments (promotion_id, org_id, build_id, kind, rollback_of, test_level, artifact, checksum, override_label, started_label, started_at, total)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+			zeroNull(n.PromotionID), n.OrgID, zeroNull(n.BuildID), n.Kind, zeroNull(n.RollbackOf), n.TestLevel, art, n.Checksum, n.Override,
+			actorLabel(a), s.Now(), len(n.Components)).Scan(&id); err != nil {
+			return fmt.Errorf("insert deployment: %w", err)
+		}
+		for _, c := range n.Components {
+			if _, err := tx.Exec(ctx, `INSERT INTO deployment_components (deployment_id, type, name, change, hash, work_item) VALUES ($1, $2, $3, $4, $5, $6)`,
+				id, c.Type, c.Name, c.Change, nullIfEmpty(c.Hash), c.WorkItem); err != nil {
+				return fmt.Errorf("insert deployment component: %w", err)
+			}
+		}
+		if n.PromotionID != 0 {
+			what := "deploy"
+			if n.Kind == "rollback" {
+				what = "rollback"
+			}
+			summary := fmt.Sprintf("started %s #%d of promotion #%d", what, id, n.PromotionID)
+			if n.Override != "" {
+				summary += " overriding " + n.Override
+			}
+			return s.record(ctx, tx, pid, "promotion", n.PromotionID, "promotion."+what, summary)
+		}
+		return s.insertAudit(ctx, tx, alm.Audit(ctx, "deployment.start", "deployment", fmt.Sprint(id), n.Kind))
+	})
+	if err != nil {
+		return alm.Deployment{}, err
+	}
+	return s.DeploymentByID(ctx, id)
+}
+
+func zeroNull(v int64) any {
+	if v == 0 {
+		return nil
+	}
+	return v
+}
+
+// DeploymentByID returns a deployment.
+func (s *Store) DeploymentByID(ctx context.Context, id int64) (alm.Deployment, error) {
+	d, err := scanDeployment(s.pool.QueryRow(ctx, `SELECT `+deploymentCols+` FROM deployments d JOIN orgs o ON o.id = d.org_id WHERE d.id = $1`, id))
+	return d, notFound(err, "That deployment")
+}
+
+// ListDeployments lists a promotion's deployments (rollbacks included),
+// newest first.
+func (s *Store) ListDeployments(ctx context.Context, promotionID int64) ([]alm.Deployment, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+deploymentCols+` FROM deployments d JOIN orgs o ON o.id = d.org_id WHERE d.promotion_id = $1 ORDER BY d.id DESC`, promotionID)
+	if err != nil {
+		return nil, fmt.Errorf("list deployments: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (alm.Deployment, error) { return scanDeployment(r) })
+	if out == nil {
+		out = []alm.Deployment{}
+	}
+	return out, err
+}
+
+// OrgDeployments lists an org's deployments, newest first.
+func (s *Store) OrgDeployments(ctx context.Context, orgID int64, limit int) ([]alm.Deployment, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+deploymentCols+` FROM deployments d JOIN orgs o ON o.id = d.org_id WHERE d.org_id = $1 ORDER BY d.id DESC LIMIT $2`, orgID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("org deployments: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (alm.Deployment, error) { return scanDeployment(r) })
+	if out == nil {
+		out = []alm.Deployment{}
+	}
+	return out, err
+}
+
+// DeploymentComponents lists what a deployment changes.
+func (s *Store) DeploymentComponents(ctx context.Context, id int64) ([]alm.DeploymentComponent, error) {
+	rows, err := s.pool.Query(ctx, `SELECT type, name, change, coalesce(hash, ''), coalesce(previous_hash, ''), existed, work_item
+		FROM deployment_components WHERE deployment_id = $1 ORDER BY type, lower(name)`, id)
+	if err != nil {
+		return nil, fmt.Errorf("deployment components: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (alm.DeploymentComponent, error) {
+		var c alm.DeploymentComponent
+		return c, r.Scan(&c.Type, &c.Name, &c.Change, &c.Hash, &c.PreviousHash, &c.Existed, &c.WorkItem)
+	})
+	if out == nil {
+		out = []alm.DeploymentComponent{}
+	}
+	return out, err
+}
+
+// DeploymentArtifact returns the zip a deployment sends: its own (a
+// rollback's) or its build's.
+func (s *Store) DeploymentArtifact(ctx context.Context, id int64) ([]byte, error) {
+	var z []byte
+	err := s.pool.QueryRow(ctx, `SELECT coalesce(d.artifact, b.artifact) FROM deployments d LEFT JOIN release_builds b ON b.id = d.build_id WHERE d.id = $1`, id).Scan(&z)
+	return z, notFound(err, "That deployment")
+}
+
+// RecordPreDeploy stores what the target held before the deploy: each
+// component's previous version, or that it did not exist.
+func (s *Store) RecordPreDeploy(ctx context.Context, id int64, prev map[string]string) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT type, name FROM deployment_components WHERE deployment_id = $1`, id)
+		if err != nil {
+			return err
+		}
+		type k struct{ t, n string }
+		keys, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (k, error) {
+			var x k
+			return x, r.Scan(&x.t, &x.n)
+		})
+		if err != nil {
+			return err
+		}
+		for _, x := range keys {
+			h, ok := prev[x.t+"\x00"+strings.ToLower(x.n)]
+			if _, err := tx.Exec(ctx, `UPDATE deployment_components SET existed = $4, previous_hash = $5 WHERE deployment_id = $1 AND type = $2 AND name = $3`,
+				id, x.t, x.n, ok, nullIfEmpty(h)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// DeploymentProgress records where a deployment is.
+func (s *Store) DeploymentProgress(ctx context.Context, id int64, status, phase string, done, total int) error {
+	_, err := s.pool.Exec(ctx, `UPDATE deployments SET status = $2, phase = $3, done = $4, total = $5 WHERE id = $1 AND finished_at IS NULL`, id, status, phase, done, total)
+	return err
+}
+
+// SubmittingDeployment records that the deploy is about to be sent, so a
+// worker that dies before storing the org's id knows to look for it.
+func (s *Store) SubmittingDeployment(ctx context.Context, id int64, kind string, validationID int64, notes []string) error {
+	res, _ := json.Marshal(alm.ValidationResult{Notes: notes, ComponentErrors: []alm.ValidationProblem{}, TestFailures: []alm.ValidationProblem{}})
+	_, err := s.pool.Exec(ctx, `UPDATE deployments SET submitted_at = $2, kind = $3, validation_id = $4, status = 'deploying', phase = 'submitting', result = $5 WHERE id = $1`,
+		id, s.Now(), kind, zeroNull(validationID), res)
+	return err
+}
+
+// StartDeployment records the org's deploy id before anything waits on it.
+func (s *Store) StartDeployment(ctx context.Context, id int64, deployID string) error {
+	_, err := s.pool.Exec(ctx, `UPDATE deployments SET deploy_id = $2, status = 'deploying', phase = 'Pending' WHERE id = $1`, id, deployID)
+	return err
+}
+
+// RequestCancel asks a running deployment to stop.
+func (s *Store) RequestCancel(ctx context.Context, id int64) (alm.Deployment, error) {
+	d, err := s.DeploymentByID(ctx, id)
+	if err != nil {
+		return d, err
+	}
+	if d.Finished != nil {
+		return d, alm.Errorf(alm.CodeConflict, "Deployment #%d has already finished (%s).", id, d.Status)
+	}
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE deployments SET cancel_requested = true WHERE id = $1`, id); err != nil {
+			return err
+		}
+		return s.insertAudit(ctx, tx, alm.Audit(ctx, "deployment.cancel", "deployment", fmt.Sprint(id), "cancel requested"))
+	})
+	if err != nil {
+		return d, err
+	}
+	return s.DeploymentByID(ctx, id)
+}
+
+// FinishDeployment records a deployment's outcome and moves its promotion:
+// a deploy to deployed, failed or canceled; a successful full rollback
+// marks the rolled-back promotion.
+func (s *Store) FinishDeployment(ctx context.Context, id int64, status string, res alm.ValidationResult, errMsg string, fullRollback bool) error {
+	b, _ := json.Marshal(res)
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		var promo *int64
+		var kind string
+		var rollbackOf *int64
+		var finished *time.Time
+		if err := tx.QueryRow(ctx, `SELECT promotion_id, kind, rollback_of, finished_at FROM deployments WHERE id = $1 FOR UPDATE`, id).Scan(&promo, &kind, &rollbackOf, &finished); err != nil {
+			return notFound(err, "That deployment")
+		}
+		if finished != nil {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `UPDATE deployments SET status = $2, result = $3, error = $4, finished_at = $5, phase = '' WHERE id = $1`,
+			id, status, b, truncate(errMsg, 2000), s.Now()); err != nil {
+			return err
+		}
+		if promo == nil {
+			return nil
+		}
+		var pid int64
+		if err := tx.QueryRow(ctx, `SELECT project_id FROM promotions WHERE id = $1 FOR UPDATE`, *promo).Scan(&pid); err != nil {
+			return err
+		}
+		if kind == "rollback" {
+			if status == "succeeded" && fullRollback {
+				if err := s.setPromotion(ctx, tx, *promo, alm.PromoRolledBack, fmt.Sprintf("Rolled back by deployment #%d.", id)); err != nil {
+					return err
+				}
+			}
+			return s.record(ctx, tx, pid, "promotion", *promo, "promotion.rollback."+status, fmt.Sprintf("rollback #%d of promotion #%d %s", id, *promo, status))
+		}
+		next := map[string]alm.PromotionStatus{"succeeded": alm.PromoDeployed, "failed": alm.PromoFailed, "canceled": alm.PromoCanceled}[status]
+		if next == "" {
+			next = alm.PromoFailed
+		}
+		if err := s.setPromotion(ctx, tx, *promo, next, errMsg); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, pid, "promotion", *promo, "promotion.deploy."+status, fmt.Sprintf("deployment #%d of promotion #%d %s", id, *promo, status))
+	})
+}
+
+// ComponentHistory lists every deployment that changed a component in an
+// org, newest first, with its build, work items and requirements.
+func (s *Store) ComponentHistory(ctx context.Context, orgID int64, typ, name string) ([]alm.ComponentHistoryEntry, error) {
+	rows, err := s.pool.Query(ctx, `SELECT d.id, d.kind, d.status, c.change, coalesce(c.hash, ''), coalesce(c.previous_hash, ''),
+		coalesce(d.build_id, r.build_id), coalesce(b.number, 0), coalesce(x.name, ''), d.promotion_id, coalesce(m.stage_name, ''),
+		coalesce((SELECT array_agg(DISTINCT bc.work_item ORDER BY bc.work_item) FROM build_components bc
+			WHERE bc.build_id = coalesce(d.build_id, r.build_id) AND bc.type = c.type AND lower(bc.name) = lower(c.name) AND bc.work_item <> ''), '{}'),
+		d.started_label, d.started_at, d.finished_at
+		FROM deployment_components c JOIN deployments d ON d.id = c.deployment_id
+		LEFT JOIN deployments r ON r.id = d.rollback_of
+		LEFT JOIN release_builds b ON b.id = coalesce(d.build_id, r.build_id) LEFT JOIN releases x ON x.id = b.release_id
+		LEFT JOIN promotions m ON m.id = d.promotion_id
+		WHERE d.org_id = $1 AND c.type = $2 AND lower(c.name) = lower($3) ORDER BY d.id DESC LIMIT 200`, orgID, typ, name)
+	if err != nil {
+		return nil, fmt.Errorf("component history: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (alm.ComponentHistoryEntry, error) {
+		var e alm.ComponentHistoryEntry
+		return e, r.Scan(&e.DeploymentID, &e.Kind, &e.Status, &e.Change, &e.Hash, &e.PreviousHash, &e.BuildID, &e.BuildNumber, &e.ReleaseName,
+			&e.PromotionID, &e.Stage, &e.WorkItems, &e.By, &e.At, &e.Finished)
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].Requirements = []string{}
+		if len(out[i].WorkItems) == 0 {
+			continue
+		}
+		if err := s.pool.QueryRow(ctx, `SELECT coalesce(array_agg(DISTINCT k ORDER BY k), '{}') FROM work_items w, unnest(w.requirement_keys) k WHERE w.key = ANY($1)`,
+			out[i].WorkItems).Scan(&out[i].Requirements); err != nil {
+			return nil, err
+		}
+	}
+	if out == nil {
+		out = []alm.ComponentHistoryEntry{}
+	}
+	return out, nil
+}
+
+// ActiveDeployments lists deployments still under way, for the benchmark
+// and for spotting stuck ones.
+func (s *Store) ActiveDeployments(ctx context.Context) ([]alm.Deployment, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+deploymentCols+` FROM deployments d JOIN orgs o ON o.id = d.org_id WHERE d.finished_at IS NULL ORDER BY d.id`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (alm.Deployment, error) { return scanDeployment(r) })
+}
+
+// ProjectAnnouncements returns where a project announces releases.
+func (s *Store) ProjectAnnouncements(ctx context.Context, projectID int64) (emails, webhooks []string, err error) {
+	err = s.pool.QueryRow(ctx, `SELECT announce_emails, announce_webhooks FROM projects WHERE id = $1`, projectID).Scan(&emails, &webhooks)
+	return emails, webhooks, notFound(err, "That project")
+}
+
+// SetProjectAnnouncements sets where a project announces releases.
+func (s *Store) SetProjectAnnouncements(ctx context.Context, projectID int64, emails, webhooks []string) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE projects SET announce_emails = $2, announce_webhooks = $3 WHERE id = $1`, projectID, emails, webhooks); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, projectID, "project", projectID, "project.announcements",
+			fmt.Sprintf("announcements go to %d address(es) and %d webhook(s)", len(emails), len(webhooks)))
+	})
+}
+
+// FinaliseRelease marks a release released with its notes final, once.
+// It reports whether this call did it.
+// Generated notes become the release's text, so later edits to work items
+// no longer change what was announced.
+func (s *Store) FinaliseRelease(ctx context.Context, releaseID int64, generated string) (bool, error) {
+	done := false
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var pid int64
+		var name string
+		err := tx.QueryRow(ctx, `UPDATE releases SET status = 'released', notes_final_at = $2, updated_at = $2, rev = rev + 1,
+			notes = CASE WHEN notes_edited THEN notes ELSE $3 END, notes_edited = true
+			WHERE id = $1 AND notes_final_at IS NULL RETURNING project_id, name`, releaseID, s.Now(), generated).Scan(&pid, &name)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		done = true
+		return s.record(ctx, tx, pid, "release", releaseID, "release.released", name+" released to production; notes finalised")
+	})
+	return done, err
+}

@@ -1,0 +1,18 @@
+DROP TABLE deployment_components;
+DROP TABLE deployments;
+DROP TABLE signoffs;
+DROP TABLE promotion_comments;
+DROP TABLE promotion_decisions;
+DROP TABLE promotions;
+ALTER TABLE releases DROP COLUMN notes_final_at;
+ALTER TABLE projects DROP COLUMN announce_webhooks;
+ALTER TABLE projects DROP COLUMN announce_emails;
+ALTER TABLE work_items DROP COLUMN returned_reason;
+ALTER TABLE pipeline_stages DROP COLUMN block_checks;
+DELETE FROM release_builds WHERE release_id IS NULL;
+ALTER TABLE release_builds DROP CONSTRAINT release_builds_owner_check;
+DROP INDEX release_builds_item_number_idx;
+DROP INDEX release_builds_release_number_idx;
+ALTER TABLE release_builds DROP COLUMN work_item_id;
+ALTER TABLE release_builds ALTER COLUMN release_id SET NOT NULL;
+ALTER TABLE release_builds ADD CONSTRAINT release_builds_release_id_number_key UNIQUE (release_id, number);
