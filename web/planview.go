@@ -149,6 +149,7 @@ type RequirementView struct {
 	NextStatus  []alm.ReqStatus
 	Form        Form // the comment form, kept on error
 	CanAnswer   bool
+	Stages      map[string]string // work item key → furthest stage deployed
 }
 
 // SpecDiffView compares two spec versions.
@@ -223,6 +224,8 @@ type WorkItemView struct {
 	Timeline    []alm.Event
 	Captured    []alm.CapturedComponent // current first, then history
 	Validations []alm.Validation        // of builds carrying its components
+	CanPromote  bool
+	Stage       string // the furthest pipeline stage it is deployed in
 }
 
 // ReleasesView lists a project's releases.

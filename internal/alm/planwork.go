@@ -100,11 +100,14 @@ type WorkItem struct {
 	MaintenanceNote string     `json:"maintenance_note"`
 	ReleaseID       *int64     `json:"release_id"`
 	ReleaseName     string     `json:"release_name"`
-	Requirements    []string   `json:"requirements"` // keys
-	Rank            float64    `json:"-"`
-	Version         int        `json:"version"`
-	CreatedAt       time.Time  `json:"created_at"`
-	UpdatedAt       time.Time  `json:"updated_at"`
+	// ReturnedReason says why the item came back from a promotion or a
+	// test stage; empty once it is signed off.
+	ReturnedReason string    `json:"returned_reason,omitempty"`
+	Requirements   []string  `json:"requirements"` // keys
+	Rank           float64   `json:"-"`
+	Version        int       `json:"version"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
 }
 
 // WorkItemInput is the editable part of a work item.

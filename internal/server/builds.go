@@ -13,6 +13,7 @@ import (
 	"github.com/trellis-alm/trellis/internal/alm"
 	"github.com/trellis-alm/trellis/internal/builds"
 	"github.com/trellis-alm/trellis/internal/jobs"
+	"github.com/trellis-alm/trellis/internal/store"
 	"github.com/trellis-alm/trellis/web"
 )
 
@@ -206,13 +207,31 @@ func (s *Server) buildPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v.CanValidate = callerFrom(ctx).User.Role.Can(alm.PermSnapshot)
-	pkey, relName, err := s.store.ReleaseLabel(ctx, b.ReleaseID)
+	v.CanPromote = callerFrom(ctx).User.Role.Can(alm.PermPromote)
+	pid, pkey, label, err := s.store.BuildProject(ctx, b.ID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	stages, err := s.store.Pipeline(ctx, pid)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	for _, st := range stages {
+		v.Stages = append(v.Stages, web.Option{Value: st.Name, Label: st.Name + " (" + st.OrgName + ")"})
+	}
+	if v.Promotions, err = s.store.ListPromotions(ctx, store.PromotionFilter{BuildID: b.ID}); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v.ProjectKey = pkey
+	owner := web.Crumb{Label: label, Href: fmt.Sprintf("/projects/%s/releases/%d#builds", pkey, b.ReleaseID)}
+	if b.WorkItem != "" {
+		owner = web.Crumb{Label: label, Href: "/work-items/" + b.WorkItem}
+	}
 	v.Page = s.page(w, r, fmt.Sprintf("Build #%d", b.Number), "build", planCrumb, web.Crumb{Label: pkey, Href: "/projects/" + pkey},
-		web.Crumb{Label: relName, Href: fmt.Sprintf("/projects/%s/releases/%d#builds", pkey, b.ReleaseID)}, web.Crumb{Label: fmt.Sprintf("Build #%d", b.Number)})
+		owner, web.Crumb{Label: fmt.Sprintf("Build #%d", b.Number)})
 	if strings.HasSuffix(r.URL.Path, "/validations") {
 		// The live part of the page, asked for by htmx while one runs.
 		s.render(w, r, http.StatusOK, web.Validations(v))

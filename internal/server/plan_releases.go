@@ -28,6 +28,7 @@ func (s *Server) registerReleaseRoutes(r chi.Router) {
 	s.handle(r, http.MethodGet, "/projects/{project}/releases/{id}/notes.md", inProject(alm.PermView), s.releaseNotesMD)
 	s.handle(r, http.MethodGet, "/projects/{project}/matrix", inProject(alm.PermView), s.matrixPage)
 	s.registerBuildRoutes(r)
+	s.registerPromotionRoutes(r)
 	s.handle(r, http.MethodGet, "/projects/{project}/matrix.csv", inProject(alm.PermView), s.matrixCSV)
 }
 

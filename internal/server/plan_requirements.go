@@ -282,9 +282,22 @@ func (s *Server) renderRequirement(w http.ResponseWriter, r *http.Request, statu
 	}
 	c := callerFrom(ctx)
 	canAnswer := sc.CanEditReqs || (req.OwnerID != nil && *req.OwnerID == c.User.ID)
+	stages := map[string]string{}
+	if len(bundle.Items) > 0 {
+		keys := make([]string, len(bundle.Items))
+		for i, it := range bundle.Items {
+			keys[i] = it.Key
+		}
+		var err error
+		if stages, err = s.store.StageOfWorkItems(ctx, keys); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
 	p := s.projectPage(w, r, req.Key, web.Crumb{Label: "Requirements", Href: sc.Base() + "/requirements"}, web.Crumb{Label: req.Key})
 	s.render(w, r, status, web.RequirementPage(web.RequirementView{Page: p, Scope: sc, Requirement: req, Comments: comments, OpenAsks: asks,
-		Items: bundle.Items, Releases: bundle.Releases, Versions: bundle.Versions, Timeline: bundle.Timeline, NextStatus: next, Form: form, CanAnswer: canAnswer}))
+		Items: bundle.Items, Releases: bundle.Releases, Versions: bundle.Versions, Timeline: bundle.Timeline, NextStatus: next, Form: form, CanAnswer: canAnswer,
+		Stages: stages}))
 }
 
 func (s *Server) moveRequirement(w http.ResponseWriter, r *http.Request) {

@@ -308,8 +308,14 @@ func (s *Server) workItemPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	stages, err := s.store.StageOfWorkItems(ctx, []string{it.Key})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	p := s.projectPage(w, r, it.Key, web.Crumb{Label: "Board", Href: sc.Base() + "/board"}, web.Crumb{Label: it.Key})
-	s.render(w, r, http.StatusOK, web.WorkItemPage(web.WorkItemView{Page: p, Scope: sc, Item: it, Reqs: reqs, Releases: rels, Timeline: events, Captured: captured, Validations: validations}))
+	s.render(w, r, http.StatusOK, web.WorkItemPage(web.WorkItemView{Page: p, Scope: sc, Item: it, Reqs: reqs, Releases: rels, Timeline: events, Captured: captured,
+		Validations: validations, CanPromote: sc.Role.Can(alm.PermPromote), Stage: stages[it.Key]}))
 }
 
 // moveWorkItem moves a card: from the board's drag and drop (which asks

@@ -1,0 +1,522 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/trellis-alm/trellis/internal/alm"
+	"github.com/trellis-alm/trellis/internal/builds"
+	"github.com/trellis-alm/trellis/internal/jobs"
+	"github.com/trellis-alm/trellis/internal/promote"
+	"github.com/trellis-alm/trellis/internal/store"
+	"github.com/trellis-alm/trellis/web"
+)
+
+func (s *Server) registerPromotionRoutes(r chi.Router) {
+	s.handle(r, http.MethodGet, "/release", needs(alm.PermView), s.releaseHome)
+	s.handle(r, http.MethodPost, "/builds/{id}/promotions", needs(alm.PermPromote), s.openPromotion)
+	s.handle(r, http.MethodPost, "/work-items/{key}/builds", needs(alm.PermPromote), s.buildWorkItem)
+	s.handle(r, http.MethodGet, "/promotions/{id}", needs(alm.PermView), s.promotionPage)
+	s.handle(r, http.MethodGet, "/promotions/{id}/live", needs(alm.PermView), s.promotionPage)
+	s.handle(r, http.MethodPost, "/promotions/{id}/approve", needs(alm.PermView), s.promotionAct("approve"))
+	s.handle(r, http.MethodPost, "/promotions/{id}/reject", needs(alm.PermView), s.promotionAct("reject"))
+	s.handle(r, http.MethodPost, "/promotions/{id}/deploy", needs(alm.PermPromote), s.promotionAct("deploy"))
+	s.handle(r, http.MethodPost, "/promotions/{id}/cancel", needs(alm.PermPromote), s.promotionAct("cancel"))
+	s.handle(r, http.MethodPost, "/promotions/{id}/abandon", needs(alm.PermPromote), s.promotionAct("abandon"))
+	s.handle(r, http.MethodPost, "/promotions/{id}/build", needs(alm.PermPromote), s.promotionAct("build"))
+	s.handle(r, http.MethodPost, "/promotions/{id}/comments", needs(alm.PermComment), s.promotionAct("comment"))
+	s.handle(r, http.MethodPost, "/promotions/{id}/signoffs", needs(alm.PermSignOff), s.promotionAct("signoff"))
+	s.handle(r, http.MethodGet, "/deployments/{id}", needs(alm.PermView), s.deploymentPage)
+	s.handle(r, http.MethodPost, "/deployments/{id}/cancel", needs(alm.PermPromote), s.deploymentAct("cancel"))
+	s.handle(r, http.MethodPost, "/deployments/{id}/rollback", needs(alm.PermPromote), s.deploymentAct("rollback"))
+	s.handle(r, http.MethodGet, "/orgs/{id}/components/{type}/{name}/history", needs(alm.PermView), s.componentHistoryPage)
+
+	s.handle(r, http.MethodGet, "/api/v1/promotions", needs(alm.PermView), s.apiPromotions)
+	s.handle(r, http.MethodPost, "/api/v1/promotions", needs(alm.PermPromote), s.apiOpenPromotion)
+	s.handle(r, http.MethodGet, "/api/v1/promotions/{id}", needs(alm.PermView), s.apiPromotion)
+	for _, a := range []string{"approve", "reject", "comment", "signoff"} {
+		perm := map[string]alm.Permission{"approve": alm.PermView, "reject": alm.PermView, "comment": alm.PermComment, "signoff": alm.PermSignOff}[a]
+		path := "/api/v1/promotions/{id}/" + map[string]string{"approve": "approve", "reject": "reject", "comment": "comments", "signoff": "signoffs"}[a]
+		s.handle(r, http.MethodPost, path, needs(perm), s.promotionAct(a))
+	}
+	for _, a := range []string{"deploy", "cancel", "retry", "abandon"} {
+		s.handle(r, http.MethodPost, "/api/v1/promotions/{id}/"+a, needs(alm.PermPromote), s.promotionAct(a))
+	}
+	s.handle(r, http.MethodPost, "/api/v1/work-items/{key}/builds", needs(alm.PermPromote), s.buildWorkItem)
+	s.handle(r, http.MethodGet, "/api/v1/deployments/{id}", needs(alm.PermView), s.apiDeployment)
+	s.handle(r, http.MethodPost, "/api/v1/deployments/{id}/rollback", needs(alm.PermPromote), s.deploymentAct("rollback"))
+	s.handle(r, http.MethodPost, "/api/v1/deployments/{id}/cancel", needs(alm.PermPromote), s.deploymentAct("cancel"))
+	s.handle(r, http.MethodGet, "/api/v1/orgs/{id}/components/{type}/{name}/history", needs(alm.PermView), s.apiComponentHistory)
+}
+
+func idParam(r *http.Request) (int64, bool) {
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	return id, err == nil
+}
+
+// queueDeployment queues the deploy job; if it cannot be queued the
+// deployment is closed as failed, so the promotion is never left waiting.
+func (s *Server) queueDeployment(r *http.Request, d alm.Deployment) error {
+	if s.deps.Jobs == nil {
+		_ = s.store.FinishDeployment(r.Context(), d.ID, "failed", alm.ValidationResult{}, "Background jobs are not running on this server.", false)
+		return alm.Errorf(alm.CodeUnavailable, "Background jobs are not running on this server.")
+	}
+	if _, err := s.deps.Jobs.Insert(r.Context(), jobs.DeployArgs{DeploymentID: d.ID}, nil); err != nil {
+		_ = s.store.FinishDeployment(r.Context(), d.ID, "failed", alm.ValidationResult{}, "Could not queue the deploy job; retry.", false)
+		return fmt.Errorf("queue deployment: %w", err)
+	}
+	return nil
+}
+
+func (s *Server) openPromotion(w http.ResponseWriter, r *http.Request) {
+	id, ok := idParam(r)
+	if !ok {
+		s.fail(w, r, alm.Errorf(alm.CodeNotFound, "That build was not found."))
+		return
+	}
+	p, err := promote.New(s.store).Open(r.Context(), id, r.PostFormValue("stage"))
+	if err != nil {
+		s.failBack(w, r, fmt.Sprintf("/builds/%d#promote", id), err)
+		return
+	}
+	s.redirect(w, r, fmt.Sprintf("/promotions/%d", p.ID), "ok", fmt.Sprintf("Promotion #%d into %s opened.", p.ID, p.StageName))
+}
+
+func (s *Server) buildWorkItem(w http.ResponseWriter, r *http.Request) {
+	key := strings.ToUpper(chi.URLParam(r, "key"))
+	var body struct {
+		APIVersion string `json:"api_version"`
+	}
+	if isAPI(r) && r.ContentLength > 0 {
+		if err := decodeJSON(r, &body); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	b, err := builds.New(s.store).BuildWorkItem(r.Context(), key, body.APIVersion)
+	if isAPI(r) {
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.created(w, fmt.Sprintf("/api/v1/builds/%d", b.ID), b)
+		return
+	}
+	if err != nil {
+		s.failBack(w, r, "/work-items/"+key, err)
+		return
+	}
+	s.redirect(w, r, fmt.Sprintf("/builds/%d#promote", b.ID), "ok", fmt.Sprintf("Built %s's change set (#%d): promote it into the first stage.", key, b.Number))
+}
+
+func (s *Server) promotionPage(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	id, ok := idParam(r)
+	if !ok {
+		s.fail(w, r, alm.Errorf(alm.CodeNotFound, "That promotion was not found."))
+		return
+	}
+	d, err := promote.New(s.store).Detail(ctx, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	me := callerFrom(ctx).User
+	v := web.PromotionView{Detail: d, Me: me.ID, Role: me.Role,
+		CanPromote: me.Role.Can(alm.PermPromote), CanSignOff: me.Role.Can(alm.PermSignOff), CanOverride: me.Role.Can(alm.PermOverrideWindows)}
+	if p := d.Promotion; p.ReleaseID != nil {
+		if v.Builds, err = s.store.ListBuilds(ctx, *p.ReleaseID); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	p := d.Promotion
+	crumbs := []web.Crumb{{Label: "Release", Href: "/release"}, {Label: p.ProjectKey, Href: "/projects/" + p.ProjectKey}}
+	if p.ReleaseID != nil {
+		crumbs = append(crumbs, web.Crumb{Label: p.ReleaseName, Href: fmt.Sprintf("/projects/%s/releases/%d", p.ProjectKey, *p.ReleaseID)})
+	}
+	crumbs = append(crumbs, web.Crumb{Label: fmt.Sprintf("Promotion #%d", p.ID)})
+	v.Page = s.page(w, r, fmt.Sprintf("Promotion #%d into %s", p.ID, p.StageName), "release", crumbs...)
+	if strings.HasSuffix(r.URL.Path, "/live") {
+		s.render(w, r, http.StatusOK, web.PromotionLive(v))
+		return
+	}
+	s.render(w, r, http.StatusOK, web.PromotionPage(v))
+}
+
+type actBody struct {
+	Note       string   `json:"note"`
+	Reason     string   `json:"reason"`
+	Body       string   `json:"body"`
+	Override   bool     `json:"override"`
+	WorkItem   string   `json:"work_item"`
+	Decision   string   `json:"decision"`
+	BuildID    int64    `json:"build_id"`
+	Components []string `json:"components"`
+}
+
+func (s *Server) readAct(w http.ResponseWriter, r *http.Request) (actBody, bool) {
+	var b actBody
+	if isAPI(r) {
+		if r.ContentLength != 0 {
+			if err := decodeJSON(r, &b); err != nil {
+				s.fail(w, r, err)
+				return b, false
+			}
+		}
+		return b, true
+	}
+	_ = r.ParseForm()
+	b.Note, b.Reason, b.Body = r.PostFormValue("note"), r.PostFormValue("reason"), r.PostFormValue("body")
+	b.Override = r.PostFormValue("override") != ""
+	b.WorkItem, b.Decision = r.PostFormValue("work_item"), r.PostFormValue("decision")
+	b.BuildID, _ = strconv.ParseInt(r.PostFormValue("build_id"), 10, 64)
+	b.Components = r.PostForm["component"]
+	return b, true
+}
+
+// promotionAct runs one action on a promotion, from a page form or the API.
+func (s *Server) promotionAct(action string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		id, ok := idParam(r)
+		if !ok {
+			s.fail(w, r, alm.Errorf(alm.CodeNotFound, "That promotion was not found."))
+			return
+		}
+		b, ok := s.readAct(w, r)
+		if !ok {
+			return
+		}
+		svc := promote.New(s.store)
+		me := callerFrom(ctx).User
+		var err error
+		var dep *alm.Deployment
+		msg := ""
+		switch action {
+		case "approve":
+			err, msg = svc.Approve(ctx, me, me.Role, id, b.Note), "Approved."
+		case "reject":
+			err, msg = svc.Reject(ctx, me, me.Role, id, b.Reason), "Rejected; the work items are back in development, flagged with your reason."
+		case "deploy", "retry":
+			var d alm.Deployment
+			if d, err = svc.Deploy(ctx, me, me.Role, id, b.Override); err == nil {
+				dep = &d
+				err = s.queueDeployment(r, d)
+				msg = fmt.Sprintf("Deployment #%d started.", d.ID)
+			}
+		case "cancel":
+			var p alm.Promotion
+			if p, err = s.store.PromotionByID(ctx, id); err == nil {
+				if p.Status == alm.PromoDeploying {
+					var ds []alm.Deployment
+					if ds, err = s.store.ListDeployments(ctx, id); err == nil && len(ds) > 0 {
+						var d alm.Deployment
+						d, err = s.store.RequestCancel(ctx, ds[0].ID)
+						dep, msg = &d, "Cancel requested; the org stops the deploy at its next safe point."
+					}
+				} else {
+					err, msg = s.store.AbandonPromotion(ctx, id, b.Reason), "Promotion abandoned."
+				}
+			}
+		case "abandon":
+			err, msg = s.store.AbandonPromotion(ctx, id, b.Reason), "Promotion abandoned."
+		case "build":
+			err, msg = s.store.ChangePromotionBuild(ctx, id, b.BuildID), "The promotion carries the new build; approvals were reset."
+		case "comment":
+			err, msg = svc.Comment(ctx, id, b.Body), "Comment added."
+		case "signoff":
+			returned := b.Decision == "returned" || b.Decision == "return"
+			err = svc.SignOff(ctx, id, b.WorkItem, returned, b.Note)
+			msg = strings.ToUpper(b.WorkItem) + " signed off."
+			if returned {
+				msg = strings.ToUpper(b.WorkItem) + " returned to development."
+			}
+		}
+		if isAPI(r) {
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			if dep != nil {
+				d, err := s.store.DeploymentByID(ctx, dep.ID)
+				if err != nil {
+					s.fail(w, r, err)
+					return
+				}
+				s.writeJSON(w, http.StatusAccepted, d)
+				return
+			}
+			s.apiPromotion(w, r)
+			return
+		}
+		if err != nil {
+			s.failBack(w, r, fmt.Sprintf("/promotions/%d", id), err)
+			return
+		}
+		s.redirect(w, r, fmt.Sprintf("/promotions/%d", id), "ok", msg)
+	}
+}
+
+func (s *Server) deploymentAct(action string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		id, ok := idParam(r)
+		if !ok {
+			s.fail(w, r, alm.Errorf(alm.CodeNotFound, "That deployment was not found."))
+			return
+		}
+		b, ok := s.readAct(w, r)
+		if !ok {
+			return
+		}
+		var d alm.Deployment
+		var err error
+		msg := ""
+		switch action {
+		case "cancel":
+			d, err = s.store.RequestCancel(ctx, id)
+			msg = "Cancel requested."
+		case "rollback":
+			if d, err = promote.New(s.store).Rollback(ctx, id, b.Components); err == nil {
+				err = s.queueDeployment(r, d)
+				msg = fmt.Sprintf("Rollback #%d started.", d.ID)
+			}
+		}
+		if isAPI(r) {
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			if d, err = s.store.DeploymentByID(ctx, d.ID); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			s.writeJSON(w, http.StatusAccepted, d)
+			return
+		}
+		if err != nil {
+			s.failBack(w, r, fmt.Sprintf("/deployments/%d", id), err)
+			return
+		}
+		s.redirect(w, r, fmt.Sprintf("/deployments/%d", d.ID), "ok", msg)
+	}
+}
+
+func (s *Server) deploymentPage(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	id, ok := idParam(r)
+	if !ok {
+		s.fail(w, r, alm.Errorf(alm.CodeNotFound, "That deployment was not found."))
+		return
+	}
+	d, err := s.store.DeploymentByID(ctx, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	comps, err := s.store.DeploymentComponents(ctx, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := web.DeploymentView{Deployment: d, Components: comps, CanPromote: callerFrom(ctx).User.Role.Can(alm.PermPromote)}
+	crumbs := []web.Crumb{{Label: "Release", Href: "/release"}}
+	if d.PromotionID != nil {
+		p, err := s.store.PromotionByID(ctx, *d.PromotionID)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		v.Promotion = &p
+		crumbs = append(crumbs, web.Crumb{Label: fmt.Sprintf("Promotion #%d", p.ID), Href: fmt.Sprintf("/promotions/%d", p.ID)})
+	}
+	crumbs = append(crumbs, web.Crumb{Label: fmt.Sprintf("Deployment #%d", d.ID)})
+	v.Page = s.page(w, r, fmt.Sprintf("Deployment #%d", d.ID), "release", crumbs...)
+	s.render(w, r, http.StatusOK, web.DeploymentPage(v))
+}
+
+func (s *Server) releaseHome(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	list, err := s.store.ListPromotions(ctx, promotionFilter(r))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := web.ReleaseHomeView{Promotions: list, Status: r.URL.Query().Get("status")}
+	v.Page = s.page(w, r, "Release", "release")
+	s.render(w, r, http.StatusOK, web.ReleaseHome(v))
+}
+
+func (s *Server) apiPromotions(w http.ResponseWriter, r *http.Request) {
+	f := promotionFilter(r)
+	if p := r.URL.Query().Get("project"); p != "" {
+		proj, err := s.store.ProjectByKey(r.Context(), p)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		f.ProjectID = proj.ID
+	}
+	list, err := s.store.ListPromotions(r.Context(), f)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, map[string]any{"items": list})
+}
+
+func (s *Server) apiOpenPromotion(w http.ResponseWriter, r *http.Request) {
+	var b struct {
+		BuildID int64  `json:"build_id"`
+		Stage   string `json:"stage"`
+	}
+	if err := decodeJSON(r, &b); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if b.BuildID == 0 {
+		s.fail(w, r, alm.Invalid(map[string]string{"build_id": "Say which build to promote."}))
+		return
+	}
+	p, err := promote.New(s.store).Open(r.Context(), b.BuildID, b.Stage)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.created(w, fmt.Sprintf("/api/v1/promotions/%d", p.ID), p)
+}
+
+func (s *Server) apiPromotion(w http.ResponseWriter, r *http.Request) {
+	id, ok := idParam(r)
+	if !ok {
+		s.fail(w, r, alm.Errorf(alm.CodeNotFound, "That promotion was not found."))
+		return
+	}
+	d, err := promote.New(s.store).Detail(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	changes := []map[string]string{}
+	for _, c := range d.Diff {
+		changes = append(changes, map[string]string{"type": c.Type, "name": c.Name, "work_item": c.WorkItem, "change": c.Change})
+	}
+	blocked, _ := alm.Blocked(d.Gates)
+	gates := d.Gates
+	if gates == nil {
+		gates = []alm.Gate{}
+	}
+	s.writeJSON(w, http.StatusOK, map[string]any{"promotion": d.Promotion, "gates": gates, "ready": !blocked, "actions": actionsOf(d.Promotion.Status),
+		"decisions": d.Decisions, "comments": d.Comments, "signoffs": d.Signoffs, "deployments": d.Deployments, "validation": d.Validation,
+		"work_items": nonNil(d.WorkItems), "changes": changes})
+}
+
+func actionsOf(st alm.PromotionStatus) []string {
+	out := []string{}
+	for _, a := range st.Actions() {
+		out = append(out, string(a))
+	}
+	return out
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func (s *Server) apiDeployment(w http.ResponseWriter, r *http.Request) {
+	id, ok := idParam(r)
+	if !ok {
+		s.fail(w, r, alm.Errorf(alm.CodeNotFound, "That deployment was not found."))
+		return
+	}
+	d, err := s.store.DeploymentByID(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	comps, err := s.store.DeploymentComponents(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, map[string]any{"deployment": d, "components": comps})
+}
+
+// componentFromPath reads the org, type and name of a component history
+// path; names can hold slashes (folders), sent escaped.
+func componentFromPath(r *http.Request) (int64, string, string, error) {
+	id, ok := idParam(r)
+	if !ok {
+		return 0, "", "", alm.Errorf(alm.CodeNotFound, "That org was not found.")
+	}
+	typ, err1 := url.PathUnescape(chi.URLParam(r, "type"))
+	name, err2 := url.PathUnescape(chi.URLParam(r, "name"))
+	if err1 != nil || err2 != nil || typ == "" || name == "" {
+		return 0, "", "", alm.Errorf(alm.CodeInvalid, "Name a component type and name.")
+	}
+	return id, typ, name, nil
+}
+
+func (s *Server) apiComponentHistory(w http.ResponseWriter, r *http.Request) {
+	id, typ, name, err := componentFromPath(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if _, err := s.store.OrgByID(r.Context(), id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	h, err := s.store.ComponentHistory(r.Context(), id, typ, name)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, map[string]any{"type": typ, "name": name, "items": h})
+}
+
+func (s *Server) componentHistoryPage(w http.ResponseWriter, r *http.Request) {
+	id, typ, name, err := componentFromPath(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	o, err := s.store.OrgByID(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	h, err := s.store.ComponentHistory(r.Context(), id, typ, name)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := web.ComponentHistoryView{Org: o, Type: typ, Name: name, Entries: h}
+	v.Page = s.page(w, r, typ+" "+name, "develop", developCrumb, web.Crumb{Label: o.Name, Href: fmt.Sprintf("/orgs/%d", o.ID)}, web.Crumb{Label: typ + " " + name})
+	s.render(w, r, http.StatusOK, web.ComponentHistory(v))
+}
+
+// promotionFilter reads list filters from the query string.
+func promotionFilter(r *http.Request) store.PromotionFilter {
+	q := r.URL.Query()
+	f := store.PromotionFilter{}
+	if v := q.Get("status"); v != "" {
+		f.Status = strings.Split(v, ",")
+	}
+	if v := q.Get("active"); v == "true" {
+		f.Status = []string{"open", "deploying", "failed", "canceled"}
+	}
+	f.BuildID, _ = strconv.ParseInt(q.Get("build"), 10, 64)
+	f.ReleaseID, _ = strconv.ParseInt(q.Get("release"), 10, 64)
+	f.Limit, _ = strconv.Atoi(q.Get("limit"))
+	return f
+}
