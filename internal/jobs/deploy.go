@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/trellis-alm/trellis/internal/alm"
 	"github.com/trellis-alm/trellis/internal/promote"
@@ -319,4 +320,11 @@ func (w *DeployWorker) logf(format string, args ...any) {
 	if w.deps.Logger != nil {
 		w.deps.Logger.Warn(fmt.Sprintf(format, args...))
 	}
+}
+
+// RunDeployment runs one deployment in the calling goroutine exactly as
+// the job does: for tests that stop a worker part-way, and the benchmark.
+func RunDeployment(ctx context.Context, deps Deps, id int64) error {
+	w := &DeployWorker{deps: deps}
+	return w.Work(ctx, &river.Job[DeployArgs]{JobRow: &rivertype.JobRow{ID: 0}, Args: DeployArgs{DeploymentID: id}})
 }

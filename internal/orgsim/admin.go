@@ -181,3 +181,17 @@ func (o *Org) Info() Info {
 }
 
 var _ = json.Marshal
+
+// DeployCount is how many deploys (check-only ones included) the org has
+// taken, for tests that must see one deploy and never two.
+func (o *Org) DeployCount(checkOnly bool) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n := 0
+	for _, j := range o.deploys {
+		if j.opts.CheckOnly == checkOnly {
+			n++
+		}
+	}
+	return n
+}

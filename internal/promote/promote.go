@@ -203,7 +203,7 @@ func blocking(fs []checks.Finding, level string) int {
 func (s *Service) diff(ctx context.Context, comps []alm.BuildComponent, orgID int64) ([]Change, alm.Snapshot, string, error) {
 	sn, err := s.st.LatestSnapshot(ctx, orgID)
 	if err != nil {
-		if alm.ErrorCode(err) == alm.CodeNotFound {
+		if alm.ErrorCode(err) != alm.CodeInternal {
 			return nil, sn, "The target has no snapshot yet, so what will change cannot be shown: take one from its org page.", nil
 		}
 		return nil, sn, "", err

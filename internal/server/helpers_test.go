@@ -51,16 +51,17 @@ func (c *clock) advance(d time.Duration) {
 
 // testBundle is a real server over a fresh database, reached over HTTP.
 type testBundle struct {
-	t      testing.TB
-	ctx    context.Context
-	srv    *httptest.Server
-	server *server.Server
-	store  *store.Store
-	auth   *auth.Service
-	clock  *clock
-	keys   *secret.Keyring
-	sim    *orgsim.Sim   // with setupOpts.Develop
-	orgs   *orgs.Service // with setupOpts.Develop
+	t       testing.TB
+	ctx     context.Context
+	srv     *httptest.Server
+	server  *server.Server
+	store   *store.Store
+	auth    *auth.Service
+	clock   *clock
+	keys    *secret.Keyring
+	sim     *orgsim.Sim   // with setupOpts.Develop
+	orgs    *orgs.Service // with setupOpts.Develop
+	jobDeps jobs.Deps     // with setupOpts.Develop
 }
 
 // setupOpts adjusts the server a test gets.
@@ -71,6 +72,8 @@ type setupOpts struct {
 	// Develop runs simulated orgs, the orgs service and a working job
 	// client, for the Develop pages.
 	Develop bool
+	// SimOrgs names the simulated orgs (default dev and uat).
+	SimOrgs []string
 }
 
 func testLogger(t testing.TB) *slog.Logger {
@@ -113,14 +116,20 @@ func setup(t testing.TB, o setupOpts) *testBundle {
 		deps.OIDC = o.OIDC(base.String(), keys, log)
 	}
 	if o.Develop {
-		sim, err := orgsim.Start(orgsim.Options{Orgs: []string{"dev", "uat"}, Step: 20 * time.Millisecond})
+		names := o.SimOrgs
+		if len(names) == 0 {
+			names = []string{"dev", "uat"}
+		}
+		sim, err := orgsim.Start(orgsim.Options{Orgs: names, Step: 20 * time.Millisecond})
 		require.NoError(t, err)
 		t.Cleanup(func() { sim.Close() })
 		b.sim = sim
 		deps.Orgs = orgs.New(st, keys, orgs.Config{CallbackURL: base.String() + "/orgs/oauth/callback", Logger: log})
 		deps.Repos = repos.New(st, keys, t.TempDir())
 		b.orgs = deps.Orgs
-		client, err := jobs.NewClient(st.Pool(), jobs.Deps{Store: st, Orgs: deps.Orgs, Repos: deps.Repos, SnapshotChunk: 4, SessionIdle: time.Hour, Logger: log},
+		b.jobDeps = jobs.Deps{Store: st, Orgs: deps.Orgs, Repos: deps.Repos, SnapshotChunk: 4, SessionIdle: time.Hour, Logger: log,
+			BaseURL: base.String(), Keyring: keys}
+		client, err := jobs.NewClient(st.Pool(), b.jobDeps,
 			jobs.Config{Work: true, FetchPollInterval: 50 * time.Millisecond, FetchCooldown: 20 * time.Millisecond})
 		require.NoError(t, err)
 		ctx, cancel := context.WithCancel(context.Background())

@@ -19,6 +19,7 @@ import (
 
 func (s *Server) registerPromotionRoutes(r chi.Router) {
 	s.handle(r, http.MethodGet, "/release", needs(alm.PermView), s.releaseHome)
+	s.registerAnnouncementRoutes(r)
 	s.handle(r, http.MethodPost, "/builds/{id}/promotions", needs(alm.PermPromote), s.openPromotion)
 	s.handle(r, http.MethodPost, "/work-items/{key}/builds", needs(alm.PermPromote), s.buildWorkItem)
 	s.handle(r, http.MethodGet, "/promotions/{id}", needs(alm.PermView), s.promotionPage)
@@ -519,4 +520,117 @@ func promotionFilter(r *http.Request) store.PromotionFilter {
 	f.ReleaseID, _ = strconv.ParseInt(q.Get("release"), 10, 64)
 	f.Limit, _ = strconv.Atoi(q.Get("limit"))
 	return f
+}
+
+func (s *Server) registerAnnouncementRoutes(r chi.Router) {
+	s.handle(r, http.MethodPut, "/api/v1/projects/{project}/announcements", inProject(alm.PermManagePipeline), s.apiSetAnnouncements)
+	s.handle(r, http.MethodGet, "/api/v1/projects/{project}/announcements", inProject(alm.PermView), s.apiAnnouncements)
+	s.handle(r, http.MethodPost, "/projects/{project}/announcements", inProject(alm.PermManagePipeline), s.setAnnouncements)
+}
+
+// announcementsOut shows where announcements go without the webhook
+// addresses, whose paths are secrets.
+func (s *Server) announcementsOut(r *http.Request) (map[string]any, error) {
+	emails, hooks, err := s.store.ProjectAnnouncements(r.Context(), scopeFrom(r.Context()).Project.ID)
+	if err != nil {
+		return nil, err
+	}
+	shown := []string{}
+	for _, h := range hooks {
+		u, err := s.deps.Keyring.Open(h, jobs.HookSealContext)
+		if err != nil {
+			shown = append(shown, "(cannot be opened with the current key)")
+			continue
+		}
+		shown = append(shown, redactHook(string(u)))
+	}
+	if emails == nil {
+		emails = []string{}
+	}
+	return map[string]any{"emails": emails, "webhooks": shown}, nil
+}
+
+func redactHook(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return "(webhook)"
+	}
+	return p.Scheme + "://" + p.Host + "/…"
+}
+
+// saveAnnouncements checks and seals the settings.
+func (s *Server) saveAnnouncements(r *http.Request, emails, hooks []string) error {
+	bad := map[string]string{}
+	var es, sealed []string
+	for _, e := range emails {
+		if e = strings.TrimSpace(e); e == "" {
+			continue
+		}
+		if !strings.Contains(e, "@") || strings.ContainsAny(e, " \r\n<>,") {
+			bad["emails"] = fmt.Sprintf("%q is not an email address.", e)
+		}
+		es = append(es, e)
+	}
+	for _, h := range hooks {
+		if h = strings.TrimSpace(h); h == "" {
+			continue
+		}
+		u, err := url.Parse(h)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			bad["webhooks"] = "Webhooks are http(s) addresses, like https://hooks.slack.com/services/…"
+			continue
+		}
+		x, err := s.deps.Keyring.Seal([]byte(h), jobs.HookSealContext)
+		if err != nil {
+			return err
+		}
+		sealed = append(sealed, x)
+	}
+	if len(bad) > 0 {
+		return alm.Invalid(bad)
+	}
+	if es == nil {
+		es = []string{}
+	}
+	if sealed == nil {
+		sealed = []string{}
+	}
+	return s.store.SetProjectAnnouncements(r.Context(), scopeFrom(r.Context()).Project.ID, es, sealed)
+}
+
+func (s *Server) apiSetAnnouncements(w http.ResponseWriter, r *http.Request) {
+	var b struct {
+		Emails   []string `json:"emails"`
+		Webhooks []string `json:"webhooks"`
+	}
+	if err := decodeJSON(r, &b); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.saveAnnouncements(r, b.Emails, b.Webhooks); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.apiAnnouncements(w, r)
+}
+
+func (s *Server) apiAnnouncements(w http.ResponseWriter, r *http.Request) {
+	out, err := s.announcementsOut(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) setAnnouncements(w http.ResponseWriter, r *http.Request) {
+	sc := scopeFrom(r.Context())
+	split := func(v string) []string {
+		return strings.FieldsFunc(v, func(c rune) bool { return c == '\n' || c == ',' || c == ' ' || c == '\r' })
+	}
+	if err := s.saveAnnouncements(r, split(r.PostFormValue("emails")), split(r.PostFormValue("webhooks"))); err != nil {
+		s.failBack(w, r, "/projects/"+sc.Project.Key+"/pipeline#announcements", err)
+		return
+	}
+	s.redirect(w, r, "/projects/"+sc.Project.Key+"/pipeline#announcements", "ok", "Announcements saved.")
 }
