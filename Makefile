@@ -7,7 +7,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 BIN       := bin/trellis
 TEST_FLAGS ?= -timeout 12m
 
-.PHONY: all build run test test-only generate check-generated lint bench compare interop clean check-browser seed-large load snapbench
+.PHONY: all build run test test-only generate check-generated lint bench compare interop clean check-browser seed-large load snapbench promobench
 
 all: build
 
@@ -70,6 +70,11 @@ load: build
 ## change): storage against one snapshot, and the time to compare two
 snapbench:
 	$(GO) run ./bench/snapstore
+
+## promobench: 100 concurrent promotions across 10 simulated orgs through
+## the deploy job: every deployment recorded, throughput, Trellis overhead
+promobench:
+	$(GO) run ./bench/promobench
 
 ## compare: trellis meta against sfdx-git-delta and source-deploy-retrieve on
 ## real projects (clones given as REPOS="dir1 dir2")

@@ -39,7 +39,26 @@ func (s *Server) pipelinePage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p := s.projectPage(w, r, "Pipeline", web.Crumb{Label: "Pipeline"})
-	s.render(w, r, http.StatusOK, web.Pipeline(web.PipelineView{Page: p, Scope: sc, Stages: stages, Waiting: waiting, CanManage: scopeFrom(ctx).Role.Can(alm.PermManagePipeline)}))
+	v := web.PipelineView{Page: p, Scope: sc, Stages: stages, Waiting: waiting, CanManage: scopeFrom(ctx).Role.Can(alm.PermManagePipeline),
+		InStage: map[string]alm.Promotion{}, Active: map[string]int{}}
+	promos, err := s.store.ListPromotions(ctx, store.PromotionFilter{ProjectID: sc.Project.ID, Limit: 500})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	for _, pr := range promos {
+		if _, seen := v.InStage[pr.StageName]; !seen && pr.Status == alm.PromoDeployed {
+			v.InStage[pr.StageName] = pr
+		}
+		if pr.Status == alm.PromoOpen || pr.Status == alm.PromoDeploying {
+			v.Active[pr.StageName]++
+		}
+	}
+	if ann, err := s.announcementsOut(r); err == nil {
+		v.Emails, _ = ann["emails"].([]string)
+		v.Webhooks, _ = ann["webhooks"].([]string)
+	}
+	s.render(w, r, http.StatusOK, web.Pipeline(v))
 }
 
 func (s *Server) renderPipelineForm(w http.ResponseWriter, r *http.Request, status int, stages []alm.Stage, f web.Form) {

@@ -64,7 +64,8 @@ func newReleaseFixture(t *testing.T, b *testBundle, stages string) releaseFixtur
 		{Type: "ApexClass", Name: "Greeter", Change: "new", Hash: "g1"}, {Type: "ApexClass", Name: "GreeterTest", Change: "new", Hash: "gt1"},
 		{Type: "ApexClass", Name: "Ghost", Change: "deleted"}}))
 	f.tok = b.token(must(b.store.UserByEmail(b.ctx, "first-admin@example.com")))
-	for _, name := range []string{"uat", "prod"} {
+	for _, so := range b.sim.Orgs() {
+		name := so.Name
 		kind := alm.OrgFullSandbox
 		if name == "prod" {
 			kind = alm.OrgProduction
@@ -75,7 +76,7 @@ func newReleaseFixture(t *testing.T, b *testBundle, stages string) releaseFixtur
 		require.NoError(t, err)
 		require.NoError(t, b.store.FinishSnapshot(b.ctx, target.ID, snapshot.Manifest{}, 0))
 	}
-	stages = strings.NewReplacer("$UAT", fmt.Sprint(f.orgs["uat"].ID), "$PROD", fmt.Sprint(f.orgs["prod"].ID)).Replace(stages)
+	stages = strings.NewReplacer("$INT", fmt.Sprint(f.orgs["int"].ID), "$UAT", fmt.Sprint(f.orgs["uat"].ID), "$PROD", fmt.Sprint(f.orgs["prod"].ID)).Replace(stages)
 	res := b.api("PUT", "/api/v1/projects/CRM/pipeline", f.tok, strings.NewReader(stages))
 	require.Equal(t, http.StatusOK, res.status, res.body)
 	res = b.api("POST", fmt.Sprintf("/api/v1/releases/%d/builds", f.sd.release.ID), f.tok, nil)
