@@ -240,6 +240,11 @@ func TestPromoteThroughPipeline(t *testing.T) {
 	require.Equal(t, []string{f.sd.item.Key}, hist[0].WorkItems)
 	require.Equal(t, []string{f.sd.req.Key}, hist[0].Requirements)
 
+	lin := b.api("GET", "/api/v1/requirements/"+f.sd.req.Key+"/lineage", f.tok, nil)
+	require.Equal(t, http.StatusOK, lin.status, lin.body)
+	require.Contains(t, lin.body, `"kind": "quick_deploy"`, "the requirement's lineage reaches the production deployment")
+	require.Contains(t, lin.body, `"stage": "Production"`)
+
 	// Roll production back: Greeter and its test go away again.
 	res = b.api("POST", fmt.Sprintf("/api/v1/deployments/%d/rollback", pd.ID), rm2, nil)
 	require.Equal(t, http.StatusAccepted, res.status, res.body)

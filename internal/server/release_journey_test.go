@@ -16,6 +16,9 @@ const threeStages = `{"stages":[
 	{"name":"UAT","org_id":$UAT,"approvals_required":2,"approver_roles":["release_manager"],"no_self_approval":true,"test_level":"NoTestRun"},
 	{"name":"Production","org_id":$PROD,"approvals_required":1,"approver_roles":["release_manager"],"no_self_approval":true,"validation_required":true,"test_level":"RunLocalTests","coverage_threshold":75}]}`
 
+// finished matches a deployment line once it has an outcome.
+const finished = `[data-testid="deployments"] li:is([data-status="succeeded"], [data-status="failed"], [data-status="canceled"])`
+
 // TestReleaseJourney walks one release through three simulated orgs in a
 // real browser: build → validate in Integration → deploy there → two
 // release managers approve UAT (the author's own approval refused) →
@@ -46,7 +49,8 @@ func TestReleaseJourney(t *testing.T) {
 	tab.Do(chromedp.Click(chromedp.CSS(`[data-testid="promote"]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="promotion-rail"]`)))
 	require.Contains(t, tab.Text("h1"), "Integration")
 	tab.Do(chromedp.Click(chromedp.CSS(`[data-testid="deploy"]`)))
-	tab.Do(chromedp.WaitVisible(chromedp.CSS(`[data-testid="deployments"] li[data-status="succeeded"]`)))
+	tab.Do(chromedp.WaitVisible(chromedp.CSS(finished)))
+	require.Contains(t, tab.Text(`[data-testid="deployments"]`), "succeeded", tab.Text(`[data-testid="deployments"]`))
 	tab.Screenshot("release-integration-deployed")
 
 	// UAT: the author's approval is refused.
@@ -67,7 +71,8 @@ func TestReleaseJourney(t *testing.T) {
 		if who == "rm3@example.com" {
 			require.Contains(t, rm.Text(`[data-testid="gates"]`), "2 of 2 approvals")
 			rm.Do(chromedp.Click(chromedp.CSS(`[data-testid="deploy"]`)))
-			rm.Do(chromedp.WaitVisible(chromedp.CSS(`[data-testid="deployments"] li[data-status="succeeded"]`)))
+			rm.Do(chromedp.WaitVisible(chromedp.CSS(finished)))
+			require.Contains(t, rm.Text(`[data-testid="deployments"]`), "succeeded", rm.Text(`[data-testid="deployments"]`))
 			rm.Screenshot("release-uat-deployed")
 		}
 	}
@@ -91,7 +96,8 @@ func TestReleaseJourney(t *testing.T) {
 	rm.Do(chromedp.Click(chromedp.CSS(`[data-testid="approve"]`)))
 	rm.WaitText("Approved.")
 	rm.Do(chromedp.Click(chromedp.CSS(`[data-testid="deploy"]`)))
-	rm.Do(chromedp.WaitVisible(chromedp.CSS(`[data-testid="deployments"] li[data-status="succeeded"]`)))
+	rm.Do(chromedp.WaitVisible(chromedp.CSS(finished)))
+	require.Contains(t, rm.Text(`[data-testid="deployments"]`), "succeeded", rm.Text(`[data-testid="deployments"]`))
 	require.Contains(t, rm.Text(`[data-testid="deployments"]`), "quick deploy")
 	rm.Screenshot("release-production-quick-deploy")
 

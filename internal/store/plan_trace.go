@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -180,6 +181,39 @@ func (s *Store) RequirementLineage(ctx context.Context, key string) (alm.Lineage
 		return l, err
 	}
 	rows.Close()
+	// Each release's builds and where they were deployed.
+	for i := range l.Releases {
+		bl, err := s.ListBuilds(ctx, l.Releases[i].ID)
+		if err != nil {
+			return l, err
+		}
+		for _, b := range bl {
+			l.Releases[i].Builds = append(l.Releases[i].Builds, map[string]any{"id": b.ID, "number": b.Number, "checksum": b.Checksum, "created_at": b.CreatedAt})
+		}
+		drows, err := s.pool.Query(ctx, `SELECT d.id, d.build_id, coalesce(m.stage_name, ''), o.name, d.kind, d.status, d.finished_at
+			FROM deployments d JOIN release_builds b ON b.id = coalesce(d.build_id, (SELECT build_id FROM deployments WHERE id = d.rollback_of))
+			JOIN orgs o ON o.id = d.org_id LEFT JOIN promotions m ON m.id = d.promotion_id
+			WHERE b.release_id = $1 ORDER BY d.id`, l.Releases[i].ID)
+		if err != nil {
+			return l, fmt.Errorf("lineage deployments: %w", err)
+		}
+		for drows.Next() {
+			var id int64
+			var buildID *int64
+			var stage, org, kind, status string
+			var fin *time.Time
+			if err := drows.Scan(&id, &buildID, &stage, &org, &kind, &status, &fin); err != nil {
+				drows.Close()
+				return l, err
+			}
+			l.Releases[i].Deployments = append(l.Releases[i].Deployments, map[string]any{"id": id, "build_id": buildID, "stage": stage, "org": org,
+				"kind": kind, "status": status, "finished_at": fin})
+		}
+		drows.Close()
+		if err := drows.Err(); err != nil {
+			return l, err
+		}
+	}
 	// Each work item's captured components: the next link of the chain.
 	crows, err := s.pool.Query(ctx, `SELECT w.key, c.type, c.name, c.change, coalesce(c.hash, '')
 		FROM work_item_components c JOIN work_items w ON w.id = c.work_item_id
