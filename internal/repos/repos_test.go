@@ -3,13 +3,14 @@ package repos_test
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/trellis-alm/trellis/internal/alm"
+	"github.com/trellis-alm/trellis/internal/gittest"
 	"github.com/trellis-alm/trellis/internal/repos"
 	"github.com/trellis-alm/trellis/internal/secret"
 	"github.com/trellis-alm/trellis/internal/snapshot"
@@ -18,15 +19,6 @@ import (
 )
 
 func TestMain(m *testing.M) { os.Exit(testdb.Run(m)) }
-
-func git(t *testing.T, dir string, args ...string) {
-	t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, string(out))
-}
 
 func write(t *testing.T, dir, path, content string) {
 	t.Helper()
@@ -40,17 +32,13 @@ const classMeta = `<?xml version="1.0" encoding="UTF-8"?>
 
 func TestConnectAndSnapshotBranches(t *testing.T) {
 	t.Parallel()
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git is not installed")
-	}
 	ctx := alm.WithActor(context.Background(), alm.Actor{Label: "tester"})
 	src := t.TempDir()
-	git(t, src, "init", "-q", "-b", "main")
+	gittest.Init(t, src, "main")
 	write(t, src, "sfdx-project.json", `{"packageDirectories":[{"path":"force-app","default":true}],"sourceApiVersion":"62.0"}`)
 	write(t, src, "force-app/main/default/classes/Quotes.cls", "public class Quotes { }\n")
 	write(t, src, "force-app/main/default/classes/Quotes.cls-meta.xml", classMeta)
-	git(t, src, "add", ".")
-	git(t, src, "commit", "-qm", "first")
+	gittest.CommitAll(t, src, "first")
 
 	st := store.New(testdb.New(t), nil)
 	key, _ := secret.ParseKey(secret.GenerateKey())
@@ -84,12 +72,11 @@ func TestConnectAndSnapshotBranches(t *testing.T) {
 	require.Equal(t, "ApexClass", m1[0].Type)
 
 	// A feature branch changes the class and adds one; the mirror fetches it.
-	git(t, src, "checkout", "-qb", "feature/CRM-12")
+	gittest.NewBranch(t, src, "feature/CRM-12")
 	write(t, src, "force-app/main/default/classes/Quotes.cls", "public class Quotes { public Integer total; }\n")
 	write(t, src, "force-app/main/default/classes/Approvals.cls", "public class Approvals { }\n")
 	write(t, src, "force-app/main/default/classes/Approvals.cls-meta.xml", classMeta)
-	git(t, src, "add", ".")
-	git(t, src, "commit", "-qm", "CRM-12 approvals")
+	gittest.CommitAll(t, src, "CRM-12 approvals")
 	branches, err := svc.Branches(ctx, r.ID)
 	require.NoError(t, err)
 	require.NotContains(t, branches, "feature/CRM-12", "not fetched yet")
@@ -113,12 +100,9 @@ func TestConnectAndSnapshotBranches(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "feature/CRM-7", branch)
 	require.Len(t, commit, 40)
-	out, err := exec.Command("git", "-C", src, "log", "-1", "--format=%s", "feature/CRM-7").CombinedOutput()
-	require.NoError(t, err, string(out))
-	require.Equal(t, "CRM-7: Quote totals\n", string(out))
-	out, err = exec.Command("git", "-C", src, "show", "feature/CRM-7:force-app/main/default/classes/Quotes.cls").CombinedOutput()
-	require.NoError(t, err, string(out))
-	require.Contains(t, string(out), "public Integer total")
+	msg, file := gittest.Tip(t, src, "feature/CRM-7", "force-app/main/default/classes/Quotes.cls")
+	require.Equal(t, "CRM-7: Quote totals", strings.SplitN(msg, "\n", 2)[0])
+	require.Contains(t, file, "public Integer total")
 	_, _, err = svc.CommitCapture(ctx, r.ID, repos.Commit{Key: "CRM-7", Title: "Quote totals", Contents: [][]byte{content}})
 	require.Contains(t, alm.ErrorMessage(err), "Nothing to commit")
 

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/trellis-alm/trellis/internal/alm"
+	"github.com/trellis-alm/trellis/internal/gittest"
 )
 
 // TestRepositoriesThroughTheAPI connects a local git repository, snapshots
@@ -24,28 +24,17 @@ import (
 // refused with nothing saved.
 func TestRepositoriesThroughTheAPI(t *testing.T) {
 	t.Parallel()
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git is not installed")
-	}
 	b := setup(t, setupOpts{Develop: true})
 	src := t.TempDir()
-	run := func(args ...string) {
-		cmd := exec.Command("git", args...)
-		cmd.Dir = src
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
-		out, err := cmd.CombinedOutput()
-		require.NoError(t, err, string(out))
-	}
 	put := func(p, c string) {
 		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(src, p)), 0o755))
 		require.NoError(t, os.WriteFile(filepath.Join(src, p), []byte(c), 0o644))
 	}
-	run("init", "-q", "-b", "main")
+	gittest.Init(t, src, "main")
 	put("sfdx-project.json", `{"packageDirectories":[{"path":"force-app","default":true}]}`)
 	put("force-app/main/default/classes/A.cls", "public class A {}\n")
 	put("force-app/main/default/classes/A.cls-meta.xml", `<?xml version="1.0" encoding="UTF-8"?><ApexClass xmlns="http://soap.sforce.com/2006/04/metadata"><apiVersion>62.0</apiVersion><status>Active</status></ApexClass>`)
-	run("add", ".")
-	run("commit", "-qm", "one")
+	gittest.CommitAll(t, src, "one")
 
 	tok := b.token(must(b.store.UserByEmail(b.ctx, "first-admin@example.com")))
 	res := b.api("POST", "/api/v1/repositories", tok, strings.NewReader(`{"name":"crm","url":"file:///nowhere/at/all"}`))
