@@ -26,7 +26,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -34,9 +33,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/trellis-alm/trellis/bench/benchdb"
 	"github.com/trellis-alm/trellis/internal/alm"
 	"github.com/trellis-alm/trellis/internal/auth"
-	"github.com/trellis-alm/trellis/internal/pgembed"
 	"github.com/trellis-alm/trellis/internal/secret"
 	"github.com/trellis-alm/trellis/internal/server"
 	"github.com/trellis-alm/trellis/internal/store"
@@ -181,23 +180,10 @@ func get(c *http.Client, u, token string) int {
 // the project and returns the base URL, an admin's API token and a stop
 // function.
 func startTrellis(ctx context.Context, key string, reqs, items int) (string, string, func()) {
-	dir, err := os.MkdirTemp("", "trellis-load-")
-	fail(err)
-	fail(os.Chmod(dir, 0o755))
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	cluster, err := pgembed.Start(ctx, pgembed.Config{DataDir: filepath.Join(dir, "data"), Database: "trellis", Logger: log})
+	db, err := benchdb.Start(ctx, "load", log)
 	fail(err)
-	stopDB := func() {
-		_ = cluster.Stop(context.Background())
-		_ = os.RemoveAll(dir)
-	}
-	mg, err := store.NewMigrator(cluster.DatabaseURL(), log)
-	fail(err)
-	fail(mg.Up())
-	_ = mg.Close()
-	pool, err := store.OpenPool(ctx, cluster.DatabaseURL())
-	fail(err)
-	st := store.New(pool, time.Now)
+	st := db.Store
 	actx := alm.WithActor(ctx, alm.Actor{Label: "bench/load"})
 	fmt.Printf("seeding %s: %d requirements, %d work items…\n", key, reqs, items)
 	t0 := time.Now()
@@ -224,8 +210,7 @@ func startTrellis(ctx context.Context, key string, reqs, items int) (string, str
 	go func() { _ = hs.Serve(ln) }()
 	return base, tok, func() {
 		_ = hs.Shutdown(context.Background())
-		pool.Close()
-		stopDB()
+		db.Close()
 	}
 }
 

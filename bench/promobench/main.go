@@ -19,17 +19,16 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"slices"
 	"time"
 
+	"github.com/trellis-alm/trellis/bench/benchdb"
 	"github.com/trellis-alm/trellis/internal/alm"
 	"github.com/trellis-alm/trellis/internal/builds"
 	"github.com/trellis-alm/trellis/internal/jobs"
 	"github.com/trellis-alm/trellis/internal/metadata"
 	"github.com/trellis-alm/trellis/internal/orgs"
 	"github.com/trellis-alm/trellis/internal/orgsim"
-	"github.com/trellis-alm/trellis/internal/pgembed"
 	"github.com/trellis-alm/trellis/internal/promote"
 	"github.com/trellis-alm/trellis/internal/salesforce"
 	"github.com/trellis-alm/trellis/internal/secret"
@@ -47,20 +46,10 @@ func main() {
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 
-	dir, err := os.MkdirTemp("", "trellis-promobench-")
+	db, err := benchdb.Start(ctx, "promobench", log)
 	check(err)
-	check(os.Chmod(dir, 0o755))
-	defer os.RemoveAll(dir)
-	cluster, err := pgembed.Start(ctx, pgembed.Config{DataDir: filepath.Join(dir, "data"), Database: "trellis", Logger: log})
-	check(err)
-	defer cluster.Stop(context.Background())
-	mg, err := store.NewMigrator(cluster.DatabaseURL(), log)
-	check(err)
-	check(mg.Up())
-	pool, err := store.OpenPool(ctx, cluster.DatabaseURL())
-	check(err)
-	defer pool.Close()
-	st := store.New(pool, time.Now)
+	defer db.Close()
+	pool, st := db.Pool, db.Store
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	keys, err := secret.New(key)

@@ -18,13 +18,12 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/trellis-alm/trellis/bench/benchdb"
 	"github.com/trellis-alm/trellis/internal/alm"
-	"github.com/trellis-alm/trellis/internal/pgembed"
 	"github.com/trellis-alm/trellis/internal/snapshot"
 	"github.com/trellis-alm/trellis/internal/store"
 )
@@ -37,21 +36,11 @@ func main() {
 	flag.Parse()
 	ctx := alm.WithActor(context.Background(), alm.Actor{Label: "bench/snapstore"})
 
-	dir, err := os.MkdirTemp("", "trellis-snapstore-")
-	check(err)
-	check(os.Chmod(dir, 0o755))
-	defer os.RemoveAll(dir)
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	cluster, err := pgembed.Start(ctx, pgembed.Config{DataDir: filepath.Join(dir, "data"), Database: "trellis", Logger: log})
+	db, err := benchdb.Start(ctx, "snapstore", log)
 	check(err)
-	defer cluster.Stop(context.Background())
-	mg, err := store.NewMigrator(cluster.DatabaseURL(), log)
-	check(err)
-	check(mg.Up())
-	pool, err := store.OpenPool(ctx, cluster.DatabaseURL())
-	check(err)
-	defer pool.Close()
-	st := store.New(pool, time.Now)
+	defer db.Close()
+	st := db.Store
 
 	org := newOrg(*n)
 	r := rand.New(rand.NewPCG(11, 12))

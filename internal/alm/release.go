@@ -224,7 +224,6 @@ type GateInput struct {
 	Stage         Stage
 	BuildID       int64
 	Decisions     []Decision
-	Authors       []int64     // who worked on what the build holds
 	Validation    *Validation // the newest validation of the build in the stage's org
 	PreviousStage string      // "" for the first stage
 	PreviousOK    bool        // the build is deployed in the previous stage

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/smtp"
+	"net/url"
 	"strings"
 	"time"
 
@@ -147,23 +148,22 @@ func postHook(ctx context.Context, url, title, text, link string) error {
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := hookClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("announcement webhook %s: %w", redactURL(url), err)
+		return fmt.Errorf("announcement webhook %s: %w", RedactHook(url), err)
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode >= 300 {
-		return fmt.Errorf("announcement webhook %s answered %s", redactURL(url), resp.Status)
+		return fmt.Errorf("announcement webhook %s answered %s", RedactHook(url), resp.Status)
 	}
 	return nil
 }
 
-// redactURL keeps a webhook's host: its path is the secret.
-func redactURL(u string) string {
-	if i := strings.Index(u, "://"); i >= 0 {
-		rest := u[i+3:]
-		if j := strings.Index(rest, "/"); j >= 0 {
-			return u[:i+3+j] + "/…"
-		}
+// RedactHook shows a webhook address by its scheme and host: its path is
+// the secret.
+func RedactHook(u string) string {
+	p, err := url.Parse(u)
+	if err != nil || p.Host == "" {
+		return "(webhook)"
 	}
-	return "(webhook)"
+	return p.Scheme + "://" + p.Host + "/…"
 }

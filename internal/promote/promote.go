@@ -77,31 +77,35 @@ func (s *Service) deployedIn(ctx context.Context, buildID int64, st alm.Stage) (
 }
 
 // Stage returns the promotion's stage as the pipeline has it now, and the
-// stage before it ("" name when first).
+// stage before it (nil when first).
 func (s *Service) Stage(ctx context.Context, p alm.Promotion) (alm.Stage, *alm.Stage, error) {
 	stages, err := s.st.Pipeline(ctx, p.ProjectID)
 	if err != nil {
 		return alm.Stage{}, nil, err
 	}
+	st, prev := stageIn(stages, p)
+	return st, prev, nil
+}
+
+func stageIn(stages []alm.Stage, p alm.Promotion) (alm.Stage, *alm.Stage) {
 	for i, st := range stages {
 		if strings.EqualFold(st.Name, p.StageName) {
 			if i > 0 {
-				return st, &stages[i-1], nil
+				return st, &stages[i-1]
 			}
-			return st, nil, nil
+			return st, nil
 		}
 	}
-	// The stage was removed from the pipeline since: judge it as a stage
-	// with no policy, but it can no longer be promoted into.
+	// The stage was removed from the pipeline since: it can no longer be
+	// promoted into.
 	return alm.Stage{Name: p.StageName, OrgID: &p.OrgID, OrgName: p.OrgName, TestLevel: "RunLocalTests", Frozen: true,
-		FreezeReason: "the stage is no longer in the pipeline"}, nil, nil
+		FreezeReason: "the stage is no longer in the pipeline"}, nil
 }
 
 // Detail is everything the promotion page shows.
 type Detail struct {
 	Promotion   alm.Promotion
 	Stage       alm.Stage
-	Last        bool // the last stage of the pipeline (production)
 	Gates       []alm.Gate
 	Decisions   []alm.Decision
 	Comments    []alm.PromotionComment
@@ -110,7 +114,6 @@ type Detail struct {
 	Validation  *alm.Validation
 	Findings    []checks.Finding
 	WorkItems   []string
-	Authors     []int64
 	Diff        []Change // what will change in the target
 	Target      alm.Snapshot
 	DiffErr     string
@@ -126,28 +129,30 @@ type Change struct {
 
 // Detail gathers a promotion's page.
 func (s *Service) Detail(ctx context.Context, id int64) (Detail, error) {
+	return s.detail(ctx, id, true)
+}
+
+// Live gathers the part of the page that moves while a deploy runs (the
+// header, gates, actions, deployments), which is polled: it leaves out the
+// diff against the target, the discussion and sign-offs, and reads the
+// static checks only when the stage blocks on them.
+func (s *Service) Live(ctx context.Context, id int64) (Detail, error) {
+	return s.detail(ctx, id, false)
+}
+
+func (s *Service) detail(ctx context.Context, id int64, full bool) (Detail, error) {
 	p, err := s.st.PromotionByID(ctx, id)
 	if err != nil {
 		return Detail{}, err
 	}
 	d := Detail{Promotion: p}
-	st, prev, err := s.Stage(ctx, p)
-	if err != nil {
-		return d, err
-	}
-	d.Stage = st
 	stages, err := s.st.Pipeline(ctx, p.ProjectID)
 	if err != nil {
 		return d, err
 	}
-	d.Last = len(stages) > 0 && strings.EqualFold(stages[len(stages)-1].Name, p.StageName)
+	st, prev := stageIn(stages, p)
+	d.Stage = st
 	if d.Decisions, err = s.st.PromotionDecisions(ctx, id); err != nil {
-		return d, err
-	}
-	if d.Comments, err = s.st.PromotionComments(ctx, id); err != nil {
-		return d, err
-	}
-	if d.Signoffs, err = s.st.Signoffs(ctx, id); err != nil {
 		return d, err
 	}
 	if d.Deployments, err = s.st.ListDeployments(ctx, id); err != nil {
@@ -156,7 +161,31 @@ func (s *Service) Detail(ctx context.Context, id int64) (Detail, error) {
 	if d.Validation, err = s.st.LatestValidation(ctx, p.BuildID, p.OrgID); err != nil {
 		return d, err
 	}
-	if d.Authors, err = s.st.BuildAuthors(ctx, p.BuildID); err != nil {
+	if full || st.BlockChecks != "" {
+		org, err := s.st.OrgByID(ctx, p.OrgID)
+		if err != nil {
+			return d, err
+		}
+		if d.Findings, err = builds.New(s.st).StaticChecks(ctx, p.BuildID, org.APIVersion); err != nil {
+			return d, err
+		}
+	}
+	in := alm.GateInput{Stage: st, BuildID: p.BuildID, Decisions: d.Decisions, Validation: d.Validation, Now: s.st.Now(),
+		Blocking: blocking(d.Findings, st.BlockChecks)}
+	if prev != nil {
+		in.PreviousStage = prev.Name
+		if in.PreviousOK, err = s.deployedIn(ctx, p.BuildID, *prev); err != nil {
+			return d, err
+		}
+	}
+	d.Gates = alm.Gates(in)
+	if !full {
+		return d, nil
+	}
+	if d.Comments, err = s.st.PromotionComments(ctx, id); err != nil {
+		return d, err
+	}
+	if d.Signoffs, err = s.st.Signoffs(ctx, id); err != nil {
 		return d, err
 	}
 	_, comps, err := s.st.BuildByID(ctx, p.BuildID)
@@ -169,22 +198,6 @@ func (s *Service) Detail(ctx context.Context, id int64) (Detail, error) {
 		}
 	}
 	slices.Sort(d.WorkItems)
-	org, err := s.st.OrgByID(ctx, p.OrgID)
-	if err != nil {
-		return d, err
-	}
-	if d.Findings, err = builds.New(s.st).StaticChecks(ctx, p.BuildID, org.APIVersion); err != nil {
-		return d, err
-	}
-	in := alm.GateInput{Stage: st, BuildID: p.BuildID, Decisions: d.Decisions, Authors: d.Authors, Validation: d.Validation, Now: s.st.Now(),
-		Blocking: blocking(d.Findings, st.BlockChecks)}
-	if prev != nil {
-		in.PreviousStage = prev.Name
-		if in.PreviousOK, err = s.deployedIn(ctx, p.BuildID, *prev); err != nil {
-			return d, err
-		}
-	}
-	d.Gates = alm.Gates(in)
 	d.Diff, d.Target, d.DiffErr, err = s.diff(ctx, comps, p.OrgID)
 	return d, err
 }
@@ -314,7 +327,7 @@ func (s *Service) Reject(ctx context.Context, u alm.User, role alm.Role, id int6
 // shut gates that allow it (change windows, freezes); the override is
 // recorded. The caller queues the deploy job.
 func (s *Service) Deploy(ctx context.Context, u alm.User, role alm.Role, id int64, override bool) (alm.Deployment, error) {
-	d, err := s.Detail(ctx, id)
+	d, err := s.Live(ctx, id)
 	if err != nil {
 		return alm.Deployment{}, err
 	}

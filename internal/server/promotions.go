@@ -122,7 +122,12 @@ func (s *Server) promotionPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, alm.Errorf(alm.CodeNotFound, "That promotion was not found."))
 		return
 	}
-	d, err := promote.New(s.store).Detail(ctx, id)
+	live := strings.HasSuffix(r.URL.Path, "/live")
+	detail := promote.New(s.store).Detail
+	if live {
+		detail = promote.New(s.store).Live
+	}
+	d, err := detail(ctx, id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -143,7 +148,7 @@ func (s *Server) promotionPage(w http.ResponseWriter, r *http.Request) {
 	}
 	crumbs = append(crumbs, web.Crumb{Label: fmt.Sprintf("Promotion #%d", p.ID)})
 	v.Page = s.page(w, r, fmt.Sprintf("Promotion #%d into %s", p.ID, p.StageName), "release", crumbs...)
-	if strings.HasSuffix(r.URL.Path, "/live") {
+	if live {
 		s.render(w, r, http.StatusOK, web.PromotionLive(v))
 		return
 	}
@@ -245,12 +250,7 @@ func (s *Server) promotionAct(action string) http.HandlerFunc {
 				return
 			}
 			if dep != nil {
-				d, err := s.store.DeploymentByID(ctx, dep.ID)
-				if err != nil {
-					s.fail(w, r, err)
-					return
-				}
-				s.writeJSON(w, http.StatusAccepted, d)
+				s.acceptedDeployment(w, r, dep.ID)
 				return
 			}
 			s.apiPromotion(w, r)
@@ -262,6 +262,17 @@ func (s *Server) promotionAct(action string) http.HandlerFunc {
 		}
 		s.redirect(w, r, fmt.Sprintf("/promotions/%d", id), "ok", msg)
 	}
+}
+
+// acceptedDeployment answers an API call that started or stopped a
+// deployment with its state as stored now.
+func (s *Server) acceptedDeployment(w http.ResponseWriter, r *http.Request, id int64) {
+	d, err := s.store.DeploymentByID(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusAccepted, d)
 }
 
 func (s *Server) deploymentAct(action string) http.HandlerFunc {
@@ -294,11 +305,7 @@ func (s *Server) deploymentAct(action string) http.HandlerFunc {
 				s.fail(w, r, err)
 				return
 			}
-			if d, err = s.store.DeploymentByID(ctx, d.ID); err != nil {
-				s.fail(w, r, err)
-				return
-			}
-			s.writeJSON(w, http.StatusAccepted, d)
+			s.acceptedDeployment(w, r, d.ID)
 			return
 		}
 		if err != nil {
@@ -542,20 +549,12 @@ func (s *Server) announcementsOut(r *http.Request) (map[string]any, error) {
 			shown = append(shown, "(cannot be opened with the current key)")
 			continue
 		}
-		shown = append(shown, redactHook(string(u)))
+		shown = append(shown, jobs.RedactHook(string(u)))
 	}
 	if emails == nil {
 		emails = []string{}
 	}
 	return map[string]any{"emails": emails, "webhooks": shown}, nil
-}
-
-func redactHook(u string) string {
-	p, err := url.Parse(u)
-	if err != nil {
-		return "(webhook)"
-	}
-	return p.Scheme + "://" + p.Host + "/…"
 }
 
 // saveAnnouncements checks and seals the settings.

@@ -53,8 +53,7 @@ func (s *Store) CreateDeployment(ctx context.Context, n NewDeployment) (alm.Depl
 		var pid int64
 		if n.PromotionID != 0 {
 			var err error
-			var status alm.PromotionStatus
-			if pid, _, status, err = lockPromotion(ctx, tx, n.PromotionID, n.Action); err != nil {
+			if pid, _, _, err = lockPromotion(ctx, tx, n.PromotionID, n.Action); err != nil {
 				return err
 			}
 			var active int64
@@ -70,7 +69,6 @@ func (s *Store) CreateDeployment(ctx context.Context, n NewDeployment) (alm.Depl
 					return err
 				}
 			}
-			_ = status
 		}
 		a := alm.ActorFrom(ctx)
 		var art any
@@ -124,22 +122,18 @@ func (s *Store) DeploymentByID(ctx context.Context, id int64) (alm.Deployment, e
 // ListDeployments lists a promotion's deployments (rollbacks included),
 // newest first.
 func (s *Store) ListDeployments(ctx context.Context, promotionID int64) ([]alm.Deployment, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+deploymentCols+` FROM deployments d JOIN orgs o ON o.id = d.org_id WHERE d.promotion_id = $1 ORDER BY d.id DESC`, promotionID)
-	if err != nil {
-		return nil, fmt.Errorf("list deployments: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (alm.Deployment, error) { return scanDeployment(r) })
-	if out == nil {
-		out = []alm.Deployment{}
-	}
-	return out, err
+	return s.deployments(ctx, `d.promotion_id = $1 ORDER BY d.id DESC`, promotionID)
 }
 
-// OrgDeployments lists an org's deployments, newest first.
-func (s *Store) OrgDeployments(ctx context.Context, orgID int64, limit int) ([]alm.Deployment, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+deploymentCols+` FROM deployments d JOIN orgs o ON o.id = d.org_id WHERE d.org_id = $1 ORDER BY d.id DESC LIMIT $2`, orgID, limit)
+// ActiveDeployments lists deployments still under way, oldest first.
+func (s *Store) ActiveDeployments(ctx context.Context) ([]alm.Deployment, error) {
+	return s.deployments(ctx, `d.finished_at IS NULL ORDER BY d.id`)
+}
+
+func (s *Store) deployments(ctx context.Context, where string, args ...any) ([]alm.Deployment, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+deploymentCols+` FROM deployments d JOIN orgs o ON o.id = d.org_id WHERE `+where, args...)
 	if err != nil {
-		return nil, fmt.Errorf("org deployments: %w", err)
+		return nil, fmt.Errorf("list deployments: %w", err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (alm.Deployment, error) { return scanDeployment(r) })
 	if out == nil {
@@ -326,16 +320,6 @@ func (s *Store) ComponentHistory(ctx context.Context, orgID int64, typ, name str
 		out = []alm.ComponentHistoryEntry{}
 	}
 	return out, nil
-}
-
-// ActiveDeployments lists deployments still under way, for the benchmark
-// and for spotting stuck ones.
-func (s *Store) ActiveDeployments(ctx context.Context) ([]alm.Deployment, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+deploymentCols+` FROM deployments d JOIN orgs o ON o.id = d.org_id WHERE d.finished_at IS NULL ORDER BY d.id`)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (alm.Deployment, error) { return scanDeployment(r) })
 }
 
 // ProjectAnnouncements returns where a project announces releases.
