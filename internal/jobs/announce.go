@@ -102,7 +102,11 @@ func short(s string) string {
 func (w *AnnounceWorker) mail(to []string, subject, body string) error {
 	m := w.deps.Mail
 	if m.Addr == "" {
-		return river.JobCancel(errors.New("announcement recipients are set but TRELLIS_SMTP_ADDR is not: no email sent"))
+		// Retrying cannot help, and the webhooks should still go out.
+		if w.deps.Logger != nil {
+			w.deps.Logger.Warn("announcement recipients are set but TRELLIS_SMTP_ADDR is not: no email sent")
+		}
+		return nil
 	}
 	from := m.From
 	if from == "" {

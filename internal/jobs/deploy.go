@@ -58,13 +58,17 @@ func (w *DeployWorker) Work(ctx context.Context, job *river.Job[DeployArgs]) err
 	}
 	res, err := w.run(ctx, d)
 	if err != nil {
-		if ctx.Err() != nil || isTransient(err) {
+		lastTry := job.MaxAttempts > 0 && job.Attempt >= job.MaxAttempts
+		if (ctx.Err() != nil || isTransient(err)) && !lastTry {
 			// The worker is stopping or the org is briefly unreachable:
 			// River tries again and the next attempt resumes the stored
 			// deploy id.
 			return err
 		}
 		msg := snapshotError(err)
+		if now, _ := st.DeploymentByID(context.WithoutCancel(ctx), d.ID); lastTry && now.DeployID != "" {
+			msg = fmt.Sprintf("Gave up following deploy %s after %d attempts (%s). Check the org's Deployment Status page, then retry or roll back.", now.DeployID, job.Attempt, msg)
+		}
 		if ferr := w.finish(context.WithoutCancel(ctx), d, "failed", alm.ValidationResult{Notes: res.Notes}, msg); ferr != nil {
 			return ferr
 		}
@@ -323,8 +327,15 @@ func (w *DeployWorker) logf(format string, args ...any) {
 }
 
 // RunDeployment runs one deployment in the calling goroutine exactly as
-// the job does: for tests that stop a worker part-way, and the benchmark.
+// the job's first attempt does: for tests that stop a worker part-way, and
+// the benchmark.
 func RunDeployment(ctx context.Context, deps Deps, id int64) error {
+	return RunDeploymentAttempt(ctx, deps, id, 1)
+}
+
+// RunDeploymentAttempt is RunDeployment as River's attempt number attempt.
+func RunDeploymentAttempt(ctx context.Context, deps Deps, id int64, attempt int) error {
 	w := &DeployWorker{deps: deps}
-	return w.Work(ctx, &river.Job[DeployArgs]{JobRow: &rivertype.JobRow{ID: 0}, Args: DeployArgs{DeploymentID: id}})
+	row := &rivertype.JobRow{Attempt: attempt, MaxAttempts: DeployArgs{}.InsertOpts().MaxAttempts}
+	return w.Work(ctx, &river.Job[DeployArgs]{JobRow: row, Args: DeployArgs{DeploymentID: id}})
 }

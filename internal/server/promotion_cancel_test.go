@@ -9,6 +9,7 @@ import (
 
 	"github.com/trellis-alm/trellis/internal/alm"
 	"github.com/trellis-alm/trellis/internal/jobs"
+	"github.com/trellis-alm/trellis/internal/orgsim"
 	"github.com/trellis-alm/trellis/internal/promote"
 )
 
@@ -57,4 +58,31 @@ func TestCancelADeploy(t *testing.T) {
 		require.Equal(t, alm.PromoCanceled, p.Status)
 	}
 	require.Equal(t, 1, b.sim.Org("uat").DeployCount(false))
+}
+
+// TestDeployGivesUpAfterTheLastAttempt: an org that stays unreachable
+// leaves the deployment running for River's next attempt, until the last
+// one, which records why it stopped so the promotion can be retried.
+func TestDeployGivesUpAfterTheLastAttempt(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{Develop: true, SimOrgs: []string{"uat", "prod"}})
+	f := newReleaseFixture(t, b, `{"stages":[{"name":"UAT","org_id":$UAT,"approvals_required":0,"approver_roles":[],"test_level":"NoTestRun"}]}`)
+	admin := must(b.store.UserByEmail(b.ctx, "first-admin@example.com"))
+	ctx := alm.WithActor(b.ctx, alm.Actor{UserID: &admin.ID, Label: admin.Email})
+	svc := promote.New(b.store)
+	p, err := svc.Open(ctx, f.build.ID, "UAT")
+	require.NoError(t, err)
+	d, err := svc.Deploy(ctx, admin, admin.Role, p.ID, false)
+	require.NoError(t, err)
+	b.sim.Org("uat").SetFaults(orgsim.Faults{FailNext: 100000})
+	max := jobs.DeployArgs{}.InsertOpts().MaxAttempts
+	require.Error(t, jobs.RunDeploymentAttempt(b.ctx, b.jobDeps, d.ID, max-1))
+	d, _ = b.store.DeploymentByID(b.ctx, d.ID)
+	require.Nil(t, d.Finished, "not the last attempt: River tries again")
+	require.Error(t, jobs.RunDeploymentAttempt(b.ctx, b.jobDeps, d.ID, max))
+	d, _ = b.store.DeploymentByID(b.ctx, d.ID)
+	require.Equal(t, "failed", d.Status)
+	p, _ = b.store.PromotionByID(b.ctx, p.ID)
+	require.Equal(t, alm.PromoFailed, p.Status)
+	require.True(t, p.Status.Allows(alm.ActRetry))
 }
