@@ -166,14 +166,37 @@ func (tab *Tab) Do(actions ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
-// Text returns the text of the first element matching css.
+// Text returns the visible text of the first element matching css.
 func (tab *Tab) Text(css string) string {
 	tab.t.Helper()
-	s, err := chromedp.Run(tab.Ctx, chromedp.Text(chromedp.CSS(css)))
-	if err != nil {
-		tab.t.Fatalf("text of %s: %v", css, err)
+	return tab.read(css, "innerText")
+}
+
+// Value returns the current value of the first form control matching css.
+func (tab *Tab) Value(css string) string {
+	tab.t.Helper()
+	return tab.read(css, "value")
+}
+
+// read evaluates a property in the page rather than through DevTools node
+// ids: those go stale when a form post replaces the document between a wait
+// and the read ("No node with given id found"). It waits up to 10 s for the
+// element, since the new document may still be arriving.
+func (tab *Tab) read(css, prop string) string {
+	tab.t.Helper()
+	js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); return e === null ? null : String(e.%s); })()`, css, prop)
+	deadline := time.Now().Add(10 * time.Second)
+	var lastErr error
+	for time.Now().Before(deadline) {
+		v, err := chromedp.Run(tab.Ctx, chromedp.Evaluate[*string](js))
+		if err == nil && v != nil {
+			return *v
+		}
+		lastErr = err
+		time.Sleep(50 * time.Millisecond)
 	}
-	return s
+	tab.t.Fatalf("%s of %s: no such element (%v)", prop, css, lastErr)
+	return ""
 }
 
 // Location returns the current URL.

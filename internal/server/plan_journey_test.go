@@ -55,8 +55,7 @@ func TestPlanJourney(t *testing.T) {
 		chromedp.Submit(chromedp.CSS(`[data-testid="requirement-form"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="error-title"]`)),
 	)
-	goal, err := chromedp.Run(po.Ctx, chromedp.Value(chromedp.CSS(`#f-business_goal`)))
-	require.NoError(t, err)
+	goal := po.Value(`#f-business_goal`)
 	require.Equal(t, "Protect margin on big deals.", goal)
 	po.Screenshot("plan-02-requirement-error")
 	po.Do(
@@ -122,8 +121,7 @@ func TestPlanJourney(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`[data-testid="plan-item"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="item-form"]`)),
 	)
-	reqs, err := chromedp.Run(dev.Ctx, chromedp.Value(chromedp.CSS(`#f-requirements`)))
-	require.NoError(t, err)
+	reqs := dev.Value(`#f-requirements`)
 	require.Equal(t, "CRM-REQ-1", reqs, "planned from the requirement, the link is filled in")
 	dev.Do(
 		chromedp.SendKeys(chromedp.CSS(`#f-title`), "Approval process for big quotes"),
