@@ -208,18 +208,19 @@ type BuildComponent struct {
 
 // Validation is a check-only deploy of a build into an org.
 type Validation struct {
-	ID        int64            `json:"id"`
-	BuildID   int64            `json:"build_id"`
-	OrgID     int64            `json:"org_id"`
-	OrgName   string           `json:"org_name"`
-	TestLevel string           `json:"test_level"`
-	Status    string           `json:"status"` // queued, running, succeeded, failed
-	DeployID  string           `json:"deploy_id,omitempty"`
-	Result    ValidationResult `json:"result"`
-	Error     string           `json:"error,omitempty"`
-	StartedBy string           `json:"started_by"`
-	StartedAt time.Time        `json:"started_at"`
-	Finished  *time.Time       `json:"finished_at"`
+	ID          int64            `json:"id"`
+	BuildID     int64            `json:"build_id"`
+	BuildNumber int              `json:"build_number"`
+	OrgID       int64            `json:"org_id"`
+	OrgName     string           `json:"org_name"`
+	TestLevel   string           `json:"test_level"`
+	Status      string           `json:"status"` // queued, running, succeeded, failed
+	DeployID    string           `json:"deploy_id,omitempty"`
+	Result      ValidationResult `json:"result"`
+	Error       string           `json:"error,omitempty"`
+	StartedBy   string           `json:"started_by"`
+	StartedAt   time.Time        `json:"started_at"`
+	Finished    *time.Time       `json:"finished_at"`
 }
 
 // ValidationResult is what a validation found.

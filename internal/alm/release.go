@@ -393,3 +393,19 @@ func InWindow(windows string, t time.Time) bool {
 	}
 	return !any
 }
+
+// AfterDeploy is where a work item goes on the board once a build carrying
+// it is deployed into a stage: "In release" after any stage but the last,
+// "Done" after the last. Items only move forward, so a deploy into an
+// early stage never pulls a finished item back; ok is false when the item
+// stays where it is.
+func AfterDeploy(cur WorkStatus, lastStage bool) (WorkStatus, bool) {
+	to := WorkInRelease
+	if lastStage {
+		to = WorkDone
+	}
+	if slices.Index(WorkStatuses, cur) >= slices.Index(WorkStatuses, to) {
+		return cur, false
+	}
+	return to, true
+}

@@ -114,7 +114,8 @@ type Detail struct {
 	Validation  *alm.Validation
 	Findings    []checks.Finding
 	WorkItems   []string
-	Diff        []Change // what will change in the target
+	ItemTitles  map[string]string // work item key → title
+	Diff        []Change          // what will change in the target
 	Target      alm.Snapshot
 	DiffErr     string
 }
@@ -198,6 +199,9 @@ func (s *Service) detail(ctx context.Context, id int64, full bool) (Detail, erro
 		}
 	}
 	slices.Sort(d.WorkItems)
+	if d.ItemTitles, err = s.st.WorkItemTitles(ctx, d.WorkItems); err != nil {
+		return d, err
+	}
 	d.Diff, d.Target, d.DiffErr, err = s.diff(ctx, comps, p.OrgID)
 	return d, err
 }

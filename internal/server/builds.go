@@ -13,6 +13,7 @@ import (
 	"github.com/trellis-alm/trellis/internal/alm"
 	"github.com/trellis-alm/trellis/internal/builds"
 	"github.com/trellis-alm/trellis/internal/jobs"
+	"github.com/trellis-alm/trellis/internal/metadata"
 	"github.com/trellis-alm/trellis/internal/store"
 	"github.com/trellis-alm/trellis/web"
 )
@@ -29,6 +30,79 @@ func (s *Server) registerBuildRoutes(r chi.Router) {
 	s.handle(r, http.MethodPost, "/api/v1/releases/{id}/builds", needs(alm.PermManageReleases), s.apiBuild)
 	s.handle(r, http.MethodGet, "/api/v1/builds/{id}", needs(alm.PermView), s.apiBuildGet)
 	s.handle(r, http.MethodGet, "/api/v1/builds/{id}/artifact", needs(alm.PermView), s.buildArtifact)
+	s.handle(r, http.MethodPost, "/builds/{id}/dependencies", needs(alm.PermEditWorkItems), s.addDependencies)
+	s.handle(r, http.MethodPost, "/api/v1/builds/{id}/dependencies", needs(alm.PermEditWorkItems), s.addDependencies)
+}
+
+// addDependencies is "add to release": it captures components the build
+// refers to but the target org lacks onto the work items needing them,
+// from the snapshots the release was captured from. The build itself stays
+// as it was (builds are immutable); the next build carries them.
+func (s *Server) addDependencies(w http.ResponseWriter, r *http.Request) {
+	id, ok := idParam(r)
+	if !ok {
+		s.fail(w, r, alm.Errorf(alm.CodeNotFound, "That build was not found."))
+		return
+	}
+	var body struct {
+		OrgID      int64 `json:"org_id"`
+		Components []struct {
+			Type string `json:"type"`
+			Name string `json:"name"`
+		} `json:"components"`
+	}
+	if isAPI(r) {
+		if err := decodeJSON(r, &body); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	} else {
+		body.OrgID, _ = strconv.ParseInt(r.PostFormValue("org"), 10, 64)
+		refs := r.PostForm["ref"]
+		if r.PostFormValue("all") != "" {
+			refs = r.PostForm["missing"]
+		}
+		for _, ref := range refs {
+			if typ, name, ok := strings.Cut(ref, "/"); ok {
+				body.Components = append(body.Components, struct {
+					Type string `json:"type"`
+					Name string `json:"name"`
+				}{typ, name})
+			}
+		}
+	}
+	var keys []metadata.Key
+	for _, c := range body.Components {
+		keys = append(keys, metadata.Key{Type: c.Type, Name: c.Name})
+	}
+	back := fmt.Sprintf("/builds/%d?org=%d#dependencies", id, body.OrgID)
+	if body.OrgID == 0 {
+		err := alm.Invalid(map[string]string{"org_id": "Say which org's snapshot the build was checked against."})
+		if isAPI(r) {
+			s.fail(w, r, err)
+		} else {
+			s.failBack(w, r, back, err)
+		}
+		return
+	}
+	added, err := builds.New(s.store).AddDependencies(r.Context(), id, body.OrgID, keys)
+	if isAPI(r) {
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.writeJSON(w, http.StatusOK, map[string]any{"added": added})
+		return
+	}
+	if err != nil {
+		s.failBack(w, r, back, err)
+		return
+	}
+	var names []string
+	for _, d := range added {
+		names = append(names, d.Ref.To.Type+" "+d.Ref.To.Name+" → "+d.WorkItem)
+	}
+	s.redirect(w, r, back, "ok", "Added "+strings.Join(names, ", ")+". Build again to carry them: this build stays as it is.")
 }
 
 func (s *Server) buildRelease(w http.ResponseWriter, r *http.Request) {
@@ -185,6 +259,10 @@ func (s *Server) buildPage(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case err == nil:
 			v.Checked, v.Check, v.Target = true, chk, sn
+			if v.Sources, err = builds.New(s.store).DependencySources(ctx, b.ID, chk.Missing); err != nil {
+				s.fail(w, r, err)
+				return
+			}
 		case alm.ErrorCode(err) != alm.CodeInternal:
 			v.CheckErr = alm.ErrorMessage(err)
 		default:
@@ -226,6 +304,11 @@ func (s *Server) buildPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v.ProjectKey = pkey
+	v.CanAdd = callerFrom(ctx).User.Role.Can(alm.PermEditWorkItems)
+	v.RebuildHref = fmt.Sprintf("/projects/%s/releases/%d/builds", pkey, b.ReleaseID)
+	if b.WorkItem != "" {
+		v.RebuildHref = "/work-items/" + b.WorkItem + "/builds"
+	}
 	owner := web.Crumb{Label: label, Href: fmt.Sprintf("/projects/%s/releases/%d#builds", pkey, b.ReleaseID)}
 	if b.WorkItem != "" {
 		owner = web.Crumb{Label: label, Href: "/work-items/" + b.WorkItem}

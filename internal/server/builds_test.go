@@ -206,3 +206,97 @@ func TestValidateABuild(t *testing.T) {
 	orgPage := b.signedIn(must(b.store.UserByEmail(b.ctx, "first-admin@example.com"))).get(fmt.Sprintf("/orgs/%d", org.ID))
 	require.Contains(t, orgPage.doc(t).Find(`[data-testid="test-runs"]`).Text(), "1 passed")
 }
+
+// TestAddMissingDependencyToRelease checks a build against an org that
+// lacks a field the build's Apex queries, adds the field to the release
+// from the snapshot the class was captured from ("add to release"), and
+// builds again with it; a reference no source snapshot holds is refused
+// with a reason.
+func TestAddMissingDependencyToRelease(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{})
+	sd := seedPlan(t, b)
+	_, err := b.store.SetWorkItemRelease(b.ctx, sd.item.Key, &sd.release.ID)
+	require.NoError(t, err)
+	class := snapshot.EncodeFiles(map[string][]byte{
+		"classes/Quotes.cls":          []byte("public class Quotes {\n  public static List<Account> tiers() { return [SELECT Id, Tier__c, Region__c FROM Account]; }\n}\n"),
+		"classes/Quotes.cls-meta.xml": []byte(testClassMeta)})
+	// Snapshots keep each component laid out in metadata format: a field
+	// is its object file holding just that field.
+	field := snapshot.EncodeFiles(map[string][]byte{"objects/Account.object": []byte(
+		`<?xml version="1.0" encoding="UTF-8"?><CustomObject xmlns="http://soap.sforce.com/2006/04/metadata"><fields><fullName>Tier__c</fullName><label>Tier</label><type>Text</type><length>20</length></fields></CustomObject>`)})
+	_, err = b.store.PutBlobs(b.ctx, []store.Blob{{Hash: "quotes1", Data: class}, {Hash: "tier1", Data: field}})
+	require.NoError(t, err)
+	base, err := b.store.CreateSnapshot(b.ctx, store.NewSnapshot{Source: "git", Ref: "main"})
+	require.NoError(t, err)
+	require.NoError(t, b.store.FinishSnapshot(b.ctx, base.ID, snapshot.Manifest{}, 0))
+	src, err := b.store.CreateSnapshot(b.ctx, store.NewSnapshot{Source: "git", Ref: "feature"})
+	require.NoError(t, err)
+	require.NoError(t, b.store.FinishSnapshot(b.ctx, src.ID, snapshot.Manifest{
+		{Type: "ApexClass", Name: "Quotes", Hash: "quotes1"}, {Type: "CustomField", Name: "Account.Tier__c", Hash: "tier1"}}, 0))
+	require.NoError(t, b.store.CaptureComponents(b.ctx, sd.item.Key, base.ID, src.ID, []store.Capture{{Type: "ApexClass", Name: "Quotes", Change: "new", Hash: "quotes1"}}))
+
+	rm := b.user(alm.RoleReleaseManager, "rm@example.com")
+	tok := b.token(rm)
+	res := b.api("POST", fmt.Sprintf("/api/v1/releases/%d/builds", sd.release.ID), tok, nil)
+	require.Equal(t, http.StatusCreated, res.status, res.body)
+	first := decode[alm.Build](t, res)
+	org, err := b.store.CreateOrg(b.ctx, alm.NewOrg{Name: "UAT", Kind: alm.OrgFullSandbox, LoginURL: "https://test.salesforce.com"},
+		store.OrgAuth{AuthKind: "jwt"}, func(int64) (string, error) { return "", nil })
+	require.NoError(t, err)
+	target, err := b.store.CreateSnapshot(b.ctx, store.NewSnapshot{Source: "org", OrgID: &org.ID})
+	require.NoError(t, err)
+	require.NoError(t, b.store.FinishSnapshot(b.ctx, target.ID, snapshot.Manifest{{Type: "ApexClass", Name: "Other", Hash: "o"}}, 0))
+
+	br := b.signedIn(rm)
+	doc := br.get(fmt.Sprintf("/builds/%d?org=%d", first.ID, org.ID)).doc(t)
+	rows := doc.Find(`[data-testid="missing"] tbody tr`)
+	require.Equal(t, 2, rows.Length(), rows.Text())
+	require.Equal(t, 1, doc.Find(`[data-testid="add-Account.Tier__c"]`).Length(), "the field is in the snapshot Quotes came from")
+	require.Contains(t, rows.Text(), "capture it from a comparison", "Region__c is in no source snapshot")
+
+	page := br.post(fmt.Sprintf("/builds/%d/dependencies", first.ID), map[string][]string{"org": {fmt.Sprint(org.ID)}, "ref": {"CustomField/Account.Tier__c"}})
+	require.Equal(t, http.StatusSeeOther, page.status, page.body)
+	doc = br.get(fmt.Sprintf("/builds/%d?org=%d", first.ID, org.ID)).doc(t)
+	require.Contains(t, doc.Find(`[data-testid="missing"]`).Text(), "added: build again")
+	require.Equal(t, 1, doc.Find(`[data-testid="build-again"]`).Length())
+	caps, err := b.store.CapturedComponents(b.ctx, sd.item.Key, false)
+	require.NoError(t, err)
+	require.Len(t, caps, 2)
+	var tier alm.CapturedComponent
+	for _, c := range caps {
+		if c.Name == "Account.Tier__c" {
+			tier = c
+		}
+	}
+	require.Equal(t, "ApexClass Quotes", tier.DependencyOf)
+	require.Equal(t, "tier1", tier.Hash)
+	require.Equal(t, src.ID, *tier.ToSnapshot)
+
+	// The API refuses what no source holds, and what was already added.
+	body := fmt.Sprintf(`{"org_id": %d, "components": [{"type": "CustomField", "name": "Account.Region__c"}]}`, org.ID)
+	res = b.api("POST", fmt.Sprintf("/api/v1/builds/%d/dependencies", first.ID), tok, strings.NewReader(body))
+	require.Equal(t, http.StatusUnprocessableEntity, res.status, res.body)
+	require.Contains(t, res.body, "no snapshot the release")
+	body = fmt.Sprintf(`{"org_id": %d, "components": [{"type": "CustomField", "name": "account.tier__c"}]}`, org.ID)
+	res = b.api("POST", fmt.Sprintf("/api/v1/builds/%d/dependencies", first.ID), tok, strings.NewReader(body))
+	require.Equal(t, http.StatusUnprocessableEntity, res.status, res.body)
+	require.Contains(t, res.body, "already on "+sd.item.Key)
+	viewer := b.token(b.user(alm.RoleViewer, "viewer@example.com"))
+	res = b.api("POST", fmt.Sprintf("/api/v1/builds/%d/dependencies", first.ID), viewer, strings.NewReader(body))
+	require.Equal(t, http.StatusForbidden, res.status)
+
+	// Built again, the release carries the field; only Region__c is missing.
+	page = br.post(fmt.Sprintf("/projects/CRM/releases/%d/builds", sd.release.ID), nil)
+	require.Equal(t, http.StatusSeeOther, page.status, page.body)
+	res = b.api("GET", fmt.Sprintf("/api/v1/releases/%d/builds", sd.release.ID), tok, nil)
+	list := decode[struct{ Items []alm.Build }](t, res).Items
+	require.Len(t, list, 2)
+	second := list[0]
+	require.Equal(t, 2, second.Number)
+	require.Equal(t, 2, second.Components)
+	doc = br.get(fmt.Sprintf("/builds/%d?org=%d", second.ID, org.ID)).doc(t)
+	rows = doc.Find(`[data-testid="missing"] tbody tr`)
+	require.Equal(t, 1, rows.Length(), rows.Text())
+	require.Contains(t, rows.Text(), "Region__c")
+}

@@ -194,6 +194,14 @@ func TestPromoteThroughPipeline(t *testing.T) {
 	require.Contains(t, res.body, "tested quotes")
 	reqPage := b.signedIn(must(b.store.UserByEmail(b.ctx, "first-admin@example.com"))).get("/requirements/" + f.sd.req.Key)
 	require.Contains(t, reqPage.doc(t).Find(`[data-testid="stage-`+f.sd.item.Key+`"]`).Text(), "UAT")
+	// The board follows the pipeline: the item is "In release" after UAT,
+	// and its timeline says where it went.
+	item, err := b.store.WorkItemByKey(b.ctx, f.sd.item.Key)
+	require.NoError(t, err)
+	require.Equal(t, alm.WorkInRelease, item.Status)
+	events, err := b.store.Timeline(b.ctx, "work_item", item.ID, 10)
+	require.NoError(t, err)
+	require.Contains(t, fmt.Sprint(events), fmt.Sprintf("deployed to UAT by promotion #%d; moved from Backlog to In release", p.ID))
 
 	// Production: the previous stage is met, validation required first.
 	res = b.api("POST", "/api/v1/promotions", f.tok, strings.NewReader(fmt.Sprintf(`{"build_id":%d}`, f.build.ID)))
@@ -221,6 +229,10 @@ func TestPromoteThroughPipeline(t *testing.T) {
 	require.Equal(t, "quick_deploy", pd.Kind, "a passed validation under 10 days old is reused")
 	require.Equal(t, 1, b.sim.Org("prod").DeployCount(false), "one real deploy into production")
 	require.True(t, classesIn(t, b, f.orgs["prod"])["Greeter"])
+
+	item, err = b.store.WorkItemByKey(b.ctx, f.sd.item.Key)
+	require.NoError(t, err)
+	require.Equal(t, alm.WorkDone, item.Status, "deployed into the last stage: done")
 
 	// The release is released, its notes final, and announced.
 	rel := b.api("GET", fmt.Sprintf("/api/v1/projects/CRM/releases/%d", f.sd.release.ID), f.tok, nil)

@@ -161,6 +161,8 @@ var routeRules = map[string]string{
 	"GET /builds/{id}":                                       signed,
 	"GET /builds/{id}/validations":                           signed,
 	"POST /builds/{id}/validations":                          "snapshot",
+	"POST /builds/{id}/dependencies":                         "edit_work_items",
+	"POST /api/v1/builds/{id}/dependencies":                  "edit_work_items",
 	"GET /api/v1/builds/{id}/validations":                    signed,
 	"POST /api/v1/builds/{id}/validations":                   "snapshot",
 	"POST /builds/{id}/promotions":                           "promote",

@@ -56,7 +56,13 @@ func (s *Store) CreateBuild(ctx context.Context, n NewBuild) (alm.Build, error) 
 			err = tx.QueryRow(ctx, `SELECT project_id, key FROM work_items WHERE id = $1 FOR UPDATE`, n.WorkItemID).Scan(&pid, &relName)
 		} else {
 			entity, ownerID = "release", n.ReleaseID
-			err = tx.QueryRow(ctx, `SELECT project_id, name FROM releases WHERE id = $1 FOR UPDATE`, n.ReleaseID).Scan(&pid, &relName)
+			var status string
+			err = tx.QueryRow(ctx, `SELECT project_id, name, status FROM releases WHERE id = $1 FOR UPDATE`, n.ReleaseID).Scan(&pid, &relName, &status)
+			// A released release still builds: a production deploy rolled
+			// back is fixed and built again under the same release.
+			if err == nil && status == string(alm.RelAbandoned) {
+				return alm.Errorf(alm.CodeInvalid, "%s was abandoned; a new build belongs to a live release.", relName)
+			}
 		}
 		if err != nil {
 			return notFound(err, "That "+strings.ReplaceAll(entity, "_", " "))

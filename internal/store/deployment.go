@@ -278,8 +278,55 @@ func (s *Store) FinishDeployment(ctx context.Context, id int64, status string, r
 		if err := s.setPromotion(ctx, tx, *promo, next, errMsg); err != nil {
 			return err
 		}
+		if next == alm.PromoDeployed {
+			if err := s.advanceWorkItems(ctx, tx, *promo); err != nil {
+				return err
+			}
+		}
 		return s.record(ctx, tx, pid, "promotion", *promo, "promotion.deploy."+status, fmt.Sprintf("deployment #%d of promotion #%d %s", id, *promo, status))
 	})
+}
+
+// advanceWorkItems moves the work items a promotion carried along the board
+// (see alm.AfterDeploy) and notes the deploy on each one's timeline, so the
+// board follows the pipeline without anyone dragging cards.
+func (s *Store) advanceWorkItems(ctx context.Context, tx pgx.Tx, promoID int64) error {
+	var stage string
+	var last bool
+	if err := tx.QueryRow(ctx, `SELECT m.stage_name, m.stage_position >= (SELECT max(position) FROM pipeline_stages WHERE project_id = m.project_id)
+		FROM promotions m WHERE m.id = $1`, promoID).Scan(&stage, &last); err != nil {
+		return fmt.Errorf("promotion stage: %w", err)
+	}
+	rows, err := tx.Query(ctx, `SELECT DISTINCT c.work_item FROM build_components c JOIN promotions m ON m.build_id = c.build_id
+		WHERE m.id = $1 AND c.work_item <> '' ORDER BY 1`, promoID)
+	if err != nil {
+		return fmt.Errorf("promoted work items: %w", err)
+	}
+	keys, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		cur, err := lockItem(ctx, tx, k)
+		if alm.ErrorCode(err) == alm.CodeNotFound {
+			continue // deleted since it was captured
+		} else if err != nil {
+			return err
+		}
+		summary := fmt.Sprintf("deployed to %s by promotion #%d", stage, promoID)
+		if to, move := alm.AfterDeploy(cur.Status, last); move {
+			if _, err := tx.Exec(ctx, `UPDATE work_items SET status = $2, version = version + 1, updated_at = $3,
+				rank = (SELECT coalesce(max(rank), 0) + 1024 FROM work_items WHERE project_id = $4 AND status = $2)
+				WHERE id = $1`, cur.ID, string(to), s.Now(), cur.ProjectID); err != nil {
+				return fmt.Errorf("advance work item: %w", err)
+			}
+			summary += fmt.Sprintf("; moved from %s to %s", cur.Status.Label(), to.Label())
+		}
+		if err := s.record(ctx, tx, cur.ProjectID, "work_item", cur.ID, "work_item.deployed", summary); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ComponentHistory lists every deployment that changed a component in an

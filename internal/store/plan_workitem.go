@@ -315,6 +315,15 @@ func (s *Store) SetWorkItemRelease(ctx context.Context, key string, releaseID *i
 		if releaseID == nil && (cur.Status == alm.WorkInRelease || cur.Status == alm.WorkDone) {
 			return alm.Errorf(alm.CodeInvalid, "%s is %s; move it back on the board before taking it out of %s.", cur.Key, strings.ToLower(cur.Status.Label()), cur.ReleaseName)
 		}
+		if cur.ReleaseID != nil {
+			var curStatus string
+			if err := tx.QueryRow(ctx, `SELECT status FROM releases WHERE id = $1`, *cur.ReleaseID).Scan(&curStatus); err != nil {
+				return fmt.Errorf("release: %w", err)
+			}
+			if curStatus == string(alm.RelReleased) {
+				return alm.Errorf(alm.CodeInvalid, "%s shipped in %s; a released release keeps its work items.", cur.Key, cur.ReleaseName)
+			}
+		}
 		var relName, relStatus string
 		if releaseID != nil {
 			if err := tx.QueryRow(ctx, `SELECT name, status FROM releases WHERE id = $1`, *releaseID).Scan(&relName, &relStatus); err != nil {

@@ -407,3 +407,20 @@ func (s *Store) StageOfWorkItems(ctx context.Context, keys []string) (map[string
 	}
 	return out, rows.Err()
 }
+
+// WorkItemTitles returns the titles of the work items with the given keys.
+func (s *Store) WorkItemTitles(ctx context.Context, keys []string) (map[string]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT key, title FROM work_items WHERE key = ANY($1)`, keys)
+	if err != nil {
+		return nil, fmt.Errorf("work item titles: %w", err)
+	}
+	out := map[string]string{}
+	for rows.Next() {
+		var k, t string
+		if err := rows.Scan(&k, &t); err != nil {
+			return nil, err
+		}
+		out[k] = t
+	}
+	return out, rows.Err()
+}

@@ -10,12 +10,12 @@ import (
 	"github.com/trellis-alm/trellis/internal/alm"
 )
 
-const validationCols = `v.id, v.build_id, v.org_id, o.name, v.test_level, v.status, v.deploy_id, v.result, v.error, v.started_label, v.started_at, v.finished_at`
+const validationCols = `v.id, v.build_id, coalesce((SELECT number FROM release_builds WHERE id = v.build_id), 0), v.org_id, o.name, v.test_level, v.status, v.deploy_id, v.result, v.error, v.started_label, v.started_at, v.finished_at`
 
 func scanValidation(row pgx.Row) (alm.Validation, error) {
 	var v alm.Validation
 	var res []byte
-	err := row.Scan(&v.ID, &v.BuildID, &v.OrgID, &v.OrgName, &v.TestLevel, &v.Status, &v.DeployID, &res, &v.Error, &v.StartedBy, &v.StartedAt, &v.Finished)
+	err := row.Scan(&v.ID, &v.BuildID, &v.BuildNumber, &v.OrgID, &v.OrgName, &v.TestLevel, &v.Status, &v.DeployID, &res, &v.Error, &v.StartedBy, &v.StartedAt, &v.Finished)
 	if err == nil {
 		err = json.Unmarshal(res, &v.Result)
 	}
