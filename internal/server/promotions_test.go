@@ -202,6 +202,9 @@ func TestPromoteThroughPipeline(t *testing.T) {
 	events, err := b.store.Timeline(b.ctx, "work_item", item.ID, 10)
 	require.NoError(t, err)
 	require.Contains(t, fmt.Sprint(events), fmt.Sprintf("deployed to UAT by promotion #%d; moved from Backlog to In release", p.ID))
+	rel, err := b.store.ReleaseByID(b.ctx, f.sd.project.ID, f.sd.release.ID)
+	require.NoError(t, err)
+	require.Equal(t, alm.RelInTest, rel.Status, "built, then deployed short of the last stage: in test")
 
 	// Production: the previous stage is met, validation required first.
 	res = b.api("POST", "/api/v1/promotions", f.tok, strings.NewReader(fmt.Sprintf(`{"build_id":%d}`, f.build.ID)))
@@ -235,8 +238,8 @@ func TestPromoteThroughPipeline(t *testing.T) {
 	require.Equal(t, alm.WorkDone, item.Status, "deployed into the last stage: done")
 
 	// The release is released, its notes final, and announced.
-	rel := b.api("GET", fmt.Sprintf("/api/v1/projects/CRM/releases/%d", f.sd.release.ID), f.tok, nil)
-	require.Contains(t, rel.body, `"status": "released"`)
+	relRes := b.api("GET", fmt.Sprintf("/api/v1/projects/CRM/releases/%d", f.sd.release.ID), f.tok, nil)
+	require.Contains(t, relRes.body, `"status": "released"`)
 	require.Eventually(t, func() bool { hookMu.Lock(); defer hookMu.Unlock(); return len(hooks) == 1 }, 30*time.Second, 50*time.Millisecond)
 	hookMu.Lock()
 	require.Contains(t, hooks[0]["text"], "is live in Production")

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -84,10 +85,35 @@ func (s *Store) CreateBuild(ctx context.Context, n NewBuild) (alm.Build, error) 
 				return fmt.Errorf("insert build component: %w", err)
 			}
 		}
-		return s.record(ctx, tx, pid, entity, ownerID, entity+".build",
-			fmt.Sprintf("built %s #%d: %d components, checksum %s", relName, b.Number, len(n.Components), n.Checksum[:12]))
+		if err := s.record(ctx, tx, pid, entity, ownerID, entity+".build",
+			fmt.Sprintf("built %s #%d: %d components, checksum %s", relName, b.Number, len(n.Components), n.Checksum[:12])); err != nil {
+			return err
+		}
+		if n.WorkItemID != 0 {
+			return nil
+		}
+		return s.advanceRelease(ctx, tx, n.ReleaseID, alm.RelBuilding, fmt.Sprintf("build #%d", b.Number))
 	})
 	return b, err
+}
+
+// advanceRelease moves a release forward to status to (planning → building
+// → in test) as its builds and deploys happen, never back and never past
+// a status people set (approved) or a final one.
+func (s *Store) advanceRelease(ctx context.Context, tx pgx.Tx, releaseID int64, to alm.RelStatus, why string) error {
+	var pid int64
+	var cur string
+	if err := tx.QueryRow(ctx, `SELECT project_id, status FROM releases WHERE id = $1 FOR UPDATE`, releaseID).Scan(&pid, &cur); err != nil {
+		return notFound(err, "That release")
+	}
+	if slices.Index(alm.RelStatuses, alm.RelStatus(cur)) >= slices.Index(alm.RelStatuses, to) {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `UPDATE releases SET status = $2, rev = rev + 1, updated_at = $3 WHERE id = $1`, releaseID, string(to), s.Now()); err != nil {
+		return fmt.Errorf("advance release: %w", err)
+	}
+	return s.record(ctx, tx, pid, "release", releaseID, "release.status",
+		fmt.Sprintf("moved from %s to %s: %s", alm.RelStatus(cur).Label(), to.Label(), why))
 }
 
 // WorkItemCaptures lists a work item's current captures, for a build of

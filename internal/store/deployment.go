@@ -289,7 +289,8 @@ func (s *Store) FinishDeployment(ctx context.Context, id int64, status string, r
 
 // advanceWorkItems moves the work items a promotion carried along the board
 // (see alm.AfterDeploy) and notes the deploy on each one's timeline, so the
-// board follows the pipeline without anyone dragging cards.
+// board follows the pipeline without anyone dragging cards; a deploy short
+// of the last stage puts the release in test (the last stage releases it).
 func (s *Store) advanceWorkItems(ctx context.Context, tx pgx.Tx, promoID int64) error {
 	var stage string
 	var last bool
@@ -305,6 +306,17 @@ func (s *Store) advanceWorkItems(ctx context.Context, tx pgx.Tx, promoID int64) 
 	keys, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
 		return err
+	}
+	if !last {
+		var rel *int64
+		if err := tx.QueryRow(ctx, `SELECT b.release_id FROM promotions m JOIN release_builds b ON b.id = m.build_id WHERE m.id = $1`, promoID).Scan(&rel); err != nil {
+			return fmt.Errorf("promoted release: %w", err)
+		}
+		if rel != nil {
+			if err := s.advanceRelease(ctx, tx, *rel, alm.RelInTest, fmt.Sprintf("deployed to %s by promotion #%d", stage, promoID)); err != nil {
+				return err
+			}
+		}
 	}
 	for _, k := range keys {
 		cur, err := lockItem(ctx, tx, k)
