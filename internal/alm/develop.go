@@ -136,6 +136,7 @@ type Snapshot struct {
 	NewBlobBytes  int64          `json:"new_blob_bytes"`
 	StartedAt     time.Time      `json:"started_at"`
 	FinishedAt    *time.Time     `json:"finished_at"`
+	Backup        bool           `json:"backup"` // taken by the backup schedule
 }
 
 // CapturedComponent is a component in a work item's change set.

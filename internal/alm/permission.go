@@ -55,6 +55,18 @@ const (
 	// PermOverrideWindows lets a user deploy outside a change window or
 	// through a freeze (audited).
 	PermOverrideWindows Permission = "override_windows"
+
+	// PermRestore lets a user set backup schedules, back up now and restore
+	// an org's metadata or records from a backup.
+	PermRestore Permission = "restore"
+	// PermManageAlerts lets a user acknowledge and resolve alerts and say
+	// where alerts are sent.
+	PermManageAlerts Permission = "manage_alerts"
+	// PermFileFeedback lets a user report a problem or suggest something.
+	PermFileFeedback Permission = "file_feedback"
+	// PermTriageFeedback lets a user triage feedback: decline it or turn it
+	// into a requirement or a bug.
+	PermTriageFeedback Permission = "triage_feedback"
 )
 
 var everyone = []Role{RoleAdmin, RoleReleaseManager, RoleDeveloper, RoleProductOwner, RoleViewer}
@@ -80,6 +92,10 @@ var grants = map[Permission][]Role{
 	PermPromote:          {RoleAdmin, RoleReleaseManager},
 	PermSignOff:          {RoleAdmin, RoleReleaseManager, RoleProductOwner},
 	PermOverrideWindows:  {RoleAdmin},
+	PermRestore:          {RoleAdmin, RoleReleaseManager},
+	PermManageAlerts:     {RoleAdmin, RoleReleaseManager},
+	PermFileFeedback:     everyone,
+	PermTriageFeedback:   {RoleAdmin, RoleProductOwner},
 }
 
 // Can reports whether role r holds permission p. An unknown permission is

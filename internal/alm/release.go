@@ -155,7 +155,7 @@ type Deployment struct {
 	OrgID           int64            `json:"org_id"`
 	OrgName         string           `json:"org_name"`
 	BuildID         *int64           `json:"build_id"`
-	Kind            string           `json:"kind"` // deploy, quick_deploy, rollback
+	Kind            string           `json:"kind"` // deploy, quick_deploy, rollback, restore
 	RollbackOf      *int64           `json:"rollback_of"`
 	TestLevel       string           `json:"test_level"`
 	Status          string           `json:"status"` // queued, snapshotting, deploying, succeeded, failed, canceled
@@ -173,6 +173,7 @@ type Deployment struct {
 	StartedAt       time.Time        `json:"started_at"`
 	SubmittedAt     *time.Time       `json:"submitted_at"`
 	Finished        *time.Time       `json:"finished_at"`
+	RestoreOf       *int64           `json:"restore_of"` // the snapshot a restore put back
 }
 
 // Active reports whether the deployment is still under way.

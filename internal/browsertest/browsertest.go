@@ -159,7 +159,14 @@ func (tab *Tab) Problems() []string {
 // they take over 30 seconds.
 func (tab *Tab) Do(actions ...chromedp.Action[chromedp.Void]) {
 	tab.t.Helper()
-	ctx, cancel := context.WithTimeout(tab.Ctx, 30*time.Second)
+	tab.DoWithin(30*time.Second, actions...)
+}
+
+// DoWithin is Do with its own time limit, for waits on background work
+// (a deploy) that a loaded test machine may take longer over.
+func (tab *Tab) DoWithin(limit time.Duration, actions ...chromedp.Action[chromedp.Void]) {
+	tab.t.Helper()
+	ctx, cancel := context.WithTimeout(tab.Ctx, limit)
 	defer cancel()
 	if err := chromedp.Do(ctx, actions...); err != nil {
 		tab.t.Fatalf("browser: %v", err)

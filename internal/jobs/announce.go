@@ -71,7 +71,7 @@ func (w *AnnounceWorker) Work(ctx context.Context, job *river.Job[AnnounceArgs])
 	text := fmt.Sprintf("%s (%s, build #%d, checksum %s).\n\n%s\n\nRelease notes: %s", title, p.OrgName, p.BuildNumber, short(p.Checksum), strings.TrimSpace(rel.Notes), link)
 	var errs []error
 	if len(emails) > 0 {
-		if err := w.mail(emails, title, text); err != nil {
+		if err := sendMail(w.deps, emails, title, text); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -85,7 +85,7 @@ func (w *AnnounceWorker) Work(ctx context.Context, job *river.Job[AnnounceArgs])
 			errs = append(errs, fmt.Errorf("open a webhook address: %w", err))
 			continue
 		}
-		if err := postHook(ctx, string(h), title, text, link); err != nil {
+		if err := postHook(ctx, string(h), title, text, link, "Release notes"); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -99,12 +99,14 @@ func short(s string) string {
 	return s
 }
 
-func (w *AnnounceWorker) mail(to []string, subject, body string) error {
-	m := w.deps.Mail
+// sendMail sends a plain-text email through the configured relay; without
+// one it logs and sends nothing (retrying cannot help, and webhooks should
+// still go out).
+func sendMail(deps Deps, to []string, subject, body string) error {
+	m := deps.Mail
 	if m.Addr == "" {
-		// Retrying cannot help, and the webhooks should still go out.
-		if w.deps.Logger != nil {
-			w.deps.Logger.Warn("announcement recipients are set but TRELLIS_SMTP_ADDR is not: no email sent")
+		if deps.Logger != nil {
+			deps.Logger.Warn("email recipients are set but TRELLIS_SMTP_ADDR is not: no email sent", "subject", subject)
 		}
 		return nil
 	}
@@ -125,7 +127,7 @@ func (w *AnnounceWorker) mail(to []string, subject, body string) error {
 		auth = smtp.PlainAuth("", m.User, m.Password, host)
 	}
 	if err := smtp.SendMail(m.Addr, auth, from, to, msg.Bytes()); err != nil {
-		return fmt.Errorf("send announcement email via %s: %w", m.Addr, err)
+		return fmt.Errorf("send email via %s: %w", m.Addr, err)
 	}
 	return nil
 }
@@ -134,30 +136,30 @@ func (w *AnnounceWorker) mail(to []string, subject, body string) error {
 var hookClient = &http.Client{Timeout: 15 * time.Second}
 
 // postHook posts one message that Slack (text) and Teams (MessageCard)
-// incoming webhooks both accept.
-func postHook(ctx context.Context, url, title, text, link string) error {
+// incoming webhooks both accept, with a button to link named linkName.
+func postHook(ctx context.Context, url, title, text, link, linkName string) error {
 	body, _ := json.Marshal(map[string]any{
 		"text":     text,
 		"@type":    "MessageCard",
 		"@context": "https://schema.org/extensions",
 		"summary":  title,
 		"title":    title,
-		"potentialAction": []any{map[string]any{"@type": "OpenUri", "name": "Release notes",
+		"potentialAction": []any{map[string]any{"@type": "OpenUri", "name": linkName,
 			"targets": []any{map[string]string{"os": "default", "uri": link}}}},
 	})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		return fmt.Errorf("announcement webhook: %w", err)
+		return fmt.Errorf("webhook: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := hookClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("announcement webhook %s: %w", RedactHook(url), err)
+		return fmt.Errorf("webhook %s: %w", RedactHook(url), err)
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode >= 300 {
-		return fmt.Errorf("announcement webhook %s answered %s", RedactHook(url), resp.Status)
+		return fmt.Errorf("webhook %s answered %s", RedactHook(url), resp.Status)
 	}
 	return nil
 }

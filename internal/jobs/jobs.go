@@ -62,6 +62,9 @@ type Config struct {
 	// up; zero means River's defaults.
 	FetchPollInterval time.Duration
 	FetchCooldown     time.Duration
+	// NoSchedules leaves out the scheduled backups (tests start them by
+	// hand, so a slow test never sees a backup it did not ask for).
+	NoSchedules bool
 }
 
 // Client is the River client Trellis uses.
@@ -78,6 +81,9 @@ func NewClient(pool *pgxpool.Pool, deps Deps, cfg Config) (*Client, error) {
 	river.AddWorker(workers, &TestRunWorker{deps: deps})
 	river.AddWorker(workers, &DeployWorker{deps: deps})
 	river.AddWorker(workers, &AnnounceWorker{deps: deps})
+	river.AddWorker(workers, &BackupTickWorker{deps: deps})
+	river.AddWorker(workers, &MonitorWorker{deps: deps})
+	river.AddWorker(workers, &NotifyWorker{deps: deps})
 	if cfg.AddWorkers != nil {
 		cfg.AddWorkers(workers)
 	}
@@ -106,6 +112,11 @@ func NewClient(pool *pgxpool.Pool, deps Deps, cfg Config) (*Client, error) {
 			river.NewPeriodicJob(river.PeriodicInterval(15*time.Minute),
 				func() (river.JobArgs, *river.InsertOpts) { return SessionPruneArgs{}, nil },
 				&river.PeriodicJobOpts{RunOnStart: true, ID: "session_prune"}),
+		}
+		if !cfg.NoSchedules {
+			rc.PeriodicJobs = append(rc.PeriodicJobs, river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
+				func() (river.JobArgs, *river.InsertOpts) { return BackupTickArgs{}, nil },
+				&river.PeriodicJobOpts{RunOnStart: true, ID: "backup_tick"}))
 		}
 	}
 	c, err := river.NewClient(riverpgxv5.New(pool), rc)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
 	"github.com/trellis-alm/trellis/internal/alm"
@@ -65,7 +66,11 @@ func (w *SnapshotWorker) Work(ctx context.Context, job *river.Job[SnapshotArgs])
 	}
 	err = w.run(ctx, sn)
 	if err == nil {
-		return nil
+		if sn.OrgID == nil {
+			return nil
+		}
+		// Every org snapshot is checked for drift against the one before.
+		return insertFollowUp(ctx, MonitorArgs{SnapshotID: id})
 	}
 	status, reason := alm.SnapFailed, snapshotError(err)
 	if errors.Is(err, context.Canceled) || errors.Is(err, errCanceled) {
@@ -73,6 +78,16 @@ func (w *SnapshotWorker) Work(ctx context.Context, job *river.Job[SnapshotArgs])
 	}
 	if endErr := st.EndSnapshot(context.WithoutCancel(ctx), id, status, reason); endErr != nil {
 		return endErr
+	}
+	if sn.Backup && status == alm.SnapFailed && sn.OrgID != nil {
+		a, aerr := st.CreateAlert(context.WithoutCancel(ctx), store.NewAlert{Kind: alm.AlertBackupFailed, Severity: alm.SevWarning, OrgID: *sn.OrgID,
+			Title: fmt.Sprintf("The scheduled backup of %s failed", sn.OrgName), Body: reason, SnapshotID: id})
+		if aerr == nil {
+			aerr = insertFollowUp(context.WithoutCancel(ctx), NotifyArgs{AlertID: a.ID})
+		}
+		if aerr != nil {
+			return aerr
+		}
 	}
 	// The reason is on the snapshot; River need not retry a failure the
 	// org answered.
@@ -339,4 +354,15 @@ func dedupe(m snapshot.Manifest) snapshot.Manifest {
 	return slices.CompactFunc(m, func(a, b snapshot.Entry) bool {
 		return a.Type == b.Type && strings.EqualFold(a.Name, b.Name)
 	})
+}
+
+// insertFollowUp queues the job that follows another, through the River
+// client running it (none when a test runs the worker by hand).
+func insertFollowUp(ctx context.Context, args river.JobArgs) error {
+	c, err := river.ClientFromContextSafely[pgx.Tx](ctx)
+	if err != nil {
+		return nil
+	}
+	_, err = c.Insert(ctx, args, nil)
+	return err
 }

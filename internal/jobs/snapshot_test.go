@@ -47,7 +47,7 @@ func TestSnapshotAnOrg(t *testing.T) {
 	require.NoError(t, err)
 
 	client, err := jobs.NewClient(st.Pool(), jobs.Deps{Store: st, Orgs: svc, SnapshotChunk: 500, SessionIdle: time.Hour}, jobs.Config{
-		Work: true, FetchPollInterval: 50 * time.Millisecond, FetchCooldown: 20 * time.Millisecond})
+		Work: true, FetchPollInterval: 50 * time.Millisecond, FetchCooldown: 20 * time.Millisecond, NoSchedules: true})
 	require.NoError(t, err)
 	require.NoError(t, client.Start(ctx))
 	t.Cleanup(func() { _ = client.Stop(context.Background()) })

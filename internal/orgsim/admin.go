@@ -104,10 +104,26 @@ func (o *Org) ChangeInSetup(ch SetupChange) error {
 	if !strings.Contains(ch.FullName, ".") {
 		section = t.Name
 	}
+	uid, uname := o.setupUserLocked(user)
 	o.st.Audit = append(o.st.Audit, Record{"Id": o.nextID("0Ym"), "Action": action, "Section": section, "Display": display,
-		"CreatedDate": restTime(now), "CreatedById": o.st.UserID, "DelegateUser": nil, "SystemModstamp": restTime(now),
-		"CreatedBy": Record{"attributes": attrs("User", o.st.UserID, false), "Name": user, "Username": o.st.Username}})
+		"CreatedDate": restTime(now), "CreatedById": uid, "DelegateUser": nil, "SystemModstamp": restTime(now),
+		"CreatedBy": Record{"attributes": attrs("User", uid, false), "Name": user, "Username": uname}})
 	return o.saveMetadataLocked()
+}
+
+// setupUserLocked finds the org's user named name, adding one when there
+// is none, so the audit trail's CreatedBy names who made a change the way
+// a real org's does. o.mu is held.
+func (o *Org) setupUserLocked(name string) (id, username string) {
+	for _, u := range o.st.Records["User"] {
+		if u["Name"] == name {
+			return u["Id"].(string), u["Username"].(string)
+		}
+	}
+	username = strings.ToLower(strings.ReplaceAll(name, " ", ".")) + "@" + o.st.Username[strings.Index(o.st.Username, "@")+1:]
+	u := Record{"Username": username, "Name": name, "Email": username, "IsActive": true}
+	o.insertSeed("User", u, time.Now())
+	return u["Id"].(string), username
 }
 
 // setupComponent builds the component a Setup change leaves behind.

@@ -130,7 +130,7 @@ func setup(t testing.TB, o setupOpts) *testBundle {
 		b.jobDeps = jobs.Deps{Store: st, Orgs: deps.Orgs, Repos: deps.Repos, SnapshotChunk: 4, SessionIdle: time.Hour, Logger: log,
 			BaseURL: base.String(), Keyring: keys}
 		client, err := jobs.NewClient(st.Pool(), b.jobDeps,
-			jobs.Config{Work: true, FetchPollInterval: 50 * time.Millisecond, FetchCooldown: 20 * time.Millisecond})
+			jobs.Config{Work: true, FetchPollInterval: 50 * time.Millisecond, FetchCooldown: 20 * time.Millisecond, NoSchedules: true})
 		require.NoError(t, err)
 		ctx, cancel := context.WithCancel(context.Background())
 		require.NoError(t, client.Start(ctx))

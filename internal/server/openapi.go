@@ -72,6 +72,16 @@ var apiOps = []apiOp{
 	{"GET", "/api/v1/builds/{id}/artifact", "The build's deploy zip (X-Checksum-SHA256 header)", "view", nil, "", 200, ""},
 	{"GET", "/api/v1/builds/{id}/validations", "A build's validations: status, component failures, test failures", "view", nil, "", 200, "ValidationList"},
 	{"POST", "/api/v1/builds/{id}/validations", "Validate a build in an org: a check-only deploy at a test level", "snapshot", nil, "ValidateRequest", 202, "Validation"},
+	{"GET", "/api/v1/orgs/{id}/backups", "An org's backup schedule, its snapshots (with changes since the one before) and restores", "view", nil, "", 200, "Backups"},
+	{"POST", "/api/v1/orgs/{id}/backups", "Back up the org now (a snapshot under its retention)", "restore", nil, "", 202, "Snapshot"},
+	{"PUT", "/api/v1/orgs/{id}/backups/policy", "Set the org's backup schedule and retention", "restore", nil, "BackupPolicy", 200, "BackupPolicy"},
+	{"POST", "/api/v1/orgs/{id}/backups/restore", "Restore components or whole types from a snapshot (dry_run answers the plan)", "restore", nil, "RestoreRequest", 202, "Deployment"},
+	{"GET", "/api/v1/alerts", "Alerts, newest first (status: unresolved by default, open, acknowledged, resolved, all)", "view", []string{"status", "kind", "org", "limit"}, "", 200, "AlertList"},
+	{"GET", "/api/v1/alerts/{id}", "One alert with its drift and who made it", "view", nil, "", 200, "Alert"},
+	{"PATCH", "/api/v1/alerts/{id}", "Acknowledge, resolve or reopen an alert", "manage_alerts", nil, "AlertStatus", 200, "Alert"},
+	{"GET", "/api/v1/alert-routes", "Where alerts are sent", "manage_alerts", nil, "", 200, "AlertRouteList"},
+	{"POST", "/api/v1/alert-routes", "Send alerts of a kind and severity to an email address or chat webhook", "manage_alerts", nil, "AlertRoute", 201, "AlertRoute"},
+	{"DELETE", "/api/v1/alert-routes/{id}", "Stop sending alerts along a route", "manage_alerts", nil, "", 204, ""},
 	{"POST", "/api/v1/builds/{id}/dependencies", "Add to the release what the build refers to but the org lacks: captured onto the work items needing it, for the next build", "edit_work_items", nil, "AddDependencies", 200, "AddedDependencies"},
 	{"GET", "/api/v1/orgs/{id}/test-runs", "An org's Apex test runs with every method's outcome", "view", nil, "", 200, "TestRunList"},
 	{"POST", "/api/v1/orgs/{id}/test-runs", "Run Apex tests on an org: classes, suites, or all local tests", "snapshot", nil, "TestRunRequest", 202, "TestRun"},
@@ -119,7 +129,20 @@ var queryDocs = map[string]obj{
 	"build":       {"description": "a build id", "schema": obj{"type": "integer"}},
 }
 
-func str() obj                { return obj{"type": "string"} }
+func str() obj { return obj{"type": "string"} }
+func snapshotProps() obj {
+	return obj{"id": integer(), "backup": boolean(), "source": enum("org", "git"), "org_id": nint(), "org_name": str(), "ref": str(), "label": str(),
+		"status": enum("queued", "running", "done", "failed", "canceled"), "phase": str(), "repo_id": nint(), "done": integer(), "total": integer(), "warnings": arr(str()),
+		"error": str(), "components": integer(), "manifest_bytes": integer(), "new_blob_bytes": integer(), "started_at": when(), "finished_at": obj{"type": []string{"string", "null"}}}
+}
+
+func with(a, b obj) obj {
+	for k, v := range b {
+		a[k] = v
+	}
+	return a
+}
+
 func nstr() obj               { return obj{"type": []string{"string", "null"}} }
 func integer() obj            { return obj{"type": "integer"} }
 func nint() obj               { return obj{"type": []string{"integer", "null"}} }
@@ -211,9 +234,26 @@ func schemas() obj {
 			"private_key": obj{"type": "string", "description": "PEM; sealed at rest, never returned"}}, "name", "kind", "login_url", "username", "private_key"),
 		"OrgHealth": object(obj{"org": ref("Org"), "health": object(obj{"ok": boolean(), "problem": str(), "username": str(), "org_id": str(), "api_version": str(),
 			"api_requests_used": integer(), "api_requests_max": integer(), "checked_at": when()}), "last_snapshot": obj{"type": []string{"object", "null"}}}),
-		"Snapshot": object(obj{"id": integer(), "source": enum("org", "git"), "org_id": nint(), "org_name": str(), "ref": str(), "label": str(),
-			"status": enum("queued", "running", "done", "failed", "canceled"), "phase": str(), "repo_id": nint(), "done": integer(), "total": integer(), "warnings": arr(str()),
-			"error": str(), "components": integer(), "manifest_bytes": integer(), "new_blob_bytes": integer(), "started_at": when(), "finished_at": obj{"type": []string{"string", "null"}}}),
+		"Snapshot": object(snapshotProps()),
+		"Backup":   object(with(snapshotProps(), obj{"diff_new": nint(), "diff_changed": nint(), "diff_deleted": nint()})),
+		"BackupPolicy": object(obj{"org_id": integer(), "enabled": boolean(), "every_hours": integer(), "keep_daily": integer(), "keep_weekly": integer(),
+			"next_at": when(), "updated_at": when()}),
+		"Backups": object(obj{"policy": ref("BackupPolicy"), "items": arr(ref("Backup")), "restores": arr(ref("Deployment"))}, "policy", "items"),
+		"RestoreRequest": object(obj{"snapshot_id": integer(), "components": arr(str()), "types": arr(str()), "delete_added": boolean(),
+			"dry_run": obj{"type": "boolean", "description": "answer the plan (200) instead of starting the restore (202)"}}, "snapshot_id"),
+		"RestorePlan": object(obj{"snapshot_id": integer(), "components": arr(ref("DeploymentComponent")), "test_level": str()}),
+		"Alert": object(obj{"id": integer(), "kind": enum("drift", "backup_failed"), "severity": enum("info", "warning", "critical"),
+			"org_id": nint(), "org_name": str(), "title": str(), "body": str(), "snapshot_id": nint(), "previous_id": nint(),
+			"status": enum("open", "acknowledged", "resolved"), "work_item": str(), "resolved_by": str(), "created_at": when(), "updated_at": when(),
+			"deliveries": integer(), "undelivered": integer(),
+			"drift": arr(object(obj{"type": str(), "name": str(), "change": enum("new", "changed", "deleted"), "by": str(), "at": when(), "action": str(),
+				"old_hash": str(), "new_hash": str()}))}),
+		"AlertList":   object(obj{"items": arr(ref("Alert"))}, "items"),
+		"AlertStatus": object(obj{"status": enum("open", "acknowledged", "resolved")}, "status"),
+		"AlertRoute": object(obj{"id": integer(), "kind": str(), "min_severity": enum("info", "warning", "critical"), "channel": enum("email", "webhook"),
+			"target":     obj{"type": "string", "description": "on input the address or webhook URL (sealed at rest); on output the address, or the webhook's host only"},
+			"created_by": str(), "created_at": when()}),
+		"AlertRouteList": object(obj{"items": arr(ref("AlertRoute"))}, "items"),
 		"SnapshotList":   object(obj{"items": arr(ref("Snapshot"))}, "items"),
 		"CompareRequest": object(obj{"a": integer(), "b": integer()}, "a", "b"),
 		"ComparisonList": object(obj{"items": arr(object(obj{"id": integer(), "a": integer(), "b": integer(), "a_name": str(), "b_name": str(), "new": integer(),
@@ -272,7 +312,7 @@ func schemas() obj {
 		"OpenPromotion": object(obj{"build_id": integer(), "stage": str()}, "build_id"),
 		"PromotionAct":  object(obj{"note": str(), "reason": str(), "body": str(), "override": boolean(), "work_item": str(), "decision": enum("signed_off", "returned"), "components": arr(str())}),
 		"Deployment": object(obj{"id": integer(), "promotion_id": nint(), "org_id": integer(), "org_name": str(), "build_id": nint(),
-			"kind": enum("deploy", "quick_deploy", "rollback"), "rollback_of": nint(), "test_level": str(),
+			"kind": enum("deploy", "quick_deploy", "rollback", "restore"), "rollback_of": nint(), "restore_of": nint(), "test_level": str(),
 			"status": enum("queued", "snapshotting", "deploying", "succeeded", "failed", "canceled"), "phase": str(), "done": integer(), "total": integer(),
 			"checksum": str(), "validation_id": nint(), "deploy_id": str(), "cancel_requested": boolean(), "result": ref("DeployResult"), "error": str(),
 			"override": str(), "started_by": str(), "started_at": when(), "submitted_at": obj{"type": []string{"string", "null"}}, "finished_at": obj{"type": []string{"string", "null"}}}),

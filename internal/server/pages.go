@@ -12,7 +12,7 @@ import (
 func (s *Server) registerPageRoutes(r chi.Router) {
 	s.handle(r, http.MethodGet, "/", needs(alm.PermView), s.overview)
 	for _, st := range web.Lifecycle {
-		if st.Key == "plan" || st.Key == "develop" || st.Key == "release" {
+		if st.Key == "plan" || st.Key == "develop" || st.Key == "release" || st.Key == "maintain" {
 			continue // these stages have their own pages
 		}
 		s.handle(r, http.MethodGet, st.Href, needs(alm.PermView), s.stagePage(st))

@@ -3,6 +3,7 @@ package server_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
@@ -44,12 +45,12 @@ func TestReleaseJourney(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS(`[data-testid="validate-form"] select[name="org"]`), fmt.Sprint(f.orgs["int"].ID)),
 		chromedp.SetValue(chromedp.CSS(`[data-testid="validate-form"] select[name="test_level"]`), "NoTestRun"),
 		chromedp.Click(chromedp.CSS(`[data-testid="validate"]`)))
-	tab.Do(chromedp.WaitVisible(chromedp.CSS(`[data-testid="validations"] .badge-ok`)))
+	tab.DoWithin(90*time.Second, chromedp.WaitVisible(chromedp.CSS(`[data-testid="validations"] .badge-ok`)))
 	tab.Screenshot("release-validated")
 	tab.Do(chromedp.Click(chromedp.CSS(`[data-testid="promote"]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="promotion-rail"]`)))
 	require.Contains(t, tab.Text("h1"), "Integration")
 	tab.Do(chromedp.Click(chromedp.CSS(`[data-testid="deploy"]`)))
-	tab.Do(chromedp.WaitVisible(chromedp.CSS(finished)))
+	tab.DoWithin(90*time.Second, chromedp.WaitVisible(chromedp.CSS(finished)))
 	require.Contains(t, tab.Text(`[data-testid="deployments"]`), "succeeded", tab.Text(`[data-testid="deployments"]`))
 	tab.Screenshot("release-integration-deployed")
 
@@ -71,7 +72,7 @@ func TestReleaseJourney(t *testing.T) {
 		if who == "rm3@example.com" {
 			require.Contains(t, rm.Text(`[data-testid="gates"]`), "2 of 2 approvals")
 			rm.Do(chromedp.Click(chromedp.CSS(`[data-testid="deploy"]`)))
-			rm.Do(chromedp.WaitVisible(chromedp.CSS(finished)))
+			rm.DoWithin(90*time.Second, chromedp.WaitVisible(chromedp.CSS(finished)))
 			require.Contains(t, rm.Text(`[data-testid="deployments"]`), "succeeded", rm.Text(`[data-testid="deployments"]`))
 			rm.Screenshot("release-uat-deployed")
 		}
@@ -90,13 +91,13 @@ func TestReleaseJourney(t *testing.T) {
 	rm.Do(chromedp.Navigate(build), chromedp.WaitVisible(chromedp.CSS(`[data-testid="validate-form"]`)),
 		chromedp.SetValue(chromedp.CSS(`[data-testid="validate-form"] select[name="org"]`), fmt.Sprint(f.orgs["prod"].ID)),
 		chromedp.Click(chromedp.CSS(`[data-testid="validate"]`)))
-	rm.Do(chromedp.WaitVisible(chromedp.CSS(`[data-testid="validations"] li:first-child .badge-ok`)))
+	rm.DoWithin(90*time.Second, chromedp.WaitVisible(chromedp.CSS(`[data-testid="validations"] li:first-child .badge-ok`)))
 	rm.Do(chromedp.Click(chromedp.CSS(`[data-testid="promote"]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="promotion-rail"]`)))
 	require.Contains(t, rm.Text("h1"), "Production")
 	rm.Do(chromedp.Click(chromedp.CSS(`[data-testid="approve"]`)))
 	rm.WaitText("Approved.")
 	rm.Do(chromedp.Click(chromedp.CSS(`[data-testid="deploy"]`)))
-	rm.Do(chromedp.WaitVisible(chromedp.CSS(finished)))
+	rm.DoWithin(90*time.Second, chromedp.WaitVisible(chromedp.CSS(finished)))
 	require.Contains(t, rm.Text(`[data-testid="deployments"]`), "succeeded", rm.Text(`[data-testid="deployments"]`))
 	require.Contains(t, rm.Text(`[data-testid="deployments"]`), "quick deploy")
 	rm.Screenshot("release-production-quick-deploy")
@@ -107,7 +108,7 @@ func TestReleaseJourney(t *testing.T) {
 	rm.Do(chromedp.Click(chromedp.CSS(`[data-testid="promotion-live"] .btn-danger`)))
 	rm.Do(chromedp.WaitVisible(chromedp.CSS(`[data-testid="deployment-components"]`)))
 	rm.WaitText("rollback into PROD")
-	rm.Do(chromedp.WaitVisible(chromedp.CSS(`#deployment-live .badge-ok`)))
+	rm.DoWithin(90*time.Second, chromedp.WaitVisible(chromedp.CSS(`#deployment-live .badge-ok`)))
 	rm.Screenshot("release-rolled-back")
 	require.False(t, classesIn(t, b, f.orgs["prod"])["Greeter"])
 	rm.Do(chromedp.Navigate(b.srv.URL + "/release"))

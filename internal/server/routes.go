@@ -26,6 +26,7 @@ func (s *Server) routesTable() chi.Router {
 	s.registerPageRoutes(r)
 	s.registerPlanRoutes(r)
 	s.registerDevelopRoutes(r)
+	s.registerMaintainRoutes(r)
 	s.registerAccountRoutes(r)
 	s.registerAdminRoutes(r)
 	s.registerAPIRoutes(r)

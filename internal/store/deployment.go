@@ -14,13 +14,13 @@ import (
 )
 
 const deploymentCols = `d.id, d.promotion_id, d.org_id, o.name, d.build_id, d.kind, d.rollback_of, d.test_level, d.status, d.phase, d.done, d.total,
-	d.checksum, d.validation_id, d.deploy_id, d.cancel_requested, d.result, d.error, d.override_label, d.started_label, d.started_at, d.submitted_at, d.finished_at`
+	d.checksum, d.validation_id, d.deploy_id, d.cancel_requested, d.result, d.error, d.override_label, d.started_label, d.started_at, d.submitted_at, d.finished_at, d.restore_of`
 
 func scanDeployment(row pgx.Row) (alm.Deployment, error) {
 	var d alm.Deployment
 	var res []byte
 	err := row.Scan(&d.ID, &d.PromotionID, &d.OrgID, &d.OrgName, &d.BuildID, &d.Kind, &d.RollbackOf, &d.TestLevel, &d.Status, &d.Phase, &d.Done, &d.Total,
-		&d.Checksum, &d.ValidationID, &d.DeployID, &d.CancelRequested, &res, &d.Error, &d.Override, &d.StartedBy, &d.StartedAt, &d.SubmittedAt, &d.Finished)
+		&d.Checksum, &d.ValidationID, &d.DeployID, &d.CancelRequested, &res, &d.Error, &d.Override, &d.StartedBy, &d.StartedAt, &d.SubmittedAt, &d.Finished, &d.RestoreOf)
 	if err == nil {
 		err = json.Unmarshal(res, &d.Result)
 	}
@@ -38,6 +38,7 @@ type NewDeployment struct {
 	Artifact    []byte
 	Checksum    string
 	Override    string // who overrode which gates, when they did
+	RestoreOf   int64  // the snapshot a restore puts back
 	Components  []alm.DeploymentComponent
 	// Action is ActDeploy or ActRetry for a promotion's deploy, ActRollback
 	// for a rollback.
@@ -75,10 +76,10 @@ func (s *Store) CreateDeployment(ctx context.Context, n NewDeployment) (alm.Depl
 		if n.Artifact != nil {
 			art = n.Artifact
 		}
-		if err := tx.QueryRow(ctx, `INSERT INTO deployments (promotion_id, org_id, build_id, kind, rollback_of, test_level, artifact, checksum, override_label, started_label, started_at, total)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+		if err := tx.QueryRow(ctx, `INSERT INTO deployments (promotion_id, org_id, build_id, kind, rollback_of, test_level, artifact, checksum, override_label, started_label, started_at, total, restore_of)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
 			zeroNull(n.PromotionID), n.OrgID, zeroNull(n.BuildID), n.Kind, zeroNull(n.RollbackOf), n.TestLevel, art, n.Checksum, n.Override,
-			actorLabel(a), s.Now(), len(n.Components)).Scan(&id); err != nil {
+			actorLabel(a), s.Now(), len(n.Components), zeroNull(n.RestoreOf)).Scan(&id); err != nil {
 			return fmt.Errorf("insert deployment: %w", err)
 		}
 		for _, c := range n.Components {

@@ -107,14 +107,14 @@ func (s *Store) BlobData(ctx context.Context, hash string) ([]byte, error) {
 }
 
 const snapCols = `x.id, x.source, x.org_id, x.repo_id, coalesce(o.name, rp.name, ''), x.ref, x.label, x.status, x.phase, x.done, x.total, x.warnings, x.error,
-	x.components, x.manifest_bytes, x.new_blob_bytes, x.started_at, x.finished_at`
+	x.components, x.manifest_bytes, x.new_blob_bytes, x.started_at, x.finished_at, x.backup`
 
 func scanSnapshot(row pgx.Row) (alm.Snapshot, error) {
 	var sn alm.Snapshot
 	var status string
 	var warnings []byte
 	err := row.Scan(&sn.ID, &sn.Source, &sn.OrgID, &sn.RepoID, &sn.OrgName, &sn.Ref, &sn.Label, &status, &sn.Phase, &sn.Done, &sn.Total, &warnings, &sn.Error,
-		&sn.Components, &sn.ManifestBytes, &sn.NewBlobBytes, &sn.StartedAt, &sn.FinishedAt)
+		&sn.Components, &sn.ManifestBytes, &sn.NewBlobBytes, &sn.StartedAt, &sn.FinishedAt, &sn.Backup)
 	sn.Status = alm.SnapshotStatus(status)
 	if err == nil {
 		err = json.Unmarshal(warnings, &sn.Warnings)

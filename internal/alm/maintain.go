@@ -1,0 +1,184 @@
+package alm
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// BackupPolicy is an org's metadata backup schedule and retention.
+type BackupPolicy struct {
+	OrgID      int64     `json:"org_id"`
+	Enabled    bool      `json:"enabled"`
+	EveryHours int       `json:"every_hours"`
+	KeepDaily  int       `json:"keep_daily"`  // one snapshot a day for this many days
+	KeepWeekly int       `json:"keep_weekly"` // then one a week for this many weeks
+	NextAt     time.Time `json:"next_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
+}
+
+// Validate checks the policy's numbers.
+func (p BackupPolicy) Validate() error {
+	f := map[string]string{}
+	if p.EveryHours < 1 || p.EveryHours > 168 {
+		f["every_hours"] = "Back up between every hour and once a week (1–168 hours)."
+	}
+	if p.KeepDaily < 1 || p.KeepDaily > 366 {
+		f["keep_daily"] = "Keep daily backups for 1 to 366 days."
+	}
+	if p.KeepWeekly < 0 || p.KeepWeekly > 520 {
+		f["keep_weekly"] = "Keep weekly backups for 0 to 520 weeks."
+	}
+	if len(f) > 0 {
+		return Invalid(f)
+	}
+	return nil
+}
+
+// Retain decides which backups a policy keeps. at lists the backups' times,
+// newest first; the newest and everything from the last 24 hours are kept,
+// then the newest of each UTC day within keepDaily days of now, then the
+// newest of each ISO week within keepWeekly weeks. Everything else may go.
+func Retain(at []time.Time, now time.Time, keepDaily, keepWeekly int) []bool {
+	keep := make([]bool, len(at))
+	days := map[string]bool{}
+	weeks := map[string]bool{}
+	dailyFrom := now.AddDate(0, 0, -keepDaily)
+	weeklyFrom := now.AddDate(0, 0, -7*keepWeekly)
+	for i, t := range at {
+		t = t.UTC()
+		day := t.Format("2006-01-02")
+		y, w := t.ISOWeek()
+		week := fmt.Sprintf("%d-%02d", y, w)
+		switch {
+		case i == 0, now.Sub(t) < 24*time.Hour:
+			keep[i] = true
+		case !t.Before(dailyFrom) && !days[day]:
+			keep[i] = true
+		case !t.Before(weeklyFrom) && !weeks[week]:
+			keep[i] = true
+		}
+		if keep[i] {
+			days[day] = true
+			weeks[week] = true
+		}
+	}
+	return keep
+}
+
+// Severity ranks alerts.
+type Severity string
+
+const (
+	SevInfo     Severity = "info"
+	SevWarning  Severity = "warning"
+	SevCritical Severity = "critical"
+)
+
+// Severities lists them from least to most urgent.
+var Severities = []Severity{SevInfo, SevWarning, SevCritical}
+
+// AtLeast reports whether s is as urgent as min.
+func (s Severity) AtLeast(min Severity) bool {
+	return slices.Index(Severities, s) >= slices.Index(Severities, min)
+}
+
+// Tone is the severity's badge colour.
+func (s Severity) Tone() string {
+	switch s {
+	case SevCritical:
+		return "bad"
+	case SevWarning:
+		return "warn"
+	}
+	return "info"
+}
+
+// Alert kinds.
+const (
+	AlertDrift        = "drift"         // a change made in the org outside Trellis
+	AlertBackupFailed = "backup_failed" // a scheduled backup did not finish
+)
+
+// AlertKinds lists the kinds a route can pick, with their labels.
+var AlertKinds = map[string]string{
+	AlertDrift:        "Changes made outside Trellis",
+	AlertBackupFailed: "Failed backups",
+}
+
+// Alert is something in an org that needs a person.
+type Alert struct {
+	ID          int64        `json:"id"`
+	Kind        string       `json:"kind"`
+	Severity    Severity     `json:"severity"`
+	OrgID       *int64       `json:"org_id"`
+	OrgName     string       `json:"org_name"`
+	Title       string       `json:"title"`
+	Body        string       `json:"body"`
+	Drift       []DriftEntry `json:"drift,omitempty"`
+	SnapshotID  *int64       `json:"snapshot_id"`
+	PreviousID  *int64       `json:"previous_id"`
+	Status      string       `json:"status"` // open, acknowledged, resolved
+	WorkItem    string       `json:"work_item,omitempty"`
+	ResolvedBy  string       `json:"resolved_by,omitempty"`
+	CreatedAt   time.Time    `json:"created_at"`
+	UpdatedAt   time.Time    `json:"updated_at"`
+	Deliveries  int          `json:"deliveries"`
+	Undelivered int          `json:"undelivered"`
+}
+
+// DriftEntry is one component changed in an org outside Trellis, with who
+// changed it when the org's setup audit trail says.
+type DriftEntry struct {
+	Type      string     `json:"type"`
+	Name      string     `json:"name"`
+	Change    string     `json:"change"` // new, changed, deleted
+	By        string     `json:"by,omitempty"`
+	At        *time.Time `json:"at,omitempty"`
+	Action    string     `json:"action,omitempty"` // the audit trail's words
+	OldHash   string     `json:"old_hash,omitempty"`
+	NewHash   string     `json:"new_hash,omitempty"`
+	Explained bool       `json:"-"`
+}
+
+// DriftSeverity grades a drift: profile, permission and security changes
+// and deletions are critical, code warns, the rest informs.
+func DriftSeverity(entries []DriftEntry) Severity {
+	sev := SevInfo
+	for _, e := range entries {
+		switch {
+		case e.Change == "deleted", strings.Contains("Profile PermissionSet PermissionSetGroup SharingRules RemoteSiteSetting NamedCredential ConnectedApp AuthProvider", e.Type):
+			return SevCritical
+		case strings.HasPrefix(e.Type, "Apex"), e.Type == "Flow", e.Type == "LightningComponentBundle", e.Type == "AuraDefinitionBundle":
+			sev = SevWarning
+		}
+	}
+	return sev
+}
+
+// AlertRoute sends alerts of a kind ("*" for all) at or above a severity to
+// a channel.
+type AlertRoute struct {
+	ID          int64     `json:"id"`
+	Kind        string    `json:"kind"`
+	MinSeverity Severity  `json:"min_severity"`
+	Channel     string    `json:"channel"` // email or webhook
+	TargetHint  string    `json:"target"`  // the address, or a webhook's host only
+	CreatedBy   string    `json:"created_by"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// Matches reports whether the route takes an alert.
+func (r AlertRoute) Matches(kind string, sev Severity) bool {
+	return (r.Kind == "*" || r.Kind == kind) && sev.AtLeast(r.MinSeverity)
+}
+
+// Backup is a snapshot in an org's backup history, with what changed since
+// the snapshot before it.
+type Backup struct {
+	Snapshot
+	DiffNew     *int `json:"diff_new"` // nil until compared with the one before
+	DiffChanged *int `json:"diff_changed"`
+	DiffDeleted *int `json:"diff_deleted"`
+}

@@ -1,0 +1,677 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"net/mail"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/trellis-alm/trellis/internal/alm"
+	"github.com/trellis-alm/trellis/internal/capture"
+	"github.com/trellis-alm/trellis/internal/jobs"
+	"github.com/trellis-alm/trellis/internal/promote"
+	"github.com/trellis-alm/trellis/internal/store"
+	"github.com/trellis-alm/trellis/web"
+)
+
+func (s *Server) registerMaintainRoutes(r chi.Router) {
+	s.handle(r, http.MethodGet, "/maintain", needs(alm.PermView), s.maintainPage)
+	s.handle(r, http.MethodGet, "/orgs/{id}/backups", needs(alm.PermView), s.backupsPage)
+	s.handle(r, http.MethodPost, "/orgs/{id}/backups", needs(alm.PermRestore), s.backupNow)
+	s.handle(r, http.MethodPost, "/orgs/{id}/backups/policy", needs(alm.PermRestore), s.saveBackupPolicy)
+	s.handle(r, http.MethodGet, "/orgs/{id}/backups/{snapshot}/restore", needs(alm.PermRestore), s.restorePage)
+	s.handle(r, http.MethodPost, "/orgs/{id}/backups/{snapshot}/restore", needs(alm.PermRestore), s.restoreFromPage)
+	s.handle(r, http.MethodGet, "/alerts", needs(alm.PermView), s.alertsPage)
+	s.handle(r, http.MethodGet, "/alerts/{id}", needs(alm.PermView), s.alertPage)
+	s.handle(r, http.MethodPost, "/alerts/{id}/status", needs(alm.PermManageAlerts), s.setAlertStatus)
+	s.handle(r, http.MethodPost, "/alerts/{id}/capture", needs(alm.PermEditWorkItems), s.captureDrift)
+	s.handle(r, http.MethodPost, "/alerts/routes", needs(alm.PermManageAlerts), s.addAlertRoute)
+	s.handle(r, http.MethodPost, "/alerts/routes/{id}/delete", needs(alm.PermManageAlerts), s.deleteAlertRoute)
+
+	s.handle(r, http.MethodGet, "/api/v1/orgs/{id}/backups", needs(alm.PermView), s.apiBackups)
+	s.handle(r, http.MethodPost, "/api/v1/orgs/{id}/backups", needs(alm.PermRestore), s.backupNow)
+	s.handle(r, http.MethodPut, "/api/v1/orgs/{id}/backups/policy", needs(alm.PermRestore), s.apiSaveBackupPolicy)
+	s.handle(r, http.MethodPost, "/api/v1/orgs/{id}/backups/restore", needs(alm.PermRestore), s.apiRestore)
+	s.handle(r, http.MethodGet, "/api/v1/alerts", needs(alm.PermView), s.apiAlerts)
+	s.handle(r, http.MethodGet, "/api/v1/alerts/{id}", needs(alm.PermView), s.apiAlert)
+	s.handle(r, http.MethodPatch, "/api/v1/alerts/{id}", needs(alm.PermManageAlerts), s.setAlertStatus)
+	s.handle(r, http.MethodGet, "/api/v1/alert-routes", needs(alm.PermManageAlerts), s.apiAlertRoutes)
+	s.handle(r, http.MethodPost, "/api/v1/alert-routes", needs(alm.PermManageAlerts), s.addAlertRoute)
+	s.handle(r, http.MethodDelete, "/api/v1/alert-routes/{id}", needs(alm.PermManageAlerts), s.deleteAlertRoute)
+}
+
+func (s *Server) maintainPage(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	orgList, err := s.store.ListOrgs(ctx)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := web.MaintainView{CanRestore: callerFrom(ctx).User.Role.Can(alm.PermRestore)}
+	for _, o := range orgList {
+		p, err := s.store.BackupPolicy(ctx, o.ID)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		sum := web.OrgBackupSummary{Org: o, Policy: p}
+		if bs, err := s.store.Backups(ctx, o.ID, 1); err != nil {
+			s.fail(w, r, err)
+			return
+		} else if len(bs) > 0 {
+			sum.Last = &bs[0]
+		}
+		v.Orgs = append(v.Orgs, sum)
+	}
+	if v.Alerts, err = s.store.ListAlerts(ctx, store.AlertFilter{Status: "open", Limit: 8}); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	projects, err := s.store.ListProjects(ctx, callerFrom(ctx).User.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	for _, p := range projects {
+		v.Projects = append(v.Projects, p.Project)
+	}
+	v.Page = s.page(w, r, "Maintain", "maintain")
+	s.render(w, r, http.StatusOK, web.Maintain(v))
+}
+
+func policyForm(p alm.BackupPolicy) web.Form {
+	f := emptyForm()
+	if p.Enabled {
+		f.Values["enabled"] = "on"
+	}
+	f.Values["every_hours"] = strconv.Itoa(p.EveryHours)
+	f.Values["keep_daily"] = strconv.Itoa(p.KeepDaily)
+	f.Values["keep_weekly"] = strconv.Itoa(p.KeepWeekly)
+	return f
+}
+
+func (s *Server) backupsView(w http.ResponseWriter, r *http.Request, o alm.Org, form *web.Form) (web.BackupsView, bool) {
+	ctx := r.Context()
+	v := web.BackupsView{Org: o, CanRestore: callerFrom(ctx).User.Role.Can(alm.PermRestore)}
+	var err error
+	if v.Policy, err = s.store.BackupPolicy(ctx, o.ID); err != nil {
+		s.fail(w, r, err)
+		return v, false
+	}
+	v.Form = policyForm(v.Policy)
+	if form != nil {
+		v.Form = *form
+	}
+	if v.Backups, err = s.store.Backups(ctx, o.ID, 200); err != nil {
+		s.fail(w, r, err)
+		return v, false
+	}
+	if v.Restores, err = s.store.OrgRestores(ctx, o.ID, 20); err != nil {
+		s.fail(w, r, err)
+		return v, false
+	}
+	v.Page = s.page(w, r, "Backups of "+o.Name, "maintain", web.Crumb{Label: "Maintain", Href: "/maintain"},
+		web.Crumb{Label: o.Name, Href: fmt.Sprintf("/orgs/%d", o.ID)}, web.Crumb{Label: "Backups"})
+	return v, true
+}
+
+func (s *Server) backupsPage(w http.ResponseWriter, r *http.Request) {
+	o, ok := s.orgFromPath(w, r)
+	if !ok {
+		return
+	}
+	v, ok := s.backupsView(w, r, o, nil)
+	if ok {
+		s.render(w, r, http.StatusOK, web.Backups(v))
+	}
+}
+
+// backupNow takes a backup at once: a snapshot marked as a backup, so the
+// schedule's retention applies to it.
+func (s *Server) backupNow(w http.ResponseWriter, r *http.Request) {
+	o, ok := s.orgFromPath(w, r)
+	if !ok {
+		return
+	}
+	back := fmt.Sprintf("/orgs/%d/backups", o.ID)
+	sn, err := s.startBackup(r, o)
+	if isAPI(r) {
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.writeJSON(w, http.StatusAccepted, sn)
+		return
+	}
+	if err != nil {
+		s.failBack(w, r, back, err)
+		return
+	}
+	s.redirect(w, r, fmt.Sprintf("/snapshots/%d", sn.ID), "ok", "Backup started: it shows in the history when it finishes.")
+}
+
+func (s *Server) startBackup(r *http.Request, o alm.Org) (alm.Snapshot, error) {
+	if o.Status == alm.OrgDisconnected {
+		return alm.Snapshot{}, alm.Errorf(alm.CodeConflict, "%s is disconnected; connect it again first.", o.Name)
+	}
+	if s.deps.Jobs == nil {
+		return alm.Snapshot{}, alm.Errorf(alm.CodeUnavailable, "Background jobs are not running on this server.")
+	}
+	sn, err := s.store.CreateBackupSnapshot(r.Context(), o.ID)
+	if err != nil {
+		return sn, err
+	}
+	if _, err := s.deps.Jobs.Insert(r.Context(), jobs.SnapshotArgs{SnapshotID: sn.ID}, nil); err != nil {
+		_ = s.store.EndSnapshot(r.Context(), sn.ID, alm.SnapFailed, "Could not queue the job.")
+		return sn, fmt.Errorf("queue backup: %w", err)
+	}
+	return sn, nil
+}
+
+func (s *Server) saveBackupPolicy(w http.ResponseWriter, r *http.Request) {
+	o, ok := s.orgFromPath(w, r)
+	if !ok {
+		return
+	}
+	f := formOf(r, "enabled", "every_hours", "keep_daily", "keep_weekly")
+	p := alm.BackupPolicy{OrgID: o.ID, Enabled: f.Checked("enabled")}
+	var err error
+	for k, dst := range map[string]*int{"every_hours": &p.EveryHours, "keep_daily": &p.KeepDaily, "keep_weekly": &p.KeepWeekly} {
+		if *dst, err = strconv.Atoi(strings.TrimSpace(f.Value(k))); err != nil {
+			f.Errors[k] = "Enter a whole number."
+		}
+	}
+	if len(f.Errors) == 0 {
+		if _, err = s.store.SaveBackupPolicy(r.Context(), p); err == nil {
+			s.redirect(w, r, fmt.Sprintf("/orgs/%d/backups", o.ID), "ok", "Backup schedule saved.")
+			return
+		}
+		if alm.ErrorCode(err) != alm.CodeInvalid {
+			s.fail(w, r, err)
+			return
+		}
+		f = withError(f, err)
+	}
+	v, ok := s.backupsView(w, r, o, &f)
+	if ok {
+		s.render(w, r, http.StatusUnprocessableEntity, web.Backups(v))
+	}
+}
+
+func (s *Server) apiSaveBackupPolicy(w http.ResponseWriter, r *http.Request) {
+	o, ok := s.orgFromPath(w, r)
+	if !ok {
+		return
+	}
+	p, err := s.store.BackupPolicy(r.Context(), o.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := decodeJSON(r, &p); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p.OrgID = o.ID
+	if p, err = s.store.SaveBackupPolicy(r.Context(), p); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, p)
+}
+
+func (s *Server) apiBackups(w http.ResponseWriter, r *http.Request) {
+	o, ok := s.orgFromPath(w, r)
+	if !ok {
+		return
+	}
+	p, err := s.store.BackupPolicy(r.Context(), o.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	list, err := s.store.Backups(r.Context(), o.ID, 200)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	restores, err := s.store.OrgRestores(r.Context(), o.ID, 50)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, map[string]any{"policy": p, "items": list, "restores": restores})
+}
+
+func (s *Server) restoreView(w http.ResponseWriter, r *http.Request) (web.RestoreView, bool) {
+	o, ok := s.orgFromPath(w, r)
+	if !ok {
+		return web.RestoreView{}, false
+	}
+	sn, ok := s.snapshotFromPath(w, r, chi.URLParam(r, "snapshot"))
+	if !ok {
+		return web.RestoreView{}, false
+	}
+	if sn.OrgID == nil || *sn.OrgID != o.ID {
+		s.fail(w, r, alm.Errorf(alm.CodeNotFound, "That snapshot is not one of %s's.", o.Name))
+		return web.RestoreView{}, false
+	}
+	m, err := s.store.SnapshotManifest(r.Context(), sn.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return web.RestoreView{}, false
+	}
+	counts := map[string]int{}
+	for _, e := range m {
+		counts[e.Type]++
+	}
+	v := web.RestoreView{Org: o, Snapshot: sn, Form: emptyForm(), Chosen: map[string]bool{}}
+	for t, n := range counts {
+		v.Types = append(v.Types, web.TypeCount{Type: t, Count: n})
+	}
+	sort.Slice(v.Types, func(i, j int) bool { return v.Types[i].Type < v.Types[j].Type })
+	v.Page = s.page(w, r, "Restore "+o.Name, "maintain", web.Crumb{Label: "Maintain", Href: "/maintain"},
+		web.Crumb{Label: o.Name + " backups", Href: fmt.Sprintf("/orgs/%d/backups", o.ID)}, web.Crumb{Label: fmt.Sprintf("Restore from #%d", sn.ID)})
+	return v, true
+}
+
+func (s *Server) restorePage(w http.ResponseWriter, r *http.Request) {
+	v, ok := s.restoreView(w, r)
+	if !ok {
+		return
+	}
+	// Links from a drift alert arrive with the components filled in.
+	v.Form.Values["components"] = r.URL.Query().Get("components")
+	s.render(w, r, http.StatusOK, web.Restore(v))
+}
+
+func splitLines(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func (s *Server) restoreFromPage(w http.ResponseWriter, r *http.Request) {
+	v, ok := s.restoreView(w, r)
+	if !ok {
+		return
+	}
+	_ = r.ParseForm()
+	v.Form = formOf(r, "components", "delete_added")
+	req := promote.RestoreRequest{OrgID: v.Org.ID, SnapshotID: v.Snapshot.ID, Components: splitLines(v.Form.Value("components")),
+		Types: r.PostForm["type"], DeleteAdded: v.Form.Checked("delete_added")}
+	for _, t := range req.Types {
+		v.Chosen[t] = true
+	}
+	svc := promote.New(s.store)
+	if r.PostFormValue("dry_run") != "" {
+		plan, err := svc.PlanRestore(r.Context(), req)
+		if err == nil {
+			v.Preview = &plan
+			s.render(w, r, http.StatusOK, web.Restore(v))
+			return
+		}
+		s.renderRestoreError(w, r, v, err)
+		return
+	}
+	d, err := svc.Restore(r.Context(), req)
+	if err != nil {
+		s.renderRestoreError(w, r, v, err)
+		return
+	}
+	if err := s.queueDeployment(r, d); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.redirect(w, r, fmt.Sprintf("/deployments/%d", d.ID), "ok", fmt.Sprintf("Restore #%d started: %d components from snapshot #%d.", d.ID, d.Total, v.Snapshot.ID))
+}
+
+func (s *Server) renderRestoreError(w http.ResponseWriter, r *http.Request, v web.RestoreView, err error) {
+	if c := alm.ErrorCode(err); c != alm.CodeInvalid && c != alm.CodeConflict {
+		s.fail(w, r, err)
+		return
+	}
+	msg := alm.ErrorMessage(err)
+	for _, m := range alm.FieldErrors(err) {
+		msg = m
+	}
+	v.Form.Errors["components"] = msg
+	s.render(w, r, http.StatusUnprocessableEntity, web.Restore(v))
+}
+
+func (s *Server) apiRestore(w http.ResponseWriter, r *http.Request) {
+	o, ok := s.orgFromPath(w, r)
+	if !ok {
+		return
+	}
+	var body struct {
+		promote.RestoreRequest
+		DryRun bool `json:"dry_run"`
+	}
+	if err := decodeJSON(r, &body); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	body.OrgID = o.ID
+	svc := promote.New(s.store)
+	if body.DryRun {
+		plan, err := svc.PlanRestore(r.Context(), body.RestoreRequest)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.writeJSON(w, http.StatusOK, plan)
+		return
+	}
+	d, err := svc.Restore(r.Context(), body.RestoreRequest)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.queueDeployment(r, d); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", fmt.Sprintf("/api/v1/deployments/%d", d.ID))
+	s.writeJSON(w, http.StatusAccepted, d)
+}
+
+func (s *Server) alertFilter(r *http.Request) store.AlertFilter {
+	q := r.URL.Query()
+	f := store.AlertFilter{Status: q.Get("status"), Kind: q.Get("kind")}
+	f.OrgID, _ = strconv.ParseInt(q.Get("org"), 10, 64)
+	f.Limit, _ = strconv.Atoi(q.Get("limit"))
+	return f
+}
+
+func (s *Server) alertsPage(w http.ResponseWriter, r *http.Request) {
+	s.renderAlerts(w, r, http.StatusOK, emptyForm())
+}
+
+func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, status int, form web.Form) {
+	ctx := r.Context()
+	f := s.alertFilter(r)
+	if f.Status == "" {
+		f.Status = "unresolved"
+	}
+	list, err := s.store.ListAlerts(ctx, f)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := web.AlertsView{Alerts: list, Status: f.Status, RouteForm: form, CanManage: callerFrom(ctx).User.Role.Can(alm.PermManageAlerts)}
+	routes, err := s.store.ListAlertRoutes(ctx)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	for _, rt := range routes {
+		v.Routes = append(v.Routes, rt.AlertRoute)
+	}
+	v.Page = s.page(w, r, "Alerts", "maintain", web.Crumb{Label: "Maintain", Href: "/maintain"}, web.Crumb{Label: "Alerts"})
+	s.render(w, r, status, web.Alerts(v))
+}
+
+func (s *Server) alertFromPath(w http.ResponseWriter, r *http.Request) (alm.Alert, bool) {
+	id, ok := idParam(r)
+	if !ok {
+		s.fail(w, r, alm.Errorf(alm.CodeNotFound, "That alert was not found."))
+		return alm.Alert{}, false
+	}
+	a, err := s.store.AlertByID(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return a, false
+	}
+	return a, true
+}
+
+func (s *Server) alertPage(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.alertFromPath(w, r)
+	if ok {
+		s.renderAlert(w, r, http.StatusOK, a, emptyForm())
+	}
+}
+
+func (s *Server) renderAlert(w http.ResponseWriter, r *http.Request, status int, a alm.Alert, form web.Form) {
+	ctx := r.Context()
+	role := callerFrom(ctx).User.Role
+	v := web.AlertView{Alert: a, Form: form, CanManage: role.Can(alm.PermManageAlerts), CanCapture: role.Can(alm.PermEditWorkItems)}
+	projects, err := s.store.ListProjects(ctx, callerFrom(ctx).User.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	for _, p := range projects {
+		v.Projects = append(v.Projects, p.Project)
+	}
+	v.Page = s.page(w, r, a.Title, "maintain", web.Crumb{Label: "Maintain", Href: "/maintain"}, web.Crumb{Label: "Alerts", Href: "/alerts"},
+		web.Crumb{Label: fmt.Sprintf("Alert #%d", a.ID)})
+	s.render(w, r, status, web.AlertPage(v))
+}
+
+func (s *Server) apiAlerts(w http.ResponseWriter, r *http.Request) {
+	list, err := s.store.ListAlerts(r.Context(), s.alertFilter(r))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, map[string]any{"items": list})
+}
+
+func (s *Server) apiAlert(w http.ResponseWriter, r *http.Request) {
+	if a, ok := s.alertFromPath(w, r); ok {
+		s.writeJSON(w, http.StatusOK, a)
+	}
+}
+
+func (s *Server) setAlertStatus(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.alertFromPath(w, r)
+	if !ok {
+		return
+	}
+	status := r.PostFormValue("status")
+	if isAPI(r) {
+		var body struct {
+			Status string `json:"status"`
+		}
+		if err := decodeJSON(r, &body); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		status = body.Status
+	}
+	a, err := s.store.SetAlertStatus(r.Context(), a.ID, status)
+	if isAPI(r) {
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.writeJSON(w, http.StatusOK, a)
+		return
+	}
+	if err != nil {
+		s.failBack(w, r, fmt.Sprintf("/alerts/%d", a.ID), err)
+		return
+	}
+	s.redirect(w, r, fmt.Sprintf("/alerts/%d", a.ID), "ok", "Alert "+status+".")
+}
+
+// captureDrift keeps a drift: its components are captured from the
+// comparison of the two snapshots onto a work item (an existing one, or a
+// new bug), which then goes through the pipeline, and the alert resolves.
+func (s *Server) captureDrift(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.alertFromPath(w, r)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	f := formOf(r, "work_item", "project", "title")
+	fail := func(err error) {
+		if c := alm.ErrorCode(err); c != alm.CodeInvalid && c != alm.CodeConflict && c != alm.CodeNotFound {
+			s.fail(w, r, err)
+			return
+		}
+		s.renderAlert(w, r, http.StatusUnprocessableEntity, a, withError(f, err))
+	}
+	if a.PreviousID == nil || a.SnapshotID == nil || len(a.Drift) == 0 {
+		fail(alm.Errorf(alm.CodeConflict, "This alert has no drift to capture (its snapshots may have been pruned)."))
+		return
+	}
+	key := strings.ToUpper(strings.TrimSpace(f.Value("work_item")))
+	if key == "" {
+		p, err := s.store.ProjectByKey(ctx, f.Value("project"))
+		if err != nil {
+			fail(alm.Invalid(map[string]string{"project": "Choose a project for the new bug."}))
+			return
+		}
+		title := strings.TrimSpace(f.Value("title"))
+		if title == "" {
+			title = a.Title
+		}
+		it, err := s.store.CreateWorkItem(ctx, p.ID, alm.WorkItemInput{Kind: alm.KindBug, Title: title,
+			Description: a.Body + fmt.Sprintf("\n\nFrom alert #%d.", a.ID)})
+		if err != nil {
+			fail(err)
+			return
+		}
+		key = it.Key
+	} else if _, err := s.store.WorkItemByKey(ctx, key); err != nil {
+		fail(alm.Invalid(map[string]string{"work_item": "There is no work item " + key + "."}))
+		return
+	}
+	req := capture.Request{WorkItem: key, A: *a.PreviousID, B: *a.SnapshotID}
+	for _, d := range a.Drift {
+		req.Components = append(req.Components, capture.Component{Type: d.Type, Name: d.Name})
+	}
+	if _, err := capture.New(s.store).Capture(ctx, req); err != nil {
+		fail(err)
+		return
+	}
+	if err := s.store.LinkAlertWorkItem(ctx, a.ID, key); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.redirect(w, r, "/work-items/"+key, "ok", fmt.Sprintf("Captured %d component(s) from alert #%d onto %s.", len(a.Drift), a.ID, key))
+}
+
+// routeTarget checks a route's address and says what pages may show of it.
+func routeTarget(channel, target string) (hint string, err error) {
+	target = strings.TrimSpace(target)
+	switch channel {
+	case "email":
+		addr, err := mail.ParseAddress(target)
+		if err != nil {
+			return "", alm.Invalid(map[string]string{"target": "That is not an email address."})
+		}
+		return addr.Address, nil
+	case "webhook":
+		u, err := url.Parse(target)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return "", alm.Invalid(map[string]string{"target": "Enter the webhook's https:// address."})
+		}
+		return jobs.RedactHook(target), nil
+	}
+	return "", alm.Invalid(map[string]string{"channel": "Choose email or webhook."})
+}
+
+func (s *Server) addAlertRoute(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Kind        string `json:"kind"`
+		MinSeverity string `json:"min_severity"`
+		Channel     string `json:"channel"`
+		Target      string `json:"target"`
+	}
+	f := formOf(r, "kind", "min_severity", "channel", "target")
+	if isAPI(r) {
+		if err := decodeJSON(r, &body); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	} else {
+		body.Kind, body.MinSeverity, body.Channel, body.Target = f.Value("kind"), f.Value("min_severity"), f.Value("channel"), f.Value("target")
+	}
+	route, err := s.newAlertRoute(r, body.Kind, body.MinSeverity, body.Channel, body.Target)
+	if isAPI(r) {
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.created(w, "/api/v1/alert-routes", route)
+		return
+	}
+	if err != nil {
+		if alm.ErrorCode(err) != alm.CodeInvalid {
+			s.fail(w, r, err)
+			return
+		}
+		s.renderAlerts(w, r, http.StatusUnprocessableEntity, withError(f, err))
+		return
+	}
+	s.redirect(w, r, "/alerts#routes", "ok", "Alerts will go to "+route.TargetHint+".")
+}
+
+func (s *Server) newAlertRoute(r *http.Request, kind, sev, channel, target string) (alm.AlertRoute, error) {
+	if _, known := alm.AlertKinds[kind]; !known && kind != "*" {
+		return alm.AlertRoute{}, alm.Invalid(map[string]string{"kind": "Choose which alerts."})
+	}
+	if !alm.Severity(sev).AtLeast(alm.SevInfo) || sev == "" {
+		return alm.AlertRoute{}, alm.Invalid(map[string]string{"min_severity": "Choose info, warning or critical."})
+	}
+	hint, err := routeTarget(channel, target)
+	if err != nil {
+		return alm.AlertRoute{}, err
+	}
+	if s.deps.Keyring == nil {
+		return alm.AlertRoute{}, alm.Errorf(alm.CodeUnavailable, "No keyring is configured to seal the address.")
+	}
+	sealed, err := s.deps.Keyring.Seal([]byte(strings.TrimSpace(target)), jobs.AlertSealContext)
+	if err != nil {
+		return alm.AlertRoute{}, err
+	}
+	return s.store.AddAlertRoute(r.Context(), alm.AlertRoute{Kind: kind, MinSeverity: alm.Severity(sev), Channel: channel, TargetHint: hint}, sealed)
+}
+
+func (s *Server) deleteAlertRoute(w http.ResponseWriter, r *http.Request) {
+	id, ok := idParam(r)
+	if !ok {
+		s.fail(w, r, alm.Errorf(alm.CodeNotFound, "That alert route was not found."))
+		return
+	}
+	err := s.store.DeleteAlertRoute(r.Context(), id)
+	if isAPI(r) {
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	if err != nil {
+		s.failBack(w, r, "/alerts#routes", err)
+		return
+	}
+	s.redirect(w, r, "/alerts#routes", "ok", "Route removed.")
+}
+
+func (s *Server) apiAlertRoutes(w http.ResponseWriter, r *http.Request) {
+	routes, err := s.store.ListAlertRoutes(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := make([]alm.AlertRoute, 0, len(routes))
+	for _, rt := range routes {
+		out = append(out, rt.AlertRoute)
+	}
+	s.writeJSON(w, http.StatusOK, map[string]any{"items": out})
+}

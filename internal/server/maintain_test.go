@@ -1,0 +1,180 @@
+package server_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/trellis-alm/trellis/internal/alm"
+	"github.com/trellis-alm/trellis/internal/orgsim"
+	"github.com/trellis-alm/trellis/internal/store"
+)
+
+const tierField = `<fields><fullName>Tier__c</fullName><label>Tier</label><type>Text</type><length>20</length></fields>`
+
+// TestBackupDriftAndRestore backs a simulated production org up, changes
+// it "in Setup" (one change explained by a Trellis deployment, one not),
+// sees the drift alert name who made the unexplained one and reach a
+// webhook, wipes the change, restores the backup, and finds the org's
+// metadata hash for hash as it was; then keeps the drift by capturing it
+// into a new bug.
+func TestBackupDriftAndRestore(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{Develop: true, SimOrgs: []string{"prod"}})
+	sd := seedPlan(t, b)
+	tok := b.token(must(b.store.UserByEmail(b.ctx, "first-admin@example.com")))
+	sim := b.sim.Org("prod")
+	org := connectSimOrg(t, b, tok, sim, "PROD", alm.OrgProduction)
+
+	var mu sync.Mutex
+	var hooks []map[string]any
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m map[string]any
+		body, _ := io.ReadAll(r.Body)
+		_ = json.Unmarshal(body, &m)
+		mu.Lock()
+		hooks = append(hooks, m)
+		mu.Unlock()
+	}))
+	t.Cleanup(receiver.Close)
+	res := b.api("POST", "/api/v1/alert-routes", tok, strings.NewReader(`{"kind":"*","min_severity":"info","channel":"webhook","target":"`+receiver.URL+`/hooks/secret-path"}`))
+	require.Equal(t, http.StatusCreated, res.status, res.body)
+	require.NotContains(t, res.body, "secret-path", "webhook paths are secrets")
+	res = b.api("POST", "/api/v1/alert-routes", tok, strings.NewReader(`{"kind":"drift","min_severity":"warning","channel":"email","target":"not an address"}`))
+	require.Equal(t, http.StatusUnprocessableEntity, res.status, res.body)
+
+	backup := func() alm.Backup {
+		t.Helper()
+		res := b.api("POST", fmt.Sprintf("/api/v1/orgs/%d/backups", org.ID), tok, nil)
+		require.Equal(t, http.StatusAccepted, res.status, res.body)
+		id := decode[alm.Snapshot](t, res).ID
+		var got alm.Backup
+		require.Eventually(t, func() bool {
+			res := b.api("GET", fmt.Sprintf("/api/v1/orgs/%d/backups", org.ID), tok, nil)
+			for _, x := range decode[struct{ Items []alm.Backup }](t, res).Items {
+				if x.ID == id {
+					got = x
+				}
+			}
+			return got.Status.Finished() && (got.Status != alm.SnapDone || got.DiffNew != nil)
+		}, 60*time.Second, 50*time.Millisecond)
+		require.Equal(t, alm.SnapDone, got.Status, got.Error)
+		require.True(t, got.Backup)
+		return got
+	}
+	alerts := func() []alm.Alert {
+		res := b.api("GET", "/api/v1/alerts?status=all", tok, nil)
+		require.Equal(t, http.StatusOK, res.status, res.body)
+		return decode[struct{ Items []alm.Alert }](t, res).Items
+	}
+
+	first := backup()
+	require.Equal(t, first.Components, *first.DiffNew, "the first backup is all new")
+	require.Empty(t, alerts())
+
+	// Two changes in Setup; a Trellis deployment accounts for the layout.
+	require.NoError(t, sim.ChangeInSetup(orgsim.SetupChange{Type: "CustomField", FullName: "Account.Tier__c", XML: tierField, User: "Alex Admin"}))
+	require.NoError(t, sim.ChangeInSetup(orgsim.SetupChange{Type: "Layout", FullName: "Account-Account Layout", User: "Sam Admin"}))
+	d, err := b.store.CreateDeployment(b.ctx, store.NewDeployment{OrgID: org.ID, Kind: "deploy", TestLevel: "NoTestRun",
+		Components: []alm.DeploymentComponent{{Type: "Layout", Name: "Account-Account Layout", Change: "changed"}}})
+	require.NoError(t, err)
+	require.NoError(t, b.store.FinishDeployment(b.ctx, d.ID, "succeeded", alm.ValidationResult{}, "", false))
+
+	second := backup()
+	require.Equal(t, 1, *second.DiffNew)
+	require.Equal(t, 1, *second.DiffChanged)
+	var drift alm.Alert
+	require.Eventually(t, func() bool { l := alerts(); return len(l) == 1 && func() bool { drift = l[0]; return true }() }, 30*time.Second, 50*time.Millisecond)
+	require.Equal(t, alm.AlertDrift, drift.Kind)
+	require.Len(t, drift.Drift, 1, "the deployed layout is not drift: %+v", drift.Drift)
+	require.Equal(t, "Account.Tier__c", drift.Drift[0].Name)
+	require.Equal(t, "new", drift.Drift[0].Change)
+	require.Equal(t, "Alex Admin", drift.Drift[0].By, "who, from the setup audit trail")
+	require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(hooks) == 1 }, 30*time.Second, 50*time.Millisecond)
+	mu.Lock()
+	require.Contains(t, hooks[0]["text"], "Account.Tier__c by Alex Admin")
+	mu.Unlock()
+
+	// Someone deletes the field and edits the layout again: a critical drift.
+	require.NoError(t, sim.ChangeInSetup(orgsim.SetupChange{Type: "CustomField", FullName: "Account.Tier__c", Delete: true, User: "Alex Admin"}))
+	require.NoError(t, sim.ChangeInSetup(orgsim.SetupChange{Type: "Layout", FullName: "Account-Account Layout", User: "Sam Admin"}))
+	backup()
+	require.Eventually(t, func() bool { return len(alerts()) == 2 }, 30*time.Second, 50*time.Millisecond)
+	wiped := alerts()[0]
+	require.Equal(t, alm.SevCritical, wiped.Severity, "a deletion is critical")
+
+	// Restore both types from the second backup: a dry run first, then the
+	// restore, after which the org matches that backup hash for hash.
+	body := fmt.Sprintf(`{"snapshot_id":%d,"types":["CustomField","Layout"],"delete_added":true,"dry_run":true}`, second.ID)
+	res = b.api("POST", fmt.Sprintf("/api/v1/orgs/%d/backups/restore", org.ID), tok, strings.NewReader(body))
+	require.Equal(t, http.StatusOK, res.status, res.body)
+	require.Contains(t, res.body, `"name": "Account.Tier__c"`)
+	res = b.api("POST", fmt.Sprintf("/api/v1/orgs/%d/backups/restore", org.ID), tok, strings.NewReader(strings.Replace(body, `"dry_run":true`, `"dry_run":false`, 1)))
+	require.Equal(t, http.StatusAccepted, res.status, res.body)
+	rd := waitDeployment(t, b, tok, decode[alm.Deployment](t, res).ID)
+	require.Equal(t, "succeeded", rd.Status, "%+v", rd)
+	require.Equal(t, "restore", rd.Kind)
+	after := backup()
+	want, err := b.store.SnapshotManifest(b.ctx, second.ID)
+	require.NoError(t, err)
+	got, err := b.store.SnapshotManifest(b.ctx, after.ID)
+	require.NoError(t, err)
+	require.Equal(t, want, got, "restored: identical metadata")
+	time.Sleep(300 * time.Millisecond)
+	require.Len(t, alerts(), 2, "the restore explains its own changes: no new drift")
+
+	// Viewers read alerts but cannot restore or route them.
+	viewer := b.token(b.user(alm.RoleViewer, "viewer@example.com"))
+	res = b.api("POST", fmt.Sprintf("/api/v1/orgs/%d/backups/restore", org.ID), viewer, strings.NewReader(body))
+	require.Equal(t, http.StatusForbidden, res.status)
+	res = b.api("PATCH", fmt.Sprintf("/api/v1/alerts/%d", wiped.ID), viewer, strings.NewReader(`{"status":"resolved"}`))
+	require.Equal(t, http.StatusForbidden, res.status)
+	res = b.api("PATCH", fmt.Sprintf("/api/v1/alerts/%d", wiped.ID), tok, strings.NewReader(`{"status":"resolved"}`))
+	require.Equal(t, http.StatusOK, res.status, res.body)
+
+	// Keep the first drift instead: capture it into a new bug.
+	br := b.signedIn(must(b.store.UserByEmail(b.ctx, "first-admin@example.com")))
+	page := br.post(fmt.Sprintf("/alerts/%d/capture", drift.ID), map[string][]string{"project": {sd.project.Key}, "title": {"Tier field made in production"}})
+	require.Equal(t, http.StatusSeeOther, page.status, page.body)
+	items, err := b.store.ListWorkItems(b.ctx, sd.project.ID, store.ItemFilter{})
+	require.NoError(t, err)
+	var bug alm.WorkItem
+	for _, it := range items.Items {
+		if it.Title == "Tier field made in production" {
+			bug = it
+		}
+	}
+	require.Equal(t, alm.KindBug, bug.Kind)
+	caps, err := b.store.CapturedComponents(b.ctx, bug.Key, false)
+	require.NoError(t, err)
+	require.Len(t, caps, 1)
+	require.Equal(t, "Account.Tier__c", caps[0].Name)
+	a, err := b.store.AlertByID(b.ctx, drift.ID)
+	require.NoError(t, err)
+	require.Equal(t, "resolved", a.Status)
+	require.Equal(t, bug.Key, a.WorkItem)
+
+	// The pages.
+	for _, path := range []string{"/maintain", fmt.Sprintf("/orgs/%d/backups", org.ID), "/alerts?status=all", fmt.Sprintf("/alerts/%d", wiped.ID),
+		fmt.Sprintf("/orgs/%d/backups/%d/restore", org.ID, second.ID)} {
+		p := br.get(path)
+		require.Equal(t, http.StatusOK, p.status, path)
+	}
+	hist := br.get(fmt.Sprintf("/orgs/%d/backups", org.ID)).doc(t)
+	require.Equal(t, 4, hist.Find(`[data-testid="backup-history"] tbody tr`).Length())
+	require.Contains(t, hist.Find(fmt.Sprintf(`[data-testid="diff-%d"]`, second.ID)).Text(), "+1")
+	prev := br.post(fmt.Sprintf("/orgs/%d/backups/%d/restore", org.ID, second.ID), map[string][]string{"type": {"CustomField"}, "dry_run": {"1"}})
+	require.Equal(t, http.StatusOK, prev.status)
+	require.Contains(t, prev.doc(t).Find(`[data-testid="restore-preview"]`).Text(), "Account.Tier__c")
+	bad := br.post(fmt.Sprintf("/orgs/%d/backups/%d/restore", org.ID, second.ID), map[string][]string{"components": {"ApexClass/Nope"}})
+	require.Equal(t, http.StatusUnprocessableEntity, bad.status)
+	require.Contains(t, bad.body, "ApexClass/Nope", "the typed text comes back with the error")
+}

@@ -1,0 +1,14 @@
+DROP TABLE feedback;
+DROP TABLE alert_deliveries;
+DROP TABLE alert_routes;
+DROP TABLE alerts;
+DELETE FROM deployment_components WHERE deployment_id IN (SELECT id FROM deployments WHERE kind = 'restore');
+DELETE FROM deployments WHERE kind = 'restore';
+ALTER TABLE deployments DROP COLUMN restore_of;
+DROP INDEX snapshots_org_backup_idx;
+ALTER TABLE snapshots DROP COLUMN diff_deleted;
+ALTER TABLE snapshots DROP COLUMN diff_changed;
+ALTER TABLE snapshots DROP COLUMN diff_new;
+ALTER TABLE snapshots DROP COLUMN drift_checked_at;
+ALTER TABLE snapshots DROP COLUMN backup;
+DROP TABLE backup_policies;
