@@ -72,6 +72,12 @@ var apiOps = []apiOp{
 	{"GET", "/api/v1/builds/{id}/artifact", "The build's deploy zip (X-Checksum-SHA256 header)", "view", nil, "", 200, ""},
 	{"GET", "/api/v1/builds/{id}/validations", "A build's validations: status, component failures, test failures", "view", nil, "", 200, "ValidationList"},
 	{"POST", "/api/v1/builds/{id}/validations", "Validate a build in an org: a check-only deploy at a test level", "snapshot", nil, "ValidateRequest", 202, "Validation"},
+	{"GET", "/api/v1/projects/{project}/metrics", "The four DORA delivery metrics by week, with totals and their definitions", "project:view", []string{"weeks"}, "", 200, "Metrics"},
+	{"GET", "/api/v1/feedback", "Feedback, newest first (project=KEY, status=new|converted|declined)", "view", []string{"project", "status"}, "", 200, "FeedbackList"},
+	{"POST", "/api/v1/feedback", "File a problem report or suggestion about a project (screenshots through the page)", "file_feedback", nil, "NewFeedback", 201, "Feedback"},
+	{"GET", "/api/v1/feedback/{id}", "One piece of feedback with its triage", "view", nil, "", 200, "Feedback"},
+	{"POST", "/api/v1/feedback/{id}/convert", "Turn feedback into a requirement or a bug work item, linked to the release that last changed its component", "triage_feedback", nil, "ConvertFeedback", 200, "Feedback"},
+	{"POST", "/api/v1/feedback/{id}/decline", "Decline feedback with the reason", "triage_feedback", nil, "DeclineFeedback", 200, "Feedback"},
 	{"GET", "/api/v1/orgs/{id}/backups", "An org's backup schedule, its snapshots (with changes since the one before) and restores", "view", nil, "", 200, "Backups"},
 	{"POST", "/api/v1/orgs/{id}/backups", "Back up the org now (a snapshot under its retention)", "restore", nil, "", 202, "Snapshot"},
 	{"PUT", "/api/v1/orgs/{id}/backups/policy", "Set the org's backup schedule and retention", "restore", nil, "BackupPolicy", 200, "BackupPolicy"},
@@ -142,6 +148,9 @@ func with(a, b obj) obj {
 	}
 	return a
 }
+
+func num() obj  { return obj{"type": "number"} }
+func nnum() obj { return obj{"type": []string{"number", "null"}} }
 
 func nstr() obj               { return obj{"type": []string{"string", "null"}} }
 func integer() obj            { return obj{"type": "integer"} }
@@ -248,8 +257,24 @@ func schemas() obj {
 			"deliveries": integer(), "undelivered": integer(),
 			"drift": arr(object(obj{"type": str(), "name": str(), "change": enum("new", "changed", "deleted"), "by": str(), "at": when(), "action": str(),
 				"old_hash": str(), "new_hash": str()}))}),
-		"AlertList":   object(obj{"items": arr(ref("Alert"))}, "items"),
-		"AlertStatus": object(obj{"status": enum("open", "acknowledged", "resolved")}, "status"),
+		"Metrics": object(obj{"project": str(), "definitions": object(obj{"deployment_frequency": str(), "lead_time": str(), "change_failure_rate": str(), "time_to_restore": str()}),
+			"metrics": object(obj{"from": when(), "to": when(), "bucket": enum("week"),
+				"deployment_frequency": arr(ref("MetricPoint")), "lead_time_hours": arr(ref("MetricPoint")),
+				"change_failure_rate": arr(ref("MetricPoint")), "time_to_restore_hours": arr(ref("MetricPoint")),
+				"totals": object(obj{"deployments": integer(), "deploys_per_week": num(), "lead_time_hours": nnum(), "change_failure_rate": nnum(),
+					"time_to_restore_hours": nnum(), "failures": integer()})})}),
+		"MetricPoint": object(obj{"start": when(), "value": nnum(), "count": integer()}),
+		"NewFeedback": object(obj{"project": str(), "kind": enum("problem", "suggestion"), "title": str(), "body": str(), "where_seen": str(),
+			"component_type": str(), "component_name": str()}, "project", "kind", "title"),
+		"Feedback": object(obj{"id": integer(), "project_id": integer(), "project": str(), "kind": enum("problem", "suggestion"), "title": str(), "body": str(),
+			"where_seen": str(), "component_type": str(), "component_name": str(), "has_screenshot": boolean(), "status": enum("new", "converted", "declined"),
+			"triage_note": str(), "requirement": str(), "work_item": str(), "release_id": nint(), "release_name": str(), "submitted_by": str(),
+			"created_at": when(), "updated_at": when()}),
+		"FeedbackList":    object(obj{"items": arr(ref("Feedback"))}, "items"),
+		"ConvertFeedback": object(obj{"into": enum("requirement", "bug")}, "into"),
+		"DeclineFeedback": object(obj{"note": str()}, "note"),
+		"AlertList":       object(obj{"items": arr(ref("Alert"))}, "items"),
+		"AlertStatus":     object(obj{"status": enum("open", "acknowledged", "resolved")}, "status"),
 		"AlertRoute": object(obj{"id": integer(), "kind": str(), "min_severity": enum("info", "warning", "critical"), "channel": enum("email", "webhook"),
 			"target":     obj{"type": "string", "description": "on input the address or webhook URL (sealed at rest); on output the address, or the webhook's host only"},
 			"created_by": str(), "created_at": when()}),

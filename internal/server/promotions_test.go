@@ -270,6 +270,20 @@ func TestPromoteThroughPipeline(t *testing.T) {
 	require.Contains(t, detail.body, `"status": "rolled_back"`)
 	res = b.api("GET", fmt.Sprintf("/api/v1/orgs/%d/components/ApexClass/Greeter/history", f.orgs["prod"].ID), f.tok, nil)
 	require.Len(t, decode[struct{ Items []alm.ComponentHistoryEntry }](t, res).Items, 2, "the rollback is a deployment in the lineage")
+
+	// Delivery metrics see one production deployment, rolled back: a 100%
+	// change failure rate restored by the rollback.
+	res = b.api("GET", "/api/v1/projects/CRM/metrics?weeks=4", f.tok, nil)
+	require.Equal(t, http.StatusOK, res.status, res.body)
+	m := decode[struct{ Metrics alm.DORA }](t, res).Metrics
+	require.Equal(t, 1, m.Totals.Deployments)
+	require.Equal(t, 1, m.Totals.Failures)
+	require.InDelta(t, 1.0, *m.Totals.ChangeFailureRate, 1e-9)
+	require.NotNil(t, m.Totals.LeadTimeHours, "the work item's first capture to production")
+	require.NotNil(t, m.Totals.TimeToRestoreHours)
+	page := b.signedIn(must(b.store.UserByEmail(b.ctx, "first-admin@example.com"))).get("/projects/CRM/metrics")
+	require.Equal(t, http.StatusOK, page.status)
+	require.Equal(t, 4, page.doc(t).Find(`figure.chart svg`).Length())
 }
 
 // TestPromotionFaults: a rejected approval, a freeze with an admin

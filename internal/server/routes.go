@@ -27,6 +27,7 @@ func (s *Server) routesTable() chi.Router {
 	s.registerPlanRoutes(r)
 	s.registerDevelopRoutes(r)
 	s.registerMaintainRoutes(r)
+	s.registerProjectMaintainRoutes(r)
 	s.registerAccountRoutes(r)
 	s.registerAdminRoutes(r)
 	s.registerAPIRoutes(r)
