@@ -7,7 +7,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 BIN       := bin/trellis
 TEST_FLAGS ?= -timeout 12m
 
-.PHONY: all build run test test-only generate check-generated lint bench compare interop clean check-browser seed-large load snapbench promobench
+.PHONY: all build run test test-only generate check-generated lint bench compare interop clean check-browser seed-large load snapbench promobench databench
 
 all: build
 
@@ -75,6 +75,11 @@ snapbench:
 ## the deploy job: every deployment recorded, throughput, Trellis overhead
 promobench:
 	$(GO) run ./bench/promobench
+
+## databench: data backups of 250k, 500k and 1M records over 20 objects from
+## the simulator (its own process): throughput and peak heap growth
+databench:
+	$(GO) run ./bench/databench
 
 ## compare: trellis meta against sfdx-git-delta and source-deploy-retrieve on
 ## real projects (clones given as REPOS="dir1 dir2")

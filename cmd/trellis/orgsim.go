@@ -25,6 +25,8 @@ func orgsimCmd(ctx context.Context, args []string, getenv func(string) string, s
 	data := fs.String("data", dataDefault, "directory keeping each org's metadata and records across restarts")
 	step := fs.Duration("step", 400*time.Millisecond, "how long each stage of a deploy, retrieve, test run or bulk job takes")
 	asJSON := fs.Bool("json", false, "print the orgs as one JSON document")
+	records := fs.Int("records", 0, "load this many generated records into each org, for volume tests (with --data \"\" they stay in memory)")
+	objects := fs.Int("objects", 20, "spread --records over this many objects (the standard ones, then generated custom objects)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -48,6 +50,18 @@ func orgsimCmd(ctx context.Context, args []string, getenv func(string) string, s
 		Logger: slog.New(slog.NewTextHandler(sio.err, nil))})
 	if err != nil {
 		return err
+	}
+	if *records > 0 {
+		if *objects < 1 || *objects > 200 {
+			sim.Close()
+			return usageError{"--objects must be between 1 and 200"}
+		}
+		for _, o := range sim.Orgs() {
+			if err := o.LoadVolume(*records, *objects); err != nil {
+				sim.Close()
+				return err
+			}
+		}
 	}
 	var infos []orgsim.Info
 	for _, o := range sim.Orgs() {

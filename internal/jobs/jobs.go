@@ -84,6 +84,8 @@ func NewClient(pool *pgxpool.Pool, deps Deps, cfg Config) (*Client, error) {
 	river.AddWorker(workers, &BackupTickWorker{deps: deps})
 	river.AddWorker(workers, &MonitorWorker{deps: deps})
 	river.AddWorker(workers, &NotifyWorker{deps: deps})
+	river.AddWorker(workers, &DataBackupWorker{deps: deps})
+	river.AddWorker(workers, &DataRestoreWorker{deps: deps})
 	if cfg.AddWorkers != nil {
 		cfg.AddWorkers(workers)
 	}

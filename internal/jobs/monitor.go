@@ -43,7 +43,8 @@ func (w *BackupTickWorker) Work(ctx context.Context, _ *river.Job[BackupTickArgs
 }
 
 // StartDueBackups claims the due backup schedules and queues a snapshot
-// for each, returning the snapshots.
+// (and, where data backups are on, a data backup run) for each, returning
+// the snapshots.
 func StartDueBackups(ctx context.Context, st *store.Store, c *Client) ([]alm.Snapshot, error) {
 	orgs, err := st.ClaimDueBackups(ctx)
 	if err != nil {
@@ -51,6 +52,22 @@ func StartDueBackups(ctx context.Context, st *store.Store, c *Client) ([]alm.Sna
 	}
 	var out []alm.Snapshot
 	var errs []error
+	dataOrgs, err := st.ClaimDueDataBackups(ctx)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	for _, id := range dataOrgs {
+		run, err := st.CreateDataBackupRun(ctx, id)
+		if alm.ErrorCode(err) == alm.CodeConflict {
+			continue // the last one is still going
+		}
+		if err == nil {
+			_, err = c.Insert(ctx, DataBackupArgs{RunID: run.ID}, nil)
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
 	for _, id := range orgs {
 		sn, err := st.CreateBackupSnapshot(ctx, id)
 		if err != nil {
