@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -85,6 +86,10 @@ func (b *Browser) Close() {
 	os.RemoveAll(b.dir)
 }
 
+// tabCount numbers tabs, so each failing tab's screenshot keeps its own
+// file.
+var tabCount atomic.Int64
+
 // Tab is one browser tab bound to a test.
 type Tab struct {
 	t   *testing.T
@@ -121,9 +126,10 @@ func (b *Browser) NewTab(t *testing.T) *Tab {
 			}
 		}
 	}()
+	n := tabCount.Add(1)
 	t.Cleanup(func() {
 		if t.Failed() {
-			tab.Screenshot("FAILED")
+			tab.Screenshot(fmt.Sprintf("FAILED-tab%d", n))
 		}
 		cancelTimeout()
 		cancel()

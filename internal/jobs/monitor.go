@@ -56,6 +56,15 @@ func StartDueBackups(ctx context.Context, st *store.Store, c *Client) ([]alm.Sna
 	if err != nil {
 		errs = append(errs, err)
 	}
+	regressions, err := st.ClaimDueRegressions(ctx)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	for _, id := range regressions {
+		if err := StartRegression(ctx, st, c, id, "regression schedule"); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	for _, id := range dataOrgs {
 		run, err := st.CreateDataBackupRun(ctx, id)
 		if alm.ErrorCode(err) == alm.CodeConflict {
@@ -81,6 +90,17 @@ func StartDueBackups(ctx context.Context, st *store.Store, c *Client) ([]alm.Sna
 		out = append(out, sn)
 	}
 	return out, errors.Join(errs...)
+}
+
+// StartRegression queues a run of the org's local tests, labelled with why.
+func StartRegression(ctx context.Context, st *store.Store, c *Client, orgID int64, why string) error {
+	ctx = alm.WithActor(ctx, alm.Actor{Label: why})
+	t, err := st.CreateTestRun(ctx, orgID, nil, nil, "RunLocalTests")
+	if err != nil {
+		return err
+	}
+	_, err = c.Insert(ctx, TestRunArgs{TestRunID: t.ID}, nil)
+	return err
 }
 
 // MonitorArgs compares a finished org snapshot with the one before it.
@@ -116,11 +136,65 @@ func (w *MonitorWorker) Work(ctx context.Context, job *river.Job[MonitorArgs]) e
 		}
 	}
 	sn, err := w.deps.Store.SnapshotByID(ctx, job.Args.SnapshotID)
-	if err != nil || !sn.Backup || sn.OrgID == nil {
+	if err != nil || sn.OrgID == nil {
 		return err
 	}
-	_, err = w.deps.Store.PruneBackups(ctx, *sn.OrgID)
-	return err
+	if sn.Backup {
+		// A scheduled backup is the daily look at the org: how it is
+		// doing, and whether Salesforce upgraded it.
+		c, _ := river.ClientFromContextSafely[pgx.Tx](ctx)
+		if err := CheckHealth(ctx, w.deps, c, *sn.OrgID); err != nil && w.deps.Logger != nil {
+			w.deps.Logger.Warn("org health check failed", "org", *sn.OrgID, "error", err)
+		}
+		if _, err := w.deps.Store.PruneBackups(ctx, *sn.OrgID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CheckHealth keeps a reading of an org's API use and org-wide coverage,
+// and queues a regression run through c when Salesforce has upgraded the
+// org (its newest API version went up) and the org's policy asks for one.
+func CheckHealth(ctx context.Context, deps Deps, c *Client, orgID int64) error {
+	if deps.Orgs == nil {
+		return nil
+	}
+	org, err := deps.Store.OrgByID(ctx, orgID)
+	if err != nil {
+		return err
+	}
+	client, err := deps.Orgs.Client(ctx, org)
+	if err != nil {
+		return err
+	}
+	h := store.HealthSample{At: deps.Store.Now()}
+	limits, err := client.Limits(ctx)
+	if err != nil {
+		return err
+	}
+	daily := limits["DailyApiRequests"]
+	h.APIUsed, h.APIMax = daily.Max-daily.Remaining, daily.Max
+	var cov []struct {
+		PercentCovered *int `json:"PercentCovered"`
+	}
+	if err := client.ToolingQueryAll(ctx, "SELECT PercentCovered FROM ApexOrgWideCoverage", &cov); err == nil && len(cov) > 0 {
+		h.Coverage = cov[0].PercentCovered
+	}
+	if vs, err := client.Versions(ctx); err == nil && len(vs) > 0 {
+		h.APIVersion = vs[len(vs)-1].Version
+	}
+	if err := deps.Store.AddHealthSample(ctx, orgID, h); err != nil {
+		return err
+	}
+	if h.APIVersion == "" {
+		return nil
+	}
+	before, onUpgrade, err := deps.Store.NoteAPIVersion(ctx, orgID, h.APIVersion)
+	if err != nil || before == "" || before == h.APIVersion || !onUpgrade || c == nil {
+		return err
+	}
+	return StartRegression(ctx, deps.Store, c, orgID, "after the upgrade to API "+h.APIVersion)
 }
 
 // CheckDrift compares snapshot id with the org's previous one, records the

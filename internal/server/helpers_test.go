@@ -59,6 +59,7 @@ type testBundle struct {
 	auth    *auth.Service
 	clock   *clock
 	keys    *secret.Keyring
+	jobs    *jobs.Client
 	sim     *orgsim.Sim   // with setupOpts.Develop
 	orgs    *orgs.Service // with setupOpts.Develop
 	jobDeps jobs.Deps     // with setupOpts.Develop
@@ -139,6 +140,7 @@ func setup(t testing.TB, o setupOpts) *testBundle {
 			cancel()
 		})
 		deps.Jobs = client
+		b.jobs = client
 	}
 	b.server = server.New(server.Config{BaseURL: base, Version: "test"}, deps)
 	b.srv.Config.Handler = b.server

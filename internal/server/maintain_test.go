@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/trellis-alm/trellis/internal/alm"
+	"github.com/trellis-alm/trellis/internal/jobs"
 	"github.com/trellis-alm/trellis/internal/orgsim"
 	"github.com/trellis-alm/trellis/internal/store"
 )
@@ -177,4 +178,72 @@ func TestBackupDriftAndRestore(t *testing.T) {
 	bad := br.post(fmt.Sprintf("/orgs/%d/backups/%d/restore", org.ID, second.ID), map[string][]string{"components": {"ApexClass/Nope"}})
 	require.Equal(t, http.StatusUnprocessableEntity, bad.status)
 	require.Contains(t, bad.body, "ApexClass/Nope", "the typed text comes back with the error")
+}
+
+// TestRegressionAndHealth: a local-tests run failing a test the run before
+// passed raises an alert; a test that keeps changing is shown as flaky;
+// the daily health reading keeps API use and version, and a new API
+// version (Salesforce upgraded the org) queues a regression run.
+func TestRegressionAndHealth(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{Develop: true, SimOrgs: []string{"prod"}})
+	tok := b.token(must(b.store.UserByEmail(b.ctx, "first-admin@example.com")))
+	org := connectSimOrg(t, b, tok, b.sim.Org("prod"), "PROD", alm.OrgProduction)
+
+	results := func(outcomes ...string) []alm.TestResult {
+		var rs []alm.TestResult
+		for i, o := range outcomes {
+			rs = append(rs, alm.TestResult{Class: "QuoteTest", Method: fmt.Sprint("case", i), Outcome: o, Message: "boom"})
+		}
+		return rs
+	}
+	var last alm.TestRun
+	for _, outcomes := range [][]string{{"Pass", "Pass"}, {"Fail", "Pass"}, {"Pass", "Pass"}, {"Fail", "Fail"}} {
+		run, err := b.store.CreateTestRun(b.ctx, org.ID, nil, nil, "RunLocalTests")
+		require.NoError(t, err)
+		status := "passed"
+		if strings.Contains(strings.Join(outcomes, ""), "Fail") {
+			status = "failed"
+		}
+		require.NoError(t, b.store.FinishTestRun(b.ctx, run.ID, status, results(outcomes...), ""))
+		last, err = b.store.TestRunByID(b.ctx, run.ID)
+		require.NoError(t, err)
+	}
+	require.NoError(t, jobs.AlertNewFailures(b.ctx, b.jobDeps, last, last.Results))
+	list, err := b.store.ListAlerts(b.ctx, store.AlertFilter{Kind: alm.AlertTestFailure})
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	require.Contains(t, list[0].Title, "2 test(s) newly failing")
+
+	require.NoError(t, jobs.CheckHealth(b.ctx, b.jobDeps, b.jobs, org.ID))
+	res := b.api("GET", fmt.Sprintf("/api/v1/orgs/%d/health", org.ID), tok, nil)
+	require.Equal(t, http.StatusOK, res.status, res.body)
+	h := decode[struct {
+		Samples []store.HealthSample
+		Flaky   []alm.FlakyTest
+	}](t, res)
+	require.Len(t, h.Samples, 1)
+	require.Positive(t, h.Samples[0].APIMax)
+	require.NotEmpty(t, h.Samples[0].APIVersion)
+	require.Len(t, h.Flaky, 1, "case0 went pass, fail, pass, fail")
+	require.Equal(t, "case0", h.Flaky[0].Method)
+
+	// Salesforce upgrades the org: the version it reported moves on.
+	_, err = b.store.Pool().Exec(b.ctx, `UPDATE regression_policies SET last_api_version = '50.0' WHERE org_id = $1`, org.ID)
+	require.NoError(t, err)
+	require.NoError(t, jobs.CheckHealth(b.ctx, b.jobDeps, b.jobs, org.ID))
+	runs, err := b.store.ListTestRuns(b.ctx, org.ID, 10)
+	require.NoError(t, err)
+	require.Equal(t, "after the upgrade to API "+h.Samples[0].APIVersion, runs[0].StartedBy)
+
+	res = b.api("PUT", fmt.Sprintf("/api/v1/orgs/%d/regression", org.ID), tok, strings.NewReader(`{"enabled":true,"every_days":0}`))
+	require.Equal(t, http.StatusUnprocessableEntity, res.status)
+	res = b.api("PUT", fmt.Sprintf("/api/v1/orgs/%d/regression", org.ID), tok, strings.NewReader(`{"enabled":true,"every_days":7}`))
+	require.Equal(t, http.StatusOK, res.status, res.body)
+
+	page := b.signedIn(must(b.store.UserByEmail(b.ctx, "first-admin@example.com"))).get(fmt.Sprintf("/orgs/%d/backups", org.ID))
+	require.Equal(t, http.StatusOK, page.status)
+	doc := page.doc(t)
+	require.Contains(t, doc.Find(`[data-testid="flaky"]`).Text(), "QuoteTest.case0")
+	require.Equal(t, 1, doc.Find(`[data-testid="chart-api"]`).Length())
 }

@@ -1,0 +1,2 @@
+DROP TABLE org_health_samples;
+DROP TABLE regression_policies;
