@@ -16,6 +16,8 @@ type Page struct {
 	Flash   *Flash
 	Version string
 	Now     time.Time
+	// OpenAlerts counts unresolved alerts, shown on the Maintain entry.
+	OpenAlerts int
 }
 
 // Crumb is one step of the breadcrumb trail; the last has no link.

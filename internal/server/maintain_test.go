@@ -99,6 +99,8 @@ func TestBackupDriftAndRestore(t *testing.T) {
 	require.Equal(t, "Account.Tier__c", drift.Drift[0].Name)
 	require.Equal(t, "new", drift.Drift[0].Change)
 	require.Equal(t, "Alex Admin", drift.Drift[0].By, "who, from the setup audit trail")
+	nav := b.signedIn(must(b.store.UserByEmail(b.ctx, "first-admin@example.com"))).get("/maintain").doc(t)
+	require.Equal(t, "1", nav.Find(`[data-testid="open-alerts-count"]`).Text(), "the open drift alert, on the navigation")
 	require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(hooks) == 1 }, 30*time.Second, 50*time.Millisecond)
 	mu.Lock()
 	require.Contains(t, hooks[0]["text"], "Account.Tier__c by Alex Admin")

@@ -138,6 +138,8 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, title, section str
 	if c := callerFrom(r.Context()); c != nil && c.Session != nil {
 		u := c.User
 		p.User = &web.UserView{ID: u.ID, Name: u.Name, Email: u.Email, Role: string(u.Role), RoleLabel: u.Role.Label(), Admin: u.Role == alm.RoleAdmin}
+		// A count off an index; a page still renders if it fails.
+		p.OpenAlerts, _ = s.store.CountOpenAlerts(r.Context())
 	}
 	return p
 }
