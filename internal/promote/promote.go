@@ -465,17 +465,15 @@ func CountRollbackable(comps []alm.DeploymentComponent) int {
 }
 
 // rollbackTests keeps the deployment's test level for rollbacks that put
-// Apex back; others run none where the org allows it.
+// Apex back; others take the org's default, which runs no tests for a
+// deploy without Apex (production refuses an explicit NoTestRun).
 func rollbackTests(level string, p build.Plan) string {
 	for _, c := range p.Components {
 		if c.Type == "ApexClass" || c.Type == "ApexTrigger" {
 			return level
 		}
 	}
-	if level == "" {
-		return "NoTestRun"
-	}
-	return level
+	return ""
 }
 
 // SignOff records a tester's sign-off of a work item, or returns it.

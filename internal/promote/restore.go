@@ -30,6 +30,7 @@ const restoreLimit = 10000
 type RestorePlan struct {
 	SnapshotID int64                     `json:"snapshot_id"`
 	Components []alm.DeploymentComponent `json:"components"`
+	Unchanged  []alm.DeploymentComponent `json:"unchanged"` // the org's latest snapshot had these as the backup does
 	TestLevel  string                    `json:"test_level"`
 	plan       build.Plan
 	apiVersion string
@@ -79,6 +80,19 @@ func (s *Service) PlanRestore(ctx context.Context, r RestoreRequest) (RestorePla
 	for _, c := range r.Components {
 		wantComp[strings.ToLower(c)] = true
 	}
+	// What the org held at its latest snapshot: the preview says which
+	// chosen components it already had as the backup does. They are
+	// deployed all the same, since the org may have changed since.
+	current := map[string]string{}
+	if now, err := s.st.LatestSnapshot(ctx, r.OrgID); err == nil && now.ID != sn.ID {
+		m, err := s.st.SnapshotManifest(ctx, now.ID)
+		if err != nil {
+			return rp, err
+		}
+		for _, e := range m {
+			current[strings.ToLower(e.Type+"/"+e.Name)] = e.Hash
+		}
+	}
 	inBackup := map[string]bool{}
 	var p build.Plan
 	var dc []alm.DeploymentComponent
@@ -90,6 +104,9 @@ func (s *Service) PlanRestore(ctx context.Context, r RestoreRequest) (RestorePla
 			continue
 		}
 		found[k] = true
+		if current[k] == e.Hash {
+			rp.Unchanged = append(rp.Unchanged, alm.DeploymentComponent{Type: e.Type, Name: e.Name, Change: "unchanged", Hash: e.Hash})
+		}
 		data, err := s.st.BlobData(ctx, e.Hash)
 		if err != nil {
 			return rp, err
@@ -139,7 +156,11 @@ func (s *Service) PlanRestore(ctx context.Context, r RestoreRequest) (RestorePla
 			level = "RunLocalTests"
 		}
 	}
-	return RestorePlan{SnapshotID: sn.ID, Components: dc, TestLevel: level, plan: p, apiVersion: org.APIVersion}, nil
+	if rp.Unchanged == nil {
+		rp.Unchanged = []alm.DeploymentComponent{}
+	}
+	rp.SnapshotID, rp.Components, rp.TestLevel, rp.plan, rp.apiVersion = sn.ID, dc, level, p, org.APIVersion
+	return rp, nil
 }
 
 func hasApex(p build.Plan) bool {

@@ -174,4 +174,24 @@ func TestDataBackupWipeRestore(t *testing.T) {
 	bad := br.post(fmt.Sprintf("/orgs/%d/backups/data/restore", org.ID), map[string][]string{"restore_objects": {"Account"}, "since": {"yesterday"}})
 	require.Equal(t, http.StatusUnprocessableEntity, bad.status)
 	require.Equal(t, http.StatusOK, br.get(fmt.Sprintf("/data-restores/%d", rid)).status)
+
+	// A run may use only its share of the org's daily API calls: with a
+	// tiny share it stops early, says so, and keeps what it stored.
+	res = b.api("PUT", fmt.Sprintf("/api/v1/orgs/%d/backups/data/policy", org.ID), tok, strings.NewReader(`{"api_share":0.00001}`))
+	require.Equal(t, http.StatusOK, res.status, res.body)
+	res = b.api("POST", fmt.Sprintf("/api/v1/orgs/%d/backups/data", org.ID), tok, nil)
+	require.Equal(t, http.StatusAccepted, res.status, res.body)
+	capped := decode[alm.DataBackupRun](t, res).ID
+	var got alm.DataBackupRun
+	require.Eventually(t, func() bool {
+		res := b.api("GET", fmt.Sprintf("/api/v1/orgs/%d/backups/data", org.ID), tok, nil)
+		for _, r := range decode[struct{ Runs []alm.DataBackupRun }](t, res).Runs {
+			if r.ID == capped {
+				got = r
+			}
+		}
+		return got.Finished != nil
+	}, 60*time.Second, 50*time.Millisecond)
+	require.Equal(t, "partial", got.Status, "%+v", got)
+	require.Contains(t, got.Error, "API budget")
 }

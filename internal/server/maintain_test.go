@@ -180,6 +180,19 @@ func TestBackupDriftAndRestore(t *testing.T) {
 	bad := br.post(fmt.Sprintf("/orgs/%d/backups/%d/restore", org.ID, second.ID), map[string][]string{"components": {"ApexClass/Nope"}})
 	require.Equal(t, http.StatusUnprocessableEntity, bad.status)
 	require.Contains(t, bad.body, "ApexClass/Nope", "the typed text comes back with the error")
+
+	// A restore is a deployment like any other: it can be rolled back,
+	// which takes the field it put back away again.
+	res = b.api("POST", fmt.Sprintf("/api/v1/deployments/%d/rollback", rd.ID), tok, nil)
+	require.Equal(t, http.StatusAccepted, res.status, res.body)
+	rb := waitDeployment(t, b, tok, decode[alm.Deployment](t, res).ID)
+	require.Equal(t, "succeeded", rb.Status, "%+v", rb)
+	undone := backup()
+	m2, err := b.store.SnapshotManifest(b.ctx, undone.ID)
+	require.NoError(t, err)
+	for _, e := range m2 {
+		require.NotEqual(t, "Account.Tier__c", e.Name, "rolled back: the restored field is gone again")
+	}
 }
 
 // TestRegressionAndHealth: a local-tests run failing a test the run before

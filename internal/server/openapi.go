@@ -257,7 +257,7 @@ func schemas() obj {
 		"Backups": object(obj{"policy": ref("BackupPolicy"), "items": arr(ref("Backup")), "restores": arr(ref("Deployment"))}, "policy", "items"),
 		"RestoreRequest": object(obj{"snapshot_id": integer(), "components": arr(str()), "types": arr(str()), "delete_added": boolean(),
 			"dry_run": obj{"type": "boolean", "description": "answer the plan (200) instead of starting the restore (202)"}}, "snapshot_id"),
-		"RestorePlan": object(obj{"snapshot_id": integer(), "components": arr(ref("DeploymentComponent")), "test_level": str()}),
+		"RestorePlan": object(obj{"snapshot_id": integer(), "components": arr(ref("DeploymentComponent")), "unchanged": arr(ref("DeploymentComponent")), "test_level": str()}),
 		"Alert": object(obj{"id": integer(), "kind": enum("drift", "backup_failed", "data_churn", "test_failure"), "severity": enum("info", "warning", "critical"),
 			"org_id": nint(), "org_name": str(), "title": str(), "body": str(), "snapshot_id": nint(), "previous_id": nint(),
 			"status": enum("open", "acknowledged", "resolved"), "work_item": str(), "resolved_by": str(), "created_at": when(), "updated_at": when(),

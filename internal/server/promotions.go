@@ -344,8 +344,14 @@ func (s *Server) deploymentPage(w http.ResponseWriter, r *http.Request) {
 		v.Promotion = &p
 		crumbs = append(crumbs, web.Crumb{Label: fmt.Sprintf("Promotion #%d", p.ID), Href: fmt.Sprintf("/promotions/%d", p.ID)})
 	}
+	section := "release"
+	if d.PromotionID == nil {
+		// Restores (and their rollbacks) belong to the org's maintenance.
+		section = "maintain"
+		crumbs = []web.Crumb{{Label: "Maintain", Href: "/maintain"}, {Label: d.OrgName + " backups", Href: fmt.Sprintf("/orgs/%d/backups", d.OrgID)}}
+	}
 	crumbs = append(crumbs, web.Crumb{Label: fmt.Sprintf("Deployment #%d", d.ID)})
-	v.Page = s.page(w, r, fmt.Sprintf("Deployment #%d", d.ID), "release", crumbs...)
+	v.Page = s.page(w, r, fmt.Sprintf("Deployment #%d", d.ID), section, crumbs...)
 	s.render(w, r, http.StatusOK, web.DeploymentPage(v))
 }
 
