@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/mail"
@@ -222,25 +223,7 @@ func (s *Server) saveBackupPolicy(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiSaveBackupPolicy(w http.ResponseWriter, r *http.Request) {
-	o, ok := s.orgFromPath(w, r)
-	if !ok {
-		return
-	}
-	p, err := s.store.BackupPolicy(r.Context(), o.ID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if err := decodeJSON(r, &p); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	p.OrgID = o.ID
-	if p, err = s.store.SaveBackupPolicy(r.Context(), p); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.writeJSON(w, http.StatusOK, p)
+	patchOrgSetting(s, w, r, s.store.BackupPolicy, s.store.SaveBackupPolicy, func(p *alm.BackupPolicy, id int64) { p.OrgID = id })
 }
 
 func (s *Server) apiBackups(w http.ResponseWriter, r *http.Request) {
@@ -795,25 +778,7 @@ func (s *Server) saveDataPolicy(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiSaveDataPolicy(w http.ResponseWriter, r *http.Request) {
-	o, ok := s.orgFromPath(w, r)
-	if !ok {
-		return
-	}
-	p, err := s.store.DataBackupPolicy(r.Context(), o.ID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if err := decodeJSON(r, &p); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	p.OrgID = o.ID
-	if p, err = s.store.SaveDataBackupPolicy(r.Context(), p); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.writeJSON(w, http.StatusOK, p)
+	patchOrgSetting(s, w, r, s.store.DataBackupPolicy, s.store.SaveDataBackupPolicy, func(p *alm.DataBackupPolicy, id int64) { p.OrgID = id })
 }
 
 func (s *Server) apiDataBackups(w http.ResponseWriter, r *http.Request) {
@@ -1108,11 +1073,18 @@ func (s *Server) saveRegression(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiSaveRegression(w http.ResponseWriter, r *http.Request) {
+	patchOrgSetting(s, w, r, s.store.RegressionPolicy, s.store.SaveRegressionPolicy, func(p *alm.RegressionPolicy, id int64) { p.OrgID = id })
+}
+
+// patchOrgSetting reads one of an org's settings, lays the JSON body over
+// it (fields left out keep their values), and saves it.
+func patchOrgSetting[T any](s *Server, w http.ResponseWriter, r *http.Request, get func(context.Context, int64) (T, error),
+	save func(context.Context, T) (T, error), setOrg func(*T, int64)) {
 	o, ok := s.orgFromPath(w, r)
 	if !ok {
 		return
 	}
-	p, err := s.store.RegressionPolicy(r.Context(), o.ID)
+	p, err := get(r.Context(), o.ID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -1121,8 +1093,8 @@ func (s *Server) apiSaveRegression(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	p.OrgID = o.ID
-	if p, err = s.store.SaveRegressionPolicy(r.Context(), p); err != nil {
+	setOrg(&p, o.ID)
+	if p, err = save(r.Context(), p); err != nil {
 		s.fail(w, r, err)
 		return
 	}
