@@ -60,6 +60,7 @@ func newReleaseFixture(t *testing.T, b *testBundle, stages string) releaseFixtur
 		{Hash: "g1", Data: snapshot.EncodeFiles(map[string][]byte{"classes/Greeter.cls": []byte(greeter), "classes/Greeter.cls-meta.xml": []byte(testClassMeta)})},
 		{Hash: "gt1", Data: snapshot.EncodeFiles(map[string][]byte{"classes/GreeterTest.cls": []byte(greeterTest), "classes/GreeterTest.cls-meta.xml": []byte(testClassMeta)})}})
 	require.NoError(t, err)
+	require.NoError(t, b.store.FinishSnapshot(b.ctx, sn.ID, snapshot.Manifest{{Type: "ApexClass", Name: "Greeter", Hash: "g1"}, {Type: "ApexClass", Name: "GreeterTest", Hash: "gt1"}}, 0))
 	require.NoError(t, b.store.CaptureComponents(b.ctx, f.sd.item.Key, sn.ID, sn.ID, []store.Capture{
 		{Type: "ApexClass", Name: "Greeter", Change: "new", Hash: "g1"}, {Type: "ApexClass", Name: "GreeterTest", Change: "new", Hash: "gt1"},
 		{Type: "ApexClass", Name: "Ghost", Change: "deleted"}}))
