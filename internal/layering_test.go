@@ -34,6 +34,7 @@ var allowed = map[string][]string{
 	"internal/builds":        {"internal/alm", "internal/build", "internal/checks", "internal/metadata", "internal/snapshot", "internal/store"},
 	"internal/promote":       {"internal/alm", "internal/build", "internal/builds", "internal/checks", "internal/snapshot", "internal/store"},
 	"internal/databackup":    {"internal/alm", "internal/store", "internal/salesforce"},
+	"internal/ciclient":      {"stdlib"},
 	"internal/capture":       {"internal/alm", "internal/store", "internal/snapshot", "internal/metadata"},
 	"internal/repos":         {"internal/alm", "internal/store", "internal/secret", "internal/gitrepo", "internal/metadata", "internal/snapshot"},
 	"internal/orgs":          {"internal/alm", "internal/store", "internal/secret", "internal/salesforce"},

@@ -21,6 +21,9 @@ type usageError struct{ msg string }
 func (e usageError) Error() string { return e.msg }
 
 func exitCode(err error) int {
+	if code, ok := ciExitCode(err); ok {
+		return code
+	}
 	var u usageError
 	if errors.As(err, &u) {
 		return 2
@@ -43,6 +46,9 @@ Commands:
                             create an API token for a user and print it once
   meta delta|manifest|convert|diff|deps …
                             the metadata engine for CI pipelines (run "trellis meta" for details)
+  ci validate|promote|deploy|status --server URL --token T [--json] …
+                            drive validations, promotions and deploys from a CI pipeline
+                            (exit 0 succeeded, 1 failed or refused, 2 usage, 3 still running, 4 no answer)
   orgsim [--addr A] [--orgs dev,uat,prod] [--data DIR] [--json]
                             run simulated Salesforce orgs and print how to connect to them
   seed-large [--project KEY] [--requirements N] [--work-items N]
@@ -78,6 +84,9 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, sio
 	if cmd == "orgsim" {
 		return orgsimCmd(ctx, rest, getenv, sio)
 	}
+	if cmd == "ci" {
+		return ciCmd(ctx, rest, getenv, sio)
+	}
 	cfg, err := parseConfig(getenv)
 	if err != nil {
 		return err
@@ -100,7 +109,7 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, sio
 	case "secrets":
 		return secretsCmd(ctx, cfg, rest, sio)
 	}
-	return usageError{fmt.Sprintf("unknown command %q; commands: serve, worker, migrate, admin, token, meta, orgsim, seed-large, secrets, healthcheck, version", cmd)}
+	return usageError{fmt.Sprintf("unknown command %q; commands: serve, worker, migrate, admin, token, meta, ci, orgsim, seed-large, secrets, healthcheck, version", cmd)}
 }
 
 // sub returns the subcommand word of args, or a usage error listing choices.

@@ -61,6 +61,20 @@ func TestCommandLine(t *testing.T) {
 		}
 	})
 
+	t.Run("CIExitCodes", func(t *testing.T) {
+		t.Parallel()
+		for _, args := range [][]string{{"ci"}, {"ci", "validate", "--build", "1", "--org", "UAT"}, {"ci", "deploy", "--server", "http://x", "--token", "t"}} {
+			if r := runCLI(t, map[string]string{}, "", args...); exitCode(r.e) != 2 {
+				t.Errorf("%v: exit %d (%v), want 2 for a usage mistake", args, exitCode(r.e), r.e)
+			}
+		}
+		// Nothing listens on port 1: Trellis unreachable is exit 4, with why.
+		r := runCLI(t, map[string]string{"TRELLIS_SERVER": "http://127.0.0.1:1", "TRELLIS_TOKEN": "trl_x"}, "", "ci", "status", "--deployment", "7")
+		if exitCode(r.e) != 4 || !strings.Contains(r.e.Error(), "reach Trellis") {
+			t.Errorf("unreachable: exit %d (%v), want 4", exitCode(r.e), r.e)
+		}
+	})
+
 	t.Run("Version", func(t *testing.T) {
 		t.Parallel()
 		r := runCLI(t, nil, "", "version")
