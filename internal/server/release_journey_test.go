@@ -45,7 +45,9 @@ func TestReleaseJourney(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS(`[data-testid="validate-form"] select[name="org"]`), fmt.Sprint(f.orgs["int"].ID)),
 		chromedp.SetValue(chromedp.CSS(`[data-testid="validate-form"] select[name="test_level"]`), "NoTestRun"),
 		chromedp.Click(chromedp.CSS(`[data-testid="validate"]`)))
-	tab.DoWithin(90*time.Second, chromedp.WaitVisible(chromedp.CSS(`[data-testid="validations"] .badge-ok`)))
+	// Wait for this validation by its org: the page the click leaves may
+	// still be showing, and must not satisfy the wait.
+	tab.DoWithin(90*time.Second, chromedp.WaitVisible(chromedp.CSS(`[data-testid="validations"] li[data-org="INT"][data-status="succeeded"]`)))
 	tab.Screenshot("release-validated")
 	tab.Do(chromedp.Click(chromedp.CSS(`[data-testid="promote"]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="promotion-rail"]`)))
 	require.Contains(t, tab.Text("h1"), "Integration")
@@ -91,7 +93,9 @@ func TestReleaseJourney(t *testing.T) {
 	rm.Do(chromedp.Navigate(build), chromedp.WaitVisible(chromedp.CSS(`[data-testid="validate-form"]`)),
 		chromedp.SetValue(chromedp.CSS(`[data-testid="validate-form"] select[name="org"]`), fmt.Sprint(f.orgs["prod"].ID)),
 		chromedp.Click(chromedp.CSS(`[data-testid="validate"]`)))
-	rm.DoWithin(90*time.Second, chromedp.WaitVisible(chromedp.CSS(`[data-testid="validations"] li:first-child .badge-ok`)))
+	// By org: the build page still shows Integration's passed validation
+	// until the click's page arrives.
+	rm.DoWithin(90*time.Second, chromedp.WaitVisible(chromedp.CSS(`[data-testid="validations"] li[data-org="PROD"][data-status="succeeded"]`)))
 	rm.Do(chromedp.Click(chromedp.CSS(`[data-testid="promote"]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="promotion-rail"]`)))
 	require.Contains(t, rm.Text("h1"), "Production")
 	rm.Do(chromedp.Click(chromedp.CSS(`[data-testid="approve"]`)))
