@@ -67,6 +67,9 @@ const (
 	// PermTriageFeedback lets a user triage feedback: decline it or turn it
 	// into a requirement or a bug.
 	PermTriageFeedback Permission = "triage_feedback"
+	// PermManageWebhooks lets a user send Trellis's events to other systems
+	// and let git hosts trigger snapshots.
+	PermManageWebhooks Permission = "manage_webhooks"
 )
 
 var everyone = []Role{RoleAdmin, RoleReleaseManager, RoleDeveloper, RoleProductOwner, RoleViewer}
@@ -96,6 +99,7 @@ var grants = map[Permission][]Role{
 	PermManageAlerts:     {RoleAdmin, RoleReleaseManager},
 	PermFileFeedback:     everyone,
 	PermTriageFeedback:   {RoleAdmin, RoleProductOwner},
+	PermManageWebhooks:   {RoleAdmin},
 }
 
 // Can reports whether role r holds permission p. An unknown permission is

@@ -86,6 +86,8 @@ func NewClient(pool *pgxpool.Pool, deps Deps, cfg Config) (*Client, error) {
 	river.AddWorker(workers, &NotifyWorker{deps: deps})
 	river.AddWorker(workers, &DataBackupWorker{deps: deps})
 	river.AddWorker(workers, &DataRestoreWorker{deps: deps})
+	river.AddWorker(workers, &WebhookDispatchWorker{deps: deps})
+	river.AddWorker(workers, &WebhookDeliverWorker{deps: deps})
 	if cfg.AddWorkers != nil {
 		cfg.AddWorkers(workers)
 	}
@@ -114,6 +116,17 @@ func NewClient(pool *pgxpool.Pool, deps Deps, cfg Config) (*Client, error) {
 			river.NewPeriodicJob(river.PeriodicInterval(15*time.Minute),
 				func() (river.JobArgs, *river.InsertOpts) { return SessionPruneArgs{}, nil },
 				&river.PeriodicJobOpts{RunOnStart: true, ID: "session_prune"}),
+			// Webhook events go out within seconds of the change.
+			river.NewPeriodicJob(river.PeriodicInterval(2*time.Second), func() (river.JobArgs, *river.InsertOpts) {
+				// Only when something waits, so the job list is not a
+				// dispatch every two seconds.
+				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+				defer cancel()
+				if pending, err := deps.Store.PendingWebhookEvents(ctx); err != nil || !pending {
+					return nil, nil
+				}
+				return WebhookDispatchArgs{}, nil
+			}, &river.PeriodicJobOpts{ID: "webhook_dispatch"}),
 		}
 		if !cfg.NoSchedules {
 			rc.PeriodicJobs = append(rc.PeriodicJobs, river.NewPeriodicJob(river.PeriodicInterval(time.Minute),

@@ -28,6 +28,7 @@ func (s *Server) routesTable() chi.Router {
 	s.registerDevelopRoutes(r)
 	s.registerMaintainRoutes(r)
 	s.registerProjectMaintainRoutes(r)
+	s.registerWebhookRoutes(r)
 	s.registerAccountRoutes(r)
 	s.registerAdminRoutes(r)
 	s.registerAPIRoutes(r)

@@ -257,6 +257,13 @@ func (s *Store) FinishDeployment(ctx context.Context, id int64, status string, r
 			id, status, b, truncate(errMsg, 2000), s.Now()); err != nil {
 			return err
 		}
+		var projectID int64
+		if promo != nil {
+			_ = tx.QueryRow(ctx, `SELECT project_id FROM promotions WHERE id = $1`, *promo).Scan(&projectID)
+		}
+		if err := s.emitEvent(ctx, tx, "deployment."+status, projectID, "deployment", id, fmt.Sprintf("%s #%d %s", kind, id, status)); err != nil {
+			return err
+		}
 		if promo == nil {
 			return nil
 		}

@@ -247,10 +247,16 @@ func (s *Store) CreateAlert(ctx context.Context, n NewAlert) (alm.Alert, error) 
 	details, _ := json.Marshal(map[string]any{"drift": n.Drift})
 	var id int64
 	now := s.Now()
-	if err := s.pool.QueryRow(ctx, `INSERT INTO alerts (kind, severity, org_id, title, body, details, snapshot_id, previous_id, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id`, n.Kind, string(n.Severity), nullID(n.OrgID), truncate(n.Title, 300), truncate(n.Body, 4000),
-		details, nullID(n.SnapshotID), nullID(n.PreviousID), now).Scan(&id); err != nil {
-		return alm.Alert{}, fmt.Errorf("create alert: %w", err)
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `INSERT INTO alerts (kind, severity, org_id, title, body, details, snapshot_id, previous_id, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id`, n.Kind, string(n.Severity), nullID(n.OrgID), truncate(n.Title, 300), truncate(n.Body, 4000),
+			details, nullID(n.SnapshotID), nullID(n.PreviousID), now).Scan(&id); err != nil {
+			return fmt.Errorf("create alert: %w", err)
+		}
+		return s.emitEvent(ctx, tx, "alert."+n.Kind, 0, "alert", id, fmt.Sprintf("[%s] %s", n.Severity, n.Title))
+	})
+	if err != nil {
+		return alm.Alert{}, err
 	}
 	return s.AlertByID(ctx, id)
 }

@@ -19,6 +19,9 @@ func (s *Store) record(ctx context.Context, tx pgx.Tx, projectID int64, entityTy
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, projectID, entityType, entityID, s.Now(), a.UserID, actorLabel(a), action, truncate(summary, 2000)); err != nil {
 		return fmt.Errorf("write timeline: %w", err)
 	}
+	if err := s.emitEvent(ctx, tx, action, projectID, entityType, entityID, summary); err != nil {
+		return err
+	}
 	return s.insertAudit(ctx, tx, alm.Audit(ctx, action, entityType, strconv.FormatInt(entityID, 10), summary))
 }
 
