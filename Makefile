@@ -5,6 +5,8 @@ GO        ?= go
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 BIN       := bin/trellis
+# make run starts the demo (simulated orgs, a sample project); TRELLIS_DEMO=0 make run does not.
+TRELLIS_DEMO ?= 1
 TEST_FLAGS ?= -timeout 12m
 
 .PHONY: all build run test test-only generate check-generated lint bench compare interop clean check-browser seed-large load snapbench promobench databench
@@ -16,7 +18,7 @@ build:
 
 ## run: start Trellis on http://localhost:8080 with its private PostgreSQL
 run: build
-	./$(BIN) serve
+	TRELLIS_DEMO=$(TRELLIS_DEMO) ./$(BIN) serve
 
 ## test: every test, browser journeys included, on one throwaway PostgreSQL
 test: check-generated check-browser

@@ -35,6 +35,7 @@ var allowed = map[string][]string{
 	"internal/promote":       {"internal/alm", "internal/build", "internal/builds", "internal/checks", "internal/snapshot", "internal/store"},
 	"internal/databackup":    {"internal/alm", "internal/store", "internal/salesforce"},
 	"internal/ciclient":      {"stdlib"},
+	"internal/demo":          {"internal/alm", "internal/auth", "internal/builds", "internal/capture", "internal/jobs", "internal/metadata", "internal/orgs", "internal/orgsim", "internal/promote", "internal/repos", "internal/salesforce", "internal/store"},
 	"internal/capture":       {"internal/alm", "internal/store", "internal/snapshot", "internal/metadata"},
 	"internal/repos":         {"internal/alm", "internal/store", "internal/secret", "internal/gitrepo", "internal/metadata", "internal/snapshot"},
 	"internal/orgs":          {"internal/alm", "internal/store", "internal/secret", "internal/salesforce"},

@@ -38,7 +38,10 @@ type config struct {
 	MetricsToken                               string
 	Workers                                    int
 	Session                                    auth.Config
-	OIDC                                       *oidcConfig // nil when single sign-on is off
+	// Demo starts simulated orgs and a sample project (make run sets it).
+	Demo     bool
+	DemoAddr string
+	OIDC     *oidcConfig // nil when single sign-on is off
 }
 
 type oidcConfig struct {
@@ -82,6 +85,7 @@ func parseConfig(getenv func(string) string) (config, error) {
 		PGBinDir:     env("TRELLIS_PG_BINDIR", ""),
 		MetricsToken: env("TRELLIS_METRICS_TOKEN", ""),
 		Session:      auth.DefaultConfig(),
+		DemoAddr:     env("TRELLIS_DEMO_ADDR", "127.0.0.1:7100"),
 	}
 	steps := []func() error{
 		func() error { return checkAddr("TRELLIS_ADDR", c.Addr) },
@@ -97,6 +101,11 @@ func parseConfig(getenv func(string) string) (config, error) {
 			c.MigrateOnStart, err = boolEnv("TRELLIS_MIGRATE_ON_START", env("TRELLIS_MIGRATE_ON_START", "true"))
 			return
 		},
+		func() (err error) {
+			c.Demo, err = boolEnv("TRELLIS_DEMO", env("TRELLIS_DEMO", "false"))
+			return
+		},
+		func() error { return checkAddr("TRELLIS_DEMO_ADDR", c.DemoAddr) },
 		func() (err error) {
 			c.Workers, err = intEnv("TRELLIS_WORKERS", env("TRELLIS_WORKERS", "10"), 1, 1000)
 			return

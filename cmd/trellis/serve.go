@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"riverqueue.com/riverui"
 
 	"github.com/trellis-alm/trellis/internal/auth"
+	"github.com/trellis-alm/trellis/internal/demo"
 	"github.com/trellis-alm/trellis/internal/jobs"
 	"github.com/trellis-alm/trellis/internal/orgs"
 	"github.com/trellis-alm/trellis/internal/repos"
@@ -95,6 +98,7 @@ func shutdownHTTP(srv *http.Server, log *slog.Logger) {
 type app struct {
 	db       *database
 	jobs     *jobs.Client
+	demo     *demo.Demo
 	server   *server.Server
 	stopUI   context.CancelFunc
 	jobsLive atomic.Bool
@@ -167,7 +171,34 @@ func startApp(ctx context.Context, cfg config, log *slog.Logger, keyring *secret
 		Store: st, Auth: authSvc, OIDC: oidc, Keyring: keyring, Jobs: a.jobs, JobsUI: ui, Orgs: orgSvc, Repos: repoSvc,
 		JobsReady: a.jobsLive.Load, Logger: log,
 	})
+	if cfg.Demo {
+		a.startDemo(ctx, cfg, log, st, orgSvc, repoSvc, state)
+	}
 	return a, nil
+}
+
+// startDemo runs the demo (simulated orgs and a sample project) and prints
+// who can sign in. It is for trying Trellis out: never with a production
+// database, and a demo that cannot start leaves Trellis running without it.
+func (a *app) startDemo(ctx context.Context, cfg config, log *slog.Logger, st *store.Store, orgSvc *orgs.Service, repoSvc *repos.Service, state *startState) {
+	if cfg.DatabaseURL != "" {
+		log.Warn("TRELLIS_DEMO is ignored with DATABASE_URL: the demo only runs on the private database")
+		return
+	}
+	state.set("starting the demo orgs")
+	d, err := demo.Start(ctx, demo.Config{DataDir: cfg.DataDir, Addr: cfg.DemoAddr, Store: st, Orgs: orgSvc, Repos: repoSvc, Jobs: a.jobs, Logger: log})
+	if err != nil {
+		log.Warn("the demo could not start (TRELLIS_DEMO=0 turns it off)", slog.Any("err", err))
+		return
+	}
+	a.demo = d
+	var b strings.Builder
+	b.WriteString("\n  Demo mode: simulated orgs Dev, UAT and Production, and the Subscriptions project.\n  Sign in at " + cfg.BaseURL.String() + " as:\n")
+	for _, u := range d.Users {
+		fmt.Fprintf(&b, "    %-28s %-22s %s\n", u.Email, u.Password, u.Role.Label())
+	}
+	b.WriteString("  (demo passwords, kept in " + filepath.Join(cfg.DataDir, "demo", "users.txt") + ")\n")
+	fmt.Fprint(os.Stderr, b.String())
 }
 
 // close stops the workers gracefully (running jobs get 30 s to finish, then
@@ -183,6 +214,9 @@ func (a *app) close(log *slog.Logger) {
 	}
 	if a.stopUI != nil {
 		a.stopUI()
+	}
+	if a.demo != nil {
+		a.demo.Close()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -1,0 +1,85 @@
+package demo_test
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/trellis-alm/trellis/internal/alm"
+	"github.com/trellis-alm/trellis/internal/demo"
+	"github.com/trellis-alm/trellis/internal/jobs"
+	"github.com/trellis-alm/trellis/internal/orgs"
+	"github.com/trellis-alm/trellis/internal/repos"
+	"github.com/trellis-alm/trellis/internal/secret"
+	"github.com/trellis-alm/trellis/internal/store"
+	"github.com/trellis-alm/trellis/internal/testdb"
+)
+
+func TestMain(m *testing.M) { os.Exit(testdb.Run(m)) }
+
+// TestDemoSeeds starts the demo on a fresh database: users per role, three
+// connected orgs running the sample app, a project with requirements and
+// work items, a release waiting for approval in UAT, backups and a drift
+// alert; started again, it seeds nothing twice and keeps the passwords.
+func TestDemoSeeds(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(testdb.New(t), time.Now)
+	key, err := secret.ParseKey(secret.GenerateKey())
+	require.NoError(t, err)
+	keys, err := secret.New(key)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	osvc := orgs.New(st, keys, orgs.Config{})
+	rsvc := repos.New(st, keys, dir)
+	client, err := jobs.NewClient(st.Pool(), jobs.Deps{Store: st, Orgs: osvc, Repos: rsvc, SessionIdle: time.Hour, Keyring: keys},
+		jobs.Config{Work: true, FetchPollInterval: 50 * time.Millisecond, FetchCooldown: 20 * time.Millisecond, NoSchedules: true})
+	require.NoError(t, err)
+	require.NoError(t, client.Start(ctx))
+	t.Cleanup(func() { _ = client.Stop(context.Background()) })
+
+	cfg := demo.Config{DataDir: dir, Addr: "127.0.0.1:0", Store: st, Orgs: osvc, Repos: rsvc, Jobs: client, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	d, err := demo.Start(ctx, cfg)
+	require.NoError(t, err)
+	select {
+	case <-d.Ready():
+	case <-time.After(3 * time.Minute):
+		t.Fatal("the demo's background part did not finish")
+	}
+	require.Len(t, d.Users, 5)
+	for _, u := range d.Users {
+		got, err := st.UserByEmail(ctx, u.Email)
+		require.NoError(t, err)
+		require.Equal(t, u.Role, got.Role)
+	}
+	p, err := st.ProjectByKey(ctx, demo.ProjectKey)
+	require.NoError(t, err)
+	orgList, err := st.ListOrgs(ctx)
+	require.NoError(t, err)
+	require.Len(t, orgList, 3)
+	promos, err := st.ListPromotions(ctx, store.PromotionFilter{})
+	require.NoError(t, err)
+	require.Len(t, promos, 1)
+	require.Equal(t, "UAT", promos[0].StageName)
+	require.Equal(t, alm.PromoOpen, promos[0].Status, "waiting for approval")
+	items, err := st.ListWorkItems(ctx, p.ID, store.ItemFilter{})
+	require.NoError(t, err)
+	require.Len(t, items.Items, 5)
+	require.Eventually(t, func() bool {
+		a, err := st.ListAlerts(ctx, store.AlertFilter{Kind: alm.AlertDrift})
+		return err == nil && len(a) == 1
+	}, time.Minute, 100*time.Millisecond, "the layout edited in Production's Setup")
+	d.Close()
+
+	again, err := demo.Start(ctx, cfg)
+	require.NoError(t, err)
+	defer again.Close()
+	<-again.Ready()
+	require.Equal(t, d.Users, again.Users, "same passwords on a restart")
+	promos, err = st.ListPromotions(ctx, store.PromotionFilter{})
+	require.NoError(t, err)
+	require.Len(t, promos, 1, "nothing seeded twice")
+}
