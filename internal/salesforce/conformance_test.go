@@ -38,8 +38,16 @@ func deployApex(t *testing.T, e env, opts salesforce.DeployOptions, files map[st
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(seen) < 2 || seen[0] != "Pending" {
-		t.Errorf("a deploy should go Pending → … → final, saw %v", seen)
+	// The states come in order; a loaded machine may poll too late to see
+	// the first ones, so only the order and the end are checked.
+	order := map[string]int{"Pending": 0, "InProgress": 1, "Canceling": 2, "Succeeded": 3, "SucceededPartial": 3, "Failed": 3, "Canceled": 3}
+	for i := 1; i < len(seen); i++ {
+		if order[seen[i]] < order[seen[i-1]] {
+			t.Errorf("a deploy's states go Pending → InProgress → final, saw %v", seen)
+		}
+	}
+	if len(seen) == 0 || order[seen[len(seen)-1]] != 3 {
+		t.Errorf("a deploy should end in a final state, saw %v", seen)
 	}
 	return res
 }

@@ -85,6 +85,7 @@ func TestCrawlEveryPage(t *testing.T) {
 			}
 			t.Logf("%s: %d pages", name, len(seen))
 			require.Greater(t, len(seen), 20)
+			require.Contains(t, seen, "/getting-started", "the tour is linked from the overview")
 		})
 	}
 }

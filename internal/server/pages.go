@@ -11,6 +11,7 @@ import (
 
 func (s *Server) registerPageRoutes(r chi.Router) {
 	s.handle(r, http.MethodGet, "/", needs(alm.PermView), s.overview)
+	s.handle(r, http.MethodGet, "/getting-started", needs(alm.PermView), s.tourPage)
 	for _, st := range web.Lifecycle {
 		if st.Key == "plan" || st.Key == "develop" || st.Key == "release" || st.Key == "maintain" {
 			continue // these stages have their own pages

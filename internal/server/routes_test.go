@@ -36,11 +36,12 @@ var routeRules = map[string]string{
 	"GET /auth/oidc/start":    anyone,
 	"GET /auth/oidc/callback": anyone,
 
-	"GET /":         signed,
-	"GET /test":     signed,
-	"GET /build":    signed,
-	"GET /release":  signed,
-	"GET /maintain": signed,
+	"GET /":                signed,
+	"GET /getting-started": signed,
+	"GET /test":            signed,
+	"GET /build":           signed,
+	"GET /release":         signed,
+	"GET /maintain":        signed,
 
 	"GET /account":                     signed,
 	"GET /account/password":            signed,
