@@ -167,29 +167,30 @@ func startApp(ctx context.Context, cfg config, log *slog.Logger, keyring *secret
 			GroupsClaim: cfg.OIDC.GroupsClaim, RoleMap: cfg.OIDC.RoleMap, DefaultRole: cfg.OIDC.DefaultRole,
 		}, keyring, log)
 	}
+	demoProject := ""
+	if cfg.Demo && a.startDemo(ctx, cfg, log, st, orgSvc, repoSvc, state) {
+		demoProject = demo.ProjectKey
+	}
 	a.server = server.New(server.Config{BaseURL: cfg.BaseURL, Version: version, MetricsToken: cfg.MetricsToken}, server.Deps{
 		Store: st, Auth: authSvc, OIDC: oidc, Keyring: keyring, Jobs: a.jobs, JobsUI: ui, Orgs: orgSvc, Repos: repoSvc,
-		JobsReady: a.jobsLive.Load, Logger: log,
+		JobsReady: a.jobsLive.Load, Logger: log, DemoProject: demoProject,
 	})
-	if cfg.Demo {
-		a.startDemo(ctx, cfg, log, st, orgSvc, repoSvc, state)
-	}
 	return a, nil
 }
 
 // startDemo runs the demo (simulated orgs and a sample project) and prints
 // who can sign in. It is for trying Trellis out: never with a production
 // database, and a demo that cannot start leaves Trellis running without it.
-func (a *app) startDemo(ctx context.Context, cfg config, log *slog.Logger, st *store.Store, orgSvc *orgs.Service, repoSvc *repos.Service, state *startState) {
+func (a *app) startDemo(ctx context.Context, cfg config, log *slog.Logger, st *store.Store, orgSvc *orgs.Service, repoSvc *repos.Service, state *startState) bool {
 	if cfg.DatabaseURL != "" {
 		log.Warn("TRELLIS_DEMO is ignored with DATABASE_URL: the demo only runs on the private database")
-		return
+		return false
 	}
 	state.set("starting the demo orgs")
 	d, err := demo.Start(ctx, demo.Config{DataDir: cfg.DataDir, Addr: cfg.DemoAddr, Store: st, Orgs: orgSvc, Repos: repoSvc, Jobs: a.jobs, Logger: log})
 	if err != nil {
 		log.Warn("the demo could not start (TRELLIS_DEMO=0 turns it off)", slog.Any("err", err))
-		return
+		return false
 	}
 	a.demo = d
 	var b strings.Builder
@@ -199,6 +200,7 @@ func (a *app) startDemo(ctx context.Context, cfg config, log *slog.Logger, st *s
 	}
 	b.WriteString("  (demo passwords, kept in " + filepath.Join(cfg.DataDir, "demo", "users.txt") + ")\n")
 	fmt.Fprint(os.Stderr, b.String())
+	return true
 }
 
 // close stops the workers gracefully (running jobs get 30 s to finish, then

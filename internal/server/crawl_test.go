@@ -1,17 +1,20 @@
 package server_test
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/stretchr/testify/require"
 
 	"github.com/trellis-alm/trellis/internal/alm"
-	"github.com/trellis-alm/trellis/internal/store"
+	"github.com/trellis-alm/trellis/internal/browsertest"
+	"github.com/trellis-alm/trellis/internal/demo"
 )
 
 // crawlSkip are links a crawl does not follow: signing out, the JSON API,
@@ -30,33 +33,34 @@ func crawlSkip(path string) bool {
 	return false
 }
 
-// TestCrawlEveryPage signs in as each role and follows every link on every
-// page reachable from the navigation (a release through its pipeline,
-// backups, an alert, feedback), and fails on a broken link or a server
-// error: nothing a page offers should lead nowhere.
+// TestCrawlEveryPage starts the demo (simulated orgs, the Subscriptions
+// project, a release waiting in UAT, backups, a drift alert), signs in as
+// each role and follows every link on every page reachable from the
+// navigation, failing on a broken link or a server error; then opens the
+// main pages in a real browser as each role, failing on a console error,
+// and keeps a screenshot of each.
 func TestCrawlEveryPage(t *testing.T) {
 	t.Parallel()
-	b := setup(t, setupOpts{Develop: true, SimOrgs: []string{"uat", "prod"}})
-	f := newReleaseFixture(t, b, twoStages)
-	// Something in every area: a promotion, a backup, an alert, feedback.
-	res := b.api("POST", "/api/v1/promotions", f.tok, strings.NewReader(fmt.Sprintf(`{"build_id":%d,"stage":"UAT"}`, f.build.ID)))
-	require.Equal(t, http.StatusCreated, res.status, res.body)
-	_, err := b.store.CreateAlert(b.ctx, store.NewAlert{Kind: alm.AlertDrift, Severity: alm.SevWarning, OrgID: f.orgs["prod"].ID, Title: "Changed in Setup",
-		Drift: []alm.DriftEntry{{Type: "Layout", Name: "Case-Case Layout", Change: "changed", By: "Dana"}}})
+	b := setup(t, setupOpts{Develop: true, SimOrgs: []string{"uat"}})
+	d, err := demo.Start(b.ctx, demo.Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0", Store: b.store, Orgs: b.orgs, Repos: b.jobDeps.Repos, Jobs: b.jobs})
 	require.NoError(t, err)
-	res = b.api("POST", "/api/v1/feedback", f.tok, strings.NewReader(`{"project":"CRM","kind":"problem","title":"Broken button"}`))
+	t.Cleanup(d.Close)
+	select {
+	case <-d.Ready():
+	case <-time.After(3 * time.Minute):
+		t.Fatal("the demo did not finish seeding")
+	}
+	res := b.api("POST", "/api/v1/feedback", b.token(must(b.store.UserByEmail(b.ctx, "first-admin@example.com"))),
+		strings.NewReader(`{"project":"`+demo.ProjectKey+`","kind":"problem","title":"Broken button"}`))
 	require.Equal(t, http.StatusCreated, res.status, res.body)
 
-	roles := map[string]alm.User{"admin": must(b.store.UserByEmail(b.ctx, "first-admin@example.com"))}
-	for _, r := range []alm.Role{alm.RoleReleaseManager, alm.RoleDeveloper, alm.RoleProductOwner, alm.RoleViewer} {
-		roles[string(r)] = b.user(r, string(r)+"-crawler@example.com")
-	}
-	for name, u := range roles {
-		t.Run(name, func(t *testing.T) {
-			br := b.signedIn(u)
+	for _, u := range d.Users {
+		user := must(b.store.UserByEmail(b.ctx, u.Email))
+		t.Run(string(u.Role), func(t *testing.T) {
+			br := b.signedIn(user)
 			seen := map[string]string{"/": "start"}
 			queue := []string{"/"}
-			for len(queue) > 0 && len(seen) < 600 {
+			for len(queue) > 0 && len(seen) < 800 {
 				path := queue[0]
 				queue = queue[1:]
 				page := br.get(path)
@@ -83,9 +87,24 @@ func TestCrawlEveryPage(t *testing.T) {
 					}
 				})
 			}
-			t.Logf("%s: %d pages", name, len(seen))
-			require.Greater(t, len(seen), 20)
+			t.Logf("%s: %d pages", u.Role, len(seen))
+			require.Greater(t, len(seen), 40)
 			require.Contains(t, seen, "/getting-started", "the tour is linked from the overview")
 		})
+	}
+
+	// The main pages in a real browser, as each role: no console errors.
+	main := []string{"/", "/getting-started", "/projects/" + demo.ProjectKey + "/board", "/requirements/" + demo.ProjectKey + "-REQ-1",
+		"/work-items/" + demo.ProjectKey + "-1", "/develop", "/release", "/promotions/1", "/maintain", "/alerts", "/projects/" + demo.ProjectKey + "/metrics"}
+	for _, u := range d.Users {
+		tab := browsertest.Shared(t).NewTab(t)
+		signInWith(tab, b.srv.URL, u.Email, u.Password)
+		for _, path := range main {
+			tab.Do(chromedp.Navigate(b.srv.URL+path), chromedp.WaitVisible(chromedp.CSS(`main`)))
+			if u.Role == alm.RoleReleaseManager {
+				tab.Screenshot("demo" + strings.NewReplacer("/", "-", "?", "-").Replace(path))
+			}
+		}
+		require.Empty(t, tab.Problems(), "%s saw console errors", u.Role)
 	}
 }

@@ -109,11 +109,15 @@ func TestSignInErrorsInTheBrowser(t *testing.T) {
 
 // signIn logs a tab in through the sign-in form.
 func signIn(tab *browsertest.Tab, base, email string) {
+	signInWith(tab, base, email, testPassword)
+}
+
+func signInWith(tab *browsertest.Tab, base, email, password string) {
 	tab.Do(
 		chromedp.Navigate(base+"/login"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="login-form"]`)),
 		chromedp.SendKeys(chromedp.CSS(`#f-email`), email),
-		chromedp.SendKeys(chromedp.CSS(`#f-password`), testPassword+"\r"),
+		chromedp.SendKeys(chromedp.CSS(`#f-password`), password+"\r"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="user-menu"]`)),
 	)
 }

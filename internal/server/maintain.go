@@ -446,7 +446,7 @@ func (s *Server) alertPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) renderAlert(w http.ResponseWriter, r *http.Request, status int, a alm.Alert, form web.Form) {
 	ctx := r.Context()
 	role := callerFrom(ctx).User.Role
-	v := web.AlertView{Alert: a, Form: form, CanManage: role.Can(alm.PermManageAlerts), CanCapture: role.Can(alm.PermEditWorkItems)}
+	v := web.AlertView{Alert: a, Form: form, CanManage: role.Can(alm.PermManageAlerts), CanCapture: role.Can(alm.PermEditWorkItems), CanRestore: role.Can(alm.PermRestore)}
 	projects, err := s.store.ListProjects(ctx, callerFrom(ctx).User.ID)
 	if err != nil {
 		s.fail(w, r, err)

@@ -44,6 +44,9 @@ type Deps struct {
 	// JobsReady reports whether the job client runs; nil means ready.
 	JobsReady func() bool
 	Logger    *slog.Logger
+	// DemoProject is the demo's project key when the demo runs; the
+	// getting-started page links into it.
+	DemoProject string
 }
 
 // Server holds the router and everything handlers share.

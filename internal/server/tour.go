@@ -5,7 +5,6 @@ import (
 	"net/http"
 
 	"github.com/trellis-alm/trellis/internal/alm"
-	"github.com/trellis-alm/trellis/internal/demo"
 	"github.com/trellis-alm/trellis/internal/store"
 	"github.com/trellis-alm/trellis/web"
 )
@@ -22,10 +21,11 @@ func (s *Server) tourPage(w http.ResponseWriter, r *http.Request) {
 	}
 	var reqHref, itemHref, releaseHref, buildHref, promoHref, compareHref, alertHref string
 	demoProject := false
-	if p, err := s.store.ProjectByKey(ctx, demo.ProjectKey); err == nil {
+	key := s.deps.DemoProject
+	if p, err := s.store.ProjectByKey(ctx, key); key != "" && err == nil {
 		demoProject = true
-		reqHref = "/requirements/" + demo.ProjectKey + "-REQ-1"
-		itemHref = "/work-items/" + demo.ProjectKey + "-1"
+		reqHref = "/requirements/" + key + "-REQ-1"
+		itemHref = "/work-items/" + key + "-1"
 		if promos, err := s.store.ListPromotions(ctx, store.PromotionFilter{}); err == nil {
 			for _, pr := range promos {
 				if pr.ProjectID == p.ID {
