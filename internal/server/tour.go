@@ -68,6 +68,12 @@ func (s *Server) tourPage(w http.ResponseWriter, r *http.Request) {
 		{Title: "Maintain production", Role: "Everyone", Text: "Daily backups with restore, alerts when someone changes production outside Trellis (with who did it), regression runs, feedback and delivery metrics.",
 			Href: link(alertHref, "/maintain"), Link: "See the drift alert"},
 	}
+	if !demoProject {
+		// Without the demo the links lead to each area, and say so.
+		for i, area := range []string{"Plan", "Develop", "Test", "Build", "Build", "Release", "Maintain"} {
+			steps[i].Link = "Go to " + area
+		}
+	}
 	p := s.page(w, r, "Getting started", "overview", web.Crumb{Label: "Getting started"})
 	s.render(w, r, http.StatusOK, web.Tour(web.TourView{Page: p, Steps: steps, Demo: demoProject}))
 }
