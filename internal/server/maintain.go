@@ -643,12 +643,18 @@ func (s *Server) newAlertRoute(r *http.Request, kind, sev, channel, target strin
 }
 
 func (s *Server) deleteAlertRoute(w http.ResponseWriter, r *http.Request) {
+	s.deleteByID(w, r, "alert route", s.store.DeleteAlertRoute, "/alerts#routes", "Route removed.")
+}
+
+// deleteByID removes the record named by the path's id: 204 to the API, a
+// redirect back with msg to a page.
+func (s *Server) deleteByID(w http.ResponseWriter, r *http.Request, what string, del func(context.Context, int64) error, back, msg string) {
 	id, ok := idParam(r)
 	if !ok {
-		s.fail(w, r, alm.Errorf(alm.CodeNotFound, "That alert route was not found."))
+		s.fail(w, r, alm.Errorf(alm.CodeNotFound, "That %s was not found.", what))
 		return
 	}
-	err := s.store.DeleteAlertRoute(r.Context(), id)
+	err := del(r.Context(), id)
 	if isAPI(r) {
 		if err != nil {
 			s.fail(w, r, err)
@@ -658,10 +664,10 @@ func (s *Server) deleteAlertRoute(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		s.failBack(w, r, "/alerts#routes", err)
+		s.failBack(w, r, back, err)
 		return
 	}
-	s.redirect(w, r, "/alerts#routes", "ok", "Route removed.")
+	s.redirect(w, r, back, "ok", msg)
 }
 
 func (s *Server) apiAlertRoutes(w http.ResponseWriter, r *http.Request) {

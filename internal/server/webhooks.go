@@ -140,25 +140,7 @@ func (s *Server) renderWebhooks(w http.ResponseWriter, r *http.Request, status i
 }
 
 func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request) {
-	id, ok := idParam(r)
-	if !ok {
-		s.fail(w, r, alm.Errorf(alm.CodeNotFound, "That webhook was not found."))
-		return
-	}
-	err := s.store.DeleteWebhook(r.Context(), id)
-	if isAPI(r) {
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-		return
-	}
-	if err != nil {
-		s.failBack(w, r, "/admin/webhooks", err)
-		return
-	}
-	s.redirect(w, r, "/admin/webhooks", "ok", "Webhook removed.")
+	s.deleteByID(w, r, "webhook", s.store.DeleteWebhook, "/admin/webhooks", "Webhook removed.")
 }
 
 func (s *Server) apiWebhooks(w http.ResponseWriter, r *http.Request) {
