@@ -12,8 +12,8 @@ import templruntime "github.com/a-h/templ/runtime"
 import (
 	"fmt"
 	"github.com/trellis-alm/trellis/internal/alm"
+	"github.com/trellis-alm/trellis/internal/artifact"
 	"github.com/trellis-alm/trellis/internal/build"
-	"github.com/trellis-alm/trellis/internal/builds"
 	"github.com/trellis-alm/trellis/internal/checks"
 )
 
@@ -25,7 +25,7 @@ type BuildView struct {
 	Orgs        []Option
 	OrgID       string
 	Checked     bool
-	Check       build.Check
+	Check       artifact.Check
 	Target      alm.Snapshot
 	CheckErr    string
 	Findings    []checks.Finding
@@ -35,7 +35,7 @@ type BuildView struct {
 	ProjectKey  string
 	Stages      []Option
 	Promotions  []alm.Promotion
-	Sources     []builds.DependencySource // per missing reference, where "add to release" captures it from
+	Sources     []build.DependencySource // per missing reference, where "add to release" captures it from
 	CanAdd      bool
 	RebuildHref string
 }

@@ -24,7 +24,7 @@ import (
 
 	"github.com/trellis-alm/trellis/bench/benchdb"
 	"github.com/trellis-alm/trellis/internal/alm"
-	"github.com/trellis-alm/trellis/internal/builds"
+	"github.com/trellis-alm/trellis/internal/build"
 	"github.com/trellis-alm/trellis/internal/jobs"
 	"github.com/trellis-alm/trellis/internal/metadata"
 	"github.com/trellis-alm/trellis/internal/orgs"
@@ -102,7 +102,7 @@ func main() {
 				"classes/" + class + ".cls": []byte("public class " + class + " { }"), "classes/" + class + ".cls-meta.xml": []byte(meta)})}})
 			check(err)
 			check(st.CaptureComponents(ctx, it.Key, src.ID, src.ID, []store.Capture{{Type: "ApexClass", Name: class, Change: "new", Hash: hash}}))
-			b, err := builds.New(st).Build(ctx, rel.ID, "", nil)
+			b, err := build.New(st).Build(ctx, rel.ID, "", nil)
 			check(err)
 			p, err := svc.Open(ctx, b.ID, "UAT")
 			check(err)

@@ -1,145 +1,171 @@
-// Package build composes a release's build: the union of its work items'
-// captured components, with the conflicts that must be settled first, and
-// the immutable artifact — a deterministic zip of package.xml, the
-// destructive changes and the files — with its checksum.
-//
-// It is pure: callers load the captures and their stored content.
+// Package build makes a release's build: it loads the captures of the
+// release's work items and their content, composes them with the build
+// package, and records the immutable artifact.
 package build
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
+	"context"
 	"fmt"
-	"slices"
 	"strings"
 
-	"github.com/trellis-alm/trellis/internal/metadata"
+	"github.com/trellis-alm/trellis/internal/alm"
+	"github.com/trellis-alm/trellis/internal/artifact"
+	"github.com/trellis-alm/trellis/internal/checks"
 	"github.com/trellis-alm/trellis/internal/snapshot"
+	"github.com/trellis-alm/trellis/internal/store"
 )
 
-// Capture is one work item's latest capture of a component.
-type Capture struct {
-	WorkItem string
-	Type     string
-	Name     string
-	Change   string // new, changed or deleted
-	Hash     string // "" for a deletion
-	Content  []byte // the stored content (snapshot.EncodeFiles); nil for a deletion
-}
+// Service builds releases.
+type Service struct{ st *store.Store }
 
-func keyOf(typ, name string) string { return typ + "\x00" + strings.ToLower(name) }
+// New returns a Service.
+func New(st *store.Store) *Service { return &Service{st: st} }
 
-// Conflict is a component two or more work items captured differently.
-type Conflict struct {
-	Type, Name string
-	Options    []Capture // one per differing version, in work item order
-}
+// ConflictError lists the conflicts that stop a build.
+type ConflictError struct{ Conflicts []artifact.Conflict }
 
-// Key names the conflict for resolutions.
-func (c Conflict) Key() string { return keyOf(c.Type, c.Name) }
-
-// Plan is what a build holds: one capture per component.
-type Plan struct {
-	Components []Capture // sorted by type and name
-	Conflicts  []Conflict
-}
-
-// Compose takes the union of captures. Work items that captured the same
-// content agree; different content is a conflict unless resolutions
-// (conflict key → work item) picks one.
-func Compose(captures []Capture, resolutions map[string]string) Plan {
-	byKey := map[string][]Capture{}
-	var order []string
-	for _, c := range captures {
-		k := keyOf(c.Type, c.Name)
-		if _, ok := byKey[k]; !ok {
-			order = append(order, k)
-		}
-		byKey[k] = append(byKey[k], c)
+func (e *ConflictError) Error() string {
+	var names []string
+	for _, c := range e.Conflicts {
+		names = append(names, c.Type+" "+c.Name)
 	}
-	var p Plan
-	for _, k := range order {
-		cs := byKey[k]
-		slices.SortFunc(cs, func(a, b Capture) int { return strings.Compare(a.WorkItem, b.WorkItem) })
-		distinct := []Capture{cs[0]}
-		for _, c := range cs[1:] {
-			if !slices.ContainsFunc(distinct, func(d Capture) bool { return d.Hash == c.Hash && d.Change == c.Change }) {
-				distinct = append(distinct, c)
+	return fmt.Sprintf("%d component(s) were captured differently by several work items: %s. Pick one version of each, or capture a merged version, then build again.",
+		len(e.Conflicts), strings.Join(names, ", "))
+}
+
+// Plan composes the release's current captures, settling conflicts with
+// resolutions (conflict key → work item key).
+func (s *Service) Plan(ctx context.Context, releaseID int64, resolutions map[string]string) (artifact.Plan, error) {
+	caps, err := s.st.ReleaseCaptures(ctx, releaseID)
+	if err != nil {
+		return artifact.Plan{}, err
+	}
+	if len(caps) == 0 {
+		return artifact.Plan{}, alm.Errorf(alm.CodeInvalid, "The release's work items have no captured components yet: capture them from a comparison under Develop first.")
+	}
+	var in []artifact.Capture
+	for _, c := range caps {
+		bc := artifact.Capture{WorkItem: c.WorkItem, Type: c.Type, Name: c.Name, Change: c.Change, Hash: c.Hash}
+		if c.Hash != "" {
+			if bc.Content, err = s.st.BlobData(ctx, c.Hash); err != nil {
+				return artifact.Plan{}, err
 			}
 		}
-		if len(distinct) == 1 {
-			p.Components = append(p.Components, distinct[0])
-			continue
-		}
-		if pick, ok := resolutions[k]; ok {
-			if i := slices.IndexFunc(distinct, func(d Capture) bool { return d.WorkItem == pick }); i >= 0 {
-				p.Components = append(p.Components, distinct[i])
-				continue
-			}
-		}
-		p.Conflicts = append(p.Conflicts, Conflict{Type: cs[0].Type, Name: cs[0].Name, Options: distinct})
+		in = append(in, bc)
 	}
-	sortCaptures(p.Components)
-	slices.SortFunc(p.Conflicts, func(a, b Conflict) int { return strings.Compare(a.Key(), b.Key()) })
-	return p
+	return artifact.Compose(in, resolutions), nil
 }
 
-func sortCaptures(cs []Capture) {
-	slices.SortFunc(cs, func(a, b Capture) int { return strings.Compare(keyOf(a.Type, a.Name), keyOf(b.Type, b.Name)) })
-}
-
-// Artifact is a build's deployable package.
-type Artifact struct {
-	Zip      []byte
-	Checksum string // hex SHA-256 of Zip
-	Files    int
-	Deletes  int
-}
-
-// Package lays a conflict-free plan out as a deploy zip: the components'
-// files in Metadata API format (children recomposed into their parents),
-// package.xml, and destructiveChangesPost.xml for deletions. The same
-// plan always gives the same bytes.
-func Package(p Plan, apiVersion string) (Artifact, error) {
+// Build packages the release as a new, immutable build.
+func (s *Service) Build(ctx context.Context, releaseID int64, apiVersion string, resolutions map[string]string) (alm.Build, error) {
+	if apiVersion == "" {
+		apiVersion = "64.0"
+	}
+	p, err := s.Plan(ctx, releaseID, resolutions)
+	if err != nil {
+		return alm.Build{}, err
+	}
 	if len(p.Conflicts) > 0 {
-		return Artifact{}, fmt.Errorf("build: %d conflict(s) to settle first", len(p.Conflicts))
+		return alm.Build{}, &ConflictError{Conflicts: p.Conflicts}
 	}
-	set := metadata.NewSet()
-	deletes := metadata.NewManifest(apiVersion)
+	art, err := artifact.Package(p, apiVersion)
+	if err != nil {
+		return alm.Build{}, alm.Errorf(alm.CodeInvalid, "The release could not be packaged: %v", err)
+	}
+	n := store.NewBuild{ReleaseID: releaseID, APIVersion: apiVersion, Checksum: art.Checksum, Artifact: art.Zip, Deletes: art.Deletes}
 	for _, c := range p.Components {
-		if c.Change == "deleted" {
-			deletes.Add(manifestType(c.Type), c.Name)
-			continue
-		}
-		res, err := metadata.ReadMetadataFormat(metadata.MemFS(snapshot.DecodeFiles(c.Content)), metadata.ReadOptions{KeepContent: true})
-		if err != nil {
-			return Artifact{}, fmt.Errorf("build: %s %s: %w", c.Type, c.Name, err)
-		}
-		for _, comp := range res.Set.Components() {
-			if comp.Type.Name == c.Type && strings.EqualFold(comp.Name, c.Name) {
-				set.Add(comp)
-			}
-		}
+		n.Components = append(n.Components, alm.BuildComponent{Type: c.Type, Name: c.Name, Change: c.Change, Hash: c.Hash, WorkItem: c.WorkItem})
 	}
-	files, err := metadata.WriteMetadataFormat(set)
-	if err != nil {
-		return Artifact{}, fmt.Errorf("build: %w", err)
-	}
-	files["package.xml"] = metadata.ManifestFromSet(set, apiVersion).Marshal()
-	if !deletes.Empty() {
-		files["destructiveChangesPost.xml"] = deletes.Marshal()
-	}
-	zip, err := metadata.WriteZip(files)
-	if err != nil {
-		return Artifact{}, err
-	}
-	sum := sha256.Sum256(zip)
-	return Artifact{Zip: zip, Checksum: hex.EncodeToString(sum[:]), Files: len(files), Deletes: deletes.Count()}, nil
+	return s.st.CreateBuild(ctx, n)
 }
 
-func manifestType(t string) string {
-	if typ := metadata.DefaultRegistry.Type(t); typ != nil {
-		return typ.ManifestName()
+// BuildWorkItem packages one work item's change set as a build of its
+// own, to promote it into the first stage before it joins a release.
+func (s *Service) BuildWorkItem(ctx context.Context, key, apiVersion string) (alm.Build, error) {
+	if apiVersion == "" {
+		apiVersion = "64.0"
 	}
-	return t
+	id, caps, err := s.st.WorkItemCaptures(ctx, key)
+	if err != nil {
+		return alm.Build{}, err
+	}
+	if len(caps) == 0 {
+		return alm.Build{}, alm.Errorf(alm.CodeInvalid, "%s has no captured components yet: capture them from a comparison under Develop first.", strings.ToUpper(key))
+	}
+	var in []artifact.Capture
+	for _, c := range caps {
+		bc := artifact.Capture{WorkItem: c.WorkItem, Type: c.Type, Name: c.Name, Change: c.Change, Hash: c.Hash}
+		if c.Hash != "" {
+			if bc.Content, err = s.st.BlobData(ctx, c.Hash); err != nil {
+				return alm.Build{}, err
+			}
+		}
+		in = append(in, bc)
+	}
+	p := artifact.Compose(in, nil)
+	art, err := artifact.Package(p, apiVersion)
+	if err != nil {
+		return alm.Build{}, alm.Errorf(alm.CodeInvalid, "The change set could not be packaged: %v", err)
+	}
+	n := store.NewBuild{WorkItemID: id, APIVersion: apiVersion, Checksum: art.Checksum, Artifact: art.Zip, Deletes: art.Deletes}
+	for _, c := range p.Components {
+		n.Components = append(n.Components, alm.BuildComponent{Type: c.Type, Name: c.Name, Change: c.Change, Hash: c.Hash, WorkItem: c.WorkItem})
+	}
+	return s.st.CreateBuild(ctx, n)
+}
+
+// Check checks a build against an org's latest snapshot: references the
+// deploy would miss, and the deletion checklist.
+func (s *Service) Check(ctx context.Context, buildID, orgID int64) (artifact.Check, alm.Snapshot, error) {
+	_, comps, err := s.st.BuildByID(ctx, buildID)
+	if err != nil {
+		return artifact.Check{}, alm.Snapshot{}, err
+	}
+	sn, err := s.st.LatestSnapshot(ctx, orgID)
+	if err != nil {
+		return artifact.Check{}, sn, err
+	}
+	target, err := s.st.SnapshotManifest(ctx, sn.ID)
+	if err != nil {
+		return artifact.Check{}, sn, err
+	}
+	var p artifact.Plan
+	for _, c := range comps {
+		bc := artifact.Capture{WorkItem: c.WorkItem, Type: c.Type, Name: c.Name, Change: c.Change, Hash: c.Hash}
+		if c.Hash != "" {
+			if bc.Content, err = s.st.BlobData(ctx, c.Hash); err != nil {
+				return artifact.Check{}, sn, err
+			}
+		}
+		p.Components = append(p.Components, bc)
+	}
+	chk, err := artifact.CheckAgainst(p, target)
+	return chk, sn, err
+}
+
+// StaticChecks runs the static checks over a build's components; with
+// orgAPIVersion set, components far behind it are flagged too.
+func (s *Service) StaticChecks(ctx context.Context, buildID int64, orgAPIVersion string) ([]checks.Finding, error) {
+	_, comps, err := s.st.BuildByID(ctx, buildID)
+	if err != nil {
+		return nil, err
+	}
+	var files []checks.File
+	var newClasses []string
+	for _, c := range comps {
+		if c.Hash == "" {
+			continue
+		}
+		data, err := s.st.BlobData(ctx, c.Hash)
+		if err != nil {
+			return nil, err
+		}
+		for p, b := range snapshot.DecodeFiles(data) {
+			files = append(files, checks.File{Component: c.Type + " " + c.Name, Type: c.Type, Path: p, Data: b})
+		}
+		if c.Type == "ApexClass" && c.Change == "new" {
+			newClasses = append(newClasses, c.Name)
+		}
+	}
+	return checks.Run(files, newClasses, checks.Options{OrgAPIVersion: orgAPIVersion}), nil
 }

@@ -24,7 +24,7 @@ import (
 
 	"github.com/trellis-alm/trellis/internal/alm"
 	"github.com/trellis-alm/trellis/internal/auth"
-	"github.com/trellis-alm/trellis/internal/builds"
+	"github.com/trellis-alm/trellis/internal/build"
 	"github.com/trellis-alm/trellis/internal/capture"
 	"github.com/trellis-alm/trellis/internal/jobs"
 	"github.com/trellis-alm/trellis/internal/metadata"
@@ -485,7 +485,7 @@ func (s *seeder) background(ctx context.Context) error {
 		{Type: "CustomField", Name: "Subscription__c.Churn_Risk__c"}, {Type: "ApexClass", Name: "RenewalService"}}}); err != nil {
 		return fmt.Errorf("capture: %w", err)
 	}
-	b, err := builds.New(st).Build(ctx, s.release.ID, "", nil)
+	b, err := build.New(st).Build(ctx, s.release.ID, "", nil)
 	if err != nil {
 		return fmt.Errorf("build: %w", err)
 	}

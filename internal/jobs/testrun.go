@@ -3,14 +3,12 @@ package jobs
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
 
 	"github.com/trellis-alm/trellis/internal/alm"
 	"github.com/trellis-alm/trellis/internal/salesforce"
-	"github.com/trellis-alm/trellis/internal/store"
 )
 
 // TestRunArgs runs Apex tests on an org.
@@ -63,38 +61,6 @@ func (w *TestRunWorker) Work(ctx context.Context, job *river.Job[TestRunArgs]) e
 		return err
 	}
 	return AlertNewFailures(ctx, w.deps, t, results)
-}
-
-// AlertNewFailures raises an alert when a local-tests run fails tests the
-// org's previous one passed: a regression, perhaps from a Salesforce
-// upgrade or a change made outside the pipeline.
-func AlertNewFailures(ctx context.Context, deps Deps, t alm.TestRun, results []alm.TestResult) error {
-	if t.TestLevel != "RunLocalTests" {
-		return nil
-	}
-	prev, ok, err := deps.Store.PreviousLocalRun(ctx, t.OrgID, t.ID)
-	if err != nil || !ok {
-		return err
-	}
-	fresh := alm.NewFailures(prev.Results, results)
-	if len(fresh) == 0 {
-		return nil
-	}
-	org, err := deps.Store.OrgByID(ctx, t.OrgID)
-	if err != nil {
-		return err
-	}
-	var names []string
-	for _, r := range fresh {
-		names = append(names, r.Class+"."+r.Method+": "+r.Message)
-	}
-	a, err := deps.Store.CreateAlert(ctx, store.NewAlert{Kind: alm.AlertTestFailure, Severity: alm.SevWarning, OrgID: t.OrgID,
-		Title: fmt.Sprintf("%d test(s) newly failing in %s", len(fresh), org.Name),
-		Body:  fmt.Sprintf("Test run #%d (%s) fails tests that passed in run #%d: %s", t.ID, t.StartedBy, prev.ID, strings.Join(names, "; "))})
-	if err != nil {
-		return err
-	}
-	return insertFollowUp(ctx, NotifyArgs{AlertID: a.ID})
 }
 
 func (w *TestRunWorker) run(ctx context.Context, t alm.TestRun) ([]alm.TestResult, error) {

@@ -11,8 +11,8 @@ import (
 	"strings"
 
 	"github.com/trellis-alm/trellis/internal/alm"
+	"github.com/trellis-alm/trellis/internal/artifact"
 	"github.com/trellis-alm/trellis/internal/build"
-	"github.com/trellis-alm/trellis/internal/builds"
 	"github.com/trellis-alm/trellis/internal/checks"
 	"github.com/trellis-alm/trellis/internal/snapshot"
 	"github.com/trellis-alm/trellis/internal/store"
@@ -167,7 +167,7 @@ func (s *Service) detail(ctx context.Context, id int64, full bool) (Detail, erro
 		if err != nil {
 			return d, err
 		}
-		if d.Findings, err = builds.New(s.st).StaticChecks(ctx, p.BuildID, org.APIVersion); err != nil {
+		if d.Findings, err = build.New(s.st).StaticChecks(ctx, p.BuildID, org.APIVersion); err != nil {
 			return d, err
 		}
 	}
@@ -393,7 +393,7 @@ func (s *Service) Rollback(ctx context.Context, deploymentID int64, only []strin
 	for _, k := range only {
 		want[strings.ToLower(k)] = true
 	}
-	var p build.Plan
+	var p artifact.Plan
 	var dc []alm.DeploymentComponent
 	for _, c := range comps {
 		if len(want) > 0 && !want[strings.ToLower(c.Type+"/"+c.Name)] {
@@ -402,7 +402,7 @@ func (s *Service) Rollback(ctx context.Context, deploymentID int64, only []strin
 		if c.Existed == nil {
 			return alm.Deployment{}, alm.Errorf(alm.CodeConflict, "Deployment #%d has no pre-deploy snapshot of %s %s, so it cannot be rolled back automatically.", deploymentID, c.Type, c.Name)
 		}
-		bc := build.Capture{Type: c.Type, Name: c.Name, WorkItem: c.WorkItem}
+		bc := artifact.Capture{Type: c.Type, Name: c.Name, WorkItem: c.WorkItem}
 		switch {
 		case *c.Existed:
 			bc.Change, bc.Hash = "changed", c.PreviousHash
@@ -426,8 +426,8 @@ func (s *Service) Rollback(ctx context.Context, deploymentID int64, only []strin
 			apiVersion = b.APIVersion
 		}
 	}
-	slices.SortFunc(p.Components, func(a, b build.Capture) int { return strings.Compare(a.Type+a.Name, b.Type+b.Name) })
-	art, err := build.Package(p, apiVersion)
+	slices.SortFunc(p.Components, func(a, b artifact.Capture) int { return strings.Compare(a.Type+a.Name, b.Type+b.Name) })
+	art, err := artifact.Package(p, apiVersion)
 	if err != nil {
 		return alm.Deployment{}, alm.Errorf(alm.CodeInvalid, "The rollback could not be packaged: %v", err)
 	}
@@ -467,7 +467,7 @@ func CountRollbackable(comps []alm.DeploymentComponent) int {
 // rollbackTests keeps the deployment's test level for rollbacks that put
 // Apex back; others take the org's default, which runs no tests for a
 // deploy without Apex (production refuses an explicit NoTestRun).
-func rollbackTests(level string, p build.Plan) string {
+func rollbackTests(level string, p artifact.Plan) string {
 	for _, c := range p.Components {
 		if c.Type == "ApexClass" || c.Type == "ApexTrigger" {
 			return level

@@ -7,7 +7,8 @@ import (
 	"strings"
 
 	"github.com/trellis-alm/trellis/internal/alm"
-	"github.com/trellis-alm/trellis/internal/build"
+	"github.com/trellis-alm/trellis/internal/artifact"
+	"github.com/trellis-alm/trellis/internal/deletion"
 	"github.com/trellis-alm/trellis/internal/store"
 )
 
@@ -32,7 +33,7 @@ type RestorePlan struct {
 	Components []alm.DeploymentComponent `json:"components"`
 	Unchanged  []alm.DeploymentComponent `json:"unchanged"` // the org's latest snapshot had these as the backup does
 	TestLevel  string                    `json:"test_level"`
-	plan       build.Plan
+	plan       artifact.Plan
 	apiVersion string
 }
 
@@ -44,7 +45,7 @@ func (s *Service) Restore(ctx context.Context, r RestoreRequest) (alm.Deployment
 	if err != nil {
 		return alm.Deployment{}, err
 	}
-	art, err := build.Package(rp.plan, rp.apiVersion)
+	art, err := artifact.Package(rp.plan, rp.apiVersion)
 	if err != nil {
 		return alm.Deployment{}, alm.Errorf(alm.CodeInvalid, "The restore could not be packaged: %v", err)
 	}
@@ -93,13 +94,11 @@ func (s *Service) PlanRestore(ctx context.Context, r RestoreRequest) (RestorePla
 			current[strings.ToLower(e.Type+"/"+e.Name)] = e.Hash
 		}
 	}
-	inBackup := map[string]bool{}
-	var p build.Plan
+	var p artifact.Plan
 	var dc []alm.DeploymentComponent
 	found := map[string]bool{}
 	for _, e := range backup {
 		k := strings.ToLower(e.Type + "/" + e.Name)
-		inBackup[k] = true
 		if !wantComp[k] && !slices.Contains(r.Types, e.Type) {
 			continue
 		}
@@ -111,7 +110,7 @@ func (s *Service) PlanRestore(ctx context.Context, r RestoreRequest) (RestorePla
 		if err != nil {
 			return rp, err
 		}
-		p.Components = append(p.Components, build.Capture{Type: e.Type, Name: e.Name, Change: "changed", Hash: e.Hash, Content: data})
+		p.Components = append(p.Components, artifact.Capture{Type: e.Type, Name: e.Name, Change: "changed", Hash: e.Hash, Content: data})
 		dc = append(dc, alm.DeploymentComponent{Type: e.Type, Name: e.Name, Change: "changed", Hash: e.Hash})
 	}
 	var missing []string
@@ -128,15 +127,13 @@ func (s *Service) PlanRestore(ctx context.Context, r RestoreRequest) (RestorePla
 		if err != nil {
 			return rp, err
 		}
-		current, err := s.st.SnapshotManifest(ctx, now.ID)
+		latest, err := s.st.SnapshotManifest(ctx, now.ID)
 		if err != nil {
 			return rp, err
 		}
-		for _, e := range current {
-			if slices.Contains(r.Types, e.Type) && !inBackup[strings.ToLower(e.Type+"/"+e.Name)] {
-				p.Components = append(p.Components, build.Capture{Type: e.Type, Name: e.Name, Change: "deleted"})
-				dc = append(dc, alm.DeploymentComponent{Type: e.Type, Name: e.Name, Change: "deleted"})
-			}
+		for _, e := range deletion.Added(latest, backup, r.Types) {
+			p.Components = append(p.Components, artifact.Capture{Type: e.Type, Name: e.Name, Change: "deleted"})
+			dc = append(dc, alm.DeploymentComponent{Type: e.Type, Name: e.Name, Change: "deleted"})
 		}
 	}
 	if len(p.Components) == 0 {
@@ -145,7 +142,7 @@ func (s *Service) PlanRestore(ctx context.Context, r RestoreRequest) (RestorePla
 	if len(p.Components) > restoreLimit {
 		return rp, alm.Invalid(map[string]string{"types": fmt.Sprintf("That is %d components; restore at most %d at a time.", len(p.Components), restoreLimit)})
 	}
-	slices.SortFunc(p.Components, func(a, b build.Capture) int { return strings.Compare(a.Type+a.Name, b.Type+b.Name) })
+	slices.SortFunc(p.Components, func(a, b artifact.Capture) int { return strings.Compare(a.Type+a.Name, b.Type+b.Name) })
 	slices.SortFunc(dc, func(a, b alm.DeploymentComponent) int { return strings.Compare(a.Type+a.Name, b.Type+b.Name) })
 	// Production runs local tests when Apex goes in, and otherwise takes
 	// the org's default (it refuses NoTestRun outright); elsewhere none run.
@@ -163,7 +160,7 @@ func (s *Service) PlanRestore(ctx context.Context, r RestoreRequest) (RestorePla
 	return rp, nil
 }
 
-func hasApex(p build.Plan) bool {
+func hasApex(p artifact.Plan) bool {
 	for _, c := range p.Components {
 		if c.Type == "ApexClass" || c.Type == "ApexTrigger" {
 			return true

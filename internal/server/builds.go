@@ -11,7 +11,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/trellis-alm/trellis/internal/alm"
-	"github.com/trellis-alm/trellis/internal/builds"
+	"github.com/trellis-alm/trellis/internal/build"
 	"github.com/trellis-alm/trellis/internal/jobs"
 	"github.com/trellis-alm/trellis/internal/metadata"
 	"github.com/trellis-alm/trellis/internal/store"
@@ -85,7 +85,7 @@ func (s *Server) addDependencies(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	added, err := builds.New(s.store).AddDependencies(r.Context(), id, body.OrgID, keys)
+	added, err := build.New(s.store).AddDependencies(r.Context(), id, body.OrgID, keys)
 	if isAPI(r) {
 		if err != nil {
 			s.fail(w, r, err)
@@ -118,8 +118,8 @@ func (s *Server) buildRelease(w http.ResponseWriter, r *http.Request) {
 			res[key] = v[0]
 		}
 	}
-	b, err := builds.New(s.store).Build(r.Context(), rel.ID, "", res)
-	var ce *builds.ConflictError
+	b, err := build.New(s.store).Build(r.Context(), rel.ID, "", res)
+	var ce *build.ConflictError
 	switch {
 	case errors.As(err, &ce):
 		var conflicts []web.BuildConflict
@@ -198,8 +198,8 @@ func (s *Server) apiBuild(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	b, err := builds.New(s.store).Build(r.Context(), id, body.APIVersion, body.Resolutions)
-	var ce *builds.ConflictError
+	b, err := build.New(s.store).Build(r.Context(), id, body.APIVersion, body.Resolutions)
+	var ce *build.ConflictError
 	if errors.As(err, &ce) {
 		var out []map[string]any
 		for _, c := range ce.Conflicts {
@@ -255,11 +255,11 @@ func (s *Server) buildPage(w http.ResponseWriter, r *http.Request) {
 		v.Orgs = append(v.Orgs, web.Option{Value: strconv.FormatInt(o.ID, 10), Label: o.Name + " (" + o.Kind.Label() + ")"})
 	}
 	if orgID, err := strconv.ParseInt(v.OrgID, 10, 64); err == nil {
-		chk, sn, err := builds.New(s.store).Check(ctx, b.ID, orgID)
+		chk, sn, err := build.New(s.store).Check(ctx, b.ID, orgID)
 		switch {
 		case err == nil:
 			v.Checked, v.Check, v.Target = true, chk, sn
-			if v.Sources, err = builds.New(s.store).DependencySources(ctx, b.ID, chk.Missing); err != nil {
+			if v.Sources, err = build.New(s.store).DependencySources(ctx, b.ID, chk.Missing); err != nil {
 				s.fail(w, r, err)
 				return
 			}
@@ -276,7 +276,7 @@ func (s *Server) buildPage(w http.ResponseWriter, r *http.Request) {
 			orgVersion = o.APIVersion
 		}
 	}
-	if v.Findings, err = builds.New(s.store).StaticChecks(ctx, b.ID, orgVersion); err != nil {
+	if v.Findings, err = build.New(s.store).StaticChecks(ctx, b.ID, orgVersion); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/trellis-alm/trellis/internal/alm"
-	"github.com/trellis-alm/trellis/internal/builds"
+	"github.com/trellis-alm/trellis/internal/build"
 	"github.com/trellis-alm/trellis/internal/snapshot"
 	"github.com/trellis-alm/trellis/internal/store"
 )
@@ -81,7 +81,7 @@ func TestFeedbackTriage(t *testing.T) {
 	require.NoError(t, b.store.CaptureComponents(b.ctx, sd.item.Key, sn.ID, sn.ID, []store.Capture{{Type: "ApexClass", Name: "Greeter", Change: "new", Hash: "g1"}}))
 	_, err = b.store.SetWorkItemRelease(b.ctx, sd.item.Key, &sd.release.ID)
 	require.NoError(t, err)
-	build, err := builds.New(b.store).Build(b.ctx, sd.release.ID, "", nil)
+	build, err := build.New(b.store).Build(b.ctx, sd.release.ID, "", nil)
 	require.NoError(t, err)
 	org, err := b.store.CreateOrg(b.ctx, alm.NewOrg{Name: "PROD", Kind: alm.OrgProduction, LoginURL: "https://login.salesforce.com"},
 		store.OrgAuth{AuthKind: "jwt"}, func(int64) (string, error) { return "", nil })

@@ -10,7 +10,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/trellis-alm/trellis/internal/alm"
-	"github.com/trellis-alm/trellis/internal/builds"
+	"github.com/trellis-alm/trellis/internal/build"
 	"github.com/trellis-alm/trellis/internal/jobs"
 	"github.com/trellis-alm/trellis/internal/promote"
 	"github.com/trellis-alm/trellis/internal/store"
@@ -99,7 +99,7 @@ func (s *Server) buildWorkItem(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	b, err := builds.New(s.store).BuildWorkItem(r.Context(), key, body.APIVersion)
+	b, err := build.New(s.store).BuildWorkItem(r.Context(), key, body.APIVersion)
 	if isAPI(r) {
 		if err != nil {
 			s.fail(w, r, err)

@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/trellis-alm/trellis/internal/alm"
-	"github.com/trellis-alm/trellis/internal/builds"
+	"github.com/trellis-alm/trellis/internal/build"
 	"github.com/trellis-alm/trellis/internal/jobs"
 	"github.com/trellis-alm/trellis/internal/orgsim"
 	"github.com/trellis-alm/trellis/internal/promote"
@@ -384,7 +384,7 @@ func TestPromotionFaults(t *testing.T) {
 	sn, err := b.store.CreateSnapshot(b.ctx, store.NewSnapshot{Source: "git", Ref: "y"})
 	require.NoError(t, err)
 	require.NoError(t, b.store.CaptureComponents(b.ctx, f.sd.item.Key, sn.ID, sn.ID, []store.Capture{{Type: "ApexClass", Name: "Greeter", Change: "changed", Hash: "broken"}}))
-	bad, err := builds.New(b.store).Build(ctx, f.sd.release.ID, "", nil)
+	bad, err := build.New(b.store).Build(ctx, f.sd.release.ID, "", nil)
 	require.NoError(t, err)
 	_, err = b.store.Pool().Exec(b.ctx, `UPDATE pipeline_stages SET frozen = false, approvals_required = 0`)
 	require.NoError(t, err)

@@ -1,7 +1,6 @@
 package alm
 
 import (
-	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -63,55 +62,5 @@ func TestBackupPolicyValidate(t *testing.T) {
 		if ErrorCode(bad.Validate()) != CodeInvalid {
 			t.Errorf("%+v accepted", bad)
 		}
-	}
-}
-
-func TestDriftSeverityAndRoutes(t *testing.T) {
-	for _, c := range []struct {
-		entries []DriftEntry
-		want    Severity
-	}{
-		{[]DriftEntry{{Type: "Layout", Change: "changed"}}, SevInfo},
-		{[]DriftEntry{{Type: "Layout", Change: "changed"}, {Type: "ApexClass", Change: "changed"}}, SevWarning},
-		{[]DriftEntry{{Type: "Profile", Change: "changed"}}, SevCritical},
-		{[]DriftEntry{{Type: "CustomField", Change: "deleted"}}, SevCritical},
-	} {
-		if got := DriftSeverity(c.entries); got != c.want {
-			t.Errorf("DriftSeverity(%v) = %s, want %s", c.entries, got, c.want)
-		}
-	}
-	r := AlertRoute{Kind: AlertDrift, MinSeverity: SevWarning}
-	if !r.Matches(AlertDrift, SevCritical) || r.Matches(AlertDrift, SevInfo) || r.Matches(AlertBackupFailed, SevCritical) {
-		t.Error("route matching")
-	}
-	if !(AlertRoute{Kind: "*", MinSeverity: SevInfo}).Matches(AlertBackupFailed, SevInfo) {
-		t.Error("a catch-all route takes everything")
-	}
-}
-
-func TestNewFailuresAndFlaky(t *testing.T) {
-	run := func(outcomes ...string) []TestResult {
-		var rs []TestResult
-		for i, o := range outcomes {
-			rs = append(rs, TestResult{Class: "T", Method: fmt.Sprint("m", i), Outcome: o})
-		}
-		return rs
-	}
-	prev := run("Pass", "Fail", "Pass")
-	cur := append(run("Fail", "Fail", "Pass"), TestResult{Class: "New", Method: "x", Outcome: "Fail"})
-	got := NewFailures(prev, cur)
-	if len(got) != 1 || got[0].Method != "m0" {
-		t.Errorf("NewFailures = %+v; want only m0 (m1 failed before, New.x never passed)", got)
-	}
-	history := [][]TestResult{
-		run("Pass", "Pass", "Pass"),
-		run("Fail", "Pass", "Pass"),
-		run("Pass", "Fail", "Pass"),
-		run("Fail", "Fail", "Pass"),
-	}
-	// m0: P F P F (3 flips, flaky); m1: P P F F (1 flip: a regression); m2 steady.
-	fl := Flaky(history)
-	if len(fl) != 1 || fl[0].Method != "m0" || fl[0].Flips != 3 || fl[0].Failures != 2 || fl[0].Runs != 4 {
-		t.Errorf("Flaky = %+v", fl)
 	}
 }

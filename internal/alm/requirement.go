@@ -1,3 +1,6 @@
+// Requirements: what the business asked for, its acceptance criteria, its
+// status rules and its specification versions.
+
 package alm
 
 import (
@@ -8,67 +11,6 @@ import (
 	"time"
 	"unicode/utf8"
 )
-
-// Project is one Salesforce app or org estate; everything planned lives
-// in one. Its key prefixes the keys of its records (CRM-REQ-12, CRM-142).
-type Project struct {
-	ID          int64     `json:"id"`
-	Key         string    `json:"key"`
-	Name        string    `json:"name"`
-	Description string    `json:"description"`
-	CreatedAt   time.Time `json:"created_at"`
-}
-
-var projectKey = regexp.MustCompile(`^[A-Z][A-Z0-9]{1,9}$`)
-
-// NewProject is what creating a project takes.
-type NewProject struct {
-	Key, Name, Description string
-}
-
-// Normalize trims the fields and upper-cases the key.
-func (n *NewProject) Normalize() {
-	n.Key = strings.ToUpper(strings.TrimSpace(n.Key))
-	n.Name = strings.TrimSpace(n.Name)
-	n.Description = strings.TrimSpace(n.Description)
-}
-
-// Validate checks a new project.
-func (n NewProject) Validate() error {
-	f := map[string]string{}
-	if !projectKey.MatchString(n.Key) {
-		f["key"] = "Use 2–10 capital letters or digits, starting with a letter (e.g. CRM)."
-	}
-	if n.Name == "" {
-		f["name"] = "Give the project a name."
-	} else if utf8.RuneCountInString(n.Name) > 120 {
-		f["name"] = "Keep the name under 120 characters."
-	}
-	if len(f) > 0 {
-		return Invalid(f)
-	}
-	return nil
-}
-
-// Member is a user's place in a project. Role is what the user may do in
-// the project; without a membership the user's global role applies.
-type Member struct {
-	ProjectID int64     `json:"project_id"`
-	UserID    int64     `json:"user_id"`
-	Name      string    `json:"name"`
-	Email     string    `json:"email"`
-	Role      Role      `json:"role"`
-	AddedAt   time.Time `json:"added_at"`
-}
-
-// ProjectRole is the role a user acts with in a project: the project's
-// role for members, the global role otherwise. Admins stay admins.
-func ProjectRole(global Role, member *Role) Role {
-	if global == RoleAdmin || member == nil {
-		return global
-	}
-	return *member
-}
 
 // Priority ranks requirements.
 type Priority string
@@ -343,84 +285,4 @@ func (v SpecVersion) Text() string {
 		}
 	}
 	return b.String()
-}
-
-// CommentKind is what a comment is for.
-type CommentKind string
-
-const (
-	CommentNote          CommentKind = "comment"
-	CommentQuestion      CommentKind = "question"
-	CommentChangeRequest CommentKind = "change_request"
-)
-
-// CommentState is where a question or change request stands.
-type CommentState string
-
-const (
-	StateOpen     CommentState = "open"
-	StateAnswered CommentState = "answered"
-	StateAccepted CommentState = "accepted"
-	StateDeclined CommentState = "declined"
-)
-
-// Comment is one entry of a requirement's discussion. Questions stay open
-// until answered; change requests propose a new spec that the owner
-// accepts or declines.
-type Comment struct {
-	ID             int64        `json:"id"`
-	RequirementID  int64        `json:"requirement_id"`
-	ParentID       *int64       `json:"parent_id"`
-	Kind           CommentKind  `json:"kind"`
-	State          CommentState `json:"state,omitempty"`
-	Body           string       `json:"body"`
-	ProposedTitle  string       `json:"proposed_title,omitempty"`
-	ProposedDesc   string       `json:"proposed_description,omitempty"`
-	AuthorID       *int64       `json:"author_id"`
-	AuthorName     string       `json:"author_name"`
-	ResolvedByName string       `json:"resolved_by,omitempty"`
-	ResolvedAt     *time.Time   `json:"resolved_at,omitempty"`
-	CreatedAt      time.Time    `json:"created_at"`
-	Replies        []Comment    `json:"replies,omitempty"`
-}
-
-// NewComment is what posting a comment takes.
-type NewComment struct {
-	Kind          CommentKind
-	Body          string
-	ParentID      *int64
-	ProposedTitle string
-	ProposedDesc  string
-}
-
-// Validate checks a new comment.
-func (n *NewComment) Validate() error {
-	n.Body = strings.TrimSpace(n.Body)
-	n.ProposedTitle = strings.TrimSpace(n.ProposedTitle)
-	n.ProposedDesc = strings.TrimSpace(n.ProposedDesc)
-	if n.Kind == "" {
-		n.Kind = CommentNote
-	}
-	f := map[string]string{}
-	switch n.Kind {
-	case CommentNote, CommentQuestion:
-	case CommentChangeRequest:
-		if n.ProposedTitle == "" && n.ProposedDesc == "" {
-			f["proposed_description"] = "Say what the spec should become: a new title or description."
-		}
-	default:
-		f["kind"] = "Choose comment, question or change_request."
-	}
-	if n.ParentID != nil && n.Kind != CommentNote {
-		f["kind"] = "A reply is a comment; ask a new question or request a change at the top level."
-	}
-	if n.Body == "" {
-		f["body"] = "Write something."
-	} else if utf8.RuneCountInString(n.Body) > 20000 {
-		f["body"] = "Keep a comment under 20,000 characters."
-	}
-	if len(f) > 0 {
-		return Invalid(f)
-	}
-	return nil
 }

@@ -1,4 +1,4 @@
-package builds
+package build
 
 import (
 	"context"

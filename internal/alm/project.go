@@ -1,0 +1,71 @@
+// Projects and their members: who works on what, in which role.
+
+package alm
+
+import (
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Project is one Salesforce app or org estate; everything planned lives
+// in one. Its key prefixes the keys of its records (CRM-REQ-12, CRM-142).
+type Project struct {
+	ID          int64     `json:"id"`
+	Key         string    `json:"key"`
+	Name        string    `json:"name"`
+	Description string    `json:"description"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+var projectKey = regexp.MustCompile(`^[A-Z][A-Z0-9]{1,9}$`)
+
+// NewProject is what creating a project takes.
+type NewProject struct {
+	Key, Name, Description string
+}
+
+// Normalize trims the fields and upper-cases the key.
+func (n *NewProject) Normalize() {
+	n.Key = strings.ToUpper(strings.TrimSpace(n.Key))
+	n.Name = strings.TrimSpace(n.Name)
+	n.Description = strings.TrimSpace(n.Description)
+}
+
+// Validate checks a new project.
+func (n NewProject) Validate() error {
+	f := map[string]string{}
+	if !projectKey.MatchString(n.Key) {
+		f["key"] = "Use 2–10 capital letters or digits, starting with a letter (e.g. CRM)."
+	}
+	if n.Name == "" {
+		f["name"] = "Give the project a name."
+	} else if utf8.RuneCountInString(n.Name) > 120 {
+		f["name"] = "Keep the name under 120 characters."
+	}
+	if len(f) > 0 {
+		return Invalid(f)
+	}
+	return nil
+}
+
+// Member is a user's place in a project. Role is what the user may do in
+// the project; without a membership the user's global role applies.
+type Member struct {
+	ProjectID int64     `json:"project_id"`
+	UserID    int64     `json:"user_id"`
+	Name      string    `json:"name"`
+	Email     string    `json:"email"`
+	Role      Role      `json:"role"`
+	AddedAt   time.Time `json:"added_at"`
+}
+
+// ProjectRole is the role a user acts with in a project: the project's
+// role for members, the global role otherwise. Admins stay admins.
+func ProjectRole(global Role, member *Role) Role {
+	if global == RoleAdmin || member == nil {
+		return global
+	}
+	return *member
+}

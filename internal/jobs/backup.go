@@ -1,0 +1,89 @@
+// Scheduled metadata backups: the tick that starts the ones due.
+
+package jobs
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/trellis-alm/trellis/internal/alm"
+	"github.com/trellis-alm/trellis/internal/store"
+)
+
+// BackupTickArgs starts the metadata backups that are due. It runs every
+// minute on the elected leader; the claim in the database makes a second
+// runner harmless.
+type BackupTickArgs struct{}
+
+// Kind names the job.
+func (BackupTickArgs) Kind() string { return "backup_tick" }
+
+// InsertOpts keeps one tick queued at a time.
+func (BackupTickArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueBackup, MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: time.Minute}}
+}
+
+// BackupTickWorker queues a snapshot for every org whose backup is due.
+type BackupTickWorker struct {
+	river.WorkerDefaults[BackupTickArgs]
+	deps Deps
+}
+
+// Work queues the due backups.
+func (w *BackupTickWorker) Work(ctx context.Context, _ *river.Job[BackupTickArgs]) error {
+	_, err := StartDueBackups(ctx, w.deps.Store, river.ClientFromContext[pgx.Tx](ctx))
+	return err
+}
+
+// StartDueBackups claims the due backup schedules and queues a snapshot
+// (and, where data backups are on, a data backup run) for each, returning
+// the snapshots.
+func StartDueBackups(ctx context.Context, st *store.Store, c *Client) ([]alm.Snapshot, error) {
+	orgs, err := st.ClaimDueBackups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []alm.Snapshot
+	var errs []error
+	dataOrgs, err := st.ClaimDueDataBackups(ctx)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	regressions, err := st.ClaimDueRegressions(ctx)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	for _, id := range regressions {
+		if err := StartRegression(ctx, st, c, id, "regression schedule"); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, id := range dataOrgs {
+		run, err := st.CreateDataBackupRun(ctx, id)
+		if alm.ErrorCode(err) == alm.CodeConflict {
+			continue // the last one is still going
+		}
+		if err == nil {
+			_, err = c.Insert(ctx, DataBackupArgs{RunID: run.ID}, nil)
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, id := range orgs {
+		sn, err := st.CreateBackupSnapshot(ctx, id)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if _, err := c.Insert(ctx, SnapshotArgs{SnapshotID: sn.ID}, nil); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, sn)
+	}
+	return out, errors.Join(errs...)
+}
