@@ -232,7 +232,7 @@ func (s *Store) CreateDataRestore(ctx context.Context, orgID, asOf int64, reques
 	var id int64
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, `INSERT INTO data_restores (org_id, as_of_run, request, started_label, started_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-			orgID, zeroNull(asOf), req, actorLabel(a), s.Now()).Scan(&id); err != nil {
+			orgID, nullID(asOf), req, actorLabel(a), s.Now()).Scan(&id); err != nil {
 			return err
 		}
 		return s.insertAudit(ctx, tx, alm.Audit(ctx, "org.data_restore", "org", fmt.Sprint(orgID), string(req)))

@@ -78,8 +78,8 @@ func (s *Store) CreateDeployment(ctx context.Context, n NewDeployment) (alm.Depl
 		}
 		if err := tx.QueryRow(ctx, `INSERT INTO deployments (promotion_id, org_id, build_id, kind, rollback_of, test_level, artifact, checksum, override_label, started_label, started_at, total, restore_of)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
-			zeroNull(n.PromotionID), n.OrgID, zeroNull(n.BuildID), n.Kind, zeroNull(n.RollbackOf), n.TestLevel, art, n.Checksum, n.Override,
-			actorLabel(a), s.Now(), len(n.Components), zeroNull(n.RestoreOf)).Scan(&id); err != nil {
+			nullID(n.PromotionID), n.OrgID, nullID(n.BuildID), n.Kind, nullID(n.RollbackOf), n.TestLevel, art, n.Checksum, n.Override,
+			actorLabel(a), s.Now(), len(n.Components), nullID(n.RestoreOf)).Scan(&id); err != nil {
 			return fmt.Errorf("insert deployment: %w", err)
 		}
 		for _, c := range n.Components {
@@ -105,13 +105,6 @@ func (s *Store) CreateDeployment(ctx context.Context, n NewDeployment) (alm.Depl
 		return alm.Deployment{}, err
 	}
 	return s.DeploymentByID(ctx, id)
-}
-
-func zeroNull(v int64) any {
-	if v == 0 {
-		return nil
-	}
-	return v
 }
 
 // DeploymentByID returns a deployment.
@@ -206,7 +199,7 @@ func (s *Store) DeploymentProgress(ctx context.Context, id int64, status, phase 
 func (s *Store) SubmittingDeployment(ctx context.Context, id int64, kind string, validationID int64, notes []string) error {
 	res, _ := json.Marshal(alm.ValidationResult{Notes: notes, ComponentErrors: []alm.ValidationProblem{}, TestFailures: []alm.ValidationProblem{}})
 	_, err := s.pool.Exec(ctx, `UPDATE deployments SET submitted_at = $2, kind = $3, validation_id = $4, status = 'deploying', phase = 'submitting', result = $5 WHERE id = $1`,
-		id, s.Now(), kind, zeroNull(validationID), res)
+		id, s.Now(), kind, nullID(validationID), res)
 	return err
 }
 
@@ -428,4 +421,24 @@ func (s *Store) FinaliseRelease(ctx context.Context, releaseID int64, generated 
 		return s.record(ctx, tx, pid, "release", releaseID, "release.released", name+" released to production; notes finalised")
 	})
 	return done, err
+}
+
+// DeployedBetween returns the components ("Type\x00lowercase name") that
+// Trellis deployments into an org changed between two times: the
+// changes a snapshot comparison may show that are not drift.
+func (s *Store) DeployedBetween(ctx context.Context, orgID int64, from, to time.Time) (map[string]bool, error) {
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT c.type, lower(c.name) FROM deployment_components c JOIN deployments d ON d.id = c.deployment_id
+		WHERE d.org_id = $1 AND d.status IN ('succeeded', 'failed', 'canceled') AND d.started_at <= $3 AND coalesce(d.finished_at, $3) >= $2`, orgID, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("deployed components: %w", err)
+	}
+	out := map[string]bool{}
+	for rows.Next() {
+		var t, n string
+		if err := rows.Scan(&t, &n); err != nil {
+			return nil, err
+		}
+		out[t+"\x00"+n] = true
+	}
+	return out, rows.Err()
 }

@@ -92,10 +92,3 @@ func (s *Store) CountUserSessions(ctx context.Context, uid int64) (int, error) {
 	}
 	return n, nil
 }
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
-}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -78,4 +79,42 @@ func notFound(err error, what string) error {
 func isUniqueViolation(err error, constraint string) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "23505" && (constraint == "" || pe.ConstraintName == constraint)
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+func actorLabel(a alm.Actor) string {
+	if a.Label == "" {
+		return "system"
+	}
+	return a.Label
+}
+
+func conflict(what string, yours, theirs int) error {
+	return alm.Errorf(alm.CodeConflict, "Someone else saved %s since you opened it (you had revision %d, it is now at %d). Nothing was overwritten: review their changes and apply yours again.", what, yours, theirs)
+}
+
+func eqID(a, b *int64) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
 }

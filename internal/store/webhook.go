@@ -17,7 +17,7 @@ import (
 func (s *Store) emitEvent(ctx context.Context, tx pgx.Tx, kind string, projectID int64, entityType string, entityID int64, summary string) error {
 	_, err := tx.Exec(ctx, `INSERT INTO webhook_events (kind, project_id, entity_type, entity_id, summary, at)
 		SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM webhooks WHERE active)`,
-		kind, zeroNull(projectID), entityType, entityID, truncate(summary, 2000), s.Now())
+		kind, nullID(projectID), entityType, entityID, truncate(summary, 2000), s.Now())
 	if err != nil {
 		return fmt.Errorf("webhook event: %w", err)
 	}

@@ -25,13 +25,6 @@ func (s *Store) record(ctx context.Context, tx pgx.Tx, projectID int64, entityTy
 	return s.insertAudit(ctx, tx, alm.Audit(ctx, action, entityType, strconv.FormatInt(entityID, 10), summary))
 }
 
-func actorLabel(a alm.Actor) string {
-	if a.Label == "" {
-		return "system"
-	}
-	return a.Label
-}
-
 const projectCols = `id, key, name, description, created_at`
 
 func scanProject(row pgx.Row) (alm.Project, error) {

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 
@@ -287,4 +288,23 @@ func (s *Store) LatestSnapshot(ctx context.Context, orgID int64) (alm.Snapshot, 
 		return sn, alm.Errorf(alm.CodeConflict, "That org has no finished snapshot yet: take one to check against it.")
 	}
 	return sn, nil
+}
+
+// PreviousSnapshot returns the org's newest finished snapshot before id
+// (ok false when id is the first).
+func (s *Store) PreviousSnapshot(ctx context.Context, id int64) (alm.Snapshot, bool, error) {
+	sn, err := scanSnapshot(s.pool.QueryRow(ctx, `SELECT `+snapCols+` FROM snapshots x LEFT JOIN orgs o ON o.id = x.org_id LEFT JOIN repositories rp ON rp.id = x.repo_id
+		WHERE x.status = 'done' AND x.id < $1 AND x.org_id = (SELECT org_id FROM snapshots WHERE id = $1) ORDER BY x.id DESC LIMIT 1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return sn, false, nil
+	}
+	return sn, err == nil, err
+}
+
+// RecordSnapshotDiff keeps how a snapshot differs from the one before it
+// and marks it checked for drift.
+func (s *Store) RecordSnapshotDiff(ctx context.Context, id int64, added, changed, deleted int) error {
+	_, err := s.pool.Exec(ctx, `UPDATE snapshots SET diff_new = $2, diff_changed = $3, diff_deleted = $4, drift_checked_at = $5 WHERE id = $1`,
+		id, added, changed, deleted, s.Now())
+	return err
 }

@@ -19,13 +19,6 @@ type Capture struct {
 	DependencyOf string
 }
 
-func nullIfEmpty(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
 // CaptureComponents records components as a work item's change set,
 // superseding what was captured of the same components before (kept as
 // history), in one transaction.

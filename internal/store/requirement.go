@@ -195,10 +195,6 @@ func (s *Store) ProjectOfKey(ctx context.Context, kind, key string) (alm.Project
 	return p, notFound(err, strings.ReplaceAll(kind, "_", " ")+" "+key)
 }
 
-func conflict(what string, yours, theirs int) error {
-	return alm.Errorf(alm.CodeConflict, "Someone else saved %s since you opened it (you had revision %d, it is now at %d). Nothing was overwritten: review their changes and apply yours again.", what, yours, theirs)
-}
-
 // UpdateRequirement saves an edit made against revision version. If the
 // requirement moved on since, it answers CodeConflict and changes nothing.
 // An edit to the spec (title, description, goal, criteria) adds a spec
@@ -253,8 +249,6 @@ func specChanged(cur alm.Requirement, in alm.RequirementInput) bool {
 	return cur.Title != in.Title || cur.Description != in.Description || cur.BusinessGoal != in.BusinessGoal ||
 		!slices.Equal(alm.CriteriaTexts(cur.Criteria), in.Criteria)
 }
-
-func eqID(a, b *int64) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
 
 func requirementChanges(cur alm.Requirement, in alm.RequirementInput) []string {
 	var c []string
