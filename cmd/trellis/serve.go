@@ -18,9 +18,12 @@ import (
 	"riverqueue.com/riverui"
 
 	"github.com/trellis-alm/trellis/internal/auth"
+	"github.com/trellis-alm/trellis/internal/build"
+	"github.com/trellis-alm/trellis/internal/capture"
 	"github.com/trellis-alm/trellis/internal/demo"
 	"github.com/trellis-alm/trellis/internal/jobs"
 	"github.com/trellis-alm/trellis/internal/orgs"
+	"github.com/trellis-alm/trellis/internal/promote"
 	"github.com/trellis-alm/trellis/internal/repos"
 	"github.com/trellis-alm/trellis/internal/secret"
 	"github.com/trellis-alm/trellis/internal/server"
@@ -173,6 +176,7 @@ func startApp(ctx context.Context, cfg config, log *slog.Logger, keyring *secret
 	}
 	a.server = server.New(server.Config{BaseURL: cfg.BaseURL, Version: version, MetricsToken: cfg.MetricsToken}, server.Deps{
 		Store: st, Auth: authSvc, OIDC: oidc, Keyring: keyring, Jobs: a.jobs, JobsUI: ui, Orgs: orgSvc, Repos: repoSvc,
+		Promote: promote.New(st), Builds: build.New(st), Capture: capture.New(st),
 		JobsReady: a.jobsLive.Load, Logger: log, DemoProject: demoProject,
 	})
 	return a, nil

@@ -254,6 +254,31 @@ func (s *Service) diff(ctx context.Context, comps []alm.BuildComponent, orgID in
 	return out, sn, "", nil
 }
 
+// Cancel stops a promotion: while it deploys, it asks the org to cancel
+// the running deployment (returned); otherwise it abandons the promotion
+// with reason. It refuses, saying why, when there is nothing to stop.
+func (s *Service) Cancel(ctx context.Context, id int64, reason string) (*alm.Deployment, error) {
+	p, err := s.st.PromotionByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if p.Status != alm.PromoDeploying {
+		return nil, s.st.AbandonPromotion(ctx, id, reason)
+	}
+	ds, err := s.st.ListDeployments(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(ds) == 0 {
+		return nil, alm.Errorf(alm.CodeConflict, "Promotion #%d is deploying but has no deployment to cancel.", id)
+	}
+	d, err := s.st.RequestCancel(ctx, ds[0].ID)
+	if err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
 // Approve records user's approval, refusing roles the stage does not
 // name and, under the no-self-approval rule, people who worked on the
 // build.

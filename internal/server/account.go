@@ -19,8 +19,6 @@ func (s *Server) registerAccountRoutes(r chi.Router) {
 	s.handle(r, http.MethodPost, "/account/tokens/{id}/revoke", needs(alm.PermOwnAccount), s.revokeOwnToken)
 }
 
-func emptyForm() web.Form { return web.Form{Values: map[string]string{}, Errors: map[string]string{}} }
-
 // renderAccount shows the account page with the given forms.
 func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status int, pw, tok web.Form, newToken string) {
 	c := callerFrom(r.Context())
@@ -125,13 +123,4 @@ func (s *Server) revokeOwnToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.redirect(w, r, "/account#tokens", "ok", "The token is revoked.")
-}
-
-// pathID reads the {id} URL parameter.
-func pathID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, alm.Errorf(alm.CodeNotFound, "There is nothing at %s.", r.URL.Path)
-	}
-	return id, nil
 }

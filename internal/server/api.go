@@ -42,3 +42,36 @@ func (s *Server) apiMe(w http.ResponseWriter, r *http.Request) {
 	}
 	s.writeJSON(w, http.StatusOK, resp)
 }
+
+// registerPlanAPI adds the Plan stage's JSON API. Every list takes the
+// same filters as its page and pages with next_cursor; updates are PATCH
+// with the revision read ("version", or an If-Match header), so that no
+// edit silently overwrites another.
+func (s *Server) registerPlanAPI(r chi.Router) {
+	s.handle(r, http.MethodGet, "/api/v1/projects", needs(alm.PermView), s.apiProjects)
+	s.handle(r, http.MethodPost, "/api/v1/projects", needs(alm.PermCreateProject), s.apiCreateProject)
+	s.handle(r, http.MethodGet, "/api/v1/projects/{project}", inProject(alm.PermView), s.apiProject)
+
+	s.handle(r, http.MethodGet, "/api/v1/projects/{project}/requirements", inProject(alm.PermView), s.apiRequirements)
+	s.handle(r, http.MethodPost, "/api/v1/projects/{project}/requirements", inProject(alm.PermEditRequirements), s.apiCreateRequirement)
+	s.handle(r, http.MethodGet, "/api/v1/projects/{project}/requirements/{key}", inProject(alm.PermView), s.apiRequirement)
+	s.handle(r, http.MethodPatch, "/api/v1/projects/{project}/requirements/{key}", inProject(alm.PermMoveRequirements), s.apiUpdateRequirement)
+	s.handle(r, http.MethodGet, "/api/v1/requirements/{key}/comments", inProject(alm.PermView), s.apiComments)
+	s.handle(r, http.MethodPost, "/api/v1/requirements/{key}/comments", inProject(alm.PermComment), s.apiCreateComment)
+	s.handle(r, http.MethodPatch, "/api/v1/requirements/{key}/comments/{comment}", inProject(alm.PermComment), s.apiResolveComment)
+	s.handle(r, http.MethodGet, "/api/v1/requirements/{key}/lineage", inProject(alm.PermView), s.apiLineage)
+
+	s.handle(r, http.MethodGet, "/api/v1/projects/{project}/work-items", inProject(alm.PermView), s.apiWorkItems)
+	s.handle(r, http.MethodPost, "/api/v1/projects/{project}/work-items", inProject(alm.PermEditWorkItems), s.apiCreateWorkItem)
+	s.handle(r, http.MethodGet, "/api/v1/projects/{project}/work-items/{key}", inProject(alm.PermView), s.apiWorkItem)
+	s.handle(r, http.MethodPatch, "/api/v1/projects/{project}/work-items/{key}", inProject(alm.PermEditWorkItems), s.apiUpdateWorkItem)
+	s.handle(r, http.MethodGet, "/api/v1/projects/{project}/board", inProject(alm.PermView), s.apiBoard)
+
+	s.handle(r, http.MethodGet, "/api/v1/projects/{project}/releases", inProject(alm.PermView), s.apiReleases)
+	s.handle(r, http.MethodPost, "/api/v1/projects/{project}/releases", inProject(alm.PermManageReleases), s.apiCreateRelease)
+	s.handle(r, http.MethodGet, "/api/v1/projects/{project}/releases/{id}", inProject(alm.PermView), s.apiRelease)
+	s.handle(r, http.MethodPatch, "/api/v1/projects/{project}/releases/{id}", inProject(alm.PermManageReleases), s.apiUpdateRelease)
+
+	s.handle(r, http.MethodGet, "/api/v1/search", needs(alm.PermView), s.apiSearch)
+	s.handle(r, http.MethodGet, "/api/v1/openapi.json", public, s.apiOpenAPI)
+}

@@ -85,7 +85,7 @@ func (s *Server) addDependencies(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	added, err := build.New(s.store).AddDependencies(r.Context(), id, body.OrgID, keys)
+	added, err := s.builds.AddDependencies(r.Context(), id, body.OrgID, keys)
 	if isAPI(r) {
 		if err != nil {
 			s.fail(w, r, err)
@@ -118,7 +118,7 @@ func (s *Server) buildRelease(w http.ResponseWriter, r *http.Request) {
 			res[key] = v[0]
 		}
 	}
-	b, err := build.New(s.store).Build(r.Context(), rel.ID, "", res)
+	b, err := s.builds.Build(r.Context(), rel.ID, "", res)
 	var ce *build.ConflictError
 	switch {
 	case errors.As(err, &ce):
@@ -198,7 +198,7 @@ func (s *Server) apiBuild(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	b, err := build.New(s.store).Build(r.Context(), id, body.APIVersion, body.Resolutions)
+	b, err := s.builds.Build(r.Context(), id, body.APIVersion, body.Resolutions)
 	var ce *build.ConflictError
 	if errors.As(err, &ce) {
 		var out []map[string]any
@@ -255,13 +255,17 @@ func (s *Server) buildPage(w http.ResponseWriter, r *http.Request) {
 		v.Orgs = append(v.Orgs, web.Option{Value: strconv.FormatInt(o.ID, 10), Label: o.Name + " (" + o.Kind.Label() + ")"})
 	}
 	if orgID, err := strconv.ParseInt(v.OrgID, 10, 64); err == nil {
-		chk, sn, err := build.New(s.store).Check(ctx, b.ID, orgID)
+		chk, sn, err := s.builds.Check(ctx, b.ID, orgID)
 		switch {
 		case err == nil:
 			v.Checked, v.Check, v.Target = true, chk, sn
-			if v.Sources, err = build.New(s.store).DependencySources(ctx, b.ID, chk.Missing); err != nil {
+			srcs, err := s.builds.DependencySources(ctx, b.ID, chk.Missing)
+			if err != nil {
 				s.fail(w, r, err)
 				return
+			}
+			for _, d := range srcs {
+				v.Sources = append(v.Sources, web.DependencySource{Ref: d.Ref, WorkItem: d.WorkItem, Snapshot: d.Snapshot, Added: d.Added})
 			}
 		case alm.ErrorCode(err) != alm.CodeInternal:
 			v.CheckErr = alm.ErrorMessage(err)
@@ -276,7 +280,7 @@ func (s *Server) buildPage(w http.ResponseWriter, r *http.Request) {
 			orgVersion = o.APIVersion
 		}
 	}
-	if v.Findings, err = build.New(s.store).StaticChecks(ctx, b.ID, orgVersion); err != nil {
+	if v.Findings, err = s.builds.StaticChecks(ctx, b.ID, orgVersion); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/trellis-alm/trellis/internal/alm"
-	"github.com/trellis-alm/trellis/internal/build"
 	"github.com/trellis-alm/trellis/internal/jobs"
 	"github.com/trellis-alm/trellis/internal/promote"
 	"github.com/trellis-alm/trellis/internal/store"
@@ -24,40 +23,35 @@ func (s *Server) registerPromotionRoutes(r chi.Router) {
 	s.handle(r, http.MethodPost, "/work-items/{key}/builds", needs(alm.PermPromote), s.buildWorkItem)
 	s.handle(r, http.MethodGet, "/promotions/{id}", needs(alm.PermView), s.promotionPage)
 	s.handle(r, http.MethodGet, "/promotions/{id}/live", needs(alm.PermView), s.promotionPage)
-	s.handle(r, http.MethodPost, "/promotions/{id}/approve", needs(alm.PermView), s.promotionAct("approve"))
-	s.handle(r, http.MethodPost, "/promotions/{id}/reject", needs(alm.PermView), s.promotionAct("reject"))
-	s.handle(r, http.MethodPost, "/promotions/{id}/deploy", needs(alm.PermPromote), s.promotionAct("deploy"))
-	s.handle(r, http.MethodPost, "/promotions/{id}/cancel", needs(alm.PermPromote), s.promotionAct("cancel"))
-	s.handle(r, http.MethodPost, "/promotions/{id}/abandon", needs(alm.PermPromote), s.promotionAct("abandon"))
-	s.handle(r, http.MethodPost, "/promotions/{id}/build", needs(alm.PermPromote), s.promotionAct("build"))
-	s.handle(r, http.MethodPost, "/promotions/{id}/comments", needs(alm.PermComment), s.promotionAct("comment"))
-	s.handle(r, http.MethodPost, "/promotions/{id}/signoffs", needs(alm.PermSignOff), s.promotionAct("signoff"))
+	s.handle(r, http.MethodPost, "/promotions/{id}/approve", needs(alm.PermView), s.approvePromotion)
+	s.handle(r, http.MethodPost, "/promotions/{id}/reject", needs(alm.PermView), s.rejectPromotion)
+	s.handle(r, http.MethodPost, "/promotions/{id}/deploy", needs(alm.PermPromote), s.deployPromotion)
+	s.handle(r, http.MethodPost, "/promotions/{id}/cancel", needs(alm.PermPromote), s.cancelPromotion)
+	s.handle(r, http.MethodPost, "/promotions/{id}/abandon", needs(alm.PermPromote), s.abandonPromotion)
+	s.handle(r, http.MethodPost, "/promotions/{id}/build", needs(alm.PermPromote), s.changePromotionBuild)
+	s.handle(r, http.MethodPost, "/promotions/{id}/comments", needs(alm.PermComment), s.commentPromotion)
+	s.handle(r, http.MethodPost, "/promotions/{id}/signoffs", needs(alm.PermSignOff), s.signOffPromotion)
 	s.handle(r, http.MethodGet, "/deployments/{id}", needs(alm.PermView), s.deploymentPage)
-	s.handle(r, http.MethodPost, "/deployments/{id}/cancel", needs(alm.PermPromote), s.deploymentAct("cancel"))
-	s.handle(r, http.MethodPost, "/deployments/{id}/rollback", needs(alm.PermPromote), s.deploymentAct("rollback"))
+	s.handle(r, http.MethodPost, "/deployments/{id}/cancel", needs(alm.PermPromote), s.cancelDeployment)
+	s.handle(r, http.MethodPost, "/deployments/{id}/rollback", needs(alm.PermPromote), s.rollbackDeployment)
 	s.handle(r, http.MethodGet, "/orgs/{id}/components/{type}/{name}/history", needs(alm.PermView), s.componentHistoryPage)
 
 	s.handle(r, http.MethodGet, "/api/v1/promotions", needs(alm.PermView), s.apiPromotions)
 	s.handle(r, http.MethodPost, "/api/v1/promotions", needs(alm.PermPromote), s.apiOpenPromotion)
 	s.handle(r, http.MethodGet, "/api/v1/promotions/{id}", needs(alm.PermView), s.apiPromotion)
-	for _, a := range []string{"approve", "reject", "comment", "signoff"} {
-		perm := map[string]alm.Permission{"approve": alm.PermView, "reject": alm.PermView, "comment": alm.PermComment, "signoff": alm.PermSignOff}[a]
-		path := "/api/v1/promotions/{id}/" + map[string]string{"approve": "approve", "reject": "reject", "comment": "comments", "signoff": "signoffs"}[a]
-		s.handle(r, http.MethodPost, path, needs(perm), s.promotionAct(a))
-	}
-	for _, a := range []string{"deploy", "cancel", "retry", "abandon"} {
-		s.handle(r, http.MethodPost, "/api/v1/promotions/{id}/"+a, needs(alm.PermPromote), s.promotionAct(a))
-	}
+	s.handle(r, http.MethodPost, "/api/v1/promotions/{id}/approve", needs(alm.PermView), s.approvePromotion)
+	s.handle(r, http.MethodPost, "/api/v1/promotions/{id}/reject", needs(alm.PermView), s.rejectPromotion)
+	s.handle(r, http.MethodPost, "/api/v1/promotions/{id}/comments", needs(alm.PermComment), s.commentPromotion)
+	s.handle(r, http.MethodPost, "/api/v1/promotions/{id}/signoffs", needs(alm.PermSignOff), s.signOffPromotion)
+	s.handle(r, http.MethodPost, "/api/v1/promotions/{id}/deploy", needs(alm.PermPromote), s.deployPromotion)
+	s.handle(r, http.MethodPost, "/api/v1/promotions/{id}/cancel", needs(alm.PermPromote), s.cancelPromotion)
+	s.handle(r, http.MethodPost, "/api/v1/promotions/{id}/retry", needs(alm.PermPromote), s.deployPromotion)
+	s.handle(r, http.MethodPost, "/api/v1/promotions/{id}/abandon", needs(alm.PermPromote), s.abandonPromotion)
 	s.handle(r, http.MethodPost, "/api/v1/work-items/{key}/builds", needs(alm.PermPromote), s.buildWorkItem)
 	s.handle(r, http.MethodGet, "/api/v1/deployments/{id}", needs(alm.PermView), s.apiDeployment)
-	s.handle(r, http.MethodPost, "/api/v1/deployments/{id}/rollback", needs(alm.PermPromote), s.deploymentAct("rollback"))
-	s.handle(r, http.MethodPost, "/api/v1/deployments/{id}/cancel", needs(alm.PermPromote), s.deploymentAct("cancel"))
+	s.handle(r, http.MethodPost, "/api/v1/deployments/{id}/rollback", needs(alm.PermPromote), s.rollbackDeployment)
+	s.handle(r, http.MethodPost, "/api/v1/deployments/{id}/cancel", needs(alm.PermPromote), s.cancelDeployment)
 	s.handle(r, http.MethodGet, "/api/v1/orgs/{id}/components/{type}/{name}/history", needs(alm.PermView), s.apiComponentHistory)
-}
-
-func idParam(r *http.Request) (int64, bool) {
-	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
-	return id, err == nil
 }
 
 // queueDeployment queues the deploy job; if it cannot be queued the
@@ -80,7 +74,7 @@ func (s *Server) openPromotion(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, alm.Errorf(alm.CodeNotFound, "That build was not found."))
 		return
 	}
-	p, err := promote.New(s.store).Open(r.Context(), id, r.PostFormValue("stage"))
+	p, err := s.promote.Open(r.Context(), id, r.PostFormValue("stage"))
 	if err != nil {
 		s.failBack(w, r, fmt.Sprintf("/builds/%d#promote", id), err)
 		return
@@ -99,7 +93,7 @@ func (s *Server) buildWorkItem(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	b, err := build.New(s.store).BuildWorkItem(r.Context(), key, body.APIVersion)
+	b, err := s.builds.BuildWorkItem(r.Context(), key, body.APIVersion)
 	if isAPI(r) {
 		if err != nil {
 			s.fail(w, r, err)
@@ -123,9 +117,9 @@ func (s *Server) promotionPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	live := strings.HasSuffix(r.URL.Path, "/live")
-	detail := promote.New(s.store).Detail
+	detail := s.promote.Detail
 	if live {
-		detail = promote.New(s.store).Live
+		detail = s.promote.Live
 	}
 	d, err := detail(ctx, id)
 	if err != nil {
@@ -133,7 +127,7 @@ func (s *Server) promotionPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	me := callerFrom(ctx).User
-	v := web.PromotionView{Detail: d, Me: me.ID, Role: me.Role,
+	v := web.PromotionView{Detail: promotionDetail(d), Me: me.ID, Role: me.Role,
 		CanPromote: me.Role.Can(alm.PermPromote), CanSignOff: me.Role.Can(alm.PermSignOff), CanOverride: me.Role.Can(alm.PermOverrideWindows)}
 	if p := d.Promotion; p.ReleaseID != nil {
 		if v.Builds, err = s.store.ListBuilds(ctx, *p.ReleaseID); err != nil {
@@ -186,134 +180,168 @@ func (s *Server) readAct(w http.ResponseWriter, r *http.Request) (actBody, bool)
 	return b, true
 }
 
-// promotionAct runs one action on a promotion, from a page form or the API.
-func (s *Server) promotionAct(action string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		ctx := r.Context()
-		id, ok := idParam(r)
-		if !ok {
-			s.fail(w, r, alm.Errorf(alm.CodeNotFound, "That promotion was not found."))
-			return
-		}
-		b, ok := s.readAct(w, r)
-		if !ok {
-			return
-		}
-		svc := promote.New(s.store)
-		me := callerFrom(ctx).User
-		var err error
-		var dep *alm.Deployment
-		msg := ""
-		switch action {
-		case "approve":
-			err, msg = svc.Approve(ctx, me, me.Role, id, b.Note), "Approved."
-		case "reject":
-			err, msg = svc.Reject(ctx, me, me.Role, id, b.Reason), "Rejected; the work items are back in development, flagged with your reason."
-		case "deploy", "retry":
-			var d alm.Deployment
-			if d, err = svc.Deploy(ctx, me, me.Role, id, b.Override); err == nil {
-				dep = &d
-				err = s.queueDeployment(r, d)
-				msg = fmt.Sprintf("Deployment #%d started.", d.ID)
-			}
-		case "cancel":
-			var p alm.Promotion
-			if p, err = s.store.PromotionByID(ctx, id); err == nil {
-				if p.Status == alm.PromoDeploying {
-					var ds []alm.Deployment
-					if ds, err = s.store.ListDeployments(ctx, id); err == nil && len(ds) > 0 {
-						var d alm.Deployment
-						d, err = s.store.RequestCancel(ctx, ds[0].ID)
-						dep, msg = &d, "Cancel requested; the org stops the deploy at its next safe point."
-					}
-				} else {
-					err, msg = s.store.AbandonPromotion(ctx, id, b.Reason), "Promotion abandoned."
-				}
-			}
-		case "abandon":
-			err, msg = s.store.AbandonPromotion(ctx, id, b.Reason), "Promotion abandoned."
-		case "build":
-			err, msg = s.store.ChangePromotionBuild(ctx, id, b.BuildID), "The promotion carries the new build; approvals were reset."
-		case "comment":
-			err, msg = svc.Comment(ctx, id, b.Body), "Comment added."
-		case "signoff":
-			returned := b.Decision == "returned" || b.Decision == "return"
-			err = svc.SignOff(ctx, id, b.WorkItem, returned, b.Note)
-			msg = strings.ToUpper(b.WorkItem) + " signed off."
-			if returned {
-				msg = strings.ToUpper(b.WorkItem) + " returned to development."
-			}
-		}
-		if isAPI(r) {
-			if err != nil {
-				s.fail(w, r, err)
-				return
-			}
-			if dep != nil {
-				s.acceptedDeployment(w, r, dep.ID)
-				return
-			}
-			s.apiPromotion(w, r)
-			return
-		}
-		if err != nil {
-			s.failBack(w, r, fmt.Sprintf("/promotions/%d", id), err)
-			return
-		}
-		s.redirect(w, r, fmt.Sprintf("/promotions/%d", id), "ok", msg)
+// promotionDetail lays the promote service's detail out for the page.
+func promotionDetail(d promote.Detail) web.PromotionDetail {
+	v := web.PromotionDetail{Promotion: d.Promotion, Stage: d.Stage, Gates: d.Gates, Decisions: d.Decisions, Comments: d.Comments,
+		Signoffs: d.Signoffs, Deployments: d.Deployments, Validation: d.Validation, Findings: d.Findings, WorkItems: d.WorkItems,
+		ItemTitles: d.ItemTitles, Target: d.Target, DiffErr: d.DiffErr}
+	for _, c := range d.Diff {
+		v.Diff = append(v.Diff, web.TargetChange{Type: c.Type, Name: c.Name, WorkItem: c.WorkItem, Change: c.Change, Hash: c.Hash, TargetHash: c.TargetHash})
 	}
+	return v
 }
 
-// acceptedDeployment answers an API call that started or stopped a
-// deployment with its state as stored now.
-func (s *Server) acceptedDeployment(w http.ResponseWriter, r *http.Request, id int64) {
-	d, err := s.store.DeploymentByID(r.Context(), id)
-	if err != nil {
-		s.fail(w, r, err)
+// promotionTarget reads the promotion id and the action's body; ok is
+// false when it has already answered.
+func (s *Server) promotionTarget(w http.ResponseWriter, r *http.Request) (int64, actBody, bool) {
+	id, ok := idParam(r)
+	if !ok {
+		s.fail(w, r, alm.Errorf(alm.CodeNotFound, "That promotion was not found."))
+		return 0, actBody{}, false
+	}
+	b, ok := s.readAct(w, r)
+	return id, b, ok
+}
+
+// promotionDone answers an action on a promotion: the API gets the
+// deployment it started (202) or the promotion as it is now, a page goes
+// back to the promotion with msg or the error.
+func (s *Server) promotionDone(w http.ResponseWriter, r *http.Request, id int64, dep *alm.Deployment, msg string, err error) {
+	if isAPI(r) {
+		switch {
+		case err != nil:
+			s.fail(w, r, err)
+		case dep != nil:
+			s.acceptedDeployment(w, r, dep.ID)
+		default:
+			s.apiPromotion(w, r)
+		}
 		return
 	}
-	s.writeJSON(w, http.StatusAccepted, d)
+	if err != nil {
+		s.failBack(w, r, fmt.Sprintf("/promotions/%d", id), err)
+		return
+	}
+	s.redirect(w, r, fmt.Sprintf("/promotions/%d", id), "ok", msg)
 }
 
-func (s *Server) deploymentAct(action string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		ctx := r.Context()
-		id, ok := idParam(r)
-		if !ok {
-			s.fail(w, r, alm.Errorf(alm.CodeNotFound, "That deployment was not found."))
-			return
-		}
-		b, ok := s.readAct(w, r)
-		if !ok {
-			return
-		}
-		var d alm.Deployment
-		var err error
-		msg := ""
-		switch action {
-		case "cancel":
-			d, err = s.store.RequestCancel(ctx, id)
-			msg = "Cancel requested."
-		case "rollback":
-			if d, err = promote.New(s.store).Rollback(ctx, id, b.Components); err == nil {
-				err = s.queueDeployment(r, d)
-				msg = fmt.Sprintf("Rollback #%d started.", d.ID)
-			}
-		}
-		if isAPI(r) {
-			if err != nil {
-				s.fail(w, r, err)
-				return
-			}
-			s.acceptedDeployment(w, r, d.ID)
-			return
-		}
-		if err != nil {
-			s.failBack(w, r, fmt.Sprintf("/deployments/%d", id), err)
-			return
-		}
+func (s *Server) approvePromotion(w http.ResponseWriter, r *http.Request) {
+	if id, b, ok := s.promotionTarget(w, r); ok {
+		me := callerFrom(r.Context()).User
+		s.promotionDone(w, r, id, nil, "Approved.", s.promote.Approve(r.Context(), me, me.Role, id, b.Note))
+	}
+}
+
+func (s *Server) rejectPromotion(w http.ResponseWriter, r *http.Request) {
+	if id, b, ok := s.promotionTarget(w, r); ok {
+		me := callerFrom(r.Context()).User
+		s.promotionDone(w, r, id, nil, "Rejected; the work items are back in development, flagged with your reason.",
+			s.promote.Reject(r.Context(), me, me.Role, id, b.Reason))
+	}
+}
+
+// deployPromotion starts (or, after a failure, retries) the promotion's
+// deployment.
+func (s *Server) deployPromotion(w http.ResponseWriter, r *http.Request) {
+	id, b, ok := s.promotionTarget(w, r)
+	if !ok {
+		return
+	}
+	me := callerFrom(r.Context()).User
+	d, err := s.promote.Deploy(r.Context(), me, me.Role, id, b.Override)
+	if err == nil {
+		err = s.queueDeployment(r, d)
+	}
+	s.promotionDone(w, r, id, &d, fmt.Sprintf("Deployment #%d started.", d.ID), err)
+}
+
+func (s *Server) cancelPromotion(w http.ResponseWriter, r *http.Request) {
+	id, b, ok := s.promotionTarget(w, r)
+	if !ok {
+		return
+	}
+	dep, err := s.promote.Cancel(r.Context(), id, b.Reason)
+	msg := "Promotion abandoned."
+	if dep != nil {
+		msg = "Cancel requested; the org stops the deploy at its next safe point."
+	}
+	s.promotionDone(w, r, id, dep, msg, err)
+}
+
+func (s *Server) abandonPromotion(w http.ResponseWriter, r *http.Request) {
+	if id, b, ok := s.promotionTarget(w, r); ok {
+		s.promotionDone(w, r, id, nil, "Promotion abandoned.", s.store.AbandonPromotion(r.Context(), id, b.Reason))
+	}
+}
+
+func (s *Server) changePromotionBuild(w http.ResponseWriter, r *http.Request) {
+	if id, b, ok := s.promotionTarget(w, r); ok {
+		s.promotionDone(w, r, id, nil, "The promotion carries the new build; approvals were reset.", s.store.ChangePromotionBuild(r.Context(), id, b.BuildID))
+	}
+}
+
+func (s *Server) commentPromotion(w http.ResponseWriter, r *http.Request) {
+	if id, b, ok := s.promotionTarget(w, r); ok {
+		s.promotionDone(w, r, id, nil, "Comment added.", s.promote.Comment(r.Context(), id, b.Body))
+	}
+}
+
+func (s *Server) signOffPromotion(w http.ResponseWriter, r *http.Request) {
+	id, b, ok := s.promotionTarget(w, r)
+	if !ok {
+		return
+	}
+	returned := b.Decision == "returned" || b.Decision == "return"
+	msg := strings.ToUpper(b.WorkItem) + " signed off."
+	if returned {
+		msg = strings.ToUpper(b.WorkItem) + " returned to development."
+	}
+	s.promotionDone(w, r, id, nil, msg, s.promote.SignOff(r.Context(), id, b.WorkItem, returned, b.Note))
+}
+
+// deploymentTarget reads the deployment id and the action's body.
+func (s *Server) deploymentTarget(w http.ResponseWriter, r *http.Request) (int64, actBody, bool) {
+	id, ok := idParam(r)
+	if !ok {
+		s.fail(w, r, alm.Errorf(alm.CodeNotFound, "That deployment was not found."))
+		return 0, actBody{}, false
+	}
+	b, ok := s.readAct(w, r)
+	return id, b, ok
+}
+
+// deploymentDone answers an action on a deployment: 202 with the
+// deployment to the API, the deployment's page to a browser.
+func (s *Server) deploymentDone(w http.ResponseWriter, r *http.Request, id int64, d alm.Deployment, msg string, err error) {
+	switch {
+	case isAPI(r) && err != nil:
+		s.fail(w, r, err)
+	case isAPI(r):
+		s.acceptedDeployment(w, r, d.ID)
+	case err != nil:
+		s.failBack(w, r, fmt.Sprintf("/deployments/%d", id), err)
+	default:
 		s.redirect(w, r, fmt.Sprintf("/deployments/%d", d.ID), "ok", msg)
 	}
+}
+
+func (s *Server) cancelDeployment(w http.ResponseWriter, r *http.Request) {
+	if id, _, ok := s.deploymentTarget(w, r); ok {
+		d, err := s.store.RequestCancel(r.Context(), id)
+		s.deploymentDone(w, r, id, d, "Cancel requested.", err)
+	}
+}
+
+func (s *Server) rollbackDeployment(w http.ResponseWriter, r *http.Request) {
+	id, b, ok := s.deploymentTarget(w, r)
+	if !ok {
+		return
+	}
+	d, err := s.promote.Rollback(r.Context(), id, b.Components)
+	if err == nil {
+		err = s.queueDeployment(r, d)
+	}
+	s.deploymentDone(w, r, id, d, fmt.Sprintf("Rollback #%d started.", d.ID), err)
 }
 
 func (s *Server) deploymentPage(w http.ResponseWriter, r *http.Request) {
@@ -398,7 +426,7 @@ func (s *Server) apiOpenPromotion(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, alm.Invalid(map[string]string{"build_id": "Say which build to promote."}))
 		return
 	}
-	p, err := promote.New(s.store).Open(r.Context(), b.BuildID, b.Stage)
+	p, err := s.promote.Open(r.Context(), b.BuildID, b.Stage)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -412,7 +440,7 @@ func (s *Server) apiPromotion(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, alm.Errorf(alm.CodeNotFound, "That promotion was not found."))
 		return
 	}
-	d, err := promote.New(s.store).Detail(r.Context(), id)
+	d, err := s.promote.Detail(r.Context(), id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -437,13 +465,6 @@ func actionsOf(st alm.PromotionStatus) []string {
 		out = append(out, string(a))
 	}
 	return out
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }
 
 func (s *Server) apiDeployment(w http.ResponseWriter, r *http.Request) {

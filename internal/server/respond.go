@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -245,4 +246,77 @@ func withError(f web.Form, err error) web.Form {
 	}
 	f.Message = alm.ErrorMessage(err)
 	return f
+}
+
+// deleteByID removes the record named by the path's id: 204 to the API, a
+// redirect back with msg to a page.
+func (s *Server) deleteByID(w http.ResponseWriter, r *http.Request, what string, del func(context.Context, int64) error, back, msg string) {
+	id, ok := idParam(r)
+	if !ok {
+		s.fail(w, r, alm.Errorf(alm.CodeNotFound, "That %s was not found.", what))
+		return
+	}
+	err := del(r.Context(), id)
+	if isAPI(r) {
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	if err != nil {
+		s.failBack(w, r, back, err)
+		return
+	}
+	s.redirect(w, r, back, "ok", msg)
+}
+
+func emptyForm() web.Form { return web.Form{Values: map[string]string{}, Errors: map[string]string{}} }
+
+func (s *Server) created(w http.ResponseWriter, location string, v any) {
+	w.Header().Set("Location", location)
+	s.writeJSON(w, http.StatusCreated, v)
+}
+
+func conflictErr(what string, yours, theirs int) error {
+	return alm.Errorf(alm.CodeConflict, "%s changed since you read it (you had revision %d, it is now at %d). Read it again and reapply your change.", what, yours, theirs)
+}
+
+// failBack answers a refused button press on a page by going back to the
+// page with the reason, so nothing the user sees is lost; other errors
+// fail as usual.
+func (s *Server) failBack(w http.ResponseWriter, r *http.Request, back string, err error) {
+	switch alm.ErrorCode(err) {
+	case alm.CodeInvalid, alm.CodeConflict, alm.CodeForbidden:
+		msg := alm.ErrorMessage(err)
+		for _, m := range alm.FieldErrors(err) {
+			msg = m
+		}
+		if isAPI(r) || wantsJSON(r) {
+			s.fail(w, r, err)
+			return
+		}
+		s.redirect(w, r, back, "bad", msg)
+	default:
+		s.fail(w, r, err)
+	}
+}
+
+// acceptedDeployment answers an API call that started or stopped a
+// deployment with its state as stored now.
+func (s *Server) acceptedDeployment(w http.ResponseWriter, r *http.Request, id int64) {
+	d, err := s.store.DeploymentByID(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusAccepted, d)
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }

@@ -16,8 +16,11 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/trellis-alm/trellis/internal/auth"
+	"github.com/trellis-alm/trellis/internal/build"
+	"github.com/trellis-alm/trellis/internal/capture"
 	"github.com/trellis-alm/trellis/internal/jobs"
 	"github.com/trellis-alm/trellis/internal/orgs"
+	"github.com/trellis-alm/trellis/internal/promote"
 	"github.com/trellis-alm/trellis/internal/repos"
 	"github.com/trellis-alm/trellis/internal/secret"
 	"github.com/trellis-alm/trellis/internal/store"
@@ -40,7 +43,12 @@ type Deps struct {
 	Orgs    *orgs.Service  // nil in tests that connect no orgs
 	Repos   *repos.Service // nil in tests that connect no repositories
 	Jobs    *jobs.Client   // may be nil in tests that need no jobs
-	JobsUI  http.Handler   // River's UI, mounted at /admin/jobs/
+	// The lifecycle services, built once by the caller; New builds any
+	// left nil over Store.
+	Promote *promote.Service
+	Builds  *build.Service
+	Capture *capture.Service
+	JobsUI  http.Handler // River's UI, mounted at /admin/jobs/
 	// JobsReady reports whether the job client runs; nil means ready.
 	JobsReady func() bool
 	Logger    *slog.Logger
@@ -59,6 +67,10 @@ type Server struct {
 	log     *slog.Logger
 	metrics *metrics
 	router  chi.Router
+
+	promote *promote.Service
+	builds  *build.Service
+	capture *capture.Service
 	routes  []route
 	secure  bool
 
@@ -82,6 +94,16 @@ func New(cfg Config, deps Deps) *Server {
 		secure:  cfg.BaseURL != nil && cfg.BaseURL.Scheme == "https",
 		limiter: newIPLimiter(rate.Every(3*time.Second), 10),
 	}
+	if deps.Promote == nil {
+		deps.Promote = promote.New(deps.Store)
+	}
+	if deps.Builds == nil {
+		deps.Builds = build.New(deps.Store)
+	}
+	if deps.Capture == nil {
+		deps.Capture = capture.New(deps.Store)
+	}
+	s.deps, s.promote, s.builds, s.capture = deps, deps.Promote, deps.Builds, deps.Capture
 	s.router = s.routesTable()
 	return s
 }

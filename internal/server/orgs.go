@@ -368,16 +368,6 @@ func (s *Server) apiDisconnectOrg(w http.ResponseWriter, r *http.Request) {
 	s.disconnect(w, r, func(o alm.Org) { s.writeJSON(w, http.StatusOK, o) })
 }
 
-func splitNames(v string) []string {
-	var out []string
-	for _, p := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' }) {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 // startTestRun queues an Apex test run on an org.
 func (s *Server) startTestRun(r *http.Request, o alm.Org, classes, suites []string, local bool) (alm.TestRun, error) {
 	if s.deps.Jobs == nil {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -16,9 +15,7 @@ import (
 	"github.com/trellis-alm/trellis/web"
 )
 
-func (s *Server) registerProjectMaintainRoutes(r chi.Router) {
-	s.handle(r, http.MethodGet, "/projects/{project}/metrics", inProject(alm.PermView), s.metricsPage)
-	s.handle(r, http.MethodGet, "/api/v1/projects/{project}/metrics", inProject(alm.PermView), s.apiMetrics)
+func (s *Server) registerFeedbackRoutes(r chi.Router) {
 	s.handle(r, http.MethodGet, "/projects/{project}/feedback", inProject(alm.PermView), s.feedbackPage)
 	s.handle(r, http.MethodPost, "/projects/{project}/feedback", inProject(alm.PermFileFeedback), s.fileFeedback)
 	s.handle(r, http.MethodGet, "/feedback/{id}", needs(alm.PermView), s.feedbackItemPage)
@@ -30,49 +27,6 @@ func (s *Server) registerProjectMaintainRoutes(r chi.Router) {
 	s.handle(r, http.MethodGet, "/api/v1/feedback/{id}", needs(alm.PermView), s.apiFeedback)
 	s.handle(r, http.MethodPost, "/api/v1/feedback/{id}/convert", needs(alm.PermTriageFeedback), s.convertFeedback)
 	s.handle(r, http.MethodPost, "/api/v1/feedback/{id}/decline", needs(alm.PermTriageFeedback), s.declineFeedback)
-}
-
-// metricsWeeks reads the period: 12 weeks unless asked for 1 to 104.
-func metricsWeeks(r *http.Request) int {
-	w, err := strconv.Atoi(r.URL.Query().Get("weeks"))
-	if err != nil || w < 1 || w > 104 {
-		return 12
-	}
-	return w
-}
-
-func (s *Server) dora(r *http.Request, projectID int64, weeks int) (alm.DORA, error) {
-	// Weeks end at the next midnight (UTC), so a week's bucket is stable
-	// through the day.
-	to := s.store.Now().UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
-	from := to.Add(-time.Duration(weeks) * 7 * 24 * time.Hour)
-	deps, err := s.store.ProductionDeployments(r.Context(), projectID, from, to)
-	if err != nil {
-		return alm.DORA{}, err
-	}
-	return alm.ComputeDORA(deps, from, to), nil
-}
-
-func (s *Server) metricsPage(w http.ResponseWriter, r *http.Request) {
-	sc := s.scope(r, "metrics")
-	weeks := metricsWeeks(r)
-	d, err := s.dora(r, sc.Project.ID, weeks)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	p := s.projectPage(w, r, "Metrics", web.Crumb{Label: "Delivery metrics"})
-	s.render(w, r, http.StatusOK, web.Metrics(web.MetricsView{Page: p, Scope: sc, Weeks: weeks, DORA: d}))
-}
-
-func (s *Server) apiMetrics(w http.ResponseWriter, r *http.Request) {
-	sc := scopeFrom(r.Context())
-	d, err := s.dora(r, sc.Project.ID, metricsWeeks(r))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.writeJSON(w, http.StatusOK, map[string]any{"project": sc.Project.Key, "metrics": d, "definitions": alm.DORADefinitions})
 }
 
 // maxScreenshot bounds an uploaded screenshot.

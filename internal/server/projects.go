@@ -251,15 +251,64 @@ func (s *Server) releaseOptions(ctx context.Context, projectID int64, openOnly b
 	return out, kept, nil
 }
 
-// optID parses an optional id form or query value: empty is nil.
-func optID(v, field string) (*int64, error) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return nil, nil
+func (s *Server) apiProjects(w http.ResponseWriter, r *http.Request) {
+	list, err := s.store.ListProjects(r.Context(), callerFrom(r.Context()).User.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
-	id, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || id <= 0 {
-		return nil, alm.Invalid(map[string]string{field: "That is not an id."})
+	type item struct {
+		alm.Project
+		Requirements int       `json:"requirements"`
+		WorkItems    int       `json:"work_items"`
+		OpenItems    int       `json:"open_work_items"`
+		Releases     int       `json:"releases"`
+		MemberRole   *alm.Role `json:"member_role"`
 	}
-	return &id, nil
+	out := make([]item, len(list))
+	for i, p := range list {
+		out[i] = item{p.Project, p.Requirements, p.WorkItems, p.OpenItems, p.Releases, p.MemberRole}
+	}
+	s.writeJSON(w, http.StatusOK, map[string]any{"items": out})
+}
+
+func (s *Server) apiCreateProject(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Key, Name, Description string
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p, err := s.store.CreateProject(r.Context(), alm.NewProject{Key: in.Key, Name: in.Name, Description: in.Description})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.created(w, "/api/v1/projects/"+p.Key, p)
+}
+
+func (s *Server) apiProject(w http.ResponseWriter, r *http.Request) {
+	sc := scopeFrom(r.Context())
+	s.writeJSON(w, http.StatusOK, map[string]any{"project": sc.Project, "your_role": sc.Role, "member": sc.Member})
+}
+
+// apiSearch searches every project, or one (?project=KEY).
+func (s *Server) apiSearch(w http.ResponseWriter, r *http.Request) {
+	var pid int64
+	if key := r.URL.Query().Get("project"); key != "" {
+		p, err := s.store.ProjectByKey(r.Context(), key)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		pid = p.ID
+	}
+	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	hits, err := s.store.Search(r.Context(), pid, r.URL.Query().Get("q"), limit)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, map[string]any{"items": hits})
 }

@@ -451,7 +451,7 @@ func (s *Server) captureFromCompare(w http.ResponseWriter, r *http.Request) {
 		key := strings.ToUpper(strings.TrimSpace(f.Value("work_item")))
 		err = s.mayEditItem(r, key)
 		if err == nil {
-			caps, err = capture.New(s.store).Capture(r.Context(), capture.Request{WorkItem: key, A: a, B: b, Components: comps, WithDependencies: f.Checked("deps")})
+			caps, err = s.capture.Capture(r.Context(), capture.Request{WorkItem: key, A: a, B: b, Components: comps, WithDependencies: f.Checked("deps")})
 		}
 		if err == nil {
 			deps := 0
@@ -513,7 +513,7 @@ func (s *Server) apiCapture(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.WorkItem = chi.URLParam(r, "key")
-	if _, err := capture.New(s.store).Capture(r.Context(), req); err != nil {
+	if _, err := s.capture.Capture(r.Context(), req); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -61,28 +61,6 @@ func reqFilterOf(q url.Values) (store.ReqFilter, error) {
 	return f, nil
 }
 
-// filterForm keeps the filters' values for the filter bar.
-func filterForm(q url.Values, keys ...string) web.Form {
-	f := emptyForm()
-	for _, k := range keys {
-		f.Values[k] = q.Get(k)
-	}
-	return f
-}
-
-// cleanQuery drops empty values so links stay short.
-func cleanQuery(q url.Values) url.Values {
-	out := url.Values{}
-	for k, vs := range q {
-		for _, v := range vs {
-			if v != "" {
-				out.Add(k, v)
-			}
-		}
-	}
-	return out
-}
-
 func (s *Server) requirementsPage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	sc := s.scope(r, "requirements")
@@ -199,13 +177,6 @@ func requirementForm(req alm.Requirement) web.Form {
 	return f
 }
 
-func idStr(id *int64) string {
-	if id == nil {
-		return ""
-	}
-	return strconv.FormatInt(*id, 10)
-}
-
 func (s *Server) editRequirementPage(w http.ResponseWriter, r *http.Request) {
 	req, err := s.store.RequirementByKey(r.Context(), chi.URLParam(r, "key"))
 	if err != nil {
@@ -308,26 +279,6 @@ func (s *Server) moveRequirement(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.redirect(w, r, "/requirements/"+req.Key, "ok", req.Key+" is now "+strings.ToLower(req.Status.Label())+".")
-}
-
-// failBack answers a refused button press on a page by going back to the
-// page with the reason, so nothing the user sees is lost; other errors
-// fail as usual.
-func (s *Server) failBack(w http.ResponseWriter, r *http.Request, back string, err error) {
-	switch alm.ErrorCode(err) {
-	case alm.CodeInvalid, alm.CodeConflict, alm.CodeForbidden:
-		msg := alm.ErrorMessage(err)
-		for _, m := range alm.FieldErrors(err) {
-			msg = m
-		}
-		if isAPI(r) || wantsJSON(r) {
-			s.fail(w, r, err)
-			return
-		}
-		s.redirect(w, r, back, "bad", msg)
-	default:
-		s.fail(w, r, err)
-	}
 }
 
 func (s *Server) markCriterion(w http.ResponseWriter, r *http.Request) {
