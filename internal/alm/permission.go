@@ -1,5 +1,9 @@
 package alm
 
+import (
+	"slices"
+)
+
 // Permission names one thing a user may do. Every route and every job
 // trigger declares the permission it needs; Can is the one place that
 // decides which role holds it.
@@ -120,4 +124,19 @@ func Permissions() []Permission {
 		ps = append(ps, p)
 	}
 	return ps
+}
+
+// CanGrant reports whether a user holding granter may give someone role
+// (or change or take away a role someone holds): admin is granted only by
+// admins, and nobody grants a role above their own in the order of Roles
+// (most to least powerful). The error says why not.
+func CanGrant(granter, role Role) error {
+	if role == RoleAdmin && granter != RoleAdmin {
+		return Errorf(CodeForbidden, "Only admins can grant or change the admin role.")
+	}
+	g, r := slices.Index(Roles, granter), slices.Index(Roles, role)
+	if g < 0 || r < 0 || r < g {
+		return Errorf(CodeForbidden, "Your role (%s) cannot grant or change %s, a role above your own.", granter.Label(), role.Label())
+	}
+	return nil
 }

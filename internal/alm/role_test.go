@@ -49,3 +49,28 @@ func TestEveryPermissionIsGranted(t *testing.T) {
 		}
 	}
 }
+
+func TestCanGrant(t *testing.T) {
+	for _, c := range []struct {
+		granter, role Role
+		ok            bool
+	}{
+		{RoleAdmin, RoleAdmin, true},
+		{RoleAdmin, RoleViewer, true},
+		{RoleReleaseManager, RoleAdmin, false},
+		{RoleReleaseManager, RoleReleaseManager, true},
+		{RoleReleaseManager, RoleDeveloper, true},
+		{RoleReleaseManager, RoleViewer, true},
+		{RoleDeveloper, RoleReleaseManager, false},
+		{RoleViewer, RoleDeveloper, false},
+		{RoleReleaseManager, RoleProductOwner, true},
+	} {
+		err := CanGrant(c.granter, c.role)
+		if (err == nil) != c.ok {
+			t.Errorf("%s granting %s: %v, want ok=%v", c.granter, c.role, err, c.ok)
+		}
+		if err != nil && ErrorCode(err) != CodeForbidden {
+			t.Errorf("%s granting %s: code %s", c.granter, c.role, ErrorCode(err))
+		}
+	}
+}

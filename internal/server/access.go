@@ -16,7 +16,8 @@ import (
 type access struct {
 	public  bool
 	perm    alm.Permission
-	project bool // perm is checked against the caller's role in the route's project
+	project bool   // perm is checked against the caller's role in the route's project
+	record  string // the project is the one of the record {id} names (see Store.RecordProject)
 }
 
 var public = access{public: true}
@@ -27,6 +28,14 @@ func needs(p alm.Permission) access { return access{perm: p} }
 // by the {key} of one of its records): the caller needs p in the role
 // they hold there, which is their global role unless they are a member.
 func inProject(p alm.Permission) access { return access{perm: p, project: true} }
+
+// inProjectOf is a rule for routes that name a project's record by its id
+// (a release, build, promotion, deployment or feedback): the caller needs
+// p in the role they hold in that record's project. A deployment that
+// belongs to no project (an org restore) falls back to the global role.
+func inProjectOf(record string, p alm.Permission) access {
+	return access{perm: p, project: true, record: record}
+}
 
 func (a access) String() string {
 	if a.public {
@@ -76,7 +85,7 @@ func (s *Server) guard(a access, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		c := callerFrom(r.Context())
 		if a.project && c != nil {
-			s.guardProject(w, r, c, a.perm, h)
+			s.guardProject(w, r, c, a, h)
 			return
 		}
 		if a.allows(c) {
@@ -114,9 +123,27 @@ func scopeFrom(ctx context.Context) projectScope {
 
 // guardProject resolves the route's project, works out the caller's role
 // in it and lets the request through if that role holds perm.
-func (s *Server) guardProject(w http.ResponseWriter, r *http.Request, c *caller, perm alm.Permission, h http.HandlerFunc) {
+func (s *Server) guardProject(w http.ResponseWriter, r *http.Request, c *caller, a access, h http.HandlerFunc) {
+	perm := a.perm
 	ctx := r.Context()
 	pkey, key := chi.URLParam(r, "project"), chi.URLParam(r, "key")
+	if rec := a.record; rec != "" {
+		id, ok := idParam(r)
+		if !ok {
+			s.fail(w, r, alm.Errorf(alm.CodeNotFound, "There is nothing at %s.", r.URL.Path))
+			return
+		}
+		k, err := s.store.RecordProject(ctx, rec, id)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if k == "" {
+			s.guard(needs(perm), h)(w, r)
+			return
+		}
+		pkey = k
+	}
 	kind := ""
 	if key != "" {
 		kind = "work_item"
@@ -138,4 +165,36 @@ func (s *Server) guardProject(w http.ResponseWriter, r *http.Request, c *caller,
 		return
 	}
 	h(w, r.WithContext(context.WithValue(ctx, projectKey{}, projectScope{Project: p, Role: role, Member: member != nil})))
+}
+
+// roleHere is the caller's role for the request: their role in the
+// route's project when the route has one, else their global role.
+func roleHere(ctx context.Context) alm.Role {
+	if sc := scopeFrom(ctx); sc.Role != "" {
+		return sc.Role
+	}
+	if c := callerFrom(ctx); c != nil {
+		return c.User.Role
+	}
+	return ""
+}
+
+// mayInProject checks the caller's role in a project named by a request
+// body rather than the route (a promotion opened for a build, feedback
+// filed for a project, a capture onto a work item): give the project's
+// key, or a work item's key.
+func (s *Server) mayInProject(r *http.Request, projectKey, workItem string, perm alm.Permission) (alm.Project, error) {
+	c := callerFrom(r.Context())
+	kind := ""
+	if workItem != "" {
+		kind = "work_item"
+	}
+	p, member, err := s.store.ProjectAccess(r.Context(), projectKey, kind, workItem, c.User.ID)
+	if err != nil {
+		return p, err
+	}
+	if role := alm.ProjectRole(c.User.Role, member); !role.Can(perm) {
+		return p, alm.Errorf(alm.CodeForbidden, "Your role in %s (%s) does not allow this. Ask a release manager or an admin if you need it.", p.Key, role.Label())
+	}
+	return p, nil
 }

@@ -178,9 +178,12 @@ func (s *Server) captureDrift(w http.ResponseWriter, r *http.Request) {
 	}
 	key := strings.ToUpper(strings.TrimSpace(f.Value("work_item")))
 	if key == "" {
-		p, err := s.store.ProjectByKey(ctx, f.Value("project"))
+		p, err := s.mayInProject(r, f.Value("project"), "", alm.PermEditWorkItems)
+		if alm.ErrorCode(err) == alm.CodeNotFound {
+			err = alm.Invalid(map[string]string{"project": "Choose a project for the new bug."})
+		}
 		if err != nil {
-			fail(alm.Invalid(map[string]string{"project": "Choose a project for the new bug."}))
+			fail(err)
 			return
 		}
 		title := strings.TrimSpace(f.Value("title"))
@@ -194,8 +197,8 @@ func (s *Server) captureDrift(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		key = it.Key
-	} else if _, err := s.store.WorkItemByKey(ctx, key); err != nil {
-		fail(alm.Invalid(map[string]string{"work_item": "There is no work item " + key + "."}))
+	} else if err := s.mayEditItem(r, key); err != nil {
+		fail(err)
 		return
 	}
 	req := capture.Request{WorkItem: key, A: *a.PreviousID, B: *a.SnapshotID}

@@ -20,18 +20,18 @@ import (
 
 func (s *Server) registerBuildRoutes(r chi.Router) {
 	s.handle(r, http.MethodPost, "/projects/{project}/releases/{id}/builds", inProject(alm.PermManageReleases), s.buildRelease)
-	s.handle(r, http.MethodGet, "/builds/{id}/artifact.zip", needs(alm.PermView), s.buildArtifact)
-	s.handle(r, http.MethodGet, "/builds/{id}", needs(alm.PermView), s.buildPage)
-	s.handle(r, http.MethodGet, "/builds/{id}/validations", needs(alm.PermView), s.buildPage)
-	s.handle(r, http.MethodPost, "/builds/{id}/validations", needs(alm.PermSnapshot), s.validateBuild)
-	s.handle(r, http.MethodGet, "/api/v1/builds/{id}/validations", needs(alm.PermView), s.apiValidations)
-	s.handle(r, http.MethodPost, "/api/v1/builds/{id}/validations", needs(alm.PermSnapshot), s.apiValidate)
-	s.handle(r, http.MethodGet, "/api/v1/releases/{id}/builds", needs(alm.PermView), s.apiBuilds)
-	s.handle(r, http.MethodPost, "/api/v1/releases/{id}/builds", needs(alm.PermManageReleases), s.apiBuild)
-	s.handle(r, http.MethodGet, "/api/v1/builds/{id}", needs(alm.PermView), s.apiBuildGet)
-	s.handle(r, http.MethodGet, "/api/v1/builds/{id}/artifact", needs(alm.PermView), s.buildArtifact)
-	s.handle(r, http.MethodPost, "/builds/{id}/dependencies", needs(alm.PermEditWorkItems), s.addDependencies)
-	s.handle(r, http.MethodPost, "/api/v1/builds/{id}/dependencies", needs(alm.PermEditWorkItems), s.addDependencies)
+	s.handle(r, http.MethodGet, "/builds/{id}/artifact.zip", inProjectOf("build", alm.PermView), s.buildArtifact)
+	s.handle(r, http.MethodGet, "/builds/{id}", inProjectOf("build", alm.PermView), s.buildPage)
+	s.handle(r, http.MethodGet, "/builds/{id}/validations", inProjectOf("build", alm.PermView), s.buildPage)
+	s.handle(r, http.MethodPost, "/builds/{id}/validations", inProjectOf("build", alm.PermSnapshot), s.validateBuild)
+	s.handle(r, http.MethodGet, "/api/v1/builds/{id}/validations", inProjectOf("build", alm.PermView), s.apiValidations)
+	s.handle(r, http.MethodPost, "/api/v1/builds/{id}/validations", inProjectOf("build", alm.PermSnapshot), s.apiValidate)
+	s.handle(r, http.MethodGet, "/api/v1/releases/{id}/builds", inProjectOf("release", alm.PermView), s.apiBuilds)
+	s.handle(r, http.MethodPost, "/api/v1/releases/{id}/builds", inProjectOf("release", alm.PermManageReleases), s.apiBuild)
+	s.handle(r, http.MethodGet, "/api/v1/builds/{id}", inProjectOf("build", alm.PermView), s.apiBuildGet)
+	s.handle(r, http.MethodGet, "/api/v1/builds/{id}/artifact", inProjectOf("build", alm.PermView), s.buildArtifact)
+	s.handle(r, http.MethodPost, "/builds/{id}/dependencies", inProjectOf("build", alm.PermEditWorkItems), s.addDependencies)
+	s.handle(r, http.MethodPost, "/api/v1/builds/{id}/dependencies", inProjectOf("build", alm.PermEditWorkItems), s.addDependencies)
 }
 
 // addDependencies is "add to release": it captures components the build
@@ -288,8 +288,8 @@ func (s *Server) buildPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	v.CanValidate = callerFrom(ctx).User.Role.Can(alm.PermSnapshot)
-	v.CanPromote = callerFrom(ctx).User.Role.Can(alm.PermPromote)
+	v.CanValidate = roleHere(ctx).Can(alm.PermSnapshot)
+	v.CanPromote = roleHere(ctx).Can(alm.PermPromote)
 	pid, pkey, label, err := s.store.BuildProject(ctx, b.ID)
 	if err != nil {
 		s.fail(w, r, err)
@@ -308,7 +308,7 @@ func (s *Server) buildPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v.ProjectKey = pkey
-	v.CanAdd = callerFrom(ctx).User.Role.Can(alm.PermEditWorkItems)
+	v.CanAdd = roleHere(ctx).Can(alm.PermEditWorkItems)
 	v.RebuildHref = fmt.Sprintf("/projects/%s/releases/%d/builds", pkey, b.ReleaseID)
 	if b.WorkItem != "" {
 		v.RebuildHref = "/work-items/" + b.WorkItem + "/builds"

@@ -18,15 +18,15 @@ import (
 func (s *Server) registerFeedbackRoutes(r chi.Router) {
 	s.handle(r, http.MethodGet, "/projects/{project}/feedback", inProject(alm.PermView), s.feedbackPage)
 	s.handle(r, http.MethodPost, "/projects/{project}/feedback", inProject(alm.PermFileFeedback), s.fileFeedback)
-	s.handle(r, http.MethodGet, "/feedback/{id}", needs(alm.PermView), s.feedbackItemPage)
-	s.handle(r, http.MethodGet, "/feedback/{id}/screenshot", needs(alm.PermView), s.feedbackScreenshot)
-	s.handle(r, http.MethodPost, "/feedback/{id}/convert", needs(alm.PermTriageFeedback), s.convertFeedback)
-	s.handle(r, http.MethodPost, "/feedback/{id}/decline", needs(alm.PermTriageFeedback), s.declineFeedback)
+	s.handle(r, http.MethodGet, "/feedback/{id}", inProjectOf("feedback", alm.PermView), s.feedbackItemPage)
+	s.handle(r, http.MethodGet, "/feedback/{id}/screenshot", inProjectOf("feedback", alm.PermView), s.feedbackScreenshot)
+	s.handle(r, http.MethodPost, "/feedback/{id}/convert", inProjectOf("feedback", alm.PermTriageFeedback), s.convertFeedback)
+	s.handle(r, http.MethodPost, "/feedback/{id}/decline", inProjectOf("feedback", alm.PermTriageFeedback), s.declineFeedback)
 	s.handle(r, http.MethodGet, "/api/v1/feedback", needs(alm.PermView), s.apiFeedbackList)
 	s.handle(r, http.MethodPost, "/api/v1/feedback", needs(alm.PermFileFeedback), s.apiFileFeedback)
-	s.handle(r, http.MethodGet, "/api/v1/feedback/{id}", needs(alm.PermView), s.apiFeedback)
-	s.handle(r, http.MethodPost, "/api/v1/feedback/{id}/convert", needs(alm.PermTriageFeedback), s.convertFeedback)
-	s.handle(r, http.MethodPost, "/api/v1/feedback/{id}/decline", needs(alm.PermTriageFeedback), s.declineFeedback)
+	s.handle(r, http.MethodGet, "/api/v1/feedback/{id}", inProjectOf("feedback", alm.PermView), s.apiFeedback)
+	s.handle(r, http.MethodPost, "/api/v1/feedback/{id}/convert", inProjectOf("feedback", alm.PermTriageFeedback), s.convertFeedback)
+	s.handle(r, http.MethodPost, "/api/v1/feedback/{id}/decline", inProjectOf("feedback", alm.PermTriageFeedback), s.declineFeedback)
 }
 
 // maxScreenshot bounds an uploaded screenshot.
@@ -95,7 +95,7 @@ func (s *Server) renderFeedback(w http.ResponseWriter, r *http.Request, status i
 	}
 	p := s.projectPage(w, r, "Feedback", web.Crumb{Label: "Feedback"})
 	s.render(w, r, status, web.FeedbackList(web.FeedbackListView{Page: p, Scope: sc, Items: list, Status: filter, Counts: counts, Form: form,
-		CanTriage: callerFrom(ctx).User.Role.Can(alm.PermTriageFeedback)}))
+		CanTriage: roleHere(ctx).Can(alm.PermTriageFeedback)}))
 }
 
 // apiFileFeedback files a report (JSON, no screenshot) in the project the
@@ -109,9 +109,12 @@ func (s *Server) apiFileFeedback(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	p, err := s.store.ProjectByKey(r.Context(), body.Project)
+	p, err := s.mayInProject(r, body.Project, "", alm.PermFileFeedback)
+	if alm.ErrorCode(err) == alm.CodeNotFound || strings.TrimSpace(body.Project) == "" {
+		err = alm.Invalid(map[string]string{"project": "Name the project the feedback is about."})
+	}
 	if err != nil {
-		s.fail(w, r, alm.Invalid(map[string]string{"project": "Name the project the feedback is about."}))
+		s.fail(w, r, err)
 		return
 	}
 	fb, err := s.store.CreateFeedback(r.Context(), p.ID, body.NewFeedback, nil)
@@ -170,7 +173,7 @@ func (s *Server) feedbackItemPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderFeedbackItem(w http.ResponseWriter, r *http.Request, status int, fb alm.Feedback, form web.Form) {
 	ctx := r.Context()
-	v := web.FeedbackView{Feedback: fb, Form: form, CanTriage: callerFrom(ctx).User.Role.Can(alm.PermTriageFeedback)}
+	v := web.FeedbackView{Feedback: fb, Form: form, CanTriage: roleHere(ctx).Can(alm.PermTriageFeedback)}
 	if fb.ComponentType != "" && fb.ReleaseID == nil {
 		if rel, err := s.store.ReleaseThatChanged(ctx, fb.ComponentType, fb.ComponentName); err == nil && rel != nil {
 			if x, err := s.store.ReleaseByID(ctx, fb.ProjectID, *rel); err == nil {

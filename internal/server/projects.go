@@ -166,7 +166,7 @@ func (s *Server) setMember(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(f.Value("user_id"), 10, 64)
 	if err != nil {
 		err = alm.Invalid(map[string]string{"user_id": "Choose a person."})
-	} else {
+	} else if err = s.mayGrant(r, scopeFrom(r.Context()), id, alm.Role(f.Value("role"))); err == nil {
 		err = s.store.SetMember(r.Context(), sc.Project.ID, id, alm.Role(f.Value("role")))
 	}
 	if err != nil {
@@ -180,11 +180,42 @@ func (s *Server) setMember(w http.ResponseWriter, r *http.Request) {
 	s.redirect(w, r, sc.Base()+"/members", "ok", "Membership saved.")
 }
 
+// mayGrant checks that the caller may give user the role in the project
+// (role "" to take their membership away): nobody grants a role above
+// their own or changes the role of someone above them, and only admins
+// grant admin.
+func (s *Server) mayGrant(r *http.Request, sc projectScope, user int64, role alm.Role) error {
+	if role != "" {
+		if _, err := alm.ParseRole(string(role)); err != nil {
+			return alm.Invalid(map[string]string{"role": alm.ErrorMessage(err)})
+		}
+		if err := alm.CanGrant(sc.Role, role); err != nil {
+			return err
+		}
+	}
+	u, err := s.store.UserByID(r.Context(), user)
+	if err != nil {
+		return alm.Invalid(map[string]string{"user_id": "There is no such user."})
+	}
+	_, member, err := s.store.ProjectAccess(r.Context(), sc.Project.Key, "", "", user)
+	if err != nil {
+		return err
+	}
+	if err := alm.CanGrant(sc.Role, alm.ProjectRole(u.Role, member)); err != nil {
+		return alm.Errorf(alm.CodeForbidden, "%s holds a role above yours in %s: only an admin can change it.", u.Name, sc.Project.Key)
+	}
+	return nil
+}
+
 func (s *Server) removeMember(w http.ResponseWriter, r *http.Request) {
 	sc := s.scope(r, "members")
 	id, err := strconv.ParseInt(chi.URLParam(r, "user"), 10, 64)
 	if err != nil {
 		s.fail(w, r, alm.Errorf(alm.CodeNotFound, "There is no such member."))
+		return
+	}
+	if err := s.mayGrant(r, scopeFrom(r.Context()), id, ""); err != nil {
+		s.failBack(w, r, sc.Base()+"/members", err)
 		return
 	}
 	if err := s.store.RemoveMember(r.Context(), sc.Project.ID, id); err != nil {

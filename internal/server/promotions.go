@@ -19,38 +19,38 @@ import (
 func (s *Server) registerPromotionRoutes(r chi.Router) {
 	s.handle(r, http.MethodGet, "/release", needs(alm.PermView), s.releaseHome)
 	s.registerAnnouncementRoutes(r)
-	s.handle(r, http.MethodPost, "/builds/{id}/promotions", needs(alm.PermPromote), s.openPromotion)
-	s.handle(r, http.MethodPost, "/work-items/{key}/builds", needs(alm.PermPromote), s.buildWorkItem)
-	s.handle(r, http.MethodGet, "/promotions/{id}", needs(alm.PermView), s.promotionPage)
-	s.handle(r, http.MethodGet, "/promotions/{id}/live", needs(alm.PermView), s.promotionPage)
-	s.handle(r, http.MethodPost, "/promotions/{id}/approve", needs(alm.PermView), s.approvePromotion)
-	s.handle(r, http.MethodPost, "/promotions/{id}/reject", needs(alm.PermView), s.rejectPromotion)
-	s.handle(r, http.MethodPost, "/promotions/{id}/deploy", needs(alm.PermPromote), s.deployPromotion)
-	s.handle(r, http.MethodPost, "/promotions/{id}/cancel", needs(alm.PermPromote), s.cancelPromotion)
-	s.handle(r, http.MethodPost, "/promotions/{id}/abandon", needs(alm.PermPromote), s.abandonPromotion)
-	s.handle(r, http.MethodPost, "/promotions/{id}/build", needs(alm.PermPromote), s.changePromotionBuild)
-	s.handle(r, http.MethodPost, "/promotions/{id}/comments", needs(alm.PermComment), s.commentPromotion)
-	s.handle(r, http.MethodPost, "/promotions/{id}/signoffs", needs(alm.PermSignOff), s.signOffPromotion)
-	s.handle(r, http.MethodGet, "/deployments/{id}", needs(alm.PermView), s.deploymentPage)
-	s.handle(r, http.MethodPost, "/deployments/{id}/cancel", needs(alm.PermPromote), s.cancelDeployment)
-	s.handle(r, http.MethodPost, "/deployments/{id}/rollback", needs(alm.PermPromote), s.rollbackDeployment)
+	s.handle(r, http.MethodPost, "/builds/{id}/promotions", inProjectOf("build", alm.PermPromote), s.openPromotion)
+	s.handle(r, http.MethodPost, "/work-items/{key}/builds", inProject(alm.PermPromote), s.buildWorkItem)
+	s.handle(r, http.MethodGet, "/promotions/{id}", inProjectOf("promotion", alm.PermView), s.promotionPage)
+	s.handle(r, http.MethodGet, "/promotions/{id}/live", inProjectOf("promotion", alm.PermView), s.promotionPage)
+	s.handle(r, http.MethodPost, "/promotions/{id}/approve", inProjectOf("promotion", alm.PermView), s.approvePromotion)
+	s.handle(r, http.MethodPost, "/promotions/{id}/reject", inProjectOf("promotion", alm.PermView), s.rejectPromotion)
+	s.handle(r, http.MethodPost, "/promotions/{id}/deploy", inProjectOf("promotion", alm.PermPromote), s.deployPromotion)
+	s.handle(r, http.MethodPost, "/promotions/{id}/cancel", inProjectOf("promotion", alm.PermPromote), s.cancelPromotion)
+	s.handle(r, http.MethodPost, "/promotions/{id}/abandon", inProjectOf("promotion", alm.PermPromote), s.abandonPromotion)
+	s.handle(r, http.MethodPost, "/promotions/{id}/build", inProjectOf("promotion", alm.PermPromote), s.changePromotionBuild)
+	s.handle(r, http.MethodPost, "/promotions/{id}/comments", inProjectOf("promotion", alm.PermComment), s.commentPromotion)
+	s.handle(r, http.MethodPost, "/promotions/{id}/signoffs", inProjectOf("promotion", alm.PermSignOff), s.signOffPromotion)
+	s.handle(r, http.MethodGet, "/deployments/{id}", inProjectOf("deployment", alm.PermView), s.deploymentPage)
+	s.handle(r, http.MethodPost, "/deployments/{id}/cancel", inProjectOf("deployment", alm.PermPromote), s.cancelDeployment)
+	s.handle(r, http.MethodPost, "/deployments/{id}/rollback", inProjectOf("deployment", alm.PermPromote), s.rollbackDeployment)
 	s.handle(r, http.MethodGet, "/orgs/{id}/components/{type}/{name}/history", needs(alm.PermView), s.componentHistoryPage)
 
 	s.handle(r, http.MethodGet, "/api/v1/promotions", needs(alm.PermView), s.apiPromotions)
 	s.handle(r, http.MethodPost, "/api/v1/promotions", needs(alm.PermPromote), s.apiOpenPromotion)
-	s.handle(r, http.MethodGet, "/api/v1/promotions/{id}", needs(alm.PermView), s.apiPromotion)
-	s.handle(r, http.MethodPost, "/api/v1/promotions/{id}/approve", needs(alm.PermView), s.approvePromotion)
-	s.handle(r, http.MethodPost, "/api/v1/promotions/{id}/reject", needs(alm.PermView), s.rejectPromotion)
-	s.handle(r, http.MethodPost, "/api/v1/promotions/{id}/comments", needs(alm.PermComment), s.commentPromotion)
-	s.handle(r, http.MethodPost, "/api/v1/promotions/{id}/signoffs", needs(alm.PermSignOff), s.signOffPromotion)
-	s.handle(r, http.MethodPost, "/api/v1/promotions/{id}/deploy", needs(alm.PermPromote), s.deployPromotion)
-	s.handle(r, http.MethodPost, "/api/v1/promotions/{id}/cancel", needs(alm.PermPromote), s.cancelPromotion)
-	s.handle(r, http.MethodPost, "/api/v1/promotions/{id}/retry", needs(alm.PermPromote), s.deployPromotion)
-	s.handle(r, http.MethodPost, "/api/v1/promotions/{id}/abandon", needs(alm.PermPromote), s.abandonPromotion)
-	s.handle(r, http.MethodPost, "/api/v1/work-items/{key}/builds", needs(alm.PermPromote), s.buildWorkItem)
-	s.handle(r, http.MethodGet, "/api/v1/deployments/{id}", needs(alm.PermView), s.apiDeployment)
-	s.handle(r, http.MethodPost, "/api/v1/deployments/{id}/rollback", needs(alm.PermPromote), s.rollbackDeployment)
-	s.handle(r, http.MethodPost, "/api/v1/deployments/{id}/cancel", needs(alm.PermPromote), s.cancelDeployment)
+	s.handle(r, http.MethodGet, "/api/v1/promotions/{id}", inProjectOf("promotion", alm.PermView), s.apiPromotion)
+	s.handle(r, http.MethodPost, "/api/v1/promotions/{id}/approve", inProjectOf("promotion", alm.PermView), s.approvePromotion)
+	s.handle(r, http.MethodPost, "/api/v1/promotions/{id}/reject", inProjectOf("promotion", alm.PermView), s.rejectPromotion)
+	s.handle(r, http.MethodPost, "/api/v1/promotions/{id}/comments", inProjectOf("promotion", alm.PermComment), s.commentPromotion)
+	s.handle(r, http.MethodPost, "/api/v1/promotions/{id}/signoffs", inProjectOf("promotion", alm.PermSignOff), s.signOffPromotion)
+	s.handle(r, http.MethodPost, "/api/v1/promotions/{id}/deploy", inProjectOf("promotion", alm.PermPromote), s.deployPromotion)
+	s.handle(r, http.MethodPost, "/api/v1/promotions/{id}/cancel", inProjectOf("promotion", alm.PermPromote), s.cancelPromotion)
+	s.handle(r, http.MethodPost, "/api/v1/promotions/{id}/retry", inProjectOf("promotion", alm.PermPromote), s.deployPromotion)
+	s.handle(r, http.MethodPost, "/api/v1/promotions/{id}/abandon", inProjectOf("promotion", alm.PermPromote), s.abandonPromotion)
+	s.handle(r, http.MethodPost, "/api/v1/work-items/{key}/builds", inProject(alm.PermPromote), s.buildWorkItem)
+	s.handle(r, http.MethodGet, "/api/v1/deployments/{id}", inProjectOf("deployment", alm.PermView), s.apiDeployment)
+	s.handle(r, http.MethodPost, "/api/v1/deployments/{id}/rollback", inProjectOf("deployment", alm.PermPromote), s.rollbackDeployment)
+	s.handle(r, http.MethodPost, "/api/v1/deployments/{id}/cancel", inProjectOf("deployment", alm.PermPromote), s.cancelDeployment)
 	s.handle(r, http.MethodGet, "/api/v1/orgs/{id}/components/{type}/{name}/history", needs(alm.PermView), s.apiComponentHistory)
 }
 
@@ -127,8 +127,9 @@ func (s *Server) promotionPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	me := callerFrom(ctx).User
-	v := web.PromotionView{Detail: promotionDetail(d), Me: me.ID, Role: me.Role,
-		CanPromote: me.Role.Can(alm.PermPromote), CanSignOff: me.Role.Can(alm.PermSignOff), CanOverride: me.Role.Can(alm.PermOverrideWindows)}
+	role := roleHere(ctx)
+	v := web.PromotionView{Detail: promotionDetail(d), Me: me.ID, Role: role,
+		CanPromote: role.Can(alm.PermPromote), CanSignOff: role.Can(alm.PermSignOff), CanOverride: role.Can(alm.PermOverrideWindows)}
 	if p := d.Promotion; p.ReleaseID != nil {
 		if v.Builds, err = s.store.ListBuilds(ctx, *p.ReleaseID); err != nil {
 			s.fail(w, r, err)
@@ -228,7 +229,7 @@ func (s *Server) promotionDone(w http.ResponseWriter, r *http.Request, id int64,
 func (s *Server) approvePromotion(w http.ResponseWriter, r *http.Request) {
 	if id, b, ok := s.promotionTarget(w, r); ok {
 		me := callerFrom(r.Context()).User
-		s.promotionDone(w, r, id, nil, "Approved.", s.promote.Approve(r.Context(), me, me.Role, id, b.Note))
+		s.promotionDone(w, r, id, nil, "Approved.", s.promote.Approve(r.Context(), me, roleHere(r.Context()), id, b.Note))
 	}
 }
 
@@ -236,7 +237,7 @@ func (s *Server) rejectPromotion(w http.ResponseWriter, r *http.Request) {
 	if id, b, ok := s.promotionTarget(w, r); ok {
 		me := callerFrom(r.Context()).User
 		s.promotionDone(w, r, id, nil, "Rejected; the work items are back in development, flagged with your reason.",
-			s.promote.Reject(r.Context(), me, me.Role, id, b.Reason))
+			s.promote.Reject(r.Context(), me, roleHere(r.Context()), id, b.Reason))
 	}
 }
 
@@ -248,7 +249,7 @@ func (s *Server) deployPromotion(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	me := callerFrom(r.Context()).User
-	d, err := s.promote.Deploy(r.Context(), me, me.Role, id, b.Override)
+	d, err := s.promote.Deploy(r.Context(), me, roleHere(r.Context()), id, b.Override)
 	if err == nil {
 		err = s.queueDeployment(r, d)
 	}
@@ -361,7 +362,7 @@ func (s *Server) deploymentPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	v := web.DeploymentView{Deployment: d, Components: comps, CanPromote: callerFrom(ctx).User.Role.Can(alm.PermPromote)}
+	v := web.DeploymentView{Deployment: d, Components: comps, CanPromote: roleHere(ctx).Can(alm.PermPromote)}
 	crumbs := []web.Crumb{{Label: "Release", Href: "/release"}}
 	if d.PromotionID != nil {
 		p, err := s.store.PromotionByID(ctx, *d.PromotionID)
@@ -424,6 +425,14 @@ func (s *Server) apiOpenPromotion(w http.ResponseWriter, r *http.Request) {
 	}
 	if b.BuildID == 0 {
 		s.fail(w, r, alm.Invalid(map[string]string{"build_id": "Say which build to promote."}))
+		return
+	}
+	key, err := s.store.RecordProject(r.Context(), "build", b.BuildID)
+	if err == nil {
+		_, err = s.mayInProject(r, key, "", alm.PermPromote)
+	}
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	p, err := s.promote.Open(r.Context(), b.BuildID, b.Stage)

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/trellis-alm/trellis/internal/alm"
+	"github.com/trellis-alm/trellis/internal/store"
 )
 
 // who may use each route. Every route the router has must be listed here;
@@ -154,32 +155,32 @@ var routeRules = map[string]string{
 	"POST /api/v1/comparisons":                               signed,
 	"POST /compare/fresh":                                    "snapshot",
 	"POST /projects/{project}/releases/{id}/builds":          "project:manage_releases",
-	"GET /builds/{id}/artifact.zip":                          signed,
-	"GET /api/v1/releases/{id}/builds":                       signed,
-	"POST /api/v1/releases/{id}/builds":                      "manage_releases",
-	"GET /api/v1/builds/{id}":                                signed,
-	"GET /api/v1/builds/{id}/artifact":                       signed,
-	"GET /builds/{id}":                                       signed,
-	"GET /builds/{id}/validations":                           signed,
-	"POST /builds/{id}/validations":                          "snapshot",
-	"POST /builds/{id}/dependencies":                         "edit_work_items",
-	"POST /api/v1/builds/{id}/dependencies":                  "edit_work_items",
-	"GET /api/v1/builds/{id}/validations":                    signed,
-	"POST /api/v1/builds/{id}/validations":                   "snapshot",
-	"POST /builds/{id}/promotions":                           "promote",
+	"GET /builds/{id}/artifact.zip":                          "project:view",
+	"GET /api/v1/releases/{id}/builds":                       "project:view",
+	"POST /api/v1/releases/{id}/builds":                      "project:manage_releases",
+	"GET /api/v1/builds/{id}":                                "project:view",
+	"GET /api/v1/builds/{id}/artifact":                       "project:view",
+	"GET /builds/{id}":                                       "project:view",
+	"GET /builds/{id}/validations":                           "project:view",
+	"POST /builds/{id}/validations":                          "project:snapshot",
+	"POST /builds/{id}/dependencies":                         "project:edit_work_items",
+	"POST /api/v1/builds/{id}/dependencies":                  "project:edit_work_items",
+	"GET /api/v1/builds/{id}/validations":                    "project:view",
+	"POST /api/v1/builds/{id}/validations":                   "project:snapshot",
+	"POST /builds/{id}/promotions":                           "project:promote",
 	"GET /projects/{project}/metrics":                        "project:view",
 	"GET /api/v1/projects/{project}/metrics":                 "project:view",
 	"GET /projects/{project}/feedback":                       "project:view",
 	"POST /projects/{project}/feedback":                      "project:file_feedback",
-	"GET /feedback/{id}":                                     signed,
-	"GET /feedback/{id}/screenshot":                          signed,
-	"POST /feedback/{id}/convert":                            "triage_feedback",
-	"POST /feedback/{id}/decline":                            "triage_feedback",
+	"GET /feedback/{id}":                                     "project:view",
+	"GET /feedback/{id}/screenshot":                          "project:view",
+	"POST /feedback/{id}/convert":                            "project:triage_feedback",
+	"POST /feedback/{id}/decline":                            "project:triage_feedback",
 	"GET /api/v1/feedback":                                   signed,
 	"POST /api/v1/feedback":                                  "file_feedback",
-	"GET /api/v1/feedback/{id}":                              signed,
-	"POST /api/v1/feedback/{id}/convert":                     "triage_feedback",
-	"POST /api/v1/feedback/{id}/decline":                     "triage_feedback",
+	"GET /api/v1/feedback/{id}":                              "project:view",
+	"POST /api/v1/feedback/{id}/convert":                     "project:triage_feedback",
+	"POST /api/v1/feedback/{id}/decline":                     "project:triage_feedback",
 	"POST /orgs/{id}/backups/data":                           "restore",
 	"POST /orgs/{id}/backups/data/policy":                    "restore",
 	"POST /orgs/{id}/backups/data/restore":                   "restore",
@@ -226,36 +227,36 @@ var routeRules = map[string]string{
 	"PUT /api/v1/projects/{project}/announcements":           "project:manage_pipeline",
 	"GET /api/v1/projects/{project}/announcements":           "project:view",
 	"POST /projects/{project}/announcements":                 "project:manage_pipeline",
-	"POST /work-items/{key}/builds":                          "promote",
-	"GET /promotions/{id}":                                   signed,
-	"GET /promotions/{id}/live":                              signed,
-	"POST /promotions/{id}/approve":                          signed,
-	"POST /promotions/{id}/reject":                           signed,
-	"POST /promotions/{id}/deploy":                           "promote",
-	"POST /promotions/{id}/cancel":                           "promote",
-	"POST /promotions/{id}/abandon":                          "promote",
-	"POST /promotions/{id}/build":                            "promote",
-	"POST /promotions/{id}/comments":                         "comment",
-	"POST /promotions/{id}/signoffs":                         "sign_off",
-	"GET /deployments/{id}":                                  signed,
-	"POST /deployments/{id}/cancel":                          "promote",
-	"POST /deployments/{id}/rollback":                        "promote",
+	"POST /work-items/{key}/builds":                          "project:promote",
+	"GET /promotions/{id}":                                   "project:view",
+	"GET /promotions/{id}/live":                              "project:view",
+	"POST /promotions/{id}/approve":                          "project:view",
+	"POST /promotions/{id}/reject":                           "project:view",
+	"POST /promotions/{id}/deploy":                           "project:promote",
+	"POST /promotions/{id}/cancel":                           "project:promote",
+	"POST /promotions/{id}/abandon":                          "project:promote",
+	"POST /promotions/{id}/build":                            "project:promote",
+	"POST /promotions/{id}/comments":                         "project:comment",
+	"POST /promotions/{id}/signoffs":                         "project:sign_off",
+	"GET /deployments/{id}":                                  "project:view",
+	"POST /deployments/{id}/cancel":                          "project:promote",
+	"POST /deployments/{id}/rollback":                        "project:promote",
 	"GET /orgs/{id}/components/{type}/{name}/history":        signed,
 	"GET /api/v1/promotions":                                 signed,
 	"POST /api/v1/promotions":                                "promote",
-	"GET /api/v1/promotions/{id}":                            signed,
-	"POST /api/v1/promotions/{id}/approve":                   signed,
-	"POST /api/v1/promotions/{id}/reject":                    signed,
-	"POST /api/v1/promotions/{id}/comments":                  "comment",
-	"POST /api/v1/promotions/{id}/signoffs":                  "sign_off",
-	"POST /api/v1/promotions/{id}/deploy":                    "promote",
-	"POST /api/v1/promotions/{id}/retry":                     "promote",
-	"POST /api/v1/promotions/{id}/cancel":                    "promote",
-	"POST /api/v1/promotions/{id}/abandon":                   "promote",
-	"POST /api/v1/work-items/{key}/builds":                   "promote",
-	"GET /api/v1/deployments/{id}":                           signed,
-	"POST /api/v1/deployments/{id}/rollback":                 "promote",
-	"POST /api/v1/deployments/{id}/cancel":                   "promote",
+	"GET /api/v1/promotions/{id}":                            "project:view",
+	"POST /api/v1/promotions/{id}/approve":                   "project:view",
+	"POST /api/v1/promotions/{id}/reject":                    "project:view",
+	"POST /api/v1/promotions/{id}/comments":                  "project:comment",
+	"POST /api/v1/promotions/{id}/signoffs":                  "project:sign_off",
+	"POST /api/v1/promotions/{id}/deploy":                    "project:promote",
+	"POST /api/v1/promotions/{id}/retry":                     "project:promote",
+	"POST /api/v1/promotions/{id}/cancel":                    "project:promote",
+	"POST /api/v1/promotions/{id}/abandon":                   "project:promote",
+	"POST /api/v1/work-items/{key}/builds":                   "project:promote",
+	"GET /api/v1/deployments/{id}":                           "project:view",
+	"POST /api/v1/deployments/{id}/rollback":                 "project:promote",
+	"POST /api/v1/deployments/{id}/cancel":                   "project:promote",
 	"GET /api/v1/orgs/{id}/components/{type}/{name}/history": signed,
 	"POST /orgs/{id}/test-runs":                              "snapshot",
 	"GET /api/v1/orgs/{id}/test-runs":                        signed,
@@ -407,6 +408,10 @@ func fillPath(b *testBundle, pattern string, victim, self alm.User, plan planSee
 	if strings.Contains(p, "/releases/{id}") {
 		p = strings.Replace(p, "{id}", fmt.Sprint(plan.release.ID), 1)
 	}
+	for prefix, id := range map[string]int64{"/builds/{id}": plan.build.ID, "/promotions/{id}": plan.promotion.ID,
+		"/deployments/{id}": plan.deployment.ID, "/feedback/{id}": plan.feedback.ID} {
+		p = strings.Replace(p, prefix, strings.Replace(prefix, "{id}", fmt.Sprint(id), 1), 1)
+	}
 	p = strings.ReplaceAll(p, "/admin/jobs/*", "/admin/jobs/")
 	if strings.Contains(p, "tokens/{id}") {
 		owner := self
@@ -431,13 +436,19 @@ func snippet(body string) string {
 	return body
 }
 
-// planSeed is a project with one of each Plan record, for route tests.
+// planSeed is a project with one of each of its records, for route
+// tests: the Plan records, and a build of the release promoted into a
+// stage and deploying, and a piece of feedback.
 type planSeed struct {
-	project  alm.Project
-	req      alm.Requirement
-	question alm.Comment
-	item     alm.WorkItem
-	release  alm.Release
+	project    alm.Project
+	req        alm.Requirement
+	question   alm.Comment
+	item       alm.WorkItem
+	release    alm.Release
+	build      alm.Build
+	promotion  alm.Promotion
+	deployment alm.Deployment
+	feedback   alm.Feedback
 }
 
 func seedPlan(t *testing.T, b *testBundle) planSeed {
@@ -453,6 +464,18 @@ func seedPlan(t *testing.T, b *testBundle) planSeed {
 	sd.item, err = b.store.CreateWorkItem(b.ctx, sd.project.ID, alm.WorkItemInput{Title: "Approval flow", Requirements: []string{sd.req.Key}})
 	require.NoError(t, err)
 	sd.release, err = b.store.CreateRelease(b.ctx, sd.project.ID, alm.ReleaseInput{Name: "Spring"})
+	require.NoError(t, err)
+	sd.build, err = b.store.CreateBuild(b.ctx, store.NewBuild{ReleaseID: sd.release.ID, APIVersion: "64.0", Checksum: strings.Repeat("c0ffee", 11), Artifact: []byte("PK")})
+	require.NoError(t, err)
+	org, err := b.store.CreateOrg(b.ctx, alm.NewOrg{Name: "UAT", Kind: alm.OrgFullSandbox, LoginURL: "https://test.salesforce.com"},
+		store.OrgAuth{AuthKind: "jwt"}, func(int64) (string, error) { return "", nil })
+	require.NoError(t, err)
+	sd.promotion, err = b.store.CreatePromotion(b.ctx, store.NewPromotion{ProjectID: sd.project.ID, BuildID: sd.build.ID, StagePosition: 1, StageName: "UAT", OrgID: org.ID})
+	require.NoError(t, err)
+	sd.deployment, err = b.store.CreateDeployment(b.ctx, store.NewDeployment{PromotionID: sd.promotion.ID, OrgID: org.ID, BuildID: sd.build.ID,
+		Kind: "deploy", TestLevel: "RunLocalTests", Checksum: strings.Repeat("c0ffee", 11), Action: alm.ActDeploy})
+	require.NoError(t, err)
+	sd.feedback, err = b.store.CreateFeedback(b.ctx, sd.project.ID, alm.NewFeedback{Kind: "problem", Title: "Quotes page is slow", Body: "It takes a minute."}, nil)
 	require.NoError(t, err)
 	return sd
 }

@@ -268,3 +268,31 @@ func (s *Store) ProjectAccess(ctx context.Context, projectKey, recordKind, recor
 	r := alm.Role(*role)
 	return p, &r, nil
 }
+
+// RecordProject returns the key of the project a record belongs to, for
+// access checks on routes that name the record by id: kind is release,
+// build, promotion, deployment or feedback. A deployment made outside a
+// promotion (an org restore, or its rollback) belongs to no project: the
+// key is then "". A missing record is a not-found error.
+func (s *Store) RecordProject(ctx context.Context, kind string, id int64) (string, error) {
+	var q, what string
+	switch kind {
+	case "release":
+		q, what = `SELECT p.key FROM releases x JOIN projects p ON p.id = x.project_id WHERE x.id = $1`, "That release"
+	case "build":
+		q, what = `SELECT p.key FROM release_builds b LEFT JOIN releases x ON x.id = b.release_id LEFT JOIN work_items w ON w.id = b.work_item_id
+			JOIN projects p ON p.id = coalesce(x.project_id, w.project_id) WHERE b.id = $1`, "That build"
+	case "promotion":
+		q, what = `SELECT p.key FROM promotions x JOIN projects p ON p.id = x.project_id WHERE x.id = $1`, "That promotion"
+	case "deployment":
+		q, what = `SELECT coalesce(p.key, '') FROM deployments d LEFT JOIN promotions x ON x.id = d.promotion_id
+			LEFT JOIN projects p ON p.id = x.project_id WHERE d.id = $1`, "That deployment"
+	case "feedback":
+		q, what = `SELECT p.key FROM feedback x JOIN projects p ON p.id = x.project_id WHERE x.id = $1`, "That feedback"
+	default:
+		return "", fmt.Errorf("record project: unknown kind %q", kind)
+	}
+	var key string
+	err := s.pool.QueryRow(ctx, q, id).Scan(&key)
+	return key, notFound(err, what)
+}
