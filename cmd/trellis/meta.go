@@ -130,37 +130,23 @@ func writeDelta(out string, res *metadata.DeltaResult, source bool, toFS fs.FS) 
 		"destructiveChanges/destructiveChanges.xml": res.Destructive.Marshal(),
 		"destructiveChanges/package.xml":            empty.Marshal(),
 	}
-	for name, b := range files {
-		if err := writeFile(filepath.Join(out, filepath.FromSlash(name)), b); err != nil {
-			return err
-		}
-	}
 	if !source {
-		return nil
+		return metadata.WriteTree(out, files)
 	}
 	for _, p := range res.CopyFiles {
 		b, err := fs.ReadFile(toFS, p)
 		if err != nil {
 			return fmt.Errorf("%s: %w", p, err)
 		}
-		if err := writeFile(filepath.Join(out, filepath.FromSlash(p)), b); err != nil {
-			return err
-		}
+		files[p] = b
 	}
-	return nil
+	return metadata.WriteTree(out, files)
 }
 
 // writeTree writes many files under root: each directory is made once,
 // and files are written by a few workers at a time.
 func writeTree(root string, files map[string][]byte) error {
 	return metadata.WriteTree(root, files)
-}
-
-func writeFile(p string, b []byte) error {
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return err
-	}
-	return os.WriteFile(p, b, 0o644)
 }
 
 func deltaJSON(res *metadata.DeltaResult) map[string]any {
@@ -202,7 +188,7 @@ func printJSON(w io.Writer, v any) error {
 
 // readProject reads a directory or .zip as source format (when it has an
 // sfdx-project.json) or Metadata API format.
-func readProject(p string, keep bool) (*metadata.ReadResult, *metadata.Project, error) {
+func readProject(p string, opts metadata.ReadOptions) (*metadata.ReadResult, *metadata.Project, error) {
 	var fsys fs.FS
 	if strings.HasSuffix(strings.ToLower(p), ".zip") {
 		data, err := os.ReadFile(p)
@@ -225,7 +211,6 @@ func readProject(p string, keep bool) (*metadata.ReadResult, *metadata.Project, 
 		fsys = metadata.DirFS(p)
 	}
 	proj, err := metadata.LoadProject(fsys)
-	opts := metadata.ReadOptions{KeepContent: keep}
 	if errors.Is(err, metadata.ErrNotProject) {
 		res, err := metadata.ReadMetadataFormat(fsys, opts)
 		return res, nil, err
@@ -241,6 +226,7 @@ func metaManifest(args []string, sio stdio) error {
 	fs := flag.NewFlagSet("meta manifest", flag.ContinueOnError)
 	fs.SetOutput(sio.err)
 	version := fs.String("api-version", "", "API version (default: sourceApiVersion, else 62.0)")
+	check := fs.Bool("check", false, "read and parse every file, not only what names the components")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -248,7 +234,7 @@ func metaManifest(args []string, sio stdio) error {
 	if len(pos) != 1 {
 		return usageError{"meta manifest takes one directory"}
 	}
-	res, proj, err := readProject(pos[0], false)
+	res, proj, err := readProject(pos[0], metadata.ReadOptions{NamesOnly: !*check})
 	if err != nil {
 		return err
 	}
@@ -283,7 +269,7 @@ func metaConvert(args []string, sio stdio) error {
 	if len(pos) != 2 || (*to != "metadata" && *to != "source") {
 		return usageError{"meta convert needs --to metadata|source, a source and an output directory (or, for metadata, a .zip)"}
 	}
-	res, proj, err := readProject(pos[0], true)
+	res, proj, err := readProject(pos[0], metadata.ReadOptions{KeepContent: true})
 	if err != nil {
 		return err
 	}
@@ -362,11 +348,11 @@ func metaDiff(args []string, sio stdio) error {
 	if len(pos) != 2 {
 		return usageError{"meta diff takes two projects"}
 	}
-	a, _, err := readProject(pos[0], false)
+	a, _, err := readProject(pos[0], metadata.ReadOptions{})
 	if err != nil {
 		return err
 	}
-	b, _, err := readProject(pos[1], false)
+	b, _, err := readProject(pos[1], metadata.ReadOptions{})
 	if err != nil {
 		return err
 	}
@@ -413,14 +399,14 @@ func metaDeps(args []string, sio stdio) error {
 	if len(pos) != 1 {
 		return usageError{"meta deps takes one project directory"}
 	}
-	res, _, err := readProject(pos[0], true)
+	res, _, err := readProject(pos[0], metadata.ReadOptions{KeepContent: true})
 	if err != nil {
 		return err
 	}
 	refs := metadata.References(res.Set)
 	var targetSet *metadata.Set
 	if *target != "" {
-		t, _, err := readProject(*target, false)
+		t, _, err := readProject(*target, metadata.ReadOptions{})
 		if err != nil {
 			return err
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -173,8 +174,86 @@ func TestMetaManifestConvertDiffDeps(t *testing.T) {
 	os.WriteFile(filepath.Join(broken, "sfdx-project.json"), []byte(`{"packageDirectories":[{"path":"force-app"}]}`), 0o644)
 	os.MkdirAll(filepath.Join(broken, "force-app/classes"), 0o755)
 	os.WriteFile(filepath.Join(broken, "force-app/classes/X.cls-meta.xml"), []byte(`<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><ApexClass>&e;</ApexClass>`), 0o644)
-	r = runCLI(t, nil, "", "meta", "manifest", broken)
+	// A manifest needs only names: the class's file is not read unless
+	// --check asks for every file to be parsed.
+	if r := runCLI(t, nil, "", "meta", "manifest", broken); r.e != nil || !strings.Contains(r.out, "<members>X</members>") {
+		t.Errorf("manifest reads names, not the class's XML: %v %s", r.e, r.out)
+	}
+	r = runCLI(t, nil, "", "meta", "manifest", "--check", broken)
 	if r.e == nil || !strings.Contains(r.e.Error(), "force-app/classes/X.cls-meta.xml") || !strings.Contains(r.e.Error(), "DTD") {
 		t.Errorf("hostile XML must fail naming the file: %v", r.e)
+	}
+	// A file that holds several components is read even for names.
+	os.MkdirAll(filepath.Join(broken, "force-app/labels"), 0o755)
+	os.WriteFile(filepath.Join(broken, "force-app/labels/CustomLabels.labels-meta.xml"), []byte(`<!DOCTYPE x [<!ENTITY e "x">]><CustomLabels/>`), 0o644)
+	r = runCLI(t, nil, "", "meta", "manifest", broken)
+	if r.e == nil || exitCode(r.e) != 1 || !strings.Contains(r.e.Error(), "force-app/labels/CustomLabels.labels-meta.xml") {
+		t.Errorf("hostile labels file must fail naming it: %v", r.e)
+	}
+	// So is a metadata-format folder's package.xml.
+	mdDir := t.TempDir()
+	os.MkdirAll(filepath.Join(mdDir, "classes"), 0o755)
+	os.WriteFile(filepath.Join(mdDir, "classes/A.cls"), []byte("public class A {}"), 0o644)
+	os.WriteFile(filepath.Join(mdDir, "classes/A.cls-meta.xml"), []byte(`<ApexClass xmlns="http://soap.sforce.com/2006/04/metadata"><apiVersion>62.0</apiVersion></ApexClass>`), 0o644)
+	for _, bad := range []string{`<!DOCTYPE p [<!ENTITY e SYSTEM "file:///etc/passwd">]><Package>&e;</Package>`, `<Package><types>`} {
+		os.WriteFile(filepath.Join(mdDir, "package.xml"), []byte(bad), 0o644)
+		for _, cmd := range [][]string{{"meta", "manifest", mdDir}, {"meta", "convert", "--to", "source", mdDir, t.TempDir()}} {
+			if r := runCLI(t, nil, "", cmd...); r.e == nil || exitCode(r.e) != 1 || !strings.Contains(r.e.Error(), "package.xml") {
+				t.Errorf("%v with package.xml %q: %v (want exit 1 naming package.xml)", cmd[:2], bad, r.e)
+			}
+		}
+	}
+}
+
+// TestMetaManifestRefusesHugeFilesEarly: a file over the engine's limit is
+// refused by its size, before it is read.
+func TestMetaManifestRefusesHugeFilesEarly(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "sfdx-project.json"), []byte(`{"packageDirectories":[{"path":"force-app"}]}`), 0o644)
+	os.MkdirAll(filepath.Join(dir, "force-app/labels"), 0o755)
+	f, err := os.Create(filepath.Join(dir, "force-app/labels/CustomLabels.labels-meta.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Truncate(metadata.MaxFileSize + 1) // sparse: no disk used
+	f.Close()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	r := runCLI(t, nil, "", "meta", "manifest", dir)
+	runtime.ReadMemStats(&after)
+	if r.e == nil || exitCode(r.e) != 1 || !strings.Contains(r.e.Error(), "CustomLabels.labels-meta.xml") || !strings.Contains(r.e.Error(), "MiB") {
+		t.Fatalf("oversized file: %v", r.e)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 32<<20 {
+		t.Errorf("refusing it allocated %d MiB: it must be refused before it is read", grew>>20)
+	}
+}
+
+// TestMetaWritesNothingThroughLinks plants symbolic links in output
+// folders, as a hostile archive or repository could, and checks that
+// convert and delta --source refuse to write through them.
+func TestMetaWritesNothingThroughLinks(t *testing.T) {
+	t.Parallel()
+	src := "../../internal/metadata/testdata/basic"
+	outside := t.TempDir()
+	md := t.TempDir()
+	os.Symlink(outside, filepath.Join(md, "classes"))
+	r := runCLI(t, nil, "", "meta", "convert", "--to", "metadata", src, md)
+	if r.e == nil || exitCode(r.e) != 1 || !strings.Contains(r.e.Error(), "symbolic link") {
+		t.Errorf("convert through a linked folder: %v", r.e)
+	}
+	dir, first := gitProject(t)
+	os.WriteFile(filepath.Join(dir, "force-app/main/default/classes/AccountService.cls"), []byte("public class AccountService {}\n"), 0o644)
+	commitAll(t, dir)
+	out := t.TempDir()
+	os.MkdirAll(filepath.Join(out, "package"), 0o755)
+	os.Symlink(filepath.Join(outside, "package.xml"), filepath.Join(out, "package", "package.xml"))
+	r = runCLI(t, nil, "", "meta", "delta", "--repo", dir, "--from", first, "--out", out, "--source")
+	if r.e == nil || !strings.Contains(r.e.Error(), "symbolic link") {
+		t.Errorf("delta through a linked file: %v", r.e)
+	}
+	entries, _ := os.ReadDir(outside)
+	if len(entries) != 0 {
+		t.Errorf("written outside the output folder: %v", entries)
 	}
 }

@@ -278,7 +278,7 @@ func (d *deltaRun) loadSide(s *deltaSide, list []unit) (map[Key]*Component, erro
 			return nil, err
 		}
 	}
-	comps, err := loadAll(s.proj.FS, d.reg, builders, false)
+	comps, err := loadAll(s.proj.FS, d.reg, builders, ReadOptions{})
 	if err != nil {
 		return nil, err
 	}

@@ -72,3 +72,49 @@ func TestDirFSErrors(t *testing.T) {
 		t.Errorf("WriteTree outside root: %v", err)
 	}
 }
+
+func TestWriteTreeRefusesLinks(t *testing.T) {
+	outside := t.TempDir()
+	for _, c := range []struct {
+		name  string
+		plant func(root string) error
+		write string
+	}{
+		{"DirectoryLinkOut", func(root string) error { return os.Symlink(outside, filepath.Join(root, "classes")) }, "classes/A.cls"},
+		{"FileLinkOut", func(root string) error {
+			os.MkdirAll(filepath.Join(root, "classes"), 0o755)
+			return os.Symlink(filepath.Join(outside, "victim"), filepath.Join(root, "classes", "A.cls"))
+		}, "classes/A.cls"},
+		{"NestedDirectoryLinkOut", func(root string) error {
+			os.MkdirAll(filepath.Join(root, "a"), 0o755)
+			return os.Symlink("../../"+filepath.Base(outside), filepath.Join(root, "a", "b"))
+		}, "a/b/c/X.cls"},
+		{"FileLinkInside", func(root string) error {
+			os.WriteFile(filepath.Join(root, "real.txt"), []byte("keep"), 0o644)
+			return os.Symlink("real.txt", filepath.Join(root, "package.xml"))
+		}, "package.xml"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			root := t.TempDir()
+			if err := c.plant(root); err != nil {
+				t.Fatal(err)
+			}
+			err := WriteTree(root, map[string][]byte{c.write: []byte("pwned"), "ok/B.cls": []byte("fine")})
+			if !errors.Is(err, ErrLinkOut) {
+				t.Fatalf("got %v, want ErrLinkOut", err)
+			}
+			if !strings.Contains(err.Error(), "symbolic link") {
+				t.Errorf("message: %v", err)
+			}
+			filepath.WalkDir(outside, func(p string, d os.DirEntry, _ error) error {
+				if !d.IsDir() {
+					t.Errorf("written outside the root: %s", p)
+				}
+				return nil
+			})
+			if b, err := os.ReadFile(filepath.Join(root, "real.txt")); err == nil && string(b) != "keep" {
+				t.Errorf("the link's target inside the root was overwritten: %q", b)
+			}
+		})
+	}
+}

@@ -4,6 +4,9 @@ package metadata
 
 import (
 	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
 	"syscall"
 )
 
@@ -19,6 +22,9 @@ func readDiskFile(p string) ([]byte, error) {
 	}
 	if st.Mode&syscall.S_IFMT == syscall.S_IFDIR {
 		return nil, &fs.PathError{Op: "read", Path: p, Err: syscall.EISDIR}
+	}
+	if st.Size > MaxFileSize {
+		return nil, ErrFileTooLarge
 	}
 	buf := make([]byte, 0, int(st.Size)+1) // +1: the read that sees the end
 	for {
@@ -39,8 +45,38 @@ func readDiskFile(p string) ([]byte, error) {
 	}
 }
 
-func writeDiskFile(p string, data []byte) error {
-	fd, err := open(p, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_TRUNC|syscall.O_CLOEXEC, 0o644)
+var errLoop = syscall.ELOOP
+
+// writeDir writes the named files of one directory of root: the directory
+// is opened through root (so it cannot lie outside it), each file relative
+// to it without following a link, with raw system calls (see DirFS).
+func writeDir(root *os.Root, dir string, names []string, files map[string][]byte) error {
+	d, err := root.Open(filepath.FromSlash(dir))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	dfd := int(d.Fd())
+	for _, p := range names {
+		if err := writeAt(dfd, p, path.Base(p), files[p]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeAt(dfd int, p, name string, data []byte) error {
+	var fd int
+	var err error
+	for {
+		fd, err = syscall.Openat(dfd, name, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_TRUNC|syscall.O_CLOEXEC|syscall.O_NOFOLLOW, 0o644)
+		if err != syscall.EINTR {
+			break
+		}
+	}
+	if err == syscall.ELOOP {
+		return ErrLinkOut
+	}
 	if err != nil {
 		return &fs.PathError{Op: "open", Path: p, Err: err}
 	}

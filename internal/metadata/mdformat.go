@@ -23,6 +23,15 @@ func ReadMetadataFormat(fsys fs.FS, opts ReadOptions) (*ReadResult, error) {
 			return nil
 		}
 		if isManifestFile(p) {
+			// Not components, but a broken or hostile manifest means the
+			// archive is not what it claims: say so, naming it.
+			b, err := readFile(fsys, p)
+			if err != nil {
+				return err
+			}
+			if _, err := ParseManifest(b); err != nil {
+				return &FileError{Path: p, Err: err}
+			}
 			return nil
 		}
 		r, ok := reg.resolveMetadata(strings.Split(p, "/"))
@@ -36,7 +45,7 @@ func ReadMetadataFormat(fsys fs.FS, opts ReadOptions) (*ReadResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	comps, err := loadAll(fsys, reg, builders, opts.KeepContent)
+	comps, err := loadAll(fsys, reg, builders, opts)
 	if err != nil {
 		return nil, err
 	}

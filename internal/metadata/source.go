@@ -2,6 +2,7 @@ package metadata
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"runtime"
 	"sort"
@@ -14,6 +15,11 @@ type ReadOptions struct {
 	// KeepContent keeps each component's XML and parts after hashing
 	// (needed to convert or package); without it only hashes remain.
 	KeepContent bool
+	// NamesOnly reads only what names the components (a manifest): files
+	// are not read or hashed, except those that hold several components
+	// (custom labels, workflows, sharing rules, a metadata-format object)
+	// whose children must be listed. Components have no Hash.
+	NamesOnly bool
 	// Registry defaults to DefaultRegistry.
 	Registry *Registry
 }
@@ -98,7 +104,7 @@ func ReadSource(proj *Project, opts ReadOptions) (*ReadResult, error) {
 			return nil, err
 		}
 	}
-	comps, err := loadAll(proj.FS, reg, builders, opts.KeepContent)
+	comps, err := loadAll(proj.FS, reg, builders, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +134,7 @@ func addRef(builders map[Key]*builder, r ref, p string) {
 }
 
 // loadAll reads and hashes every builder's component, in parallel.
-func loadAll(fsys fs.FS, reg *Registry, builders map[Key]*builder, keep bool) ([]*Component, error) {
+func loadAll(fsys fs.FS, reg *Registry, builders map[Key]*builder, opts ReadOptions) ([]*Component, error) {
 	list := make([]*builder, 0, len(builders))
 	for _, b := range builders {
 		list = append(list, b)
@@ -148,7 +154,7 @@ func loadAll(fsys fs.FS, reg *Registry, builders map[Key]*builder, keep bool) ([
 		go func() {
 			defer wg.Done()
 			for b := range work {
-				comps, err := b.load(fsys, reg, keep)
+				comps, err := b.load(fsys, reg, opts)
 				mu.Lock()
 				if err != nil && first == nil {
 					first = err
@@ -169,12 +175,34 @@ func loadAll(fsys fs.FS, reg *Registry, builders map[Key]*builder, keep bool) ([
 	return out, nil
 }
 
+// MaxFileSize is the largest file the engine reads. Salesforce caps a
+// deploy or retrieve at 39 MB compressed (600 MB inflated, all files
+// together); the largest single files real orgs hold (profiles and
+// permission sets of big orgs, object translations) stay well under
+// this. A larger file is refused before it is read, so reading a project
+// costs at most a small multiple of this per file being read.
+const MaxFileSize = 100 << 20
+
+// ErrFileTooLarge is returned for a file over MaxFileSize.
+var ErrFileTooLarge = fmt.Errorf("larger than the %d MiB a metadata file may be", MaxFileSize>>20)
+
 func readFile(fsys fs.FS, p string) ([]byte, error) {
+	// The disk refuses a file over the limit from its size before reading
+	// it (see readDiskFile); other file systems hold theirs already.
 	b, err := fs.ReadFile(fsys, p)
 	if err != nil {
 		return nil, &FileError{Path: p, Err: err}
 	}
+	if len(b) > MaxFileSize {
+		return nil, &FileError{Path: p, Err: ErrFileTooLarge}
+	}
 	return b, nil
+}
+
+// sizedFS is a file system that can tell a file's size cheaply before it
+// is read (the disk; in-memory ones already hold their files).
+type sizedFS interface {
+	size(name string) (int64, error)
 }
 
 func parseFile(fsys fs.FS, p string) (*Node, error) {
@@ -191,13 +219,18 @@ func parseFile(fsys fs.FS, p string) (*Node, error) {
 
 // load builds the component (and, for monolithic parents, its child
 // components) from the gathered files.
-func (b *builder) load(fsys fs.FS, reg *Registry, keep bool) ([]*Component, error) {
+func (b *builder) load(fsys fs.FS, reg *Registry, opts ReadOptions) ([]*Component, error) {
+	keep := opts.KeepContent
 	c := &Component{Type: b.typ, Name: b.name}
 	if b.typ.Name == "Document" && b.ext != "" {
 		c.Name = b.name + "." + b.ext
 	}
 	if b.typ.IsChild() {
 		c.Parent, _ = splitChildName(b.typ, b.name)
+	}
+	if opts.NamesOnly && !b.typ.HasAddressableChildren() {
+		c.Files = b.files()
+		return []*Component{c}, nil
 	}
 	if b.xmlPath != "" {
 		n, err := parseFile(fsys, b.xmlPath)
@@ -247,12 +280,35 @@ func (b *builder) load(fsys fs.FS, reg *Registry, keep bool) ([]*Component, erro
 	}
 	comps := splitChildren(c)
 	for _, x := range comps {
-		x.computeHash()
+		if !opts.NamesOnly {
+			x.computeHash()
+		}
 		if !keep {
 			x.XML, x.Parts = nil, nil
 		}
 	}
 	return comps, nil
+}
+
+// files lists the builder's files in the order load reads them.
+func (b *builder) files() []string {
+	var out []string
+	if b.xmlPath != "" {
+		out = append(out, b.xmlPath)
+	}
+	out = append(out, b.merges...)
+	if b.body != "" {
+		out = append(out, b.body)
+	}
+	names := make([]string, 0, len(b.parts))
+	for n := range b.parts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		out = append(out, b.parts[n])
+	}
+	return out
 }
 
 // mergeInto adds a decomposed piece's XML to its parent document: a piece

@@ -19,10 +19,14 @@ type ZipLimits struct {
 	MaxFileSize  int64 // uncompressed bytes of one entry
 	MaxTotalSize int64 // uncompressed bytes of all entries
 	MaxRatio     int64 // uncompressed/compressed for one entry
+	// MaxTotalRatio bounds all entries together against the archive's
+	// size, so that many entries each under MaxRatio's floor cannot add up
+	// to a bomb. Metadata archives inflate well under 20:1 in all.
+	MaxTotalRatio int64
 }
 
 // DefaultZipLimits are the limits used when none are given.
-var DefaultZipLimits = ZipLimits{MaxFiles: 50_000, MaxFileSize: 200 << 20, MaxTotalSize: 1 << 30, MaxRatio: 200}
+var DefaultZipLimits = ZipLimits{MaxFiles: 50_000, MaxFileSize: 200 << 20, MaxTotalSize: 1 << 30, MaxRatio: 200, MaxTotalRatio: 100}
 
 // ZipError names the entry (or the archive) a zip was refused for.
 type ZipError struct {
@@ -44,8 +48,12 @@ func (e *ZipError) Unwrap() error { return ErrUnsafeZip }
 
 // ReadZip reads an archive into a path → content map, refusing entries
 // that escape the archive root (.., absolute or drive paths, backslashes),
-// links and special files, duplicates, and anything over the limits —
-// checking the real decompressed size, not the header's claim.
+// links and special files, duplicates, and anything over the limits.
+// Sizes are checked while decompressing, against the real output rather
+// than the headers' claims: each entry's size and ratio, and the total
+// across all entries, both in bytes and as a ratio to the archive's own
+// size — so many small entries cannot add up to a bomb, and a refused
+// archive costs little more memory than the point where it was refused.
 func ReadZip(data []byte, lim ZipLimits) (map[string][]byte, error) {
 	if lim.MaxFiles == 0 {
 		lim = DefaultZipLimits
@@ -57,8 +65,15 @@ func ReadZip(data []byte, lim ZipLimits) (map[string][]byte, error) {
 	if len(zr.File) > lim.MaxFiles {
 		return nil, &ZipError{Msg: fmt.Sprintf("%d entries, more than the %d allowed", len(zr.File), lim.MaxFiles)}
 	}
+	var declared uint64
+	for _, f := range zr.File {
+		declared += f.UncompressedSize64
+		if declared > uint64(lim.MaxTotalSize) {
+			return nil, &ZipError{Msg: fmt.Sprintf("its entries claim more than the %d MiB allowed in all", lim.MaxTotalSize>>20)}
+		}
+	}
 	out := make(map[string][]byte, len(zr.File))
-	var total int64
+	st := zipBudget{lim: lim, archive: int64(len(data))}
 	for _, f := range zr.File {
 		name, err := safeEntryName(f.Name)
 		if err != nil {
@@ -77,29 +92,64 @@ func ReadZip(data []byte, lim ZipLimits) (map[string][]byte, error) {
 		if int64(f.UncompressedSize64) > lim.MaxFileSize {
 			return nil, &ZipError{Entry: f.Name, Msg: "larger than the per-file limit"}
 		}
-		rc, err := f.Open()
+		b, err := st.read(f)
 		if err != nil {
-			return nil, &ZipError{Entry: f.Name, Msg: err.Error()}
-		}
-		b, err := io.ReadAll(io.LimitReader(rc, lim.MaxFileSize+1))
-		rc.Close()
-		if err != nil {
-			return nil, &ZipError{Entry: f.Name, Msg: "cannot be decompressed: " + err.Error()}
-		}
-		n := int64(len(b))
-		if n > lim.MaxFileSize {
-			return nil, &ZipError{Entry: f.Name, Msg: "larger than the per-file limit"}
-		}
-		if comp := int64(f.CompressedSize64); n > 1<<20 && comp > 0 && n/comp > lim.MaxRatio {
-			return nil, &ZipError{Entry: f.Name, Msg: fmt.Sprintf("compression ratio %d:1 looks like a zip bomb", n/comp)}
-		}
-		total += n
-		if total > lim.MaxTotalSize {
-			return nil, &ZipError{Msg: "expands beyond the total size limit"}
+			return nil, err
 		}
 		out[name] = b
 	}
 	return out, nil
+}
+
+// zipBudget keeps the running totals ReadZip checks while it inflates.
+type zipBudget struct {
+	lim     ZipLimits
+	archive int64 // compressed size of the whole archive
+	total   int64 // bytes inflated so far, all entries
+}
+
+// ratioFloor is the output below which ratios are not judged: small,
+// highly repetitive files (an empty layout, a blank profile) compress far
+// beyond any bomb's ratio and are harmless.
+const ratioFloor = 1 << 20
+
+// read inflates one entry a chunk at a time, stopping at the first limit
+// it crosses.
+func (z *zipBudget) read(f *zip.File) ([]byte, error) {
+	rc, err := f.Open()
+	if err != nil {
+		return nil, &ZipError{Entry: f.Name, Msg: err.Error()}
+	}
+	defer rc.Close()
+	// The header's size is only a hint for the first allocation, capped so
+	// a lying header cannot make us allocate.
+	buf := make([]byte, 0, min(int64(f.UncompressedSize64), ratioFloor)+512)
+	comp := max(int64(f.CompressedSize64), 1)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := rc.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		z.total += int64(n)
+		size := int64(len(buf))
+		switch {
+		case size > z.lim.MaxFileSize:
+			return nil, &ZipError{Entry: f.Name, Msg: "larger than the per-file limit"}
+		case size > ratioFloor && size/comp > z.lim.MaxRatio:
+			return nil, &ZipError{Entry: f.Name, Msg: fmt.Sprintf("compression ratio over %d:1 looks like a zip bomb", z.lim.MaxRatio)}
+		case z.total > z.lim.MaxTotalSize:
+			return nil, &ZipError{Msg: fmt.Sprintf("expands beyond the %d MiB allowed in all", z.lim.MaxTotalSize>>20)}
+		case z.total > ratioFloor && z.lim.MaxTotalRatio > 0 && z.total/max(z.archive, 1) > z.lim.MaxTotalRatio:
+			return nil, &ZipError{Msg: fmt.Sprintf("its entries together expand over %d times the archive's size: it looks like a zip bomb", z.lim.MaxTotalRatio)}
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, &ZipError{Entry: f.Name, Msg: "cannot be decompressed: " + err.Error()}
+		}
+	}
 }
 
 func safeEntryName(n string) (string, error) {

@@ -4,7 +4,9 @@ import (
 	"archive/zip"
 	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -97,5 +99,43 @@ func TestReadZipAcceptsARetrieve(t *testing.T) {
 	}
 	if res.Set.Get(Key{"ApexClass", "A"}) == nil || res.Set.Len() != 1 {
 		t.Errorf("retrieve read as %v", keysOf(res.Set))
+	}
+}
+
+// TestReadZipManySmallEntriesAreABomb is the archive the review used: a
+// thousand entries of 1 MiB each, every one under the per-entry ratio
+// floor, which together inflate a ~1 MB zip a thousandfold. It must be
+// refused as it streams, long before a gigabyte is allocated.
+func TestReadZipManySmallEntriesAreABomb(t *testing.T) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	chunk := make([]byte, 1<<20)
+	for i := range 1000 {
+		w, err := zw.Create(fmt.Sprintf("staticresources/r%04d.resource", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(chunk)
+	}
+	zw.Close()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err := ReadZip(buf.Bytes(), DefaultZipLimits)
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, ErrUnsafeZip) || !strings.Contains(err.Error(), "zip bomb") {
+		t.Fatalf("a %d-byte zip of 1,000 × 1 MiB: %v, want a zip bomb refusal", buf.Len(), err)
+	}
+	// It stops at 100 times the archive's size (~117 MB), not 1 GB.
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 160<<20 {
+		t.Errorf("refusing it allocated %d MiB; it must stop at the total ratio", grew>>20)
+	}
+
+	// Headers that claim more than the total limit are refused before any
+	// inflating at all.
+	lim := DefaultZipLimits
+	lim.MaxTotalSize = 10 << 20
+	if _, err := ReadZip(buf.Bytes(), lim); err == nil || !strings.Contains(err.Error(), "claim more than") {
+		t.Errorf("declared sizes over the limit: %v", err)
 	}
 }
