@@ -2,13 +2,15 @@ package main
 
 import (
 	"fmt"
-	"github.com/trellis-alm/trellis/internal/jobs"
 	"net"
 	"net/url"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/trellis-alm/trellis/internal/jobs"
+	"github.com/trellis-alm/trellis/internal/outbound"
 
 	"github.com/trellis-alm/trellis/internal/alm"
 	"github.com/trellis-alm/trellis/internal/auth"
@@ -36,8 +38,14 @@ type config struct {
 	MigrateOnStart                             bool
 	PGBinDir                                   string
 	MetricsToken                               string
-	Workers                                    int
-	Session                                    auth.Config
+	// MetricsAddr serves /metrics on a listener of its own (without a
+	// token), for a scraper on an internal network.
+	MetricsAddr string
+	// Outbound is where webhooks, alert routes, announcement hooks and
+	// repositories may point (TRELLIS_OUTBOUND_ALLOW).
+	Outbound outbound.Policy
+	Workers  int
+	Session  auth.Config
 	// Demo starts simulated orgs and a sample project (make run sets it).
 	Demo     bool
 	DemoAddr string
@@ -84,6 +92,7 @@ func parseConfig(getenv func(string) string) (config, error) {
 		LogLevel:     env("TRELLIS_LOG_LEVEL", "info"),
 		PGBinDir:     env("TRELLIS_PG_BINDIR", ""),
 		MetricsToken: env("TRELLIS_METRICS_TOKEN", ""),
+		MetricsAddr:  env("TRELLIS_METRICS_ADDR", ""),
 		Session:      auth.DefaultConfig(),
 		DemoAddr:     env("TRELLIS_DEMO_ADDR", "127.0.0.1:7100"),
 	}
@@ -106,6 +115,19 @@ func parseConfig(getenv func(string) string) (config, error) {
 			return
 		},
 		func() error { return checkAddr("TRELLIS_DEMO_ADDR", c.DemoAddr) },
+		func() error {
+			if c.MetricsAddr == "" {
+				return nil
+			}
+			return checkAddr("TRELLIS_METRICS_ADDR", c.MetricsAddr)
+		},
+		func() (err error) {
+			v := env("TRELLIS_OUTBOUND_ALLOW", "public")
+			if c.Outbound, err = outbound.Parse(v); err != nil {
+				return envError{"TRELLIS_OUTBOUND_ALLOW", v, err.Error()}
+			}
+			return nil
+		},
 		func() (err error) {
 			c.Workers, err = intEnv("TRELLIS_WORKERS", env("TRELLIS_WORKERS", "10"), 1, 1000)
 			return
@@ -317,4 +339,18 @@ func parseOIDC(env func(string, string) string) (*oidcConfig, error) {
 // its store and services.
 func (c config) mail() jobs.Mail {
 	return jobs.Mail{Addr: c.SMTPAddr, From: c.SMTPFrom, User: c.SMTPUser, Password: c.SMTPPassword}
+}
+
+// production reports whether Trellis runs on a database of its own
+// choosing (DATABASE_URL) rather than the private one of a trial.
+func (c config) production() bool { return c.DatabaseURL != "" }
+
+// outbound is the outbound policy in force: TRELLIS_OUTBOUND_ALLOW, plus
+// loopback and file:// when the demo runs (its orgs, hooks and repository
+// are local).
+func (c config) outbound() outbound.Policy {
+	if c.Demo && !c.production() {
+		return c.Outbound.With(outbound.Demo)
+	}
+	return c.Outbound
 }

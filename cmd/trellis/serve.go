@@ -74,6 +74,14 @@ func serve(ctx context.Context, cfg config, args []string, sio stdio) error {
 	defer app.close(log)
 	var full http.Handler = app.server
 	current.Store(&full)
+	if cfg.MetricsAddr != "" {
+		stop, err := serveMetrics(cfg.MetricsAddr, app.server.MetricsHandler(), log)
+		if err != nil {
+			shutdownHTTP(srv, log)
+			return err
+		}
+		defer stop()
+	}
 	log.Info("Trellis is ready", slog.String("url", cfg.BaseURL.String()))
 
 	select {
@@ -87,6 +95,20 @@ func serve(ctx context.Context, cfg config, args []string, sio stdio) error {
 	}
 	shutdownHTTP(srv, log)
 	return nil
+}
+
+// serveMetrics serves the metrics, and nothing else, on addr.
+func serveMetrics(addr string, h http.Handler, log *slog.Logger) (func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("TRELLIS_METRICS_ADDR=%s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	go func() { _ = srv.Serve(ln) }()
+	log.Info("metrics are served on their own listener", slog.String("addr", ln.Addr().String()))
+	return func() { shutdownHTTP(srv, log) }, nil
 }
 
 func shutdownHTTP(srv *http.Server, log *slog.Logger) {
@@ -142,9 +164,9 @@ func startApp(ctx context.Context, cfg config, log *slog.Logger, keyring *secret
 	authSvc := auth.NewService(st, cfg.Session, log)
 	orgSvc := orgs.New(st, keyring, orgs.Config{ClientID: cfg.SFClientID, ClientSecret: cfg.SFClientSecret,
 		CallbackURL: strings.TrimSuffix(cfg.BaseURL.String(), "/") + "/orgs/oauth/callback", Logger: log})
-	repoSvc := repos.New(st, keyring, cfg.DataDir)
+	repoSvc := repos.New(st, keyring, cfg.DataDir, cfg.outbound())
 	a.jobs, err = jobs.NewClient(db.pool, jobs.Deps{Store: st, Orgs: orgSvc, Repos: repoSvc, SessionIdle: cfg.Session.IdleTimeout, Logger: log,
-		BaseURL: cfg.BaseURL.String(), Mail: cfg.mail(), Keyring: keyring}, jobs.Config{Work: true, MaxWorkers: cfg.Workers})
+		BaseURL: cfg.BaseURL.String(), Mail: cfg.mail(), Keyring: keyring, Outbound: cfg.outbound()}, jobs.Config{Work: true, MaxWorkers: cfg.Workers})
 	if err != nil {
 		return fail(err)
 	}
@@ -174,7 +196,8 @@ func startApp(ctx context.Context, cfg config, log *slog.Logger, keyring *secret
 	if cfg.Demo && a.startDemo(ctx, cfg, log, st, orgSvc, repoSvc, state) {
 		demoProject = demo.ProjectKey
 	}
-	a.server = server.New(server.Config{BaseURL: cfg.BaseURL, Version: version, MetricsToken: cfg.MetricsToken}, server.Deps{
+	a.server = server.New(server.Config{BaseURL: cfg.BaseURL, Version: version, MetricsToken: cfg.MetricsToken,
+		MetricsClosed: cfg.production(), Outbound: cfg.outbound()}, server.Deps{
 		Store: st, Auth: authSvc, OIDC: oidc, Keyring: keyring, Jobs: a.jobs, JobsUI: ui, Orgs: orgSvc, Repos: repoSvc,
 		Promote: promote.New(st), Builds: build.New(st), Capture: capture.New(st),
 		JobsReady: a.jobsLive.Load, Logger: log, DemoProject: demoProject,

@@ -46,7 +46,7 @@ func worker(ctx context.Context, cfg config, args []string, sio stdio) error {
 		return err
 	}
 	orgSvc := orgs.New(st, keyring, orgs.Config{ClientID: cfg.SFClientID, ClientSecret: cfg.SFClientSecret, Logger: log})
-	a.jobs, err = jobs.NewClient(db.pool, jobs.Deps{Store: st, Orgs: orgSvc, Repos: repos.New(st, keyring, cfg.DataDir), SessionIdle: cfg.Session.IdleTimeout, Logger: log,
+	a.jobs, err = jobs.NewClient(db.pool, jobs.Deps{Store: st, Orgs: orgSvc, Repos: repos.New(st, keyring, cfg.DataDir, cfg.outbound()), Outbound: cfg.outbound(), SessionIdle: cfg.Session.IdleTimeout, Logger: log,
 		BaseURL: cfg.BaseURL.String(), Mail: cfg.mail(), Keyring: keyring}, jobs.Config{Work: true, MaxWorkers: cfg.Workers})
 	if err != nil {
 		return err

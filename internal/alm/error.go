@@ -11,6 +11,8 @@ type Code string
 // The error codes. Anything without a code is treated as CodeInternal.
 const (
 	CodeInvalid      Code = "invalid"
+	CodeBadRequest   Code = "bad_request" // a request that cannot be read at all (bad bytes, broken encoding)
+	CodeTooLarge     Code = "too_large"
 	CodeNotFound     Code = "not_found"
 	CodeConflict     Code = "conflict"
 	CodeForbidden    Code = "forbidden"

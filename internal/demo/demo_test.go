@@ -13,6 +13,7 @@ import (
 	"github.com/trellis-alm/trellis/internal/demo"
 	"github.com/trellis-alm/trellis/internal/jobs"
 	"github.com/trellis-alm/trellis/internal/orgs"
+	"github.com/trellis-alm/trellis/internal/outbound"
 	"github.com/trellis-alm/trellis/internal/repos"
 	"github.com/trellis-alm/trellis/internal/secret"
 	"github.com/trellis-alm/trellis/internal/store"
@@ -34,8 +35,8 @@ func TestDemoSeeds(t *testing.T) {
 	require.NoError(t, err)
 	dir := t.TempDir()
 	osvc := orgs.New(st, keys, orgs.Config{})
-	rsvc := repos.New(st, keys, dir)
-	client, err := jobs.NewClient(st.Pool(), jobs.Deps{Store: st, Orgs: osvc, Repos: rsvc, SessionIdle: time.Hour, Keyring: keys},
+	rsvc := repos.New(st, keys, dir, outbound.Demo)
+	client, err := jobs.NewClient(st.Pool(), jobs.Deps{Store: st, Orgs: osvc, Repos: rsvc, SessionIdle: time.Hour, Keyring: keys, Outbound: outbound.Demo},
 		jobs.Config{Work: true, FetchPollInterval: 50 * time.Millisecond, FetchCooldown: 20 * time.Millisecond, NoSchedules: true})
 	require.NoError(t, err)
 	require.NoError(t, client.Start(ctx))

@@ -85,7 +85,7 @@ func (w *AnnounceWorker) Work(ctx context.Context, job *river.Job[AnnounceArgs])
 			errs = append(errs, fmt.Errorf("open a webhook address: %w", err))
 			continue
 		}
-		if err := postHook(ctx, string(h), title, text, link, "Release notes"); err != nil {
+		if err := postHook(ctx, w.deps.hookClient(), string(h), title, text, link, "Release notes"); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -132,12 +132,13 @@ func sendMail(deps Deps, to []string, subject, body string) error {
 	return nil
 }
 
-// hookClient posts announcements; chat services answer fast or not at all.
-var hookClient = &http.Client{Timeout: 15 * time.Second}
+// hookClient posts webhooks, announcements and alerts within the
+// outbound policy; chat services answer fast or not at all.
+func (d Deps) hookClient() *http.Client { return d.Outbound.Client(15 * time.Second) }
 
 // postHook posts one message that Slack (text) and Teams (MessageCard)
 // incoming webhooks both accept, with a button to link named linkName.
-func postHook(ctx context.Context, url, title, text, link, linkName string) error {
+func postHook(ctx context.Context, client *http.Client, url, title, text, link, linkName string) error {
 	body, _ := json.Marshal(map[string]any{
 		"text":     text,
 		"@type":    "MessageCard",
@@ -152,7 +153,7 @@ func postHook(ctx context.Context, url, title, text, link, linkName string) erro
 		return fmt.Errorf("webhook: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := hookClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return fmt.Errorf("webhook %s: %w", RedactHook(url), err)
 	}

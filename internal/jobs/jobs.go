@@ -16,6 +16,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/trellis-alm/trellis/internal/orgs"
+	"github.com/trellis-alm/trellis/internal/outbound"
 	"github.com/trellis-alm/trellis/internal/repos"
 	"github.com/trellis-alm/trellis/internal/secret"
 	"github.com/trellis-alm/trellis/internal/store"
@@ -48,6 +49,9 @@ type Deps struct {
 	Mail Mail
 	// Keyring opens sealed settings (announcement webhooks).
 	Keyring *secret.Keyring
+	// Outbound is where webhooks, announcements and alerts may be sent:
+	// the zero policy allows public addresses only.
+	Outbound outbound.Policy
 }
 
 // Config shapes the client.

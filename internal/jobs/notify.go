@@ -101,5 +101,5 @@ func deliver(ctx context.Context, deps Deps, r store.AlertRoute, title, text, li
 		}
 		return sendMail(deps, []string{string(target)}, title, text)
 	}
-	return postHook(ctx, string(target), title, text, link, "Open the alert")
+	return postHook(ctx, deps.hookClient(), string(target), title, text, link, "Open the alert")
 }

@@ -160,7 +160,7 @@ func DeliverWebhook(ctx context.Context, deps Deps, id int64, last bool) error {
 	req.Header.Set("X-Trellis-Delivery", strconv.FormatInt(d.ID, 10))
 	req.Header.Set("X-Trellis-Timestamp", ts)
 	req.Header.Set("X-Trellis-Signature", WebhookSignature(secret, ts, body))
-	resp, err := hookClient.Do(req)
+	resp, err := deps.hookClient().Do(req)
 	code, msg := 0, ""
 	if err != nil {
 		msg = "no answer from " + RedactHook(string(url)) + ": " + strings.ReplaceAll(err.Error(), string(url), RedactHook(string(url)))

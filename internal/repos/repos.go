@@ -10,11 +10,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-git/go-git/v5"
@@ -22,12 +25,14 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/transport"
+	"github.com/go-git/go-git/v5/plumbing/transport/client"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
 
 	"github.com/trellis-alm/trellis/internal/alm"
 	"github.com/trellis-alm/trellis/internal/gitrepo"
 	"github.com/trellis-alm/trellis/internal/metadata"
+	"github.com/trellis-alm/trellis/internal/outbound"
 	"github.com/trellis-alm/trellis/internal/secret"
 	"github.com/trellis-alm/trellis/internal/snapshot"
 	"github.com/trellis-alm/trellis/internal/store"
@@ -35,14 +40,57 @@ import (
 
 // Service connects and reads repositories.
 type Service struct {
-	st      *store.Store
-	keys    *secret.Keyring
-	dataDir string
+	st       *store.Store
+	keys     *secret.Keyring
+	dataDir  string
+	outbound outbound.Policy
 }
 
-// New returns a Service keeping mirrors under dataDir/git.
-func New(st *store.Store, keys *secret.Keyring, dataDir string) *Service {
-	return &Service{st: st, keys: keys, dataDir: dataDir}
+// New returns a Service keeping mirrors under dataDir/git, reaching only
+// the remotes the outbound policy allows: checked when a repository is
+// connected and before every fetch or push, and, over http(s), on every
+// connection go-git dials.
+func New(st *store.Store, keys *secret.Keyring, dataDir string, out outbound.Policy) *Service {
+	for {
+		old := gitPolicy.Load()
+		wider := out
+		if old != nil {
+			wider = old.With(out)
+		}
+		if gitPolicy.CompareAndSwap(old, &wider) {
+			break
+		}
+	}
+	return &Service{st: st, keys: keys, dataDir: dataDir, outbound: out}
+}
+
+// gitPolicy is the policy go-git's http transport dials under. go-git
+// keeps one transport per protocol for the whole process, so the policy is
+// the process's too: the widest any Service was given (an installation has
+// one; tests may make several).
+var gitPolicy atomic.Pointer[outbound.Policy]
+
+func init() {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.Proxy = nil
+	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		p := outbound.Policy{}
+		if x := gitPolicy.Load(); x != nil {
+			p = *x
+		}
+		return p.Dialer(30*time.Second).DialContext(ctx, network, addr)
+	}
+	c := githttp.NewClient(&http.Client{Transport: t})
+	client.InstallProtocol("https", c)
+	client.InstallProtocol("http", c)
+}
+
+// checkRemote applies the outbound policy to a repository's URL.
+func (s *Service) checkRemote(ctx context.Context, rawURL string) error {
+	if err := s.outbound.CheckGitURL(ctx, rawURL); err != nil {
+		return alm.Invalid(map[string]string{"url": strings.TrimSuffix(err.Error(), ": "+outbound.ErrRefused.Error()) + "."})
+	}
+	return nil
 }
 
 // NewRepo is what connecting a repository takes.
@@ -87,6 +135,9 @@ func (s *Service) Connect(ctx context.Context, n NewRepo) (alm.Repository, error
 	}
 	if len(f) > 0 {
 		return alm.Repository{}, alm.Invalid(f)
+	}
+	if err := s.checkRemote(ctx, n.URL); err != nil {
+		return alm.Repository{}, err
 	}
 	am, err := auth(n.AuthKind, strings.TrimSpace(n.Secret))
 	if err != nil {
@@ -161,6 +212,9 @@ func (s *Service) open(ctx context.Context, id int64) (*git.Repository, string, 
 	}
 	mirror, sealed, err := s.st.RepositoryAccess(ctx, id)
 	if err != nil {
+		return nil, "", nil, err
+	}
+	if err := s.checkRemote(ctx, r.URL); err != nil {
 		return nil, "", nil, err
 	}
 	secretValue := ""

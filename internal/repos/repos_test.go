@@ -11,6 +11,7 @@ import (
 
 	"github.com/trellis-alm/trellis/internal/alm"
 	"github.com/trellis-alm/trellis/internal/gittest"
+	"github.com/trellis-alm/trellis/internal/outbound"
 	"github.com/trellis-alm/trellis/internal/repos"
 	"github.com/trellis-alm/trellis/internal/secret"
 	"github.com/trellis-alm/trellis/internal/snapshot"
@@ -43,7 +44,7 @@ func TestConnectAndSnapshotBranches(t *testing.T) {
 	st := store.New(testdb.New(t), nil)
 	key, _ := secret.ParseKey(secret.GenerateKey())
 	keys, _ := secret.New(key)
-	svc := repos.New(st, keys, t.TempDir())
+	svc := repos.New(st, keys, t.TempDir(), outbound.Demo)
 
 	_, err := svc.Connect(ctx, repos.NewRepo{Name: "crm", URL: "file://" + filepath.Join(src, "nope")})
 	require.Contains(t, alm.ErrorMessage(err), "Could not clone")

@@ -217,7 +217,7 @@ func (s *Server) captureDrift(w http.ResponseWriter, r *http.Request) {
 }
 
 // routeTarget checks a route's address and says what pages may show of it.
-func routeTarget(channel, target string) (hint string, err error) {
+func (s *Server) routeTarget(r *http.Request, channel, target string) (hint string, err error) {
 	target = strings.TrimSpace(target)
 	switch channel {
 	case "email":
@@ -230,6 +230,9 @@ func routeTarget(channel, target string) (hint string, err error) {
 		u, err := url.Parse(target)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			return "", alm.Invalid(map[string]string{"target": "Enter the webhook's https:// address."})
+		}
+		if err := s.cfg.Outbound.CheckURL(r.Context(), target); err != nil {
+			return "", alm.Invalid(map[string]string{"target": outboundMessage(err)})
 		}
 		return jobs.RedactHook(target), nil
 	}
@@ -279,7 +282,7 @@ func (s *Server) newAlertRoute(r *http.Request, kind, sev, channel, target strin
 	if !alm.Severity(sev).AtLeast(alm.SevInfo) || sev == "" {
 		return alm.AlertRoute{}, alm.Invalid(map[string]string{"min_severity": "Choose info, warning or critical."})
 	}
-	hint, err := routeTarget(channel, target)
+	hint, err := s.routeTarget(r, channel, target)
 	if err != nil {
 		return alm.AlertRoute{}, err
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/trellis-alm/trellis/internal/jobs"
 	"github.com/trellis-alm/trellis/internal/orgs"
 	"github.com/trellis-alm/trellis/internal/orgsim"
+	"github.com/trellis-alm/trellis/internal/outbound"
 	"github.com/trellis-alm/trellis/internal/repos"
 	"github.com/trellis-alm/trellis/internal/secret"
 	"github.com/trellis-alm/trellis/internal/server"
@@ -75,6 +76,16 @@ type setupOpts struct {
 	Develop bool
 	// SimOrgs names the simulated orgs (default dev and uat).
 	SimOrgs []string
+	// Outbound is the outbound policy; tests post to hooks on loopback,
+	// so the default is the demo's (loopback and file://).
+	Outbound *outbound.Policy
+}
+
+func (o setupOpts) outbound() outbound.Policy {
+	if o.Outbound != nil {
+		return *o.Outbound
+	}
+	return outbound.Demo
 }
 
 func testLogger(t testing.TB) *slog.Logger {
@@ -126,9 +137,9 @@ func setup(t testing.TB, o setupOpts) *testBundle {
 		t.Cleanup(func() { sim.Close() })
 		b.sim = sim
 		deps.Orgs = orgs.New(st, keys, orgs.Config{CallbackURL: base.String() + "/orgs/oauth/callback", Logger: log})
-		deps.Repos = repos.New(st, keys, t.TempDir())
+		deps.Repos = repos.New(st, keys, t.TempDir(), o.outbound())
 		b.orgs = deps.Orgs
-		b.jobDeps = jobs.Deps{Store: st, Orgs: deps.Orgs, Repos: deps.Repos, SnapshotChunk: 4, SessionIdle: time.Hour, Logger: log,
+		b.jobDeps = jobs.Deps{Store: st, Orgs: deps.Orgs, Repos: deps.Repos, SnapshotChunk: 4, SessionIdle: time.Hour, Logger: log, Outbound: o.outbound(),
 			BaseURL: base.String(), Keyring: keys}
 		client, err := jobs.NewClient(st.Pool(), b.jobDeps,
 			jobs.Config{Work: true, FetchPollInterval: 50 * time.Millisecond, FetchCooldown: 20 * time.Millisecond, NoSchedules: true})
@@ -142,7 +153,7 @@ func setup(t testing.TB, o setupOpts) *testBundle {
 		deps.Jobs = client
 		b.jobs = client
 	}
-	b.server = server.New(server.Config{BaseURL: base, Version: "test"}, deps)
+	b.server = server.New(server.Config{BaseURL: base, Version: "test", Outbound: o.outbound()}, deps)
 	b.srv.Config.Handler = b.server
 	b.srv.Start()
 	t.Cleanup(b.srv.Close)

@@ -4,13 +4,16 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
@@ -308,4 +311,69 @@ func (s *Server) requirePasswordChange(next http.Handler) http.Handler {
 			s.fail(w, r, alm.Errorf(alm.CodeForbidden, "Choose a new password first: your current one is temporary."))
 		}
 	})
+}
+
+// checkInput refuses requests whose text cannot be what anyone meant: NUL
+// bytes or invalid UTF-8 in the path, the query or a form (PostgreSQL
+// could not store them either). It reads forms here, before the CSRF
+// check does, so that a form over the size limit is told so (413, with the
+// limit) rather than that it has expired.
+func (s *Server) checkInput(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if name, ok := badText(r.URL.Path, r.URL.Query()); !ok {
+			s.fail(w, r, alm.Errorf(alm.CodeBadRequest, "The address has a NUL byte or invalid UTF-8 in %s: correct it and try again.", name))
+			return
+		}
+		if !safeMethod(r.Method) && isForm(r) {
+			var err error
+			if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
+				err = r.ParseMultipartForm(8 << 20)
+			} else {
+				err = r.ParseForm()
+			}
+			var tooBig *http.MaxBytesError
+			switch {
+			case errors.As(err, &tooBig):
+				s.fail(w, r, alm.Errorf(alm.CodeTooLarge, "The upload is larger than the %s this server accepts: send a smaller file.", sizeText(tooBig.Limit)))
+				return
+			case err != nil:
+				s.fail(w, r, alm.Errorf(alm.CodeBadRequest, "The form could not be read: %v", err))
+				return
+			}
+			values := r.PostForm
+			if r.MultipartForm != nil {
+				values = r.MultipartForm.Value
+			}
+			if name, ok := badText("", values); !ok {
+				s.fail(w, r, alm.Errorf(alm.CodeBadRequest, "The form's %s has a NUL byte or invalid UTF-8: remove it and try again.", strings.TrimPrefix(name, "the parameter ")))
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func isForm(r *http.Request) bool {
+	ct := r.Header.Get("Content-Type")
+	return strings.HasPrefix(ct, "application/x-www-form-urlencoded") || strings.HasPrefix(ct, "multipart/form-data")
+}
+
+// badText finds the first path or value holding a NUL byte or invalid
+// UTF-8, and names it; ok is true when there is none.
+func badText(path string, values url.Values) (name string, ok bool) {
+	bad := func(s string) bool { return strings.IndexByte(s, 0) >= 0 || !utf8.ValidString(s) }
+	if bad(path) {
+		return "the path", false
+	}
+	for k, vs := range values {
+		if bad(k) {
+			return "a parameter's name", false
+		}
+		for _, v := range vs {
+			if bad(v) {
+				return "the parameter " + k, false
+			}
+		}
+	}
+	return "", true
 }

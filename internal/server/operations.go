@@ -41,6 +41,10 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) metricsHandler(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.MetricsToken == "" && s.cfg.MetricsClosed {
+		s.fail(w, r, alm.Errorf(alm.CodeForbidden, "Metrics are not served here without a token: set TRELLIS_METRICS_TOKEN, or TRELLIS_METRICS_ADDR to serve them on a listener of their own."))
+		return
+	}
 	if s.cfg.MetricsToken != "" {
 		got, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.MetricsToken)) != 1 {
@@ -50,3 +54,7 @@ func (s *Server) metricsHandler(w http.ResponseWriter, r *http.Request) {
 	}
 	s.metrics.handler.ServeHTTP(w, r)
 }
+
+// MetricsHandler serves the Prometheus metrics without a token, for a
+// listener of their own (TRELLIS_METRICS_ADDR) on an internal network.
+func (s *Server) MetricsHandler() http.Handler { return s.metrics.handler }

@@ -95,6 +95,21 @@ func TestOperations(t *testing.T) {
 		require.Equal(t, http.StatusOK, rec.Code)
 	})
 
+	t.Run("MetricsClosedInProductionWithoutAToken", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, setupOpts{})
+		s := server.New(server.Config{MetricsClosed: true}, server.Deps{Store: b.store, Auth: b.auth, Keyring: b.keys, Logger: testLogger(t)})
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		require.Equal(t, http.StatusForbidden, rec.Code)
+		require.Contains(t, rec.Body.String(), "TRELLIS_METRICS_ADDR")
+		// The handler for a listener of its own serves them.
+		rec = httptest.NewRecorder()
+		s.MetricsHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		require.Equal(t, http.StatusOK, rec.Code)
+		require.Contains(t, rec.Body.String(), "trellis_")
+	})
+
 	t.Run("SecurityHeadersAndRequestIDs", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t, setupOpts{})

@@ -615,6 +615,10 @@ func (s *Server) saveAnnouncements(r *http.Request, emails, hooks []string) erro
 			bad["webhooks"] = "Webhooks are http(s) addresses, like https://hooks.slack.com/services/…"
 			continue
 		}
+		if err := s.cfg.Outbound.CheckURL(r.Context(), h); err != nil {
+			bad["webhooks"] = outboundMessage(err)
+			continue
+		}
 		x, err := s.deps.Keyring.Seal([]byte(h), jobs.HookSealContext)
 		if err != nil {
 			return err

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/trellis-alm/trellis/internal/alm"
@@ -95,6 +96,13 @@ func decodeJSON(r *http.Request, v any) error {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		return err
+	}
+	if !utf8.Valid(body) {
+		return alm.Errorf(alm.CodeBadRequest, "The body is not valid UTF-8: send JSON encoded as UTF-8.")
+	}
+	// JSON may spell a NUL as an escape; no text Trellis keeps can hold one.
+	if bytes.Contains(bytes.ToLower(body), []byte(`\u0000`)) {
+		return alm.Errorf(alm.CodeBadRequest, "The body has a NUL character (\\u0000) in a string: remove it and try again.")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

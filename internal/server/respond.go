@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/a-h/templ"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/trellis-alm/trellis/internal/alm"
 	"github.com/trellis-alm/trellis/web"
@@ -38,8 +39,10 @@ func statusOf(code alm.Code) int {
 		return http.StatusServiceUnavailable
 	case "method_not_allowed":
 		return http.StatusMethodNotAllowed
-	case "too_large":
+	case alm.CodeTooLarge:
 		return http.StatusRequestEntityTooLarge
+	case alm.CodeBadRequest:
+		return http.StatusBadRequest
 	}
 	return http.StatusInternalServerError
 }
@@ -53,8 +56,14 @@ var errorTitles = map[int]string{
 // internal errors are logged with their detail; users see a safe message.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		err = &alm.Error{Code: "too_large", Message: "The request is larger than this server accepts."}
+	var pg *pgconn.PgError
+	switch {
+	case errors.As(err, &tooBig):
+		err = alm.Errorf(alm.CodeTooLarge, "The request is larger than the %s this server accepts.", sizeText(tooBig.Limit))
+	case errors.As(err, &pg) && (pg.Code == "22021" || pg.Code == "22P05"):
+		// Text the database cannot store (a NUL byte, broken UTF-8) that
+		// got past the request checks.
+		err = alm.Errorf(alm.CodeBadRequest, "The text sent contains a NUL byte or invalid UTF-8, which cannot be stored. Remove it and try again.")
 	}
 	code := alm.ErrorCode(err)
 	status := statusOf(code)
@@ -319,4 +328,25 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// sizeText writes a byte count as people read it (10 MB, 512 KB).
+func sizeText(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return strconv.FormatInt(n>>20, 10) + " MB"
+	case n >= 1<<10:
+		return strconv.FormatInt(n>>10, 10) + " KB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
+}
+
+// outboundMessage words an outbound refusal or lookup failure for a form
+// field: the reason, without Go's error chain.
+func outboundMessage(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, ": refused by the outbound policy"); i >= 0 {
+		msg = msg[:i]
+	}
+	return strings.ToUpper(msg[:1]) + msg[1:] + "."
 }

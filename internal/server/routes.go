@@ -13,7 +13,7 @@ import (
 func (s *Server) routesTable() chi.Router {
 	r := chi.NewRouter()
 	r.Use(s.requestID, s.recoverer, s.observe, s.secureHeaders, s.limitBody)
-	r.Use(s.crossOrigin, s.authenticate, s.requireSetup, s.checkCSRF, s.requirePasswordChange)
+	r.Use(s.crossOrigin, s.authenticate, s.requireSetup, s.checkInput, s.checkCSRF, s.requirePasswordChange)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, alm.Errorf(alm.CodeNotFound, "There is nothing at %s.", r.URL.Path))
 	})

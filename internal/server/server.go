@@ -20,6 +20,7 @@ import (
 	"github.com/trellis-alm/trellis/internal/capture"
 	"github.com/trellis-alm/trellis/internal/jobs"
 	"github.com/trellis-alm/trellis/internal/orgs"
+	"github.com/trellis-alm/trellis/internal/outbound"
 	"github.com/trellis-alm/trellis/internal/promote"
 	"github.com/trellis-alm/trellis/internal/repos"
 	"github.com/trellis-alm/trellis/internal/secret"
@@ -32,6 +33,13 @@ type Config struct {
 	Version      string
 	MaxBodyBytes int64  // request body limit
 	MetricsToken string // when set, /metrics wants it as a bearer token
+	// MetricsClosed refuses /metrics on this listener when no token is set
+	// (production: the metrics are served elsewhere, or not at all).
+	MetricsClosed bool
+	// Outbound is where webhooks, alert routes and announcement hooks may
+	// point (checked when they are saved; the jobs check again when they
+	// connect). The zero policy allows public addresses only.
+	Outbound outbound.Policy
 }
 
 // Deps are the services the handlers call.

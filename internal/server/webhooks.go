@@ -45,6 +45,8 @@ func (s *Server) newWebhook(r *http.Request, in webhookInput) (alm.Webhook, erro
 	u, err := url.Parse(strings.TrimSpace(in.URL))
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		bad["url"] = "Enter the endpoint's https:// address."
+	} else if err := s.cfg.Outbound.CheckURL(r.Context(), in.URL); err != nil {
+		bad["url"] = outboundMessage(err)
 	}
 	if len(in.Secret) < 16 {
 		bad["secret"] = "Use a secret of at least 16 characters; the receiver checks each request's signature with it."
