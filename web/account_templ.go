@@ -140,7 +140,7 @@ func Account(v AccountView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = PasswordField(v.PasswordForm, "new", "New password", "At least 10 characters. Your other sessions will be signed out.", "new-password").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = PasswordField(v.PasswordForm, "new", "New password", "At least 12 characters, not a common password. Your other sessions will be signed out.", "new-password").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

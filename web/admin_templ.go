@@ -370,7 +370,7 @@ func UserForm(v UserFormView) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = InputField(v.Form, "password", "Temporary password", "text", "At least 10 characters; leave empty for SSO-only users.", "off", false).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = InputField(v.Form, "password", "Temporary password", "text", "At least 12 characters, not a common password; leave empty for SSO-only users.", "off", false).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -195,7 +195,7 @@ func Setup(v SetupView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = PasswordField(v.Form, "password", "Password", "At least 10 characters. A passphrase is easiest to remember.", "new-password").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = PasswordField(v.Form, "password", "Password", "At least 12 characters, not a common password. A phrase of a few unrelated words is easiest to remember.", "new-password").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -288,7 +288,7 @@ func ForcedPassword(v ForcedPasswordView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = PasswordField(v.Form, "new", "New password", "At least 10 characters.", "new-password").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = PasswordField(v.Form, "new", "New password", "At least 12 characters, not a common password.", "new-password").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -1,6 +1,7 @@
 package alm
 
 import (
+	"fmt"
 	"net/mail"
 	"strings"
 	"time"
@@ -46,7 +47,7 @@ type NewUser struct {
 
 // MinPasswordLength is the shortest password Trellis accepts. Length beats
 // composition rules (NIST SP 800-63B), so there are none.
-const MinPasswordLength = 10
+const MinPasswordLength = 12
 
 // Normalize trims the user's text fields and lower-cases the email.
 func (n *NewUser) Normalize() {
@@ -99,7 +100,7 @@ func ValidateEmail(s string) string {
 func ValidatePassword(p string) string {
 	switch {
 	case len([]rune(p)) < MinPasswordLength:
-		return "Use at least 10 characters."
+		return fmt.Sprintf("Use at least %d characters: a phrase of a few unrelated words is easy to remember and hard to guess.", MinPasswordLength)
 	case len(p) > 1024:
 		return "Use at most 1024 characters."
 	}

@@ -41,9 +41,11 @@ func NewService(st *store.Store, cfg Config, log *slog.Logger) *Service {
 // Config returns the service's rules.
 func (s *Service) Config() Config { return s.cfg }
 
-// ErrBadCredentials is the one answer to a wrong email or password, so the
-// sign-in form does not reveal which accounts exist.
-var ErrBadCredentials = alm.Errorf(alm.CodeUnauthorized, "That email and password do not match an account.")
+// ErrBadCredentials is the one answer to every refused sign-in — an
+// unknown email, a wrong password, a locked account, an account that signs
+// in only with single sign-on — so the form does not reveal which accounts
+// exist or what state they are in.
+var ErrBadCredentials = alm.Errorf(alm.CodeUnauthorized, "That email and password do not match an account you can sign in to with a password. After several wrong tries an account is locked for a few minutes; accounts that use single sign-on sign in with the SSO button.")
 
 // Login checks an email and password and returns the user. A wrong password
 // counts towards a lockout; a locked or disabled account is refused with a
@@ -62,7 +64,8 @@ func (s *Service) Login(ctx context.Context, email, password string) (alm.User, 
 	now := s.store.Now()
 	if u.Locked(now) {
 		_, _, _ = CheckPassword(dummyHash(), password)
-		return alm.User{}, lockedError(u, now)
+		s.auditRefusal(ctx, "locked account "+truncate(email, 80))
+		return alm.User{}, ErrBadCredentials
 	}
 	hash, err := s.store.UserPasswordHash(ctx, u.ID)
 	if err != nil {
@@ -70,19 +73,16 @@ func (s *Service) Login(ctx context.Context, email, password string) (alm.User, 
 	}
 	if hash == "" {
 		_, _, _ = CheckPassword(dummyHash(), password)
-		return alm.User{}, alm.Errorf(alm.CodeUnauthorized, "This account signs in with single sign-on. Use the SSO button.")
+		s.auditRefusal(ctx, "password sign-in to a single sign-on account "+truncate(email, 80))
+		return alm.User{}, ErrBadCredentials
 	}
 	ok, rehash, err := CheckPassword(hash, password)
 	if err != nil {
 		return alm.User{}, err
 	}
 	if !ok {
-		u, err = s.store.RecordLoginFailure(ctx, u.ID, s.cfg.MaxFailures, s.cfg.LockFor)
-		if err != nil {
+		if _, err = s.store.RecordLoginFailure(ctx, u.ID, s.cfg.MaxFailures, s.cfg.LockFor); err != nil {
 			return alm.User{}, err
-		}
-		if u.Locked(now) {
-			return alm.User{}, lockedError(u, now)
 		}
 		return alm.User{}, ErrBadCredentials
 	}
@@ -95,11 +95,6 @@ func (s *Service) Login(ctx context.Context, email, password string) (alm.User, 
 		}
 	}
 	return u, nil
-}
-
-func lockedError(u alm.User, now time.Time) error {
-	mins := int(u.LockedUntil.Sub(now).Minutes()) + 1
-	return alm.Errorf(alm.CodeTooMany, "Too many wrong passwords: this account is locked for %d more minute(s). An admin can unlock it sooner.", mins)
 }
 
 func (s *Service) auditRefusal(ctx context.Context, summary string) {
@@ -115,6 +110,9 @@ func (s *Service) SetupFirstAdmin(ctx context.Context, n alm.NewUser) (alm.User,
 	if err := n.Validate(true); err != nil {
 		return alm.User{}, err
 	}
+	if msg := WeakPassword(n.Password, n.Email, n.Name); msg != "" {
+		return alm.User{}, alm.Invalid(map[string]string{"password": msg})
+	}
 	hash, err := HashPassword(n.Password)
 	if err != nil {
 		return alm.User{}, err
@@ -129,6 +127,11 @@ func (s *Service) CreateUser(ctx context.Context, n alm.NewUser, mustChange bool
 	fields := alm.FieldErrors(n.Validate(false))
 	if fields == nil {
 		fields = map[string]string{}
+	}
+	if fields["password"] == "" && n.Password != "" {
+		if msg := WeakPassword(n.Password, n.Email, n.Name); msg != "" {
+			fields["password"] = msg
+		}
 	}
 	// Report a taken email with the other mistakes, not one round later.
 	if fields["email"] == "" {
@@ -165,6 +168,8 @@ func (s *Service) ChangePassword(ctx context.Context, u alm.User, sessionHash []
 		}
 	}
 	if msg := alm.ValidatePassword(next); msg != "" {
+		fields["new"] = msg
+	} else if msg := WeakPassword(next, u.Email, u.Name); msg != "" {
 		fields["new"] = msg
 	} else if next == current {
 		fields["new"] = "Choose a password different from the current one."

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"unicode"
 
+	"github.com/trustelem/zxcvbn"
 	"golang.org/x/crypto/argon2"
 )
 
@@ -82,4 +84,51 @@ func RandomPassword() string {
 		b[i] = alphabet[int(b[i])%len(alphabet)]
 	}
 	return string(b)
+}
+
+// strongEnough is the fewest guesses a password may take: zxcvbn's score 3
+// ("safely unguessable" against an online attack with throttling, and
+// well beyond the common-password lists).
+const strongEnough = 1e8
+
+// WeakPassword returns a message when p is among the commonly used or
+// breached passwords, or close enough to one (l33t spellings, a year or
+// "!" added, keyboard walks, repeats), or built from the user's own email
+// and name; "" otherwise. It uses zxcvbn's estimator, whose lists ship in
+// the binary: ~47,000 of the most common passwords from breach data, plus
+// 100,000 common English words and common names.
+func WeakPassword(p string, userInputs ...string) string {
+	if len(p) > 128 {
+		p = p[:128] // the estimate grows with length; this is plenty
+	}
+	inputs := []string{"trellis", "salesforce"}
+	for _, in := range userInputs {
+		in = strings.ToLower(in)
+		inputs = append(inputs, in)
+		if local, _, ok := strings.Cut(in, "@"); ok {
+			inputs = append(inputs, local, strings.Map(func(r rune) rune {
+				if r == '.' || r == '_' || r == '-' || r == '+' {
+					return -1
+				}
+				return r
+			}, local))
+			in = local
+		}
+		inputs = append(inputs, strings.FieldsFunc(in, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })...)
+	}
+	r := zxcvbn.PasswordStrength(p, inputs)
+	if r.Guesses >= strongEnough {
+		return ""
+	}
+	return fmt.Sprintf("This password is too easy to guess: it is, or is close to, a commonly used or breached password (about %s guesses). A phrase of three or four unrelated words is easy to remember and hard to guess.", guessText(r.Guesses))
+}
+
+func guessText(g float64) string {
+	switch {
+	case g < 1e3:
+		return "a few hundred"
+	case g < 1e6:
+		return fmt.Sprintf("%.0f thousand", g/1e3)
+	}
+	return fmt.Sprintf("%.0f million", g/1e6)
 }

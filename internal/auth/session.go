@@ -36,8 +36,11 @@ func (s *Service) StartSession(ctx context.Context, u alm.User, method, ip, user
 }
 
 // touchEvery limits writes: a busy user's session is touched at most once a
-// minute, which is far finer than the idle timeout needs.
+// minute, or a quarter of the idle timeout when that is shorter, so an
+// active user is never taken for an idle one.
 const touchEvery = time.Minute
+
+func (s *Service) touchInterval() time.Duration { return min(touchEvery, s.cfg.IdleTimeout/4) }
 
 // SessionCaller returns the caller behind a session cookie value, or a
 // CodeUnauthorized error when the session is unknown, idle too long, past
@@ -58,7 +61,7 @@ func (s *Service) SessionCaller(ctx context.Context, value string) (Caller, erro
 		_ = s.store.DeleteSession(ctx, sess.IDHash)
 		return Caller{}, errSessionEnded
 	}
-	if now.Sub(sess.LastSeenAt) >= touchEvery {
+	if now.Sub(sess.LastSeenAt) >= s.touchInterval() {
 		if err := s.store.TouchSession(ctx, sess.IDHash, now); err != nil {
 			return Caller{}, err
 		}

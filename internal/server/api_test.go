@@ -148,7 +148,7 @@ func TestAdminUsers(t *testing.T) {
 		sel, _ := doc.Find(`select[name="role"] option[selected]`).Attr("value")
 		require.Equal(t, "product_owner", sel)
 		require.Contains(t, doc.Find(`[data-testid="error-email"]`).Text(), "already exists")
-		require.Contains(t, doc.Find(`[data-testid="error-password"]`).Text(), "10 characters")
+		require.Contains(t, doc.Find(`[data-testid="error-password"]`).Text(), "12 characters")
 
 		res = admin.post("/admin/users", url.Values{"name": {"Pat Owner"}, "email": {"pat@example.com"}, "role": {"product_owner"}, "password": {"temporary pass 1"}})
 		require.Equal(t, http.StatusSeeOther, res.status)

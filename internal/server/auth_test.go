@@ -65,7 +65,7 @@ func TestSignIn(t *testing.T) {
 		b := setup(t, setupOpts{})
 		res := b.browser().post("/login", url.Values{"email": {"ghost@example.com"}, "password": {"whatever123"}})
 		require.Equal(t, http.StatusUnauthorized, res.status)
-		require.Contains(t, res.body, "That email and password do not match an account.")
+		require.Contains(t, res.body, "That email and password do not match an account")
 	})
 
 	t.Run("RepeatedFailuresLockTheAccount", func(t *testing.T) {
@@ -77,10 +77,23 @@ func TestSignIn(t *testing.T) {
 		for i := 0; i < 5; i++ {
 			res = br.post("/login", url.Values{"email": {"dev@example.com"}, "password": {"wrong password"}})
 		}
-		require.Equal(t, http.StatusTooManyRequests, res.status)
-		require.Contains(t, res.body, "locked")
+		require.Equal(t, http.StatusUnauthorized, res.status)
 		res = br.post("/login", url.Values{"email": {"dev@example.com"}, "password": {testPassword}})
-		require.Equal(t, http.StatusTooManyRequests, res.status, "a locked account refuses even the right password")
+		require.Equal(t, http.StatusUnauthorized, res.status, "a locked account refuses even the right password")
+		locked := formError(t, res)
+		// Every refusal reads the same, so nobody learns which accounts
+		// exist, which are locked, or which sign in with SSO.
+		sso, err := b.auth.CreateUser(b.ctx, alm.NewUser{Email: "sso@example.com", Name: "SSO Only", Role: alm.RoleDeveloper}, false)
+		require.NoError(t, err)
+		for who, form := range map[string]url.Values{
+			"unknown email":  {"email": {"ghost@example.com"}, "password": {testPassword}},
+			"wrong password": {"email": {"first-admin@example.com"}, "password": {"not the password"}},
+			"SSO-only":       {"email": {sso.Email}, "password": {testPassword}},
+		} {
+			res := b.browser().post("/login", form)
+			require.Equal(t, http.StatusUnauthorized, res.status, who)
+			require.Equal(t, locked, formError(t, res), "%s must read as the locked account does", who)
+		}
 
 		admin := b.signedIn(must(b.store.UserByEmail(b.ctx, "first-admin@example.com")))
 		res = admin.post("/admin/users/"+itoa(u.ID)+"/unlock", nil)
@@ -90,7 +103,7 @@ func TestSignIn(t *testing.T) {
 
 		entries, err := b.store.ListAudit(b.ctx, store.AuditFilter{Action: "session.login_failed"})
 		require.NoError(t, err)
-		require.Len(t, entries, 5)
+		require.Len(t, entries, 9, "each refusal is in the audit log, with its real reason")
 	})
 
 	t.Run("LockoutLapses", func(t *testing.T) {
@@ -348,6 +361,35 @@ func TestPasswords(t *testing.T) {
 		require.Equal(t, "/", res.location())
 		require.Equal(t, http.StatusOK, br.get("/plan").status)
 	})
+
+	t.Run("CommonAndShortPasswordsAreRefusedWithAReason", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, setupOpts{})
+		u := b.user(alm.RoleDeveloper, "dana.smith@example.com")
+		br := b.signedIn(u)
+		for _, c := range []struct{ pw, says string }{
+			{"short pass", "at least 12 characters"},
+			{"password1234", "too easy to guess"},
+			{"Password123!", "too easy to guess"},
+			{"qwertyuiop123", "too easy to guess"},
+			{"iloveyou2024!", "too easy to guess"},
+			{"aaaaaaaaaaaa", "too easy to guess"},
+			{"danasmith2024", "too easy to guess"}, // built from the user's own name
+		} {
+			res := br.post("/account/password", url.Values{"current": {testPassword}, "new": {c.pw}, "confirm": {c.pw}})
+			require.Equal(t, http.StatusUnprocessableEntity, res.status, c.pw)
+			require.Contains(t, strings.ToLower(res.doc(t).Find(`[data-testid="error-new"]`).Text()), c.says, c.pw)
+		}
+		admin := b.signedIn(must(b.store.UserByEmail(b.ctx, "first-admin@example.com")))
+		res := admin.post("/admin/users", url.Values{"name": {"New Person"}, "email": {"new@example.com"}, "role": {"viewer"}, "password": {"letmein12345"}})
+		require.Equal(t, http.StatusUnprocessableEntity, res.status)
+		require.Contains(t, res.body, "too easy to guess")
+	})
 }
 
 func itoa(n int64) string { return fmtInt(n) }
+
+func formError(t *testing.T, res response) string {
+	t.Helper()
+	return strings.TrimSpace(res.doc(t).Find(`[data-testid="form-error"]`).Text())
+}
