@@ -9,7 +9,7 @@ BIN       := bin/trellis
 TRELLIS_DEMO ?= 1
 TEST_FLAGS ?= -timeout 12m
 
-.PHONY: all build run test test-only generate check-generated lint bench compare interop clean check-browser seed-large load snapbench promobench databench
+.PHONY: all build run test test-only generate check-generated lint vulncheck bench compare interop clean check-browser seed-large load snapbench promobench databench
 
 all: build
 
@@ -47,10 +47,19 @@ check-browser:
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || command -v google-chrome >/dev/null || [ -n "$$CHROME_PATH" ] || { \
 		echo "The browser tests need Chromium: sudo apt-get install chromium (or set CHROME_PATH)."; exit 1; }
 
-## lint: formatting, vet, and generated files up to date
+## lint: formatting, vet, generated files up to date, known vulnerabilities
 lint: check-generated
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	@$(MAKE) --no-print-directory vulncheck
+
+## vulncheck: govulncheck against the Go vulnerability database (GOVULNDB,
+## default https://vuln.go.dev); skipped with a message when unreachable
+vulncheck:
+	@db=$${GOVULNDB:-https://vuln.go.dev}; out=$$($(GO) tool govulncheck -db "$$db" ./... 2>&1); rc=$$?; \
+	if [ $$rc -ne 0 ] && echo "$$out" | grep -q "fetching vulnerabilities"; then \
+		echo "govulncheck skipped: its database ($$db) cannot be reached from here"; \
+	else echo "$$out"; exit $$rc; fi
 
 ## bench: the benchmarks (figures, not pass/fail), then the metadata engine
 ## side by side with sfdx-git-delta, source-deploy-retrieve and git
