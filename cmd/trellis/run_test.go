@@ -120,7 +120,7 @@ func TestCommandLine(t *testing.T) {
 			t.Errorf("duplicate: %v", r.e)
 		}
 		r = runCLI(t, env, "short\n", "admin", "create", "--email", "x@example.com", "--name", "X")
-		if r.e == nil || !strings.Contains(r.e.Error(), "10 characters") {
+		if r.e == nil || !strings.Contains(r.e.Error(), "12 characters") {
 			t.Errorf("weak password: %v", r.e)
 		}
 		r = runCLI(t, env, "", "admin", "create", "--email", "x@example.com", "--name", "X")

@@ -27,10 +27,12 @@ type DataBackupPolicy struct {
 // Validate checks the policy.
 func (p DataBackupPolicy) Validate() error {
 	f := map[string]string{}
-	if p.APIShare <= 0 || p.APIShare > 1 {
+	// One rule, the one the message states: whole-percent shares from 1%
+	// to 100% (a fraction of a percent of a small org's calls is nothing).
+	if p.APIShare < 0.01 || p.APIShare > 1 {
 		f["api_share"] = "Let a backup use between 1% and 100% of the org's daily API calls."
 	}
-	if p.ChurnAlert <= 0 || p.ChurnAlert > 1 {
+	if p.ChurnAlert < 0.01 || p.ChurnAlert > 1 {
 		f["churn_alert"] = "Alert above a share between 1% and 100% of an object's records."
 	}
 	if p.EveryHours < 1 || p.EveryHours > 168 {
@@ -47,9 +49,20 @@ func (p DataBackupPolicy) Validate() error {
 	return nil
 }
 
+// The states of an object in a data backup run.
+const (
+	ObjectDone       = "done"
+	ObjectStopped    = "stopped"
+	ObjectFailed     = "failed"
+	ObjectNotReached = "not reached"
+)
+
 // DataObjectCount is one object's share of a data backup run.
 type DataObjectCount struct {
-	Object  string `json:"object"`
+	Object string `json:"object"`
+	// State is done, stopped (the run's API share ran out in it), failed
+	// (Error says why) or not reached (the run stopped before it).
+	State   string `json:"state"`
 	Records int64  `json:"records"`
 	Changed int64  `json:"changed"`
 	Deleted int64  `json:"deleted"`

@@ -33,9 +33,6 @@ var keyStandard = []string{"Account", "Asset", "Campaign", "CampaignMember", "Ca
 // PageRecords bounds one result page, and so the memory a run needs.
 const PageRecords = 20000
 
-// ErrBudget stops a run that reached its share of the org's API calls.
-var ErrBudget = errors.New("the backup's share of the org's daily API calls is used up")
-
 // Objects resolves a policy's objects: the named ones, or by default the
 // org's queryable custom objects and the key standard ones it has.
 func Objects(ctx context.Context, c *salesforce.Client, named []string) ([]string, error) {
@@ -91,17 +88,18 @@ func Run(ctx context.Context, st *store.Store, c *salesforce.Client, runID int64
 		return "", err
 	}
 	daily := limits["DailyApiRequests"]
-	used0 := daily.Max - daily.Remaining
-	budget := int(pol.APIShare * float64(daily.Max))
-	calls := func() int {
-		u := c.Usage()
-		if u.Max == 0 {
-			return 0
-		}
-		return u.Used - used0
+	// The run's share, less the call that read the limits. Every call
+	// after this goes through a metered client that refuses the first one
+	// over the share before sending it, so the run ends at or under it.
+	mc := c
+	if daily.Max > 0 {
+		mc = c.Metered(int(pol.APIShare*float64(daily.Max)) - 1)
 	}
-	overBudget := func() bool { return daily.Max > 0 && calls() > budget }
-	objects, err := Objects(ctx, c, pol.Objects)
+	calls := func() int { return mc.Calls() + 1 }
+	objects, err := Objects(ctx, mc, pol.Objects)
+	if errors.Is(err, salesforce.ErrBudget) {
+		return "partial", st.DataRunProgress(ctx, runID, "", nil, calls())
+	}
 	if err != nil {
 		return "", err
 	}
@@ -112,29 +110,32 @@ func Run(ctx context.Context, st *store.Store, c *salesforce.Client, runID int64
 	var counts []alm.DataObjectCount
 	var churn []string
 	status := "done"
+	stopped := false
 	for i, obj := range objects {
-		if overBudget() {
-			status = "partial"
-			break
+		if stopped {
+			counts = append(counts, alm.DataObjectCount{Object: obj, State: alm.ObjectNotReached})
+			continue
 		}
 		if err := st.DataRunProgress(ctx, runID, fmt.Sprintf("%s (%d of %d)", obj, i+1, len(objects)), counts, calls()); err != nil {
 			return "", err
 		}
 		prev, incremental := marks[obj]
-		cnt, mark, err := backupObject(ctx, st, c, runID, obj, prev, incremental, overBudget)
-		if errors.Is(err, ErrBudget) {
-			status = "partial"
+		cnt, mark, err := backupObject(ctx, st, mc, runID, obj, prev, incremental)
+		if errors.Is(err, salesforce.ErrBudget) {
+			status, stopped = "partial", true
+			cnt.State, cnt.Error = alm.ObjectStopped, "stopped here: API share reached"
 			counts = append(counts, cnt)
-			break
+			continue
 		}
 		if err != nil {
 			// One object the org refuses (no access, say) does not sink
 			// the others; the run says which and why.
-			cnt.Error = err.Error()
+			cnt.State, cnt.Error = alm.ObjectFailed, err.Error()
 			counts = append(counts, cnt)
 			status = "partial"
 			continue
 		}
+		cnt.State = alm.ObjectDone
 		counts = append(counts, cnt)
 		if err := st.SetDataWatermark(ctx, run.OrgID, obj, mark); err != nil {
 			return "", err
@@ -159,7 +160,7 @@ func Run(ctx context.Context, st *store.Store, c *salesforce.Client, runID int64
 
 // backupObject stores one object's records (all, or changed since prev)
 // page by page and returns its counts and new watermark.
-func backupObject(ctx context.Context, st *store.Store, c *salesforce.Client, runID int64, obj string, prev store.DataWatermark, incremental bool, overBudget func() bool) (alm.DataObjectCount, store.DataWatermark, error) {
+func backupObject(ctx context.Context, st *store.Store, c *salesforce.Client, runID int64, obj string, prev store.DataWatermark, incremental bool) (alm.DataObjectCount, store.DataWatermark, error) {
 	cnt := alm.DataObjectCount{Object: obj}
 	mark := prev
 	d, err := c.Describe(ctx, obj)
@@ -202,13 +203,7 @@ func backupObject(ctx context.Context, st *store.Store, c *salesforce.Client, ru
 		}
 		cnt.Bytes += int64(gz.Len())
 		seq++
-		if err := st.PutDataChunk(ctx, runID, obj, seq, int(stats.rows), gz.Bytes()); err != nil {
-			return err
-		}
-		if overBudget() {
-			return ErrBudget
-		}
-		return nil
+		return st.PutDataChunk(ctx, runID, obj, seq, int(stats.rows), gz.Bytes())
 	})
 	if incremental {
 		cnt.Changed = cnt.Records - cnt.Deleted
@@ -216,7 +211,7 @@ func backupObject(ctx context.Context, st *store.Store, c *salesforce.Client, ru
 	} else {
 		mark.Records = cnt.Records
 	}
-	if errors.Is(err, ErrBudget) {
+	if errors.Is(err, salesforce.ErrBudget) {
 		// What was stored is kept; the watermark moves only as far as the
 		// pages read, which Bulk returns in no particular order, so it
 		// stays put and the next run reads this object again.
@@ -280,4 +275,21 @@ func scanPage(page []byte, since time.Time, incremental bool) (pageStats, error)
 			}
 		}
 	}
+}
+
+// Summary says how a run ended object by object: every object named, with
+// its state (done, stopped, failed, not reached), for the run's note.
+func Summary(counts []alm.DataObjectCount) string {
+	parts := make([]string, 0, len(counts))
+	for _, c := range counts {
+		switch {
+		case c.State == alm.ObjectStopped:
+			parts = append(parts, c.Object+" stopped here: API share reached")
+		case c.State == alm.ObjectFailed:
+			parts = append(parts, c.Object+" failed ("+c.Error+")")
+		case c.State != "":
+			parts = append(parts, c.Object+" "+c.State)
+		}
+	}
+	return strings.Join(parts, "; ")
 }

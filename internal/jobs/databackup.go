@@ -52,7 +52,10 @@ func RunDataBackup(ctx context.Context, deps Deps, runID int64) error {
 			msg = alm.ErrorMessage(err)
 		}
 	case status == "partial":
-		msg = "Stopped early: see each object (the API budget may be used up); the next run carries on."
+		msg = "Stopped early; the next run carries on."
+		if r, err := st.DataBackupRun(ctx, runID); err == nil && len(r.Objects) > 0 {
+			msg = "Stopped early — " + databackup.Summary(r.Objects) + ". The next run carries on."
+		}
 	}
 	if ferr := st.FinishDataRun(context.WithoutCancel(ctx), runID, status, msg); ferr != nil {
 		return ferr

@@ -38,6 +38,22 @@ func (o *Org) SetFaults(f Faults) {
 	o.faults = f
 }
 
+// SetDailyLimit sets the org's daily API request allowance (and starts
+// the day's count afresh), for tests of API shares.
+func (o *Org) SetDailyLimit(max int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.st.APIMax, o.st.APIUsed, o.st.UsageSince = max, 0, time.Now().UTC()
+	o.saveLocked()
+}
+
+// APICalls reports the API requests the org has counted in its day.
+func (o *Org) APICalls() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.st.APIUsed
+}
+
 // ExpireSessions ends every access token, as a session timeout would;
 // refresh tokens stay valid.
 func (o *Org) ExpireSessions() {

@@ -67,6 +67,44 @@ type Client struct {
 
 	mu    sync.Mutex
 	usage Usage
+	meter *callMeter // nil: no limit of its own (see Metered)
+}
+
+// callMeter counts the calls a metered client may still make.
+type callMeter struct {
+	mu          sync.Mutex
+	limit, made int
+}
+
+// take books one call; false when none is left.
+func (m *callMeter) take() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.made >= m.limit {
+		return false
+	}
+	m.made++
+	return true
+}
+
+// Metered returns a client for the same org that makes at most limit
+// calls (every request it sends, retries included, counts; OAuth token
+// refreshes do not, as Salesforce does not count them), refusing the next
+// one with a *CallLimitError before sending it. A piece of work with a
+// share of the org's daily calls uses one, so it stops at or under its
+// share rather than finding out after the fact.
+func (c *Client) Metered(limit int) *Client {
+	return &Client{cfg: c.cfg, http: c.http, log: c.log, usage: c.Usage(), meter: &callMeter{limit: max(limit, 0)}}
+}
+
+// Calls reports how many calls a metered client has made (0 otherwise).
+func (c *Client) Calls() int {
+	if c.meter == nil {
+		return 0
+	}
+	c.meter.mu.Lock()
+	defer c.meter.mu.Unlock()
+	return c.meter.made
 }
 
 // Usage is the org's API consumption as last reported by Sforce-Limit-Info.
@@ -196,6 +234,9 @@ func (c *Client) do(ctx context.Context, cl call) (*response, error) {
 		}
 		if err := c.checkBudget(); err != nil {
 			return nil, err
+		}
+		if c.meter != nil && !c.meter.take() {
+			return nil, &CallLimitError{Org: c.cfg.Name, Limit: c.meter.limit}
 		}
 		tok, err := c.cfg.Credentials.Token(ctx)
 		if err != nil {

@@ -86,6 +86,19 @@ func (e *BudgetError) Error() string {
 
 func (e *BudgetError) Unwrap() error { return ErrBudget }
 
+// CallLimitError is returned, without sending anything, by a metered
+// client (Client.Metered) once it has made every call it was allowed.
+type CallLimitError struct {
+	Org   string
+	Limit int
+}
+
+func (e *CallLimitError) Error() string {
+	return fmt.Sprintf("%s: the %d API calls allowed for this work are used", e.Org, e.Limit)
+}
+
+func (e *CallLimitError) Unwrap() error { return ErrBudget }
+
 // sessionID matches a Salesforce access token (org id, "!", the secret).
 var sessionID = regexp.MustCompile(`00D[A-Za-z0-9]{12,15}![A-Za-z0-9._\-]+`)
 

@@ -175,10 +175,19 @@ func TestDataBackupWipeRestore(t *testing.T) {
 	require.Equal(t, http.StatusUnprocessableEntity, bad.status)
 	require.Equal(t, http.StatusOK, br.get(fmt.Sprintf("/data-restores/%d", rid)).status)
 
-	// A run may use only its share of the org's daily API calls: with a
-	// tiny share it stops early, says so, and keeps what it stored.
-	res = b.api("PUT", fmt.Sprintf("/api/v1/orgs/%d/backups/data/policy", org.ID), tok, strings.NewReader(`{"api_share":0.00001}`))
+	// A run may use only its share of the org's daily API calls, and
+	// stops at or under it: the org allows 1,000 calls a day, the run 1%
+	// of them. The org's own count of the calls it received holds the run
+	// to its share; each object says how far it got.
+	for _, bad := range []string{`{"api_share":0.0001}`, `{"api_share":0}`, `{"api_share":1.5}`} {
+		res = b.api("PUT", fmt.Sprintf("/api/v1/orgs/%d/backups/data/policy", org.ID), tok, strings.NewReader(bad))
+		require.Equal(t, http.StatusUnprocessableEntity, res.status, bad)
+		require.Contains(t, res.body, "between 1% and 100%", bad)
+	}
+	res = b.api("PUT", fmt.Sprintf("/api/v1/orgs/%d/backups/data/policy", org.ID), tok, strings.NewReader(`{"api_share":0.01,"objects":["Account","Contact","Opportunity","Case"]}`))
 	require.Equal(t, http.StatusOK, res.status, res.body)
+	sim := b.sim.Org("prod")
+	sim.SetDailyLimit(1000)
 	res = b.api("POST", fmt.Sprintf("/api/v1/orgs/%d/backups/data", org.ID), tok, nil)
 	require.Equal(t, http.StatusAccepted, res.status, res.body)
 	capped := decode[alm.DataBackupRun](t, res).ID
@@ -193,5 +202,25 @@ func TestDataBackupWipeRestore(t *testing.T) {
 		return got.Finished != nil
 	}, 60*time.Second, 50*time.Millisecond)
 	require.Equal(t, "partial", got.Status, "%+v", got)
-	require.Contains(t, got.Error, "API budget")
+	require.LessOrEqual(t, sim.APICalls(), 10, "the org received more calls than the run's 1%% share of 1,000")
+	require.LessOrEqual(t, got.APICalls, 10)
+	states := map[string]string{}
+	for _, o := range got.Objects {
+		states[o.Object] = o.State
+	}
+	require.Len(t, states, 4, "every object is listed: %+v", got.Objects)
+	require.Contains(t, states, "Case")
+	stopped := 0
+	for _, o := range got.Objects {
+		if o.State == alm.ObjectStopped {
+			stopped++
+			require.Equal(t, "stopped here: API share reached", o.Error)
+		}
+	}
+	require.Equal(t, 1, stopped, "%+v", got.Objects)
+	for _, name := range []string{"Account", "Contact", "Opportunity", "Case"} {
+		require.Contains(t, got.Error, name, "the note names every object")
+	}
+	page = br.get(fmt.Sprintf("/orgs/%d/backups", org.ID))
+	require.Contains(t, page.doc(t).Find(`[data-testid="run-objects"]`).Text(), "not reached")
 }

@@ -366,7 +366,9 @@ func badText(path string, values url.Values) (name string, ok bool) {
 		return "the path", false
 	}
 	for k, vs := range values {
-		if bad(k) {
+		// Names are matched, never stored; some carry a NUL on purpose
+		// (a build conflict's key), so only their encoding is checked.
+		if !utf8.ValidString(k) {
 			return "a parameter's name", false
 		}
 		for _, v := range vs {

@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -100,10 +101,6 @@ func decodeJSON(r *http.Request, v any) error {
 	if !utf8.Valid(body) {
 		return alm.Errorf(alm.CodeBadRequest, "The body is not valid UTF-8: send JSON encoded as UTF-8.")
 	}
-	// JSON may spell a NUL as an escape; no text Trellis keeps can hold one.
-	if bytes.Contains(bytes.ToLower(body), []byte(`\u0000`)) {
-		return alm.Errorf(alm.CodeBadRequest, "The body has a NUL character (\\u0000) in a string: remove it and try again.")
-	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -127,7 +124,42 @@ func decodeJSON(r *http.Request, v any) error {
 	if dec.More() {
 		return alm.Errorf(alm.CodeInvalid, "Send one JSON object.")
 	}
+	// JSON may spell a NUL as an escape; no text Trellis keeps can hold
+	// one. Map keys are looked up, not kept (a build conflict's key holds
+	// one on purpose), so only values are checked.
+	if hasNUL(reflect.ValueOf(v)) {
+		return alm.Errorf(alm.CodeBadRequest, "The body has a NUL character (\\u0000) in a string: remove it and try again.")
+	}
 	return nil
+}
+
+// hasNUL reports whether a decoded value holds a string with a NUL byte.
+func hasNUL(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.String:
+		return strings.IndexByte(v.String(), 0) >= 0
+	case reflect.Pointer, reflect.Interface:
+		return !v.IsNil() && hasNUL(v.Elem())
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() && hasNUL(v.Field(i)) {
+				return true
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			if hasNUL(v.Index(i)) {
+				return true
+			}
+		}
+	case reflect.Map:
+		for it := v.MapRange(); it.Next(); {
+			if hasNUL(it.Value()) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // revision is the revision a PATCH was made against: the body's value or

@@ -22,7 +22,7 @@ func TestProjectRoutesByMembership(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{})
 	victim := b.user(alm.RoleViewer, "victim@example.com")
-	plan := seedPlan(t, b)
+	plan := seedRecords(t, b)
 	type member struct {
 		name          string
 		global, inPrj alm.Role

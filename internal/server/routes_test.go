@@ -318,7 +318,7 @@ func TestRoutesByRole(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{})
 	victim := b.user(alm.RoleViewer, "victim@example.com")
-	plan := seedPlan(t, b)
+	plan := seedRecords(t, b)
 	callers := map[string]alm.User{}
 	for _, r := range alm.Roles {
 		callers[string(r)] = b.user(r, "role-"+string(r)+"@example.com")
@@ -465,9 +465,19 @@ func seedPlan(t *testing.T, b *testBundle) planSeed {
 	require.NoError(t, err)
 	sd.release, err = b.store.CreateRelease(b.ctx, sd.project.ID, alm.ReleaseInput{Name: "Spring"})
 	require.NoError(t, err)
+	return sd
+}
+
+// seedRecords is seedPlan with the records later stages add: a build of
+// the release promoted into a stage and deploying, and feedback, so that
+// routes naming them by id reach real ones.
+func seedRecords(t *testing.T, b *testBundle) planSeed {
+	t.Helper()
+	sd := seedPlan(t, b)
+	var err error
 	sd.build, err = b.store.CreateBuild(b.ctx, store.NewBuild{ReleaseID: sd.release.ID, APIVersion: "64.0", Checksum: strings.Repeat("c0ffee", 11), Artifact: []byte("PK")})
 	require.NoError(t, err)
-	org, err := b.store.CreateOrg(b.ctx, alm.NewOrg{Name: "UAT", Kind: alm.OrgFullSandbox, LoginURL: "https://test.salesforce.com"},
+	org, err := b.store.CreateOrg(b.ctx, alm.NewOrg{Name: "Route test UAT", Kind: alm.OrgFullSandbox, LoginURL: "https://test.salesforce.com"},
 		store.OrgAuth{AuthKind: "jwt"}, func(int64) (string, error) { return "", nil })
 	require.NoError(t, err)
 	sd.promotion, err = b.store.CreatePromotion(b.ctx, store.NewPromotion{ProjectID: sd.project.ID, BuildID: sd.build.ID, StagePosition: 1, StageName: "UAT", OrgID: org.ID})
