@@ -91,12 +91,18 @@ type DataBackupRun struct {
 
 // RecordResult is what a data restore did with one record.
 type RecordResult struct {
-	Object string   `json:"object"`
-	OldID  string   `json:"old_id"`
+	Object string `json:"object"`
+	OldID  string `json:"old_id"`
+	// NewID is the record's id in the org when it differs from OldID: the
+	// record created again, or found under the id an earlier restore (or
+	// its external id) gave it.
 	NewID  string   `json:"new_id,omitempty"`
-	Action string   `json:"action"`           // create, update, unchanged
+	Action string   `json:"action"`           // create, update, unchanged, not_found
 	Fields []string `json:"fields,omitempty"` // for an update, what differs
-	Error  string   `json:"error,omitempty"`
+	// FromRun is the backup run the version put back comes from.
+	FromRun int64  `json:"from_run,omitempty"`
+	Note    string `json:"note,omitempty"`
+	Error   string `json:"error,omitempty"`
 }
 
 // DataRestore is a restore of records from data backups.

@@ -18,8 +18,9 @@ import (
 )
 
 // RestoreRequest chooses records to put back: the given ids, or every
-// record of the objects changed since a time (back as it was then), as of
-// a backup run (0: the latest).
+// record of the objects changed since a time (back as it was then). As of
+// a backup run, or, without one, each chosen record as the latest run
+// that still had it (so a deleted record comes back as it last was).
 type RestoreRequest struct {
 	AsOfRun int64      `json:"as_of_run"`
 	Objects []string   `json:"objects"`
@@ -35,49 +36,42 @@ const maxRestore = 50000
 type version struct {
 	fields  map[string]string
 	stamp   time.Time
+	run     int64
 	deleted bool
 }
 
+func id15(id string) string { return id[:min(15, len(id))] }
+
 // Restore plans (dry run) or carries out a restore and returns a result
-// per record. Records missing from the org are created (lookups to other
-// recreated records mapped to their new ids; parents before children);
-// records still there are updated where they differ from the backup.
-func Restore(ctx context.Context, st *store.Store, c *salesforce.Client, orgID int64, req RestoreRequest) ([]alm.RecordResult, error) {
+// per record. A record the org still has — under its own id, under the id
+// an earlier restore gave it, or by an external id — is updated where it
+// differs from the backup; one it has not is created (lookups to other
+// recreated records mapped to their new ids; parents before children), and
+// its new id is recorded so that no later restore creates it again.
+// restoreID names the restore the new ids are recorded under (0 for none).
+func Restore(ctx context.Context, st *store.Store, c *salesforce.Client, orgID, restoreID int64, req RestoreRequest) ([]alm.RecordResult, error) {
 	if len(req.Objects) == 0 {
 		return nil, alm.Invalid(map[string]string{"objects": "Name the objects to restore records of."})
 	}
 	if len(req.IDs) == 0 && req.Since == nil {
 		return nil, alm.Invalid(map[string]string{"ids": "Choose records by id, or everything changed since a time."})
 	}
-	asOf := req.AsOfRun
-	if asOf == 0 {
-		runs, err := st.DataBackupRuns(ctx, orgID, 50)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range runs {
-			if r.Status == "done" || r.Status == "partial" {
-				asOf = r.ID
-				break
-			}
-		}
-	}
-	runIDs, err := st.RestoreRuns(ctx, orgID, asOf)
+	runIDs, latestExisting, err := restoreRuns(ctx, st, orgID, req)
 	if err != nil {
 		return nil, err
 	}
-	if len(runIDs) == 0 {
-		return nil, alm.Errorf(alm.CodeConflict, "There is no finished data backup to restore from.")
-	}
 	wanted := map[string]bool{}
 	for _, id := range req.IDs {
-		wanted[id] = true
-		if len(id) == 18 {
-			wanted[id[:15]] = true
-		}
+		wanted[id15(id)] = true
+	}
+	restored, err := st.RestoredIDs(ctx, orgID)
+	if err != nil {
+		return nil, err
 	}
 	describes := map[string]*salesforce.SObjectDescribe{}
 	picked := map[string]map[string]version{} // object → id → version to put back
+	found := map[string]bool{}                // 15-char ids some backup holds
+	var results []alm.RecordResult
 	total := 0
 	for _, obj := range req.Objects {
 		d, err := c.Describe(ctx, obj)
@@ -85,90 +79,41 @@ func Restore(ctx context.Context, st *store.Store, c *salesforce.Client, orgID i
 			return nil, err
 		}
 		describes[obj] = d
-		vs, err := versions(ctx, st, runIDs, obj, wanted, req.Since)
+		vs, gone, err := versions(ctx, st, runIDs, obj, wanted, req.Since, latestExisting)
 		if err != nil {
 			return nil, err
+		}
+		for id := range vs {
+			found[id15(id)] = true
+		}
+		for id, v := range gone {
+			found[id15(id)] = true
+			results = append(results, alm.RecordResult{Object: obj, OldID: id, Action: "not_found", FromRun: v.run,
+				Note: fmt.Sprintf("deleted as of backup run #%d; choose an earlier run, or none for the last one that had it", v.run)})
 		}
 		picked[obj] = vs
 		total += len(vs)
 	}
-	if total == 0 {
-		return []alm.RecordResult{}, nil
+	for _, id := range req.IDs {
+		if !found[id15(id)] {
+			results = append(results, alm.RecordResult{OldID: id, Action: "not_found", Note: "in no backup of " + strings.Join(req.Objects, ", ")})
+		}
 	}
 	if total > maxRestore {
 		return nil, alm.Invalid(map[string]string{"ids": fmt.Sprintf("That is %d records; restore at most %d at a time.", total, maxRestore)})
 	}
-	order := parentsFirst(req.Objects, describes)
-	idMap := map[string]string{} // recreated: old id → new id
-	var results []alm.RecordResult
+	// Lookups to records restores created before point at their new ids.
+	idMap := map[string]string{}
+	for oldID, newID := range restored {
+		idMap[oldID] = newID
+	}
 	var selfRefs []selfRef
-	for _, obj := range order {
-		d := describes[obj]
-		vs := picked[obj]
-		ids := make([]string, 0, len(vs))
-		for id := range vs {
-			ids = append(ids, id)
-		}
-		slices.Sort(ids)
-		current, err := currentRecords(ctx, c, obj, d, ids)
+	for _, obj := range parentsFirst(req.Objects, describes) {
+		rs, refs, err := restoreObject(ctx, st, c, orgID, restoreID, obj, describes[obj], picked[obj], restored, idMap, req.DryRun)
+		results = append(results, rs...)
+		selfRefs = append(selfRefs, refs...)
 		if err != nil {
-			return nil, err
-		}
-		var creates, updates []salesforce.Record
-		var createRes, updateRes []int
-		for _, id := range ids {
-			v := vs[id]
-			cur, exists := current[id]
-			if exists {
-				rec, changed := updateRecord(obj, d, id, v, cur, idMap)
-				if len(changed) == 0 {
-					results = append(results, alm.RecordResult{Object: obj, OldID: id, Action: "unchanged"})
-					continue
-				}
-				results = append(results, alm.RecordResult{Object: obj, OldID: id, Action: "update", Fields: changed})
-				updates = append(updates, rec)
-				updateRes = append(updateRes, len(results)-1)
-				continue
-			}
-			rec, self := createRecord(obj, d, v, idMap)
-			for f, to := range self {
-				selfRefs = append(selfRefs, selfRef{obj: obj, oldID: id, field: f, to: to})
-			}
-			results = append(results, alm.RecordResult{Object: obj, OldID: id, Action: "create"})
-			creates = append(creates, rec)
-			createRes = append(createRes, len(results)-1)
-		}
-		if req.DryRun {
-			for _, i := range createRes {
-				idMap[results[i].OldID] = "(new)"
-			}
-			continue
-		}
-		if len(creates) > 0 {
-			saved, err := c.CreateRecords(ctx, creates, false)
-			if err != nil {
-				return results, err
-			}
-			for k, sr := range saved {
-				i := createRes[k]
-				if sr.Success {
-					results[i].NewID = sr.ID
-					idMap[results[i].OldID] = sr.ID
-				} else {
-					results[i].Error = saveError(sr)
-				}
-			}
-		}
-		if len(updates) > 0 {
-			saved, err := c.UpdateRecords(ctx, updates, false)
-			if err != nil {
-				return results, err
-			}
-			for k, sr := range saved {
-				if !sr.Success {
-					results[updateRes[k]].Error = saveError(sr)
-				}
-			}
+			return results, err
 		}
 	}
 	if !req.DryRun {
@@ -176,16 +121,219 @@ func Restore(ctx context.Context, st *store.Store, c *salesforce.Client, orgID i
 			return results, err
 		}
 	}
+	if results == nil {
+		results = []alm.RecordResult{}
+	}
 	return results, nil
 }
 
-// versions reads an object's backed-up records: for chosen ids, each one's
-// latest version; with since, the records changed after it, each as its
+// restoreRuns picks the runs to read: up to the chosen run (back to the
+// full run its chain starts from), or, without one, every run, each
+// record taken as the latest that still had it.
+func restoreRuns(ctx context.Context, st *store.Store, orgID int64, req RestoreRequest) ([]int64, bool, error) {
+	if req.AsOfRun == 0 {
+		runs, err := st.FinishedDataRuns(ctx, orgID)
+		if err != nil {
+			return nil, false, err
+		}
+		if len(runs) == 0 {
+			return nil, false, alm.Errorf(alm.CodeConflict, "There is no finished data backup to restore from.")
+		}
+		if req.Since != nil {
+			// Changes since a time are read against the latest chain.
+			last := runs[len(runs)-1]
+			runs, err = st.RestoreRuns(ctx, orgID, last)
+			return runs, false, err
+		}
+		return runs, true, nil
+	}
+	runs, err := st.RestoreRuns(ctx, orgID, req.AsOfRun)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(runs) == 0 {
+		return nil, false, alm.Errorf(alm.CodeConflict, "Backup run #%d is not a finished data backup of this org.", req.AsOfRun)
+	}
+	return runs, false, nil
+}
+
+// restoreObject restores one object's chosen records.
+func restoreObject(ctx context.Context, st *store.Store, c *salesforce.Client, orgID, restoreID int64, obj string, d *salesforce.SObjectDescribe,
+	vs map[string]version, restored, idMap map[string]string, dryRun bool) ([]alm.RecordResult, []selfRef, error) {
+	ids := make([]string, 0, len(vs))
+	for id := range vs {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	// Where each record may be now: its own id, or the one a restore gave it.
+	lookFor := append([]string(nil), ids...)
+	for _, id := range ids {
+		if n, ok := restored[id15(id)]; ok {
+			lookFor = append(lookFor, n)
+		}
+	}
+	current, err := currentRecords(ctx, c, obj, d, lookFor)
+	if err != nil {
+		return nil, nil, err
+	}
+	byExternal, extField, err := externalMatches(ctx, c, obj, d, vs, ids, current, restored)
+	if err != nil {
+		return nil, nil, err
+	}
+	var results []alm.RecordResult
+	var selfRefs []selfRef
+	var creates, updates []salesforce.Record
+	var createRes, updateRes []int
+	for _, id := range ids {
+		v := vs[id]
+		cur, exists := current[id]
+		res := alm.RecordResult{Object: obj, OldID: id, FromRun: v.run}
+		if !exists {
+			if n, ok := restored[id15(id)]; ok {
+				if cur, exists = current[n]; exists {
+					res.NewID, res.Note = n, "restored before as "+n
+				}
+			}
+		}
+		if !exists {
+			if cur, exists = byExternal[id]; exists {
+				res.NewID, res.Note = fmt.Sprint(cur["Id"]), "found by its external id "+extField
+			}
+		}
+		if exists {
+			rec, changed := updateRecord(obj, d, id, v, cur, idMap)
+			res.Action, res.Fields = "unchanged", changed
+			if len(changed) > 0 {
+				res.Action = "update"
+				updates = append(updates, rec)
+				updateRes = append(updateRes, len(results))
+			}
+			results = append(results, res)
+			continue
+		}
+		rec, self := createRecord(obj, d, v, idMap)
+		for f, to := range self {
+			selfRefs = append(selfRefs, selfRef{obj: obj, oldID: id, field: f, to: to})
+		}
+		res.Action = "create"
+		results = append(results, res)
+		creates = append(creates, rec)
+		createRes = append(createRes, len(results)-1)
+	}
+	if dryRun {
+		for _, i := range createRes {
+			idMap[id15(results[i].OldID)] = "(new)"
+		}
+		return results, selfRefs, nil
+	}
+	if len(creates) > 0 {
+		saved, err := c.CreateRecords(ctx, creates, false)
+		if err != nil {
+			return results, selfRefs, err
+		}
+		made := map[string]string{}
+		for k, sr := range saved {
+			i := createRes[k]
+			if sr.Success {
+				results[i].NewID = sr.ID
+				idMap[id15(results[i].OldID)] = sr.ID
+				made[results[i].OldID] = sr.ID
+			} else {
+				results[i].Error = saveError(sr)
+			}
+		}
+		// Recorded at once, so that even a restore cut short here never
+		// creates these again.
+		if err := st.RecordRestoredIDs(ctx, orgID, restoreID, obj, made); err != nil {
+			return results, selfRefs, err
+		}
+	}
+	if len(updates) > 0 {
+		saved, err := c.UpdateRecords(ctx, updates, false)
+		if err != nil {
+			return results, selfRefs, err
+		}
+		for k, sr := range saved {
+			if !sr.Success {
+				results[updateRes[k]].Error = saveError(sr)
+			}
+		}
+	}
+	return results, selfRefs, nil
+}
+
+// externalMatches finds, by the object's first external id field, the
+// records the org has under another id than the backup's (loaded again
+// by an integration, say), for those the ids did not find.
+func externalMatches(ctx context.Context, c *salesforce.Client, obj string, d *salesforce.SObjectDescribe, vs map[string]version,
+	ids []string, current map[string]salesforce.Record, restored map[string]string) (map[string]salesforce.Record, string, error) {
+	field := ""
+	for _, f := range d.Fields {
+		if f.ExternalID && f.Type != "id" {
+			field = f.Name
+			break
+		}
+	}
+	if field == "" {
+		return nil, "", nil
+	}
+	byValue := map[string]string{} // external id value → backup id
+	for _, id := range ids {
+		if _, ok := current[id]; ok {
+			continue
+		}
+		if n, ok := restored[id15(id)]; ok {
+			if _, ok := current[n]; ok {
+				continue
+			}
+		}
+		if val := vs[id].fields[field]; val != "" {
+			byValue[val] = id
+		}
+	}
+	if len(byValue) == 0 {
+		return nil, field, nil
+	}
+	vals := make([]string, 0, len(byValue))
+	for v := range byValue {
+		vals = append(vals, v)
+	}
+	slices.Sort(vals)
+	out := map[string]salesforce.Record{}
+	var fields []string
+	for _, f := range d.Fields {
+		if f.Name == "Id" || (f.Updateable && !f.Calculated) {
+			fields = append(fields, f.Name)
+		}
+	}
+	for start := 0; start < len(vals); start += salesforce.CollectionBatch {
+		batch := vals[start:min(start+salesforce.CollectionBatch, len(vals))]
+		quoted := make([]string, len(batch))
+		for i, v := range batch {
+			quoted[i] = "'" + strings.NewReplacer(`\`, `\\`, "'", `\'`).Replace(v) + "'"
+		}
+		recs, err := c.Query(ctx, "SELECT "+strings.Join(fields, ", ")+" FROM "+obj+" WHERE "+field+" IN ("+strings.Join(quoted, ", ")+")")
+		if err != nil {
+			return nil, field, err
+		}
+		for _, r := range recs {
+			if id, ok := byValue[fmt.Sprint(r[field])]; ok {
+				out[id] = r
+			}
+		}
+	}
+	return out, field, nil
+}
+
+// versions reads an object's backed-up records. For chosen ids, each
+// one's latest version — or, with latestExisting, its latest version that
+// was not a deletion — and the chosen records whose latest version is a
+// deletion (gone); with since, the records changed after it, each as its
 // latest version at or before it.
-func versions(ctx context.Context, st *store.Store, runIDs []int64, obj string, wanted map[string]bool, since *time.Time) (map[string]version, error) {
+func versions(ctx context.Context, st *store.Store, runIDs []int64, obj string, wanted map[string]bool, since *time.Time, latestExisting bool) (map[string]version, map[string]version, error) {
 	keep := map[string]version{}
 	changedAfter := map[string]bool{}
-	err := st.DataChunks(ctx, runIDs, obj, func(_ int64, data []byte) error {
+	err := st.DataChunks(ctx, runIDs, obj, func(run int64, data []byte) error {
 		zr, err := gzip.NewReader(bytes.NewReader(data))
 		if err != nil {
 			return fmt.Errorf("backup page: %w", err)
@@ -211,10 +359,10 @@ func versions(ctx context.Context, st *store.Store, runIDs []int64, obj string, 
 				return nil
 			}
 			id := row[iID]
-			if len(wanted) > 0 && !wanted[id] && !wanted[id[:min(15, len(id))]] {
+			if len(wanted) > 0 && !wanted[id15(id)] {
 				continue
 			}
-			v := version{fields: map[string]string{}}
+			v := version{fields: map[string]string{}, run: run}
 			for i, h := range head {
 				v.fields[h] = row[i]
 			}
@@ -228,25 +376,32 @@ func versions(ctx context.Context, st *store.Store, runIDs []int64, obj string, 
 				changedAfter[id] = true
 				continue
 			}
-			if old, ok := keep[id]; !ok || !v.stamp.Before(old.stamp) {
+			old, ok := keep[id]
+			switch {
+			case latestExisting && v.deleted && ok && !old.deleted:
+				// Keep the last version in which it still existed.
+			case !ok, latestExisting && old.deleted && !v.deleted, !v.stamp.Before(old.stamp):
 				keep[id] = v
 			}
 		}
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	out := map[string]version{}
+	out, gone := map[string]version{}, map[string]version{}
 	for id, v := range keep {
-		if v.deleted {
-			continue // it was deleted at that point: nothing to put back
-		}
 		if since != nil && !changedAfter[id] {
 			continue
 		}
+		if v.deleted {
+			if since == nil {
+				gone[id] = v
+			}
+			continue // it was deleted at that point: nothing to put back
+		}
 		out[id] = v
 	}
-	return out, nil
+	return out, gone, nil
 }
 
 // parentsFirst orders objects so that one comes after every other one it
@@ -340,7 +495,7 @@ func createRecord(obj string, d *salesforce.SObjectDescribe, v version, idMap ma
 				self[f.Name] = raw
 				continue
 			}
-			if n, ok := idMap[raw]; ok {
+			if n, ok := idMap[id15(raw)]; ok {
 				raw = n
 			}
 		}
@@ -362,8 +517,8 @@ func updateRecord(obj string, d *salesforce.SObjectDescribe, id string, v versio
 		if !ok {
 			continue
 		}
-		if f.Type == "reference" {
-			if n, ok := idMap[raw]; ok {
+		if f.Type == "reference" && raw != "" {
+			if n, ok := idMap[id15(raw)]; ok {
 				raw = n
 			}
 		}
@@ -446,12 +601,12 @@ func saveError(sr salesforce.SaveResult) string {
 func fixSelfRefs(ctx context.Context, c *salesforce.Client, refs []selfRef, idMap map[string]string) error {
 	var updates []salesforce.Record
 	for _, r := range refs {
-		id, ok := idMap[r.oldID]
+		id, ok := idMap[id15(r.oldID)]
 		if !ok {
 			continue
 		}
 		to := r.to
-		if n, ok := idMap[to]; ok {
+		if n, ok := idMap[id15(to)]; ok {
 			to = n
 		}
 		updates = append(updates, salesforce.Record{"attributes": map[string]any{"type": r.obj}, "Id": id, r.field: to})

@@ -127,7 +127,7 @@ func RunDataRestore(ctx context.Context, deps Deps, id int64, req databackup.Res
 	if err == nil {
 		client, cerr := deps.Orgs.Client(ctx, org)
 		if err = cerr; err == nil {
-			results, err = databackup.Restore(ctx, st, client, x.OrgID, req)
+			results, err = databackup.Restore(ctx, st, client, x.OrgID, id, req)
 		}
 	}
 	status, msg := "done", ""

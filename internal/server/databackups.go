@@ -214,7 +214,7 @@ func (s *Server) dataDryRun(r *http.Request, o alm.Org, req databackup.RestoreRe
 		return nil, err
 	}
 	req.DryRun = true
-	return databackup.Restore(r.Context(), s.store, client, o.ID, req)
+	return databackup.Restore(r.Context(), s.store, client, o.ID, 0, req)
 }
 
 func (s *Server) startDataRestore(r *http.Request, o alm.Org, req databackup.RestoreRequest) (alm.DataRestore, error) {

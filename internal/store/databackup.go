@@ -276,3 +276,50 @@ func (s *Store) DataRestore(ctx context.Context, id int64) (alm.DataRestore, err
 	}
 	return x, notFound(err, "That data restore")
 }
+
+// RestoredIDs returns the records restores have created again in an org:
+// 15-character original id → the id the record has now.
+func (s *Store) RestoredIDs(ctx context.Context, orgID int64) (map[string]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT old_id, new_id FROM restored_records WHERE org_id = $1`, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("restored ids: %w", err)
+	}
+	out := map[string]string{}
+	var oldID, newID string
+	_, err = pgx.ForEachRow(rows, []any{&oldID, &newID}, func() error {
+		out[oldID] = newID
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("restored ids: %w", err)
+	}
+	return out, nil
+}
+
+// RecordRestoredIDs remembers records a restore created again (original
+// id → new id), replacing what an earlier restore recorded for them.
+func (s *Store) RecordRestoredIDs(ctx context.Context, orgID, restoreID int64, object string, ids map[string]string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		for oldID, newID := range ids {
+			if _, err := tx.Exec(ctx, `INSERT INTO restored_records (org_id, old_id, object, new_id, restore_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+				ON CONFLICT (org_id, old_id) DO UPDATE SET new_id = EXCLUDED.new_id, object = EXCLUDED.object, restore_id = EXCLUDED.restore_id, created_at = EXCLUDED.created_at`,
+				orgID, oldID[:min(15, len(oldID))], object, newID, nullID(restoreID), s.Now()); err != nil {
+				return fmt.Errorf("record restored id: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// FinishedDataRuns lists an org's data backup runs that stored something
+// (done or partial), oldest first.
+func (s *Store) FinishedDataRuns(ctx context.Context, orgID int64) ([]int64, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id FROM data_backup_runs WHERE org_id = $1 AND status IN ('done', 'partial') ORDER BY id`, orgID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
+}
