@@ -106,7 +106,7 @@ func main() {
 			check(err)
 			p, err := svc.Open(ctx, b.ID, "UAT")
 			check(err)
-			d, err := svc.Deploy(ctx, admin, admin.Role, p.ID, false)
+			d, err := svc.Deploy(ctx, admin, admin.Role, p.ID, false, "")
 			check(err)
 			work = append(work, job{dep: d, org: org, class: class})
 		}

@@ -355,7 +355,11 @@ func (s *Service) Reject(ctx context.Context, u alm.User, role alm.Role, id int6
 // failed or canceled one) once its gates are open. An admin may override
 // shut gates that allow it (change windows, freezes); the override is
 // recorded. The caller queues the deploy job.
-func (s *Service) Deploy(ctx context.Context, u alm.User, role alm.Role, id int64, override bool) (alm.Deployment, error) {
+func (s *Service) Deploy(ctx context.Context, u alm.User, role alm.Role, id int64, override bool, reason string) (alm.Deployment, error) {
+	reason = strings.TrimSpace(reason)
+	if override && !role.Can(alm.PermOverrideWindows) {
+		return alm.Deployment{}, alm.Errorf(alm.CodeForbidden, "Only admins can override a freeze or change window.")
+	}
 	d, err := s.Live(ctx, id)
 	if err != nil {
 		return alm.Deployment{}, err
@@ -377,14 +381,20 @@ func (s *Service) Deploy(ctx context.Context, u alm.User, role alm.Role, id int6
 				shut = append(shut, g.Name+": "+g.Detail)
 			}
 		}
-		if !override || !overridable || !role.Can(alm.PermOverrideWindows) {
+		if !override || !overridable {
 			msg := "Not yet: " + strings.Join(shut, " ")
 			if overridable && role.Can(alm.PermOverrideWindows) {
-				msg += " As an admin you may deploy anyway; the override is recorded."
+				msg += " As an admin you may deploy anyway, giving a reason; the override is recorded."
 			}
 			return alm.Deployment{}, alm.Errorf(alm.CodeConflict, "%s", msg)
 		}
-		note = u.Email + " overrode: " + strings.Join(shut, " ")
+		if reason == "" {
+			return alm.Deployment{}, alm.Invalid(map[string]string{"reason": "Say why you override the gate; the reason is recorded on the promotion and in the audit log."})
+		}
+		if len(reason) > 1000 {
+			return alm.Deployment{}, alm.Invalid(map[string]string{"reason": "Keep the reason under 1,000 characters."})
+		}
+		note = u.Name + " (" + u.Email + ") overrode " + strings.Join(shut, " ") + " Reason: " + reason
 	}
 	_, comps, err := s.st.BuildByID(ctx, p.BuildID)
 	if err != nil {

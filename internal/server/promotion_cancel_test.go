@@ -26,7 +26,7 @@ func TestCancelADeploy(t *testing.T) {
 	require.NoError(t, err)
 
 	// Before it is sent: nothing reaches the org.
-	d, err := svc.Deploy(ctx, admin, admin.Role, p.ID, false)
+	d, err := svc.Deploy(ctx, admin, admin.Role, p.ID, false, "")
 	require.NoError(t, err)
 	_, err = b.store.RequestCancel(ctx, d.ID)
 	require.NoError(t, err)
@@ -40,7 +40,7 @@ func TestCancelADeploy(t *testing.T) {
 	require.True(t, p.Status.Allows(alm.ActRetry))
 
 	// While the org runs it: the org is asked to cancel.
-	d, err = svc.Deploy(ctx, admin, admin.Role, p.ID, false)
+	d, err = svc.Deploy(ctx, admin, admin.Role, p.ID, false, "")
 	require.NoError(t, err, "retry after a cancel")
 	done := make(chan error, 1)
 	go func() { done <- jobs.RunDeployment(context.WithoutCancel(b.ctx), b.jobDeps, d.ID) }()
@@ -72,7 +72,7 @@ func TestDeployGivesUpAfterTheLastAttempt(t *testing.T) {
 	svc := promote.New(b.store)
 	p, err := svc.Open(ctx, f.build.ID, "UAT")
 	require.NoError(t, err)
-	d, err := svc.Deploy(ctx, admin, admin.Role, p.ID, false)
+	d, err := svc.Deploy(ctx, admin, admin.Role, p.ID, false, "")
 	require.NoError(t, err)
 	b.sim.Org("uat").SetFaults(orgsim.Faults{FailNext: 100000})
 	max := jobs.DeployArgs{}.InsertOpts().MaxAttempts

@@ -249,7 +249,7 @@ func (s *Server) deployPromotion(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	me := callerFrom(r.Context()).User
-	d, err := s.promote.Deploy(r.Context(), me, roleHere(r.Context()), id, b.Override)
+	d, err := s.promote.Deploy(r.Context(), me, roleHere(r.Context()), id, b.Override, b.Reason)
 	if err == nil {
 		err = s.queueDeployment(r, d)
 	}

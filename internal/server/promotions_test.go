@@ -307,20 +307,32 @@ func TestPromotionFaults(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, alm.WorkInProgress, it.Status)
 	require.Contains(t, it.ReturnedReason, "wrong discount")
-	_, err = svc.Deploy(ctx, admin, admin.Role, p.ID, false)
+	_, err = svc.Deploy(ctx, admin, admin.Role, p.ID, false, "")
 	require.Equal(t, alm.CodeConflict, alm.ErrorCode(err), "a rejected promotion is closed")
 
 	// Frozen: refused, then an admin override is recorded.
 	p, err = svc.Open(ctx, f.build.ID, "UAT")
 	require.NoError(t, err)
-	_, err = svc.Deploy(ctx, admin, admin.Role, p.ID, false)
+	_, err = svc.Deploy(ctx, admin, admin.Role, p.ID, false, "")
 	require.ErrorContains(t, err, "quarter end")
 	rm := b.user(alm.RoleReleaseManager, "rm@example.com")
-	_, err = svc.Deploy(ctx, rm, rm.Role, p.ID, true)
-	require.Error(t, err, "only admins override")
-	d, err := svc.Deploy(ctx, admin, admin.Role, p.ID, true)
+	_, err = svc.Deploy(ctx, rm, rm.Role, p.ID, true, "urgent fix")
+	require.Equal(t, alm.CodeForbidden, alm.ErrorCode(err), "only admins override: %v", err)
+	require.ErrorContains(t, err, "Only admins can override a freeze or change window")
+	_, err = svc.Deploy(ctx, admin, admin.Role, p.ID, true, "  ")
+	require.Equal(t, alm.CodeInvalid, alm.ErrorCode(err), "an override needs a reason")
+	require.Contains(t, alm.FieldErrors(err)["reason"], "Say why")
+	d, err := svc.Deploy(ctx, admin, admin.Role, p.ID, true, "pricing bug costs us orders")
 	require.NoError(t, err)
 	require.Contains(t, d.Override, "quarter end")
+	require.Contains(t, d.Override, "pricing bug costs us orders")
+	audit, err := b.store.ListAudit(b.ctx, store.AuditFilter{})
+	require.NoError(t, err)
+	found := false
+	for _, e := range audit {
+		found = found || strings.Contains(e.Summary, "Reason: pricing bug costs us orders")
+	}
+	require.True(t, found, "the override and its reason are in the audit log")
 
 	// The worker is stopped once the org's deploy id is stored; the next
 	// attempt resumes polling it and the org sees one deploy, not two.
@@ -368,7 +380,7 @@ func TestPromotionFaults(t *testing.T) {
 	pp, err := svc.Open(ctx, f.build.ID, "Production")
 	require.NoError(t, err)
 	require.NoError(t, svc.Approve(ctx, must(b.store.UserByEmail(b.ctx, "rm@example.com")), alm.RoleReleaseManager, pp.ID, ""))
-	pd, err := svc.Deploy(ctx, admin, admin.Role, pp.ID, false)
+	pd, err := svc.Deploy(ctx, admin, admin.Role, pp.ID, false, "")
 	require.NoError(t, err)
 	require.NoError(t, jobs.RunDeployment(b.ctx, b.jobDeps, pd.ID))
 	pd, _ = b.store.DeploymentByID(b.ctx, pd.ID)
@@ -390,7 +402,7 @@ func TestPromotionFaults(t *testing.T) {
 	require.NoError(t, err)
 	bp, err := svc.Open(ctx, bad.ID, "UAT")
 	require.NoError(t, err)
-	bd, err := svc.Deploy(ctx, admin, admin.Role, bp.ID, false)
+	bd, err := svc.Deploy(ctx, admin, admin.Role, bp.ID, false, "")
 	require.NoError(t, err)
 	require.NoError(t, jobs.RunDeployment(b.ctx, b.jobDeps, bd.ID))
 	bd, _ = b.store.DeploymentByID(b.ctx, bd.ID)
