@@ -105,12 +105,16 @@ type WorkItem struct {
 	ReleaseName     string     `json:"release_name"`
 	// ReturnedReason says why the item came back from a promotion or a
 	// test stage; empty once it is signed off.
-	ReturnedReason string    `json:"returned_reason,omitempty"`
-	Requirements   []string  `json:"requirements"` // keys
-	Rank           float64   `json:"-"`
-	Version        int       `json:"version"`
-	CreatedAt      time.Time `json:"created_at"`
-	UpdatedAt      time.Time `json:"updated_at"`
+	ReturnedReason string `json:"returned_reason,omitempty"`
+	// FoundInID is the release a bug was found in: the one that last
+	// changed the component the feedback it came from named.
+	FoundInID    *int64    `json:"found_in_release_id,omitempty"`
+	FoundInName  string    `json:"found_in_release_name,omitempty"`
+	Requirements []string  `json:"requirements"` // keys
+	Rank         float64   `json:"-"`
+	Version      int       `json:"version"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
 }
 
 // WorkItemInput is the editable part of a work item.

@@ -112,6 +112,13 @@ func TestFeedbackTriage(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, alm.KindBug, bug.Kind)
 	require.Contains(t, bug.Description, "last changed in release Spring")
+	require.NotNil(t, bug.FoundInID, "the bug is linked to the release, not only named in text")
+	require.Equal(t, sd.release.ID, *bug.FoundInID)
+	require.Nil(t, bug.ReleaseID, "found in Spring; the fix is not planned into Spring")
+	item := b.signedIn(must(b.store.UserByEmail(b.ctx, "po@example.com"))).get("/work-items/" + bug.Key)
+	require.Contains(t, item.doc(t).Find(`[data-testid="item-found-in"]`).Text(), "Spring")
+	res = b.api("GET", "/api/v1/projects/CRM/work-items/"+bug.Key, po, nil)
+	require.Contains(t, res.body, `"found_in_release_id": `+fmt.Sprint(sd.release.ID))
 	res = b.api("POST", fmt.Sprintf("/api/v1/feedback/%d/convert", fb.ID), po, strings.NewReader(`{"into":"requirement"}`))
 	require.Equal(t, http.StatusConflict, res.status, "triaged once")
 

@@ -129,6 +129,11 @@ func (s *Store) ConvertedFeedback(ctx context.Context, id int64, requirementID, 
 		if tag.RowsAffected() == 0 {
 			return alm.Errorf(alm.CodeConflict, "That feedback was already triaged.")
 		}
+		if workItemID != nil && releaseID != nil {
+			if _, err := tx.Exec(ctx, `UPDATE work_items SET found_in_release_id = $2 WHERE id = $1`, *workItemID, *releaseID); err != nil {
+				return fmt.Errorf("found in release: %w", err)
+			}
+		}
 		return s.insertAudit(ctx, tx, alm.Audit(ctx, "feedback.convert", "feedback", fmt.Sprint(id), note))
 	})
 	if err != nil {

@@ -14,7 +14,8 @@ import (
 const itemCols = `w.id, w.project_id, w.key, w.kind, w.title, w.description, w.status, w.assignee_id, coalesce(asg.name, ''),
 	w.estimate, w.labels, w.approach, w.maintenance_note, w.release_id, coalesce(rel.name, ''),
 	w.requirement_keys,
-	w.rank, w.version, w.created_at, w.updated_at, w.returned_reason`
+	w.rank, w.version, w.created_at, w.updated_at, w.returned_reason,
+	w.found_in_release_id, coalesce((SELECT fr.name FROM releases fr WHERE fr.id = w.found_in_release_id), '')`
 
 const itemFrom = ` FROM work_items w
 	LEFT JOIN users asg ON asg.id = w.assignee_id
@@ -25,7 +26,7 @@ func scanItem(row pgx.Row, extra ...any) (alm.WorkItem, error) {
 	var kind, status, approach string
 	dest := []any{&w.ID, &w.ProjectID, &w.Key, &kind, &w.Title, &w.Description, &status, &w.AssigneeID, &w.AssigneeName,
 		&w.Estimate, &w.Labels, &approach, &w.MaintenanceNote, &w.ReleaseID, &w.ReleaseName, &w.Requirements,
-		&w.Rank, &w.Version, &w.CreatedAt, &w.UpdatedAt, &w.ReturnedReason}
+		&w.Rank, &w.Version, &w.CreatedAt, &w.UpdatedAt, &w.ReturnedReason, &w.FoundInID, &w.FoundInName}
 	err := row.Scan(append(dest, extra...)...)
 	w.Kind, w.Status, w.Approach = alm.WorkKind(kind), alm.WorkStatus(status), alm.Approach(approach)
 	if w.Labels == nil {

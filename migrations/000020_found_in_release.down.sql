@@ -1,0 +1,1 @@
+ALTER TABLE work_items DROP COLUMN found_in_release_id;
