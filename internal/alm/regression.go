@@ -14,8 +14,14 @@ const AlertTestFailure = "test_failure"
 // RegressionPolicy schedules an org's regression test runs: every so many
 // days, and after Salesforce upgrades the org (a new API version).
 type RegressionPolicy struct {
-	OrgID          int64     `json:"org_id"`
-	Enabled        bool      `json:"enabled"`
+	OrgID   int64 `json:"org_id"`
+	Enabled bool  `json:"enabled"`
+	// EveryHours is the interval between scheduled runs, from an hour to
+	// 90 days.
+	EveryHours int `json:"every_hours"`
+	// EveryDays is the interval in whole days (rounded up), for clients
+	// written before intervals were kept in hours; a change to it alone
+	// sets EveryHours to as many days.
 	EveryDays      int       `json:"every_days"`
 	OnUpgrade      bool      `json:"on_upgrade"`
 	LastAPIVersion string    `json:"last_api_version"`
@@ -24,11 +30,14 @@ type RegressionPolicy struct {
 
 // Validate checks the policy.
 func (p RegressionPolicy) Validate() error {
-	if p.EveryDays < 1 || p.EveryDays > 90 {
-		return Invalid(map[string]string{"every_days": "Run between every day and every 90 days."})
+	if p.EveryHours < 1 || p.EveryHours > 90*24 {
+		return Invalid(map[string]string{"every_hours": "Run between every hour and every 90 days (1–2160 hours)."})
 	}
 	return nil
 }
+
+// DaysOf rounds an interval in hours up to whole days.
+func DaysOf(hours int) int { return (hours + 23) / 24 }
 
 func testKey(r TestResult) string { return r.Class + "." + r.Method }
 

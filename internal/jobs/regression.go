@@ -14,13 +14,20 @@ import (
 
 // StartRegression queues a run of the org's local tests, labelled with why.
 func StartRegression(ctx context.Context, st *store.Store, c *Client, orgID int64, why string) error {
-	ctx = alm.WithActor(ctx, alm.Actor{Label: why})
+	_, err := RunRegressionNow(alm.WithActor(ctx, alm.Actor{Label: why}), st, c, orgID)
+	return err
+}
+
+// RunRegressionNow queues a regression run (the org's local tests, whose
+// failures are compared with the run before) as the actor in ctx, and
+// returns it.
+func RunRegressionNow(ctx context.Context, st *store.Store, c *Client, orgID int64) (alm.TestRun, error) {
 	t, err := st.CreateTestRun(ctx, orgID, nil, nil, "RunLocalTests")
 	if err != nil {
-		return err
+		return t, err
 	}
 	_, err = c.Insert(ctx, TestRunArgs{TestRunID: t.ID}, nil)
-	return err
+	return t, err
 }
 
 // AlertNewFailures raises an alert when a local-tests run fails tests the

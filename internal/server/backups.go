@@ -42,7 +42,7 @@ func policyForm(p alm.BackupPolicy) web.Form {
 
 func (s *Server) backupsView(w http.ResponseWriter, r *http.Request, o alm.Org, form *web.Form) (web.BackupsView, bool) {
 	ctx := r.Context()
-	v := web.BackupsView{Org: o, CanRestore: callerFrom(ctx).User.Role.Can(alm.PermRestore)}
+	v := web.BackupsView{Org: o, CanRestore: callerFrom(ctx).User.Role.Can(alm.PermRestore), CanRunTests: callerFrom(ctx).User.Role.Can(alm.PermSnapshot)}
 	var err error
 	if v.Policy, err = s.store.BackupPolicy(ctx, o.ID); err != nil {
 		s.fail(w, r, err)

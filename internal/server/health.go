@@ -11,12 +11,15 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/trellis-alm/trellis/internal/alm"
+	"github.com/trellis-alm/trellis/internal/jobs"
 	"github.com/trellis-alm/trellis/web"
 )
 
 func (s *Server) registerHealthRoutes(r chi.Router) {
 	s.handle(r, http.MethodPost, "/orgs/{id}/regression", needs(alm.PermRestore), s.saveRegression)
 	s.handle(r, http.MethodPut, "/api/v1/orgs/{id}/regression", needs(alm.PermRestore), s.apiSaveRegression)
+	s.handle(r, http.MethodPost, "/orgs/{id}/regression/run", needs(alm.PermSnapshot), s.runRegression)
+	s.handle(r, http.MethodPost, "/api/v1/orgs/{id}/regression/run", needs(alm.PermSnapshot), s.runRegression)
 	s.handle(r, http.MethodGet, "/api/v1/orgs/{id}/health", needs(alm.PermView), s.apiHealth)
 }
 
@@ -97,11 +100,19 @@ func (s *Server) saveRegression(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	days, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue("every_days")))
+	n, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue("every")))
 	if err != nil {
-		days = 0
+		n = 0
 	}
-	p := alm.RegressionPolicy{OrgID: o.ID, Enabled: r.PostFormValue("regression_enabled") != "", EveryDays: days, OnUpgrade: r.PostFormValue("on_upgrade") != ""}
+	if r.PostFormValue("every_unit") != "hours" {
+		n *= 24
+	}
+	cur, err := s.store.RegressionPolicy(r.Context(), o.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p := alm.RegressionPolicy{OrgID: o.ID, Enabled: r.PostFormValue("regression_enabled") != "", EveryHours: n, EveryDays: cur.EveryDays, OnUpgrade: r.PostFormValue("on_upgrade") != ""}
 	if _, err := s.store.SaveRegressionPolicy(r.Context(), p); err != nil {
 		s.failBack(w, r, fmt.Sprintf("/orgs/%d/backups#health", o.ID), err)
 		return
@@ -111,4 +122,26 @@ func (s *Server) saveRegression(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) apiSaveRegression(w http.ResponseWriter, r *http.Request) {
 	patchOrgSetting(s, w, r, s.store.RegressionPolicy, s.store.SaveRegressionPolicy, func(p *alm.RegressionPolicy, id int64) { p.OrgID = id })
+}
+
+// runRegression starts a regression run now, outside the schedule.
+func (s *Server) runRegression(w http.ResponseWriter, r *http.Request) {
+	o, ok := s.orgFromPath(w, r)
+	if !ok {
+		return
+	}
+	if s.deps.Jobs == nil {
+		s.fail(w, r, alm.Errorf(alm.CodeUnavailable, "Background jobs are not running here."))
+		return
+	}
+	t, err := jobs.RunRegressionNow(r.Context(), s.store, s.deps.Jobs, o.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if isAPI(r) {
+		s.writeJSON(w, http.StatusAccepted, t)
+		return
+	}
+	s.redirect(w, r, fmt.Sprintf("/orgs/%d#test-runs", o.ID), "ok", fmt.Sprintf("Regression run #%d started: all local tests, compared with the run before.", t.ID))
 }

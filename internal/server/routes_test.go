@@ -192,6 +192,8 @@ var routeRules = map[string]string{
 	"GET /api/v1/data-restores/{id}":                         signed,
 	"POST /orgs/{id}/regression":                             "restore",
 	"PUT /api/v1/orgs/{id}/regression":                       "restore",
+	"POST /orgs/{id}/regression/run":                         "snapshot",
+	"POST /api/v1/orgs/{id}/regression/run":                  "snapshot",
 	"GET /api/v1/orgs/{id}/health":                           signed,
 	"GET /admin/webhooks":                                    "manage_webhooks",
 	"POST /admin/webhooks":                                   "manage_webhooks",

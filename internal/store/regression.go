@@ -19,28 +19,37 @@ func (s *Store) RegressionPolicy(ctx context.Context, orgID int64) (alm.Regressi
 		return alm.RegressionPolicy{}, fmt.Errorf("regression policy: %w", err)
 	}
 	var p alm.RegressionPolicy
-	err := s.pool.QueryRow(ctx, `SELECT org_id, enabled, every_days, on_upgrade, last_api_version, next_at FROM regression_policies WHERE org_id = $1`, orgID).
-		Scan(&p.OrgID, &p.Enabled, &p.EveryDays, &p.OnUpgrade, &p.LastAPIVersion, &p.NextAt)
+	err := s.pool.QueryRow(ctx, `SELECT org_id, enabled, every_hours, on_upgrade, last_api_version, next_at FROM regression_policies WHERE org_id = $1`, orgID).
+		Scan(&p.OrgID, &p.Enabled, &p.EveryHours, &p.OnUpgrade, &p.LastAPIVersion, &p.NextAt)
+	p.EveryDays = alm.DaysOf(p.EveryHours)
 	return p, notFound(err, "That org")
 }
 
 // SaveRegressionPolicy sets an org's regression schedule; switching it on
 // schedules the first run one interval from now.
 func (s *Store) SaveRegressionPolicy(ctx context.Context, p alm.RegressionPolicy) (alm.RegressionPolicy, error) {
+	cur, err := s.RegressionPolicy(ctx, p.OrgID)
+	if err != nil {
+		return p, err
+	}
+	if p.EveryHours == cur.EveryHours && p.EveryDays != cur.EveryDays {
+		// An older client changed the interval in days.
+		if p.EveryDays < 1 || p.EveryDays > 90 {
+			return p, alm.Invalid(map[string]string{"every_days": "Run between every day and every 90 days."})
+		}
+		p.EveryHours = p.EveryDays * 24
+	}
 	if err := p.Validate(); err != nil {
 		return p, err
 	}
-	if _, err := s.RegressionPolicy(ctx, p.OrgID); err != nil {
-		return p, err
-	}
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE regression_policies SET enabled = $2, every_days = $3, on_upgrade = $4,
-			next_at = CASE WHEN enabled THEN least(next_at, $5::timestamptz + $3::int * interval '1 day') ELSE $5::timestamptz + $3::int * interval '1 day' END,
-			updated_at = $5 WHERE org_id = $1`, p.OrgID, p.Enabled, p.EveryDays, p.OnUpgrade, s.Now()); err != nil {
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE regression_policies SET enabled = $2, every_hours = $3, on_upgrade = $4,
+			next_at = CASE WHEN enabled THEN least(next_at, $5::timestamptz + $3::int * interval '1 hour') ELSE $5::timestamptz + $3::int * interval '1 hour' END,
+			updated_at = $5 WHERE org_id = $1`, p.OrgID, p.Enabled, p.EveryHours, p.OnUpgrade, s.Now()); err != nil {
 			return fmt.Errorf("save regression policy: %w", err)
 		}
 		return s.insertAudit(ctx, tx, alm.Audit(ctx, "org.regression_policy", "org", fmt.Sprint(p.OrgID),
-			fmt.Sprintf("regression runs on=%v every %d days, after upgrades=%v", p.Enabled, p.EveryDays, p.OnUpgrade)))
+			fmt.Sprintf("regression runs on=%v every %d hours, after upgrades=%v", p.Enabled, p.EveryHours, p.OnUpgrade)))
 	})
 	if err != nil {
 		return p, err
@@ -51,7 +60,7 @@ func (s *Store) SaveRegressionPolicy(ctx context.Context, p alm.RegressionPolicy
 // ClaimDueRegressions moves due regression schedules on and returns their
 // orgs.
 func (s *Store) ClaimDueRegressions(ctx context.Context) ([]int64, error) {
-	rows, err := s.pool.Query(ctx, `UPDATE regression_policies SET next_at = $1::timestamptz + every_days * interval '1 day'
+	rows, err := s.pool.Query(ctx, `UPDATE regression_policies SET next_at = $1::timestamptz + every_hours * interval '1 hour'
 		WHERE enabled AND next_at <= $1 AND org_id IN (SELECT id FROM orgs WHERE status <> 'disconnected') RETURNING org_id`, s.Now())
 	if err != nil {
 		return nil, fmt.Errorf("claim regressions: %w", err)
