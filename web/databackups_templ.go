@@ -485,7 +485,7 @@ func dataBackups(v BackupsView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "<div class=\"field\"><label for=\"f-as_of_run\">As of</label> <select class=\"input\" id=\"f-as_of_run\" name=\"as_of_run\"><option value=\"\">the latest run</option> ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "<div class=\"field\"><label for=\"f-as_of_run\">As of</label> <select class=\"input\" id=\"f-as_of_run\" name=\"as_of_run\"><option value=\"\">each record as the last run that had it</option> ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
