@@ -86,7 +86,7 @@ func main() {
 		check(err)
 		client, err := osvc.Client(ctx, org)
 		check(err)
-		run, err := st.CreateDataBackupRun(ctx, org.ID)
+		run, err := st.CreateDataBackupRun(ctx, org.ID, nil)
 		check(err)
 
 		runtime.GC()
@@ -114,7 +114,7 @@ func main() {
 			}
 		}()
 		start := time.Now()
-		status, err := databackup.Run(ctx, st, client, run.ID)
+		status, err := databackup.Run(ctx, st, client, run.ID, nil)
 		check(err)
 		elapsed := time.Since(start)
 		close(stop)

@@ -67,7 +67,7 @@ func main() {
 	defer sim.Close()
 	osvc := orgs.New(st, keys, orgs.Config{Logger: log})
 	deps := jobs.Deps{Store: st, Orgs: osvc, Logger: log, Keyring: keys}
-	svc := promote.New(st)
+	svc := promote.New(st, nil)
 
 	// One project per org with a one-stage pipeline; n/orgs releases each,
 	// each capturing its own Apex class.

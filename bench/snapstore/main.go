@@ -72,7 +72,7 @@ func main() {
 			check(err)
 			added += a
 		}
-		check(st.FinishSnapshot(ctx, sn.ID, m, added))
+		check(st.FinishSnapshot(ctx, sn.ID, m, added, nil))
 		ids = append(ids, sn.ID)
 		if day == 0 {
 			use, err := st.SnapshotStorage(ctx)

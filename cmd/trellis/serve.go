@@ -59,8 +59,13 @@ func serve(ctx context.Context, cfg config, args []string, sio stdio) error {
 	srv := &http.Server{
 		Handler:           http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*current.Load()).ServeHTTP(w, r) }),
 		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// A whole request (a 10 MB upload on a slow link) and a whole
+		// answer (a build's artifact) in bounded time; handlers themselves
+		// give up after server.RequestTimeout.
+		ReadTimeout:  2 * time.Minute,
+		WriteTimeout: server.RequestTimeout + 30*time.Second,
+		IdleTimeout:  2 * time.Minute,
+		ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -74,6 +79,7 @@ func serve(ctx context.Context, cfg config, args []string, sio stdio) error {
 	defer app.close(log)
 	var full http.Handler = app.server
 	current.Store(&full)
+	go app.server.WatchDatabase(ctx)
 	if cfg.MetricsAddr != "" {
 		stop, err := serveMetrics(cfg.MetricsAddr, app.server.MetricsHandler(), log)
 		if err != nil {
@@ -127,6 +133,25 @@ type app struct {
 	server   *server.Server
 	stopUI   context.CancelFunc
 	jobsLive atomic.Bool
+	// stopBeat ends the heartbeat, after the job client has stopped: a
+	// process still finishing its jobs is alive.
+	stopBeat context.CancelFunc
+}
+
+// startJobs starts the job client under a fresh client id, its process's
+// heartbeat first.
+func (a *app) startJobs(ctx context.Context, st *store.Store, id, kind string, log *slog.Logger) error {
+	beat, stop := context.WithCancel(context.WithoutCancel(ctx))
+	a.stopBeat = stop
+	if err := jobs.Heartbeats(beat, st, id, kind, log); err != nil {
+		return fmt.Errorf("first heartbeat: %w", err)
+	}
+	// River's lifetime is ours to end (gracefully, in close), not ctx's.
+	if err := a.jobs.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("start job client: %w", err)
+	}
+	a.jobsLive.Store(true)
+	return nil
 }
 
 func (a *app) dbExited() <-chan struct{} {
@@ -165,16 +190,15 @@ func startApp(ctx context.Context, cfg config, log *slog.Logger, keyring *secret
 	orgSvc := orgs.New(st, keyring, orgs.Config{ClientID: cfg.SFClientID, ClientSecret: cfg.SFClientSecret,
 		CallbackURL: strings.TrimSuffix(cfg.BaseURL.String(), "/") + "/orgs/oauth/callback", Logger: log})
 	repoSvc := repos.New(st, keyring, cfg.DataDir, cfg.outbound())
+	clientID := jobs.ClientID()
 	a.jobs, err = jobs.NewClient(db.pool, jobs.Deps{Store: st, Orgs: orgSvc, Repos: repoSvc, SessionIdle: cfg.Session.IdleTimeout, Logger: log,
-		BaseURL: cfg.BaseURL.String(), Mail: cfg.mail(), Keyring: keyring, Outbound: cfg.outbound()}, jobs.Config{Work: true, MaxWorkers: cfg.Workers})
+		BaseURL: cfg.BaseURL.String(), Mail: cfg.mail(), Keyring: keyring, Outbound: cfg.outbound()}, jobs.Config{Work: true, MaxWorkers: cfg.Workers, ID: clientID})
 	if err != nil {
 		return fail(err)
 	}
-	// River's lifetime is ours to end (gracefully, in close), not ctx's.
-	if err := a.jobs.Start(context.WithoutCancel(ctx)); err != nil {
-		return fail(fmt.Errorf("start job client: %w", err))
+	if err := a.startJobs(ctx, st, clientID, "serve", log); err != nil {
+		return fail(err)
 	}
-	a.jobsLive.Store(true)
 	ui, err := riverui.NewHandler(&riverui.HandlerOpts{Endpoints: riverui.NewEndpoints(a.jobs, nil), Logger: log, Prefix: "/admin/jobs"})
 	if err != nil {
 		return fail(fmt.Errorf("jobs UI: %w", err))
@@ -199,7 +223,7 @@ func startApp(ctx context.Context, cfg config, log *slog.Logger, keyring *secret
 	a.server = server.New(server.Config{BaseURL: cfg.BaseURL, Version: version, MetricsToken: cfg.MetricsToken,
 		MetricsClosed: cfg.production(), Outbound: cfg.outbound()}, server.Deps{
 		Store: st, Auth: authSvc, OIDC: oidc, Keyring: keyring, Jobs: a.jobs, JobsUI: ui, Orgs: orgSvc, Repos: repoSvc,
-		Promote: promote.New(st), Builds: build.New(st), Capture: capture.New(st),
+		Promote: promote.New(st, jobs.DeployJob(a.jobs)), Builds: build.New(st), Capture: capture.New(st),
 		JobsReady: a.jobsLive.Load, Logger: log, DemoProject: demoProject,
 	})
 	return a, nil
@@ -240,6 +264,9 @@ func (a *app) close(log *slog.Logger) {
 		}
 		cancel()
 		a.jobsLive.Store(false)
+	}
+	if a.stopBeat != nil {
+		a.stopBeat()
 	}
 	if a.stopUI != nil {
 		a.stopUI()

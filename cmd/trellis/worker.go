@@ -46,15 +46,15 @@ func worker(ctx context.Context, cfg config, args []string, sio stdio) error {
 		return err
 	}
 	orgSvc := orgs.New(st, keyring, orgs.Config{ClientID: cfg.SFClientID, ClientSecret: cfg.SFClientSecret, Logger: log})
+	clientID := jobs.ClientID()
 	a.jobs, err = jobs.NewClient(db.pool, jobs.Deps{Store: st, Orgs: orgSvc, Repos: repos.New(st, keyring, cfg.DataDir, cfg.outbound()), Outbound: cfg.outbound(), SessionIdle: cfg.Session.IdleTimeout, Logger: log,
-		BaseURL: cfg.BaseURL.String(), Mail: cfg.mail(), Keyring: keyring}, jobs.Config{Work: true, MaxWorkers: cfg.Workers})
+		BaseURL: cfg.BaseURL.String(), Mail: cfg.mail(), Keyring: keyring}, jobs.Config{Work: true, MaxWorkers: cfg.Workers, ID: clientID})
 	if err != nil {
 		return err
 	}
-	if err := a.jobs.Start(context.WithoutCancel(ctx)); err != nil {
-		return fmt.Errorf("start job client: %w", err)
+	if err := a.startJobs(ctx, st, clientID, "worker", log); err != nil {
+		return err
 	}
-	a.jobsLive.Store(true)
 	if cfg.WorkerAddr != "" {
 		srv := &http.Server{Addr: cfg.WorkerAddr, Handler: workerProbes(st, a), ReadHeaderTimeout: 5 * time.Second}
 		go func() {

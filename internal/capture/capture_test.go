@@ -67,7 +67,7 @@ func snap(t *testing.T, ctx context.Context, st *store.Store, files map[string]s
 	require.NoError(t, err)
 	sn, err := st.CreateSnapshot(ctx, store.NewSnapshot{Source: "git", Ref: "test"})
 	require.NoError(t, err)
-	require.NoError(t, st.FinishSnapshot(ctx, sn.ID, m, 0))
+	require.NoError(t, st.FinishSnapshot(ctx, sn.ID, m, 0, nil))
 	return sn.ID
 }
 

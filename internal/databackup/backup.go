@@ -74,7 +74,7 @@ func backupFields(d *salesforce.SObjectDescribe) []string {
 // Run takes one data backup run. It returns the run's status: done, or
 // partial when the API budget ran out (what was stored stays, and the
 // next run carries on from each object's watermark).
-func Run(ctx context.Context, st *store.Store, c *salesforce.Client, runID int64) (string, error) {
+func Run(ctx context.Context, st *store.Store, c *salesforce.Client, runID int64, notify store.Job) (string, error) {
 	run, err := st.DataBackupRun(ctx, runID)
 	if err != nil {
 		return "", err
@@ -107,11 +107,23 @@ func Run(ctx context.Context, st *store.Store, c *salesforce.Client, runID int64
 	if err != nil {
 		return "", err
 	}
+	// A run taken up again after its process died keeps the objects it had
+	// finished; the others are read again from their watermark.
+	finished := map[string]alm.DataObjectCount{}
+	for _, o := range run.Objects {
+		if o.State == alm.ObjectDone {
+			finished[o.Object] = o
+		}
+	}
 	var counts []alm.DataObjectCount
 	var churn []string
 	status := "done"
 	stopped := false
 	for i, obj := range objects {
+		if c, ok := finished[obj]; ok {
+			counts = append(counts, c)
+			continue
+		}
 		if stopped {
 			counts = append(counts, alm.DataObjectCount{Object: obj, State: alm.ObjectNotReached})
 			continue
@@ -120,6 +132,9 @@ func Run(ctx context.Context, st *store.Store, c *salesforce.Client, runID int64
 			return "", err
 		}
 		prev, incremental := marks[obj]
+		if err := st.DeleteDataChunks(ctx, runID, obj); err != nil {
+			return "", err
+		}
 		cnt, mark, err := backupObject(ctx, st, mc, runID, obj, prev, incremental)
 		if errors.Is(err, salesforce.ErrBudget) {
 			status, stopped = "partial", true
@@ -150,8 +165,9 @@ func Run(ctx context.Context, st *store.Store, c *salesforce.Client, runID int64
 	if len(churn) > 0 {
 		org, _ := st.OrgByID(ctx, run.OrgID)
 		if _, err := st.CreateAlert(ctx, store.NewAlert{Kind: alm.AlertDataChurn, Severity: alm.SevWarning, OrgID: run.OrgID,
-			Title: fmt.Sprintf("Unusual record changes in %s", org.Name),
-			Body:  fmt.Sprintf("Data backup run #%d saw more than %.0f%% of these objects' records change or go: %s.", runID, pol.ChurnAlert*100, strings.Join(churn, "; "))}); err != nil {
+			Title:  fmt.Sprintf("Unusual record changes in %s", org.Name),
+			Body:   fmt.Sprintf("Data backup run #%d saw more than %.0f%% of these objects' records change or go: %s.", runID, pol.ChurnAlert*100, strings.Join(churn, "; ")),
+			Notify: notify}); err != nil {
 			return "", err
 		}
 	}

@@ -445,14 +445,11 @@ func (s *seeder) background(ctx context.Context) error {
 		var sn alm.Snapshot
 		var err error
 		if backup {
-			sn, err = st.CreateBackupSnapshot(ctx, org.ID)
+			sn, err = st.CreateBackupSnapshot(ctx, org.ID, jobs.SnapshotJob(s.cfg.Jobs))
 		} else {
-			sn, err = st.CreateSnapshot(ctx, store.NewSnapshot{Source: "org", OrgID: &org.ID, Label: "by Dev Dana"})
+			sn, err = st.CreateSnapshot(ctx, store.NewSnapshot{Source: "org", OrgID: &org.ID, Label: "by Dev Dana", Job: jobs.SnapshotJob(s.cfg.Jobs)})
 		}
 		if err != nil {
-			return sn, err
-		}
-		if _, err := s.cfg.Jobs.Insert(ctx, jobs.SnapshotArgs{SnapshotID: sn.ID}, nil); err != nil {
 			return sn, err
 		}
 		deadline := time.Now().Add(3 * time.Minute)
@@ -489,7 +486,7 @@ func (s *seeder) background(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("build: %w", err)
 	}
-	if _, err := promote.New(st).Open(ctx, b.ID, "UAT"); err != nil {
+	if _, err := promote.New(st, nil).Open(ctx, b.ID, "UAT"); err != nil {
 		return fmt.Errorf("promotion: %w", err)
 	}
 	// Someone edits Production's layout in Setup: the next backup sees it.

@@ -62,24 +62,17 @@ func StartDueBackups(ctx context.Context, st *store.Store, c *Client) ([]alm.Sna
 		}
 	}
 	for _, id := range dataOrgs {
-		run, err := st.CreateDataBackupRun(ctx, id)
+		_, err := st.CreateDataBackupRun(ctx, id, DataBackupJob(c))
 		if alm.ErrorCode(err) == alm.CodeConflict {
 			continue // the last one is still going
-		}
-		if err == nil {
-			_, err = c.Insert(ctx, DataBackupArgs{RunID: run.ID}, nil)
 		}
 		if err != nil {
 			errs = append(errs, err)
 		}
 	}
 	for _, id := range orgs {
-		sn, err := st.CreateBackupSnapshot(ctx, id)
+		sn, err := st.CreateBackupSnapshot(ctx, id, SnapshotJob(c))
 		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if _, err := c.Insert(ctx, SnapshotArgs{SnapshotID: sn.ID}, nil); err != nil {
 			errs = append(errs, err)
 			continue
 		}

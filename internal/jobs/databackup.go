@@ -22,7 +22,7 @@ func (DataBackupArgs) Kind() string { return "data_backup" }
 // InsertOpts runs data backups on the backup queue, once: a failed run
 // says why, and the next scheduled one carries on from the watermarks.
 func (DataBackupArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueBackup, MaxAttempts: 1}
+	return river.InsertOpts{Queue: QueueBackup, MaxAttempts: 3, UniqueOpts: uniqueLive}
 }
 
 // DataBackupWorker backs an org's records up.
@@ -61,12 +61,9 @@ func RunDataBackup(ctx context.Context, deps Deps, runID int64) error {
 		return ferr
 	}
 	if status == "failed" {
-		a, aerr := st.CreateAlert(context.WithoutCancel(ctx), store.NewAlert{Kind: alm.AlertBackupFailed, Severity: alm.SevWarning, OrgID: run.OrgID,
-			Title: "A data backup failed", Body: msg})
-		if aerr == nil {
-			aerr = insertFollowUp(context.WithoutCancel(ctx), NotifyArgs{AlertID: a.ID})
-		}
-		return aerr
+		_, err := st.CreateAlert(context.WithoutCancel(ctx), store.NewAlert{Kind: alm.AlertBackupFailed, Severity: alm.SevWarning, OrgID: run.OrgID,
+			Title: "A data backup failed", Body: msg, Notify: NotifyJob(running(ctx))})
+		return err
 	}
 	return nil
 }
@@ -83,7 +80,7 @@ func runDataBackup(ctx context.Context, deps Deps, run alm.DataBackupRun) (strin
 	if err != nil {
 		return "", err
 	}
-	return databackup.Run(ctx, deps.Store, client, run.ID)
+	return databackup.Run(ctx, deps.Store, client, run.ID, NotifyJob(running(ctx)))
 }
 
 // DataRestoreArgs restores records.
@@ -98,7 +95,7 @@ func (DataRestoreArgs) Kind() string { return "data_restore" }
 // InsertOpts runs a restore once: writing records twice would duplicate
 // the ones it creates.
 func (DataRestoreArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueBackup, MaxAttempts: 1}
+	return river.InsertOpts{Queue: QueueBackup, MaxAttempts: 3, UniqueOpts: uniqueLive}
 }
 
 // DataRestoreWorker writes records back.

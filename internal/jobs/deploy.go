@@ -7,13 +7,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/trellis-alm/trellis/internal/alm"
 	"github.com/trellis-alm/trellis/internal/promote"
 	"github.com/trellis-alm/trellis/internal/salesforce"
+	"github.com/trellis-alm/trellis/internal/store"
 )
 
 // DeployArgs runs one deployment: a promotion's deploy or a rollback.
@@ -28,7 +28,7 @@ func (DeployArgs) Kind() string { return "deploy" }
 // worker that died or an org that was briefly unreachable: every attempt
 // resumes the stored deploy id rather than deploying again.
 func (DeployArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueDeploy, MaxAttempts: 5}
+	return river.InsertOpts{Queue: QueueDeploy, MaxAttempts: 10, UniqueOpts: uniqueLive}
 }
 
 // DeployWorker deploys: it snapshots the affected components in the
@@ -122,8 +122,16 @@ func (w *DeployWorker) run(ctx context.Context, d alm.Deployment) (deployOutcome
 	switch {
 	case id == "" && d.SubmittedAt != nil:
 		// Sent, but the worker stopped before the org's id was stored:
-		// sending again could deploy twice, so stop here and say so.
-		return out, alm.Errorf(alm.CodeConflict, "The worker stopped between sending this deploy and recording the org's deploy id. Trellis does not send it twice: check the org's Deployment Status page, then retry or roll back.")
+		// sending again could deploy twice, so find it in the org instead.
+		found, err := w.findSent(ctx, client, org, d)
+		if err != nil {
+			return out, err
+		}
+		if err := st.StartDeployment(ctx, d.ID, found); err != nil {
+			return out, fmt.Errorf("record deploy id %s: %w", found, err)
+		}
+		id = found
+		out.Notes = append(out.Notes, fmt.Sprintf("The worker stopped after sending this deploy and before recording its id; Trellis found it in the org (%s) and followed it.", found))
 	case id == "":
 		if err := st.DeploymentProgress(ctx, d.ID, "snapshotting", "pre-deploy snapshot", 0, d.Total); err != nil {
 			return out, err
@@ -195,6 +203,47 @@ func (w *DeployWorker) run(ctx context.Context, d alm.Deployment) (deployOutcome
 	}
 	return out, nil
 }
+
+// findSent looks in the org for a deploy this deployment sent but did not
+// record: a DeployRequest made by Trellis's user from a minute before it
+// was sent, that no other deployment of the org claims. No such deploy
+// means it never arrived, and the deployment fails saying so (a retry is
+// safe); more than one is for a person to sort out.
+func (w *DeployWorker) findSent(ctx context.Context, client *salesforce.Client, org alm.Org, d alm.Deployment) (string, error) {
+	since := d.SubmittedAt.Add(-time.Minute)
+	rows, err := client.DeploysSince(ctx, since, false)
+	if err != nil {
+		return "", fmt.Errorf("look for the sent deploy in the org: %w", err)
+	}
+	claimed, err := w.deps.Store.DeployIDsSince(ctx, org.ID, since)
+	if err != nil {
+		return "", err
+	}
+	var candidates []string
+	for _, r := range rows {
+		if org.SFUserID != "" && !sameSFID(r.CreatedByID, org.SFUserID) {
+			continue
+		}
+		if c := r.Created(); !c.IsZero() && c.Before(since) {
+			continue
+		}
+		if claimed[r.ID[:min(15, len(r.ID))]] {
+			continue
+		}
+		candidates = append(candidates, r.ID)
+	}
+	switch len(candidates) {
+	case 1:
+		return candidates[0], nil
+	case 0:
+		return "", alm.Errorf(alm.CodeConflict, "The worker stopped between sending this deploy and recording the org's deploy id, and the org has no deploy from then: it never arrived. Nothing is deploying; retry when ready.")
+	}
+	return "", alm.Errorf(alm.CodeConflict, "The worker stopped between sending this deploy and recording the org's deploy id, and the org has %d deploys from then (%s). Trellis does not guess: check the org's Deployment Status page, then retry or roll back.",
+		len(candidates), strings.Join(candidates, ", "))
+}
+
+// sameSFID compares Salesforce ids in their 15- or 18-character forms.
+func sameSFID(a, b string) bool { return a[:min(15, len(a))] == b[:min(15, len(b))] }
 
 func (w *DeployWorker) fullDeploy(ctx context.Context, client *salesforce.Client, d alm.Deployment) (string, error) {
 	zip, err := w.deps.Store.DeploymentArtifact(ctx, d.ID)
@@ -286,38 +335,38 @@ func (w *DeployWorker) finish(ctx context.Context, d alm.Deployment, status stri
 		}
 		full = promote.FullRollback(mine, orig)
 	}
-	if err := st.FinishDeployment(ctx, d.ID, status, res, msg, full); err != nil {
+	final, err := w.releaseFinal(ctx, d, status)
+	if err != nil {
 		return err
 	}
+	return st.FinishDeployment(ctx, d.ID, status, res, msg, full, final)
+}
+
+// releaseFinal is, for a deploy that succeeded into the last stage of its
+// pipeline, its release's notes and announcement, so that the release is
+// released with the deployment's outcome, in one transaction.
+func (w *DeployWorker) releaseFinal(ctx context.Context, d alm.Deployment, status string) (*store.ReleaseFinal, error) {
+	st := w.deps.Store
 	if status != "succeeded" || d.Kind == "rollback" || d.PromotionID == nil {
-		return nil
+		return nil, nil
 	}
 	p, err := st.PromotionByID(ctx, *d.PromotionID)
 	if err != nil || p.ReleaseID == nil {
-		return err
+		return nil, err
 	}
 	stages, err := st.Pipeline(ctx, p.ProjectID)
 	if err != nil || len(stages) == 0 || !strings.EqualFold(stages[len(stages)-1].Name, p.StageName) {
-		return err
+		return nil, err
 	}
 	rel, err := st.ReleaseByID(ctx, p.ProjectID, *p.ReleaseID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	notes, err := st.ReleaseNotes(ctx, rel)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	first, err := st.FinaliseRelease(ctx, rel.ID, notes)
-	if err != nil || !first {
-		return err
-	}
-	if c, err := river.ClientFromContextSafely[pgx.Tx](ctx); err == nil {
-		if _, err := c.Insert(ctx, AnnounceArgs{ReleaseID: rel.ID, PromotionID: p.ID}, nil); err != nil {
-			return fmt.Errorf("queue announcement: %w", err)
-		}
-	}
-	return nil
+	return &store.ReleaseFinal{ReleaseID: rel.ID, Notes: notes, Announce: AnnounceJob(running(ctx), p.ID)}, nil
 }
 
 func (w *DeployWorker) logf(format string, args ...any) {

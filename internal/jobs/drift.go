@@ -40,14 +40,9 @@ type MonitorWorker struct {
 // Work checks the snapshot, raises a drift alert when needed, and applies
 // the org's backup retention.
 func (w *MonitorWorker) Work(ctx context.Context, job *river.Job[MonitorArgs]) error {
-	a, err := CheckDrift(ctx, w.deps, job.Args.SnapshotID)
-	if err != nil {
+	// An alert's delivery is queued with the alert.
+	if _, err := CheckDrift(ctx, w.deps, job.Args.SnapshotID); err != nil {
 		return err
-	}
-	if a != nil {
-		if err := insertFollowUp(ctx, NotifyArgs{AlertID: a.ID}); err != nil {
-			return err
-		}
 	}
 	sn, err := w.deps.Store.SnapshotByID(ctx, job.Args.SnapshotID)
 	if err != nil || sn.OrgID == nil {
@@ -122,7 +117,7 @@ func CheckDrift(ctx context.Context, deps Deps, id int64) (*alm.Alert, error) {
 	}
 	title := fmt.Sprintf("%d change(s) made directly in %s", len(drifted), org.Name)
 	a, err := st.CreateAlert(ctx, store.NewAlert{Kind: alm.AlertDrift, Severity: alm.DriftSeverity(drifted), OrgID: org.ID, Title: title, Body: body,
-		Drift: drifted, SnapshotID: id, PreviousID: prev.ID})
+		Drift: drifted, SnapshotID: id, PreviousID: prev.ID, Notify: NotifyJob(running(ctx))})
 	if err != nil {
 		return nil, err
 	}

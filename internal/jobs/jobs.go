@@ -5,15 +5,18 @@ package jobs
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/trellis-alm/trellis/internal/orgs"
 	"github.com/trellis-alm/trellis/internal/outbound"
@@ -66,13 +69,34 @@ type Config struct {
 	// up; zero means River's defaults.
 	FetchPollInterval time.Duration
 	FetchCooldown     time.Duration
-	// NoSchedules leaves out the scheduled backups (tests start them by
-	// hand, so a slow test never sees a backup it did not ask for).
+	// NoSchedules leaves out the scheduled backups and the reconciler
+	// (tests start them by hand, so a slow test never sees work it did not
+	// ask for).
 	NoSchedules bool
+	// ID is the client's id (ClientID); the process's heartbeat vouches
+	// for it. Empty: River makes one up (clients that run no jobs).
+	ID string
 }
 
 // Client is the River client Trellis uses.
 type Client = river.Client[pgx.Tx]
+
+// uniqueLive keeps one live job per record: a job for the same arguments
+// is not inserted again while one is waiting or running (the reconciler
+// re-queues freely), but may be once the last one ended.
+var uniqueLive = river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending,
+	rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled}}
+
+// ClientID names a process's job client uniquely (host, pid, and a random
+// part so that a restart with the same pid is a new client): River
+// records it on each job it runs, and the process's heartbeat vouches
+// for it.
+func ClientID() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("%s-%d-%x", host, os.Getpid(), b)
+}
 
 // NewClient builds the River client over pool. With cfg.Work it runs every
 // worker on every queue, and periodic jobs on whichever process River
@@ -92,10 +116,12 @@ func NewClient(pool *pgxpool.Pool, deps Deps, cfg Config) (*Client, error) {
 	river.AddWorker(workers, &DataRestoreWorker{deps: deps})
 	river.AddWorker(workers, &WebhookDispatchWorker{deps: deps})
 	river.AddWorker(workers, &WebhookDeliverWorker{deps: deps})
+	river.AddWorker(workers, &ReconcileWorker{deps: deps})
 	if cfg.AddWorkers != nil {
 		cfg.AddWorkers(workers)
 	}
 	rc := &river.Config{
+		ID:                cfg.ID,
 		Logger:            riverLogger(deps.Logger),
 		Workers:           workers,
 		JobTimeout:        10 * time.Minute,
@@ -135,7 +161,10 @@ func NewClient(pool *pgxpool.Pool, deps Deps, cfg Config) (*Client, error) {
 		if !cfg.NoSchedules {
 			rc.PeriodicJobs = append(rc.PeriodicJobs, river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
 				func() (river.JobArgs, *river.InsertOpts) { return BackupTickArgs{}, nil },
-				&river.PeriodicJobOpts{RunOnStart: true, ID: "backup_tick"}))
+				&river.PeriodicJobOpts{RunOnStart: true, ID: "backup_tick"}),
+				river.NewPeriodicJob(river.PeriodicInterval(15*time.Second),
+					func() (river.JobArgs, *river.InsertOpts) { return ReconcileArgs{}, nil },
+					&river.PeriodicJobOpts{RunOnStart: true, ID: "reconcile"}))
 		}
 	}
 	c, err := river.NewClient(riverpgxv5.New(pool), rc)
@@ -182,4 +211,38 @@ func (h minLevel) WithAttrs(as []slog.Attr) slog.Handler {
 
 func (h minLevel) WithGroup(name string) slog.Handler {
 	return minLevel{Handler: h.Handler.WithGroup(name), min: h.min}
+}
+
+// Heartbeats says, every HeartbeatEvery until ctx ends, that the process
+// running client id is alive; the reconciler takes back the running jobs
+// of a process that stops saying so. The first beat is sent before it
+// returns, so no job of this process is ever taken for an orphan.
+func Heartbeats(ctx context.Context, st *store.Store, id, kind string, log *slog.Logger) error {
+	host, _ := os.Hostname()
+	beat := func() error {
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		return st.Heartbeat(ctx, id, kind, host, os.Getpid())
+	}
+	if err := beat(); err != nil {
+		return err
+	}
+	go func() {
+		t := time.NewTicker(HeartbeatEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				bye, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+				_ = st.Goodbye(bye, id)
+				cancel()
+				return
+			case <-t.C:
+				if err := beat(); err != nil && log != nil {
+					log.Warn("heartbeat failed", slog.Any("err", err))
+				}
+			}
+		}
+	}()
+	return nil
 }

@@ -22,12 +22,7 @@ func StartRegression(ctx context.Context, st *store.Store, c *Client, orgID int6
 // failures are compared with the run before) as the actor in ctx, and
 // returns it.
 func RunRegressionNow(ctx context.Context, st *store.Store, c *Client, orgID int64) (alm.TestRun, error) {
-	t, err := st.CreateTestRun(ctx, orgID, nil, nil, "RunLocalTests")
-	if err != nil {
-		return t, err
-	}
-	_, err = c.Insert(ctx, TestRunArgs{TestRunID: t.ID}, nil)
-	return t, err
+	return st.CreateTestRun(ctx, orgID, nil, nil, "RunLocalTests", TestRunJob(c))
 }
 
 // AlertNewFailures raises an alert when a local-tests run fails tests the
@@ -53,11 +48,9 @@ func AlertNewFailures(ctx context.Context, deps Deps, t alm.TestRun, results []a
 	for _, r := range fresh {
 		names = append(names, r.Class+"."+r.Method+": "+r.Message)
 	}
-	a, err := deps.Store.CreateAlert(ctx, store.NewAlert{Kind: alm.AlertTestFailure, Severity: alm.SevWarning, OrgID: t.OrgID,
-		Title: fmt.Sprintf("%d test(s) newly failing in %s", len(fresh), org.Name),
-		Body:  fmt.Sprintf("Test run #%d (%s) fails tests that passed in run #%d: %s", t.ID, t.StartedBy, prev.ID, strings.Join(names, "; "))})
-	if err != nil {
-		return err
-	}
-	return insertFollowUp(ctx, NotifyArgs{AlertID: a.ID})
+	_, err = deps.Store.CreateAlert(ctx, store.NewAlert{Kind: alm.AlertTestFailure, Severity: alm.SevWarning, OrgID: t.OrgID,
+		Title:  fmt.Sprintf("%d test(s) newly failing in %s", len(fresh), org.Name),
+		Body:   fmt.Sprintf("Test run #%d (%s) fails tests that passed in run #%d: %s", t.ID, t.StartedBy, prev.ID, strings.Join(names, "; ")),
+		Notify: NotifyJob(running(ctx))})
+	return err
 }

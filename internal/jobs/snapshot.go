@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
 	"github.com/trellis-alm/trellis/internal/alm"
@@ -35,7 +34,7 @@ func (SnapshotArgs) Kind() string { return "snapshot" }
 // InsertOpts puts snapshots on their queue, tried twice (a retry resumes
 // nothing: it starts the retrieve again).
 func (SnapshotArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueSnapshot, MaxAttempts: 2}
+	return river.InsertOpts{Queue: QueueSnapshot, MaxAttempts: 3, UniqueOpts: uniqueLive}
 }
 
 // SnapshotWorker discovers an org's components (describeMetadata, then
@@ -66,11 +65,7 @@ func (w *SnapshotWorker) Work(ctx context.Context, job *river.Job[SnapshotArgs])
 	}
 	err = w.run(ctx, sn)
 	if err == nil {
-		if sn.OrgID == nil {
-			return nil
-		}
-		// Every org snapshot is checked for drift against the one before.
-		return insertFollowUp(ctx, MonitorArgs{SnapshotID: id})
+		return nil
 	}
 	status, reason := alm.SnapFailed, snapshotError(err)
 	if errors.Is(err, context.Canceled) || errors.Is(err, errCanceled) {
@@ -80,13 +75,9 @@ func (w *SnapshotWorker) Work(ctx context.Context, job *river.Job[SnapshotArgs])
 		return endErr
 	}
 	if sn.Backup && status == alm.SnapFailed && sn.OrgID != nil {
-		a, aerr := st.CreateAlert(context.WithoutCancel(ctx), store.NewAlert{Kind: alm.AlertBackupFailed, Severity: alm.SevWarning, OrgID: *sn.OrgID,
-			Title: fmt.Sprintf("The scheduled backup of %s failed", sn.OrgName), Body: reason, SnapshotID: id})
-		if aerr == nil {
-			aerr = insertFollowUp(context.WithoutCancel(ctx), NotifyArgs{AlertID: a.ID})
-		}
-		if aerr != nil {
-			return aerr
+		if _, err := st.CreateAlert(context.WithoutCancel(ctx), store.NewAlert{Kind: alm.AlertBackupFailed, Severity: alm.SevWarning, OrgID: *sn.OrgID,
+			Title: fmt.Sprintf("The scheduled backup of %s failed", sn.OrgName), Body: reason, SnapshotID: id, Notify: NotifyJob(running(ctx))}); err != nil {
+			return err
 		}
 	}
 	// The reason is on the snapshot; River need not retry a failure the
@@ -211,7 +202,12 @@ func (w *SnapshotWorker) run(ctx context.Context, sn alm.Snapshot) error {
 		return err
 	}
 	manifest = dedupe(manifest)
-	return w.deps.Store.FinishSnapshot(ctx, sn.ID, manifest, added)
+	var monitor store.Job
+	if sn.OrgID != nil {
+		// Every org snapshot is checked for drift against the one before.
+		monitor = job(running(ctx), func(id int64) river.JobArgs { return MonitorArgs{SnapshotID: id} })
+	}
+	return w.deps.Store.FinishSnapshot(ctx, sn.ID, manifest, added, monitor)
 }
 
 // discover lists every component of the types the metadata engine knows,
@@ -354,15 +350,4 @@ func dedupe(m snapshot.Manifest) snapshot.Manifest {
 	return slices.CompactFunc(m, func(a, b snapshot.Entry) bool {
 		return a.Type == b.Type && strings.EqualFold(a.Name, b.Name)
 	})
-}
-
-// insertFollowUp queues the job that follows another, through the River
-// client running it (none when a test runs the worker by hand).
-func insertFollowUp(ctx context.Context, args river.JobArgs) error {
-	c, err := river.ClientFromContextSafely[pgx.Tx](ctx)
-	if err != nil {
-		return nil
-	}
-	_, err = c.Insert(ctx, args, nil)
-	return err
 }

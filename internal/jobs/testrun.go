@@ -21,7 +21,7 @@ func (TestRunArgs) Kind() string { return "apex_tests" }
 
 // InsertOpts puts test runs on their queue.
 func (TestRunArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueTest, MaxAttempts: 3}
+	return river.InsertOpts{Queue: QueueTest, MaxAttempts: 3, UniqueOpts: uniqueLive}
 }
 
 // TestRunWorker starts the run (or resumes the one it started: the org's

@@ -22,7 +22,7 @@ func (ValidateArgs) Kind() string { return "validate" }
 
 // InsertOpts puts validations on the deploy queue.
 func (ValidateArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueDeploy, MaxAttempts: 3}
+	return river.InsertOpts{Queue: QueueDeploy, MaxAttempts: 5, UniqueOpts: uniqueLive}
 }
 
 // ValidateWorker starts the check-only deploy (or, after a restart, picks

@@ -55,16 +55,17 @@ func (w *WebhookDispatchWorker) Work(ctx context.Context, _ *river.Job[WebhookDi
 // DispatchWebhooks turns pending events into deliveries and queues them,
 // and queues again any delivery whose job was never queued.
 func DispatchWebhooks(ctx context.Context, st *store.Store, c *Client) error {
-	ids, err := st.DispatchWebhookEvents(ctx, 500)
-	if err != nil {
+	deliver := job(c, func(id int64) river.JobArgs { return WebhookDeliverArgs{DeliveryID: id} })
+	if _, err := st.DispatchWebhookEvents(ctx, 500, deliver); err != nil {
 		return err
 	}
+	// Deliveries recorded before their jobs went in with them.
 	stale, err := st.StaleDeliveries(ctx, time.Now().Add(-2*time.Minute))
 	if err != nil {
 		return err
 	}
 	var errs []error
-	for _, id := range append(ids, stale...) {
+	for _, id := range stale {
 		if _, err := c.Insert(ctx, WebhookDeliverArgs{DeliveryID: id}, nil); err != nil {
 			errs = append(errs, err)
 		}

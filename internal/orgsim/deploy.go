@@ -85,6 +85,12 @@ func (j *deployJob) phases() (pendingEnd, compEnd, end time.Time) {
 }
 
 // finalAt is when the job ends (or ended), canceled or not.
+// phasesStart is when the deploy left Pending.
+func (j *deployJob) phasesStart() time.Time {
+	p, _, _ := j.phases()
+	return p
+}
+
 func (j *deployJob) finalAt() time.Time {
 	pendingEnd, _, end := j.phases()
 	if !j.canceledAt.IsZero() {

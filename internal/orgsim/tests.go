@@ -2,6 +2,7 @@ package orgsim
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"sort"
 	"strconv"
@@ -386,12 +387,32 @@ func (o *Org) toolingTable(name string) ([]Record, bool) {
 		return []Record{{"Id": "716000000000001AAA", "PercentCovered": float64(pct)}}, true
 	case "deployrequest":
 		var rows []Record
+		seen := map[string]bool{}
 		for _, d := range o.st.Deploys {
+			seen[d.ID] = true
 			rows = append(rows, Record{"Id": d.ID, "Status": d.Status, "CheckOnly": d.CheckOnly, "StartDate": restTime(d.Created),
 				"CompletedDate": restTime(d.Completed), "CreatedDate": restTime(d.Created), "NumberComponentErrors": float64(d.Errors),
-				"NumberComponentsDeployed": float64(d.Components), "NumberTestErrors": float64(d.TestErrors),
+				"NumberComponentsDeployed": float64(d.Components), "NumberComponentsTotal": float64(d.Components + d.Errors), "NumberTestErrors": float64(d.TestErrors),
 				"CreatedBy": Record{"attributes": attrs("User", o.st.UserID, false), "Name": "Admin User"}, "CreatedById": o.st.UserID})
 		}
+		// Deploys still in flight are listed as Salesforce lists them:
+		// Pending or InProgress, not yet completed.
+		now := time.Now()
+		for _, j := range o.deploys {
+			if seen[j.id] {
+				continue
+			}
+			v := o.deployView(j, now, false)
+			row := Record{"Id": j.id, "Status": v.Status, "CheckOnly": j.opts.CheckOnly, "CreatedDate": restTime(j.created), "StartDate": nil,
+				"CompletedDate": nil, "NumberComponentErrors": float64(v.NumberComponentErrors), "NumberComponentsDeployed": float64(v.NumberComponentsDeployed),
+				"NumberComponentsTotal": float64(v.NumberComponentsTotal), "NumberTestErrors": float64(v.NumberTestErrors),
+				"CreatedBy": Record{"attributes": attrs("User", o.st.UserID, false), "Name": "Admin User"}, "CreatedById": o.st.UserID}
+			if v.StartDate != nil {
+				row["StartDate"] = restTime(j.phasesStart())
+			}
+			rows = append(rows, row)
+		}
+		sort.Slice(rows, func(a, b int) bool { return fmt.Sprint(rows[a]["CreatedDate"]) < fmt.Sprint(rows[b]["CreatedDate"]) })
 		return rows, true
 	}
 	return nil, false

@@ -19,10 +19,15 @@ import (
 )
 
 // Service runs promotions.
-type Service struct{ st *store.Store }
+type Service struct {
+	st     *store.Store
+	deploy store.Job
+}
 
-// New returns a Service.
-func New(st *store.Store) *Service { return &Service{st: st} }
+// New returns a Service; deploy queues the deploy job of each deployment
+// it records (deploys, rollbacks, restores) with the deployment, nil for
+// callers that run deployments themselves.
+func New(st *store.Store, deploy store.Job) *Service { return &Service{st: st, deploy: deploy} }
 
 // Open opens a promotion of a build into a stage (named, or by position
 // when stage is empty: the first stage it is not yet deployed in).
@@ -405,7 +410,7 @@ func (s *Service) Deploy(ctx context.Context, u alm.User, role alm.Role, id int6
 		dc = append(dc, alm.DeploymentComponent{Type: c.Type, Name: c.Name, Change: c.Change, Hash: c.Hash, WorkItem: c.WorkItem})
 	}
 	return s.st.CreateDeployment(ctx, store.NewDeployment{PromotionID: id, OrgID: p.OrgID, BuildID: p.BuildID, Kind: "deploy",
-		TestLevel: d.Stage.TestLevel, Checksum: p.Checksum, Override: note, Components: dc, Action: action})
+		TestLevel: d.Stage.TestLevel, Checksum: p.Checksum, Override: note, Components: dc, Action: action, Job: s.deploy})
 }
 
 // Rollback prepares a deployment that puts back what a deployment
@@ -467,7 +472,7 @@ func (s *Service) Rollback(ctx context.Context, deploymentID int64, only []strin
 		return alm.Deployment{}, alm.Errorf(alm.CodeInvalid, "The rollback could not be packaged: %v", err)
 	}
 	n := store.NewDeployment{OrgID: dep.OrgID, Kind: "rollback", RollbackOf: dep.ID, TestLevel: rollbackTests(dep.TestLevel, p),
-		Artifact: art.Zip, Checksum: art.Checksum, Components: dc, Action: alm.ActRollback}
+		Artifact: art.Zip, Checksum: art.Checksum, Components: dc, Action: alm.ActRollback, Job: s.deploy}
 	if dep.PromotionID != nil {
 		n.PromotionID = *dep.PromotionID
 		pr, err := s.st.PromotionByID(ctx, *dep.PromotionID)

@@ -50,7 +50,7 @@ func (s *Service) Restore(ctx context.Context, r RestoreRequest) (alm.Deployment
 		return alm.Deployment{}, alm.Errorf(alm.CodeInvalid, "The restore could not be packaged: %v", err)
 	}
 	return s.st.CreateDeployment(ctx, store.NewDeployment{OrgID: r.OrgID, Kind: "restore", TestLevel: rp.TestLevel, Artifact: art.Zip, Checksum: art.Checksum,
-		Components: rp.Components, RestoreOf: rp.SnapshotID})
+		Components: rp.Components, RestoreOf: rp.SnapshotID, Job: s.deploy})
 }
 
 // PlanRestore works out what a restore would deploy (the dry run).

@@ -321,7 +321,7 @@ func (s *Service) Snapshot(ctx context.Context, id, repoID int64, ref string) er
 		return err
 	}
 	m.Sort()
-	return s.st.FinishSnapshot(ctx, id, m, added)
+	return s.st.FinishSnapshot(ctx, id, m, added, nil)
 }
 
 // Commit is what CommitCapture needs of a captured component.

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // TestRequest selects the Apex tests of an asynchronous run.
@@ -296,4 +297,38 @@ func (c *Client) queryInto(ctx context.Context, op, endpoint, soql string, out a
 		return &Error{Op: op, Org: c.cfg.Name, Message: fmt.Sprintf("records do not fit: %v", err), Err: ErrMalformed}
 	}
 	return nil
+}
+
+// DeployRequestRow is a deploy as the Tooling API's DeployRequest object
+// lists it.
+type DeployRequestRow struct {
+	ID                    string  `json:"Id"`
+	Status                string  `json:"Status"`
+	CheckOnly             bool    `json:"CheckOnly"`
+	CreatedDate           string  `json:"CreatedDate"`
+	CreatedByID           string  `json:"CreatedById"`
+	NumberComponentsTotal float64 `json:"NumberComponentsTotal"`
+}
+
+// Created parses CreatedDate (zero when it cannot be read).
+func (d DeployRequestRow) Created() time.Time {
+	for _, layout := range []string{"2006-01-02T15:04:05.000-0700", time.RFC3339Nano} {
+		if t, err := time.Parse(layout, d.CreatedDate); err == nil {
+			return t
+		}
+	}
+	return time.Time{}
+}
+
+// DeploysSince lists the org's deploys (or validations, with checkOnly)
+// created at or after since, oldest first: what a caller that sent a
+// deploy but lost its id searches to find it again.
+func (c *Client) DeploysSince(ctx context.Context, since time.Time, checkOnly bool) ([]DeployRequestRow, error) {
+	var out []DeployRequestRow
+	soql := fmt.Sprintf("SELECT Id, Status, CheckOnly, CreatedDate, CreatedById, NumberComponentsTotal FROM DeployRequest WHERE CreatedDate >= %s AND CheckOnly = %v ORDER BY CreatedDate",
+		since.UTC().Format("2006-01-02T15:04:05Z"), checkOnly)
+	if err := c.ToolingQueryAll(ctx, soql, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
 }

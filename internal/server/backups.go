@@ -121,15 +121,7 @@ func (s *Server) startBackup(r *http.Request, o alm.Org) (alm.Snapshot, error) {
 	if s.deps.Jobs == nil {
 		return alm.Snapshot{}, alm.Errorf(alm.CodeUnavailable, "Background jobs are not running on this server.")
 	}
-	sn, err := s.store.CreateBackupSnapshot(r.Context(), o.ID)
-	if err != nil {
-		return sn, err
-	}
-	if _, err := s.deps.Jobs.Insert(r.Context(), jobs.SnapshotArgs{SnapshotID: sn.ID}, nil); err != nil {
-		_ = s.store.EndSnapshot(r.Context(), sn.ID, alm.SnapFailed, "Could not queue the job.")
-		return sn, fmt.Errorf("queue backup: %w", err)
-	}
-	return sn, nil
+	return s.store.CreateBackupSnapshot(r.Context(), o.ID, jobs.SnapshotJob(s.deps.Jobs))
 }
 
 func (s *Server) saveBackupPolicy(w http.ResponseWriter, r *http.Request) {
@@ -254,13 +246,13 @@ func (s *Server) restoreFromPage(w http.ResponseWriter, r *http.Request) {
 		s.renderRestoreError(w, r, v, err)
 		return
 	}
-	d, err := svc.Restore(r.Context(), req)
+	err := s.needJobs()
+	var d alm.Deployment
+	if err == nil {
+		d, err = svc.Restore(r.Context(), req)
+	}
 	if err != nil {
 		s.renderRestoreError(w, r, v, err)
-		return
-	}
-	if err := s.queueDeployment(r, d); err != nil {
-		s.fail(w, r, err)
 		return
 	}
 	s.redirect(w, r, fmt.Sprintf("/deployments/%d", d.ID), "ok", fmt.Sprintf("Restore #%d started: %d components from snapshot #%d.", d.ID, d.Total, v.Snapshot.ID))
@@ -303,12 +295,12 @@ func (s *Server) apiRestore(w http.ResponseWriter, r *http.Request) {
 		s.writeJSON(w, http.StatusOK, plan)
 		return
 	}
-	d, err := svc.Restore(r.Context(), body.RestoreRequest)
-	if err != nil {
-		s.fail(w, r, err)
-		return
+	err := s.needJobs()
+	var d alm.Deployment
+	if err == nil {
+		d, err = svc.Restore(r.Context(), body.RestoreRequest)
 	}
-	if err := s.queueDeployment(r, d); err != nil {
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -348,15 +348,7 @@ func (s *Server) startValidation(r *http.Request, buildID int64, orgID int64, te
 	if o.Status == alm.OrgDisconnected {
 		return alm.Validation{}, alm.Errorf(alm.CodeConflict, "%s is disconnected.", o.Name)
 	}
-	v, err := s.store.CreateValidation(r.Context(), buildID, orgID, testLevel)
-	if err != nil {
-		return v, err
-	}
-	if _, err := s.deps.Jobs.Insert(r.Context(), jobs.ValidateArgs{ValidationID: v.ID}, nil); err != nil {
-		_ = s.store.FinishValidation(r.Context(), v.ID, "error", alm.ValidationResult{}, "Could not queue the job.")
-		return v, fmt.Errorf("queue validation: %w", err)
-	}
-	return v, nil
+	return s.store.CreateValidation(r.Context(), buildID, orgID, testLevel, jobs.ValidateJob(s.deps.Jobs))
 }
 
 func (s *Server) validateBuild(w http.ResponseWriter, r *http.Request) {

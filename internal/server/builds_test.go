@@ -104,7 +104,7 @@ func TestBuildARelease(t *testing.T) {
 	require.Contains(t, bp.doc(t).Text(), "no finished snapshot yet")
 	target, err := b.store.CreateSnapshot(b.ctx, store.NewSnapshot{Source: "org", OrgID: &org.ID})
 	require.NoError(t, err)
-	require.NoError(t, b.store.FinishSnapshot(b.ctx, target.ID, snapshot.Manifest{{Type: "ApexClass", Name: "Quotes", Hash: "old"}}, 0))
+	require.NoError(t, b.store.FinishSnapshot(b.ctx, target.ID, snapshot.Manifest{{Type: "ApexClass", Name: "Quotes", Hash: "old"}}, 0, nil))
 	bp = br.get(fmt.Sprintf("/builds/%d?org=%d", again.ID, org.ID))
 	doc := bp.doc(t)
 	require.Contains(t, doc.Find(`[data-testid="check-result"]`).Text(), "Complete")
@@ -229,11 +229,11 @@ func TestAddMissingDependencyToRelease(t *testing.T) {
 	require.NoError(t, err)
 	base, err := b.store.CreateSnapshot(b.ctx, store.NewSnapshot{Source: "git", Ref: "main"})
 	require.NoError(t, err)
-	require.NoError(t, b.store.FinishSnapshot(b.ctx, base.ID, snapshot.Manifest{}, 0))
+	require.NoError(t, b.store.FinishSnapshot(b.ctx, base.ID, snapshot.Manifest{}, 0, nil))
 	src, err := b.store.CreateSnapshot(b.ctx, store.NewSnapshot{Source: "git", Ref: "feature"})
 	require.NoError(t, err)
 	require.NoError(t, b.store.FinishSnapshot(b.ctx, src.ID, snapshot.Manifest{
-		{Type: "ApexClass", Name: "Quotes", Hash: "quotes1"}, {Type: "CustomField", Name: "Account.Tier__c", Hash: "tier1"}}, 0))
+		{Type: "ApexClass", Name: "Quotes", Hash: "quotes1"}, {Type: "CustomField", Name: "Account.Tier__c", Hash: "tier1"}}, 0, nil))
 	require.NoError(t, b.store.CaptureComponents(b.ctx, sd.item.Key, base.ID, src.ID, []store.Capture{{Type: "ApexClass", Name: "Quotes", Change: "new", Hash: "quotes1"}}))
 
 	rm := b.user(alm.RoleReleaseManager, "rm@example.com")
@@ -246,7 +246,7 @@ func TestAddMissingDependencyToRelease(t *testing.T) {
 	require.NoError(t, err)
 	target, err := b.store.CreateSnapshot(b.ctx, store.NewSnapshot{Source: "org", OrgID: &org.ID})
 	require.NoError(t, err)
-	require.NoError(t, b.store.FinishSnapshot(b.ctx, target.ID, snapshot.Manifest{{Type: "ApexClass", Name: "Other", Hash: "o"}}, 0))
+	require.NoError(t, b.store.FinishSnapshot(b.ctx, target.ID, snapshot.Manifest{{Type: "ApexClass", Name: "Other", Hash: "o"}}, 0, nil))
 
 	br := b.signedIn(rm)
 	doc := br.get(fmt.Sprintf("/builds/%d?org=%d", first.ID, org.ID)).doc(t)

@@ -56,15 +56,7 @@ func (s *Server) startDataBackup(r *http.Request, o alm.Org) (alm.DataBackupRun,
 	if s.deps.Jobs == nil {
 		return alm.DataBackupRun{}, alm.Errorf(alm.CodeUnavailable, "Background jobs are not running on this server.")
 	}
-	run, err := s.store.CreateDataBackupRun(r.Context(), o.ID)
-	if err != nil {
-		return run, err
-	}
-	if _, err := s.deps.Jobs.Insert(r.Context(), jobs.DataBackupArgs{RunID: run.ID}, nil); err != nil {
-		_ = s.store.FinishDataRun(r.Context(), run.ID, "failed", "Could not queue the job.")
-		return run, fmt.Errorf("queue data backup: %w", err)
-	}
-	return run, nil
+	return s.store.CreateDataBackupRun(r.Context(), o.ID, jobs.DataBackupJob(s.deps.Jobs))
 }
 
 // dataPolicyOf reads the data backup form: percentages as people write them.
@@ -227,15 +219,7 @@ func (s *Server) startDataRestore(r *http.Request, o alm.Org, req databackup.Res
 	if s.deps.Jobs == nil {
 		return alm.DataRestore{}, alm.Errorf(alm.CodeUnavailable, "Background jobs are not running on this server.")
 	}
-	x, err := s.store.CreateDataRestore(r.Context(), o.ID, req.AsOfRun, req)
-	if err != nil {
-		return x, err
-	}
-	if _, err := s.deps.Jobs.Insert(r.Context(), jobs.DataRestoreArgs{RestoreID: x.ID, Request: req}, nil); err != nil {
-		_ = s.store.FinishDataRestore(r.Context(), x.ID, "failed", nil, "Could not queue the job.")
-		return x, fmt.Errorf("queue data restore: %w", err)
-	}
-	return x, nil
+	return s.store.CreateDataRestore(r.Context(), o.ID, req.AsOfRun, req, jobs.DataRestoreJob(s.deps.Jobs, req))
 }
 
 func (s *Server) apiDataRestore(w http.ResponseWriter, r *http.Request) {

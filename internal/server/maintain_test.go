@@ -87,7 +87,7 @@ func TestBackupDriftAndRestore(t *testing.T) {
 	d, err := b.store.CreateDeployment(b.ctx, store.NewDeployment{OrgID: org.ID, Kind: "deploy", TestLevel: "NoTestRun",
 		Components: []alm.DeploymentComponent{{Type: "Layout", Name: "Account-Account Layout", Change: "changed"}}})
 	require.NoError(t, err)
-	require.NoError(t, b.store.FinishDeployment(b.ctx, d.ID, "succeeded", alm.ValidationResult{}, "", false))
+	require.NoError(t, b.store.FinishDeployment(b.ctx, d.ID, "succeeded", alm.ValidationResult{}, "", false, nil))
 
 	second := backup()
 	require.Equal(t, 1, *second.DiffNew)
@@ -214,7 +214,7 @@ func TestRegressionAndHealth(t *testing.T) {
 	}
 	var last alm.TestRun
 	for _, outcomes := range [][]string{{"Pass", "Pass"}, {"Fail", "Pass"}, {"Pass", "Pass"}, {"Fail", "Fail"}} {
-		run, err := b.store.CreateTestRun(b.ctx, org.ID, nil, nil, "RunLocalTests")
+		run, err := b.store.CreateTestRun(b.ctx, org.ID, nil, nil, "RunLocalTests", nil)
 		require.NoError(t, err)
 		status := "passed"
 		if strings.Contains(strings.Join(outcomes, ""), "Fail") {

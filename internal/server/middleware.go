@@ -379,3 +379,20 @@ func badText(path string, values url.Values) (name string, ok bool) {
 	}
 	return "", true
 }
+
+// deadline gives every request a time limit, and answers at once with 503
+// while the database is known to be away (see WatchDatabase), except the
+// probes and static files that do not need it.
+func (s *Server) deadline(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if s.dbDown.Load() && p != "/healthz" && p != "/readyz" && p != "/metrics" && !strings.HasPrefix(p, "/static/") {
+			w.Header().Set("Retry-After", "5")
+			s.fail(w, r, alm.Errorf(alm.CodeUnavailable, "The database is not answering. Trellis carries on by itself as soon as it does; try again in a moment."))
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), RequestTimeout)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}

@@ -379,15 +379,7 @@ func (s *Server) startTestRun(r *http.Request, o alm.Org, classes, suites []stri
 	} else if len(classes) == 0 && len(suites) == 0 {
 		return alm.TestRun{}, alm.Invalid(map[string]string{"classes": "Name the test classes or suites to run, or choose all local tests."})
 	}
-	t, err := s.store.CreateTestRun(r.Context(), o.ID, classes, suites, level)
-	if err != nil {
-		return t, err
-	}
-	if _, err := s.deps.Jobs.Insert(r.Context(), jobs.TestRunArgs{TestRunID: t.ID}, nil); err != nil {
-		_ = s.store.FinishTestRun(r.Context(), t.ID, "error", nil, "Could not queue the job.")
-		return t, fmt.Errorf("queue test run: %w", err)
-	}
-	return t, nil
+	return s.store.CreateTestRun(r.Context(), o.ID, classes, suites, level, jobs.TestRunJob(s.deps.Jobs))
 }
 
 func (s *Server) runTests(w http.ResponseWriter, r *http.Request) {

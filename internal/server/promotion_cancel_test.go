@@ -21,7 +21,7 @@ func TestCancelADeploy(t *testing.T) {
 	f := newReleaseFixture(t, b, `{"stages":[{"name":"UAT","org_id":$UAT,"approvals_required":0,"approver_roles":[],"test_level":"NoTestRun"}]}`)
 	admin := must(b.store.UserByEmail(b.ctx, "first-admin@example.com"))
 	ctx := alm.WithActor(b.ctx, alm.Actor{UserID: &admin.ID, Label: admin.Email})
-	svc := promote.New(b.store)
+	svc := promote.New(b.store, nil)
 	p, err := svc.Open(ctx, f.build.ID, "UAT")
 	require.NoError(t, err)
 
@@ -69,7 +69,7 @@ func TestDeployGivesUpAfterTheLastAttempt(t *testing.T) {
 	f := newReleaseFixture(t, b, `{"stages":[{"name":"UAT","org_id":$UAT,"approvals_required":0,"approver_roles":[],"test_level":"NoTestRun"}]}`)
 	admin := must(b.store.UserByEmail(b.ctx, "first-admin@example.com"))
 	ctx := alm.WithActor(b.ctx, alm.Actor{UserID: &admin.ID, Label: admin.Email})
-	svc := promote.New(b.store)
+	svc := promote.New(b.store, nil)
 	p, err := svc.Open(ctx, f.build.ID, "UAT")
 	require.NoError(t, err)
 	d, err := svc.Deploy(ctx, admin, admin.Role, p.ID, false, "")

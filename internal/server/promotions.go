@@ -54,20 +54,6 @@ func (s *Server) registerPromotionRoutes(r chi.Router) {
 	s.handle(r, http.MethodGet, "/api/v1/orgs/{id}/components/{type}/{name}/history", needs(alm.PermView), s.apiComponentHistory)
 }
 
-// queueDeployment queues the deploy job; if it cannot be queued the
-// deployment is closed as failed, so the promotion is never left waiting.
-func (s *Server) queueDeployment(r *http.Request, d alm.Deployment) error {
-	if s.deps.Jobs == nil {
-		_ = s.store.FinishDeployment(r.Context(), d.ID, "failed", alm.ValidationResult{}, "Background jobs are not running on this server.", false)
-		return alm.Errorf(alm.CodeUnavailable, "Background jobs are not running on this server.")
-	}
-	if _, err := s.deps.Jobs.Insert(r.Context(), jobs.DeployArgs{DeploymentID: d.ID}, nil); err != nil {
-		_ = s.store.FinishDeployment(r.Context(), d.ID, "failed", alm.ValidationResult{}, "Could not queue the deploy job; retry.", false)
-		return fmt.Errorf("queue deployment: %w", err)
-	}
-	return nil
-}
-
 func (s *Server) openPromotion(w http.ResponseWriter, r *http.Request) {
 	id, ok := idParam(r)
 	if !ok {
@@ -248,11 +234,12 @@ func (s *Server) deployPromotion(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if err := s.needJobs(); err != nil {
+		s.promotionDone(w, r, id, nil, "", err)
+		return
+	}
 	me := callerFrom(r.Context()).User
 	d, err := s.promote.Deploy(r.Context(), me, roleHere(r.Context()), id, b.Override, b.Reason)
-	if err == nil {
-		err = s.queueDeployment(r, d)
-	}
 	s.promotionDone(w, r, id, &d, fmt.Sprintf("Deployment #%d started.", d.ID), err)
 }
 
@@ -338,10 +325,11 @@ func (s *Server) rollbackDeployment(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	d, err := s.promote.Rollback(r.Context(), id, b.Components)
-	if err == nil {
-		err = s.queueDeployment(r, d)
+	if err := s.needJobs(); err != nil {
+		s.deploymentDone(w, r, id, alm.Deployment{}, "", err)
+		return
 	}
+	d, err := s.promote.Rollback(r.Context(), id, b.Components)
 	s.deploymentDone(w, r, id, d, fmt.Sprintf("Rollback #%d started.", d.ID), err)
 }
 

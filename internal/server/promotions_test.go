@@ -60,7 +60,7 @@ func newReleaseFixture(t *testing.T, b *testBundle, stages string) releaseFixtur
 		{Hash: "g1", Data: snapshot.EncodeFiles(map[string][]byte{"classes/Greeter.cls": []byte(greeter), "classes/Greeter.cls-meta.xml": []byte(testClassMeta)})},
 		{Hash: "gt1", Data: snapshot.EncodeFiles(map[string][]byte{"classes/GreeterTest.cls": []byte(greeterTest), "classes/GreeterTest.cls-meta.xml": []byte(testClassMeta)})}})
 	require.NoError(t, err)
-	require.NoError(t, b.store.FinishSnapshot(b.ctx, sn.ID, snapshot.Manifest{{Type: "ApexClass", Name: "Greeter", Hash: "g1"}, {Type: "ApexClass", Name: "GreeterTest", Hash: "gt1"}}, 0))
+	require.NoError(t, b.store.FinishSnapshot(b.ctx, sn.ID, snapshot.Manifest{{Type: "ApexClass", Name: "Greeter", Hash: "g1"}, {Type: "ApexClass", Name: "GreeterTest", Hash: "gt1"}}, 0, nil))
 	require.NoError(t, b.store.CaptureComponents(b.ctx, f.sd.item.Key, sn.ID, sn.ID, []store.Capture{
 		{Type: "ApexClass", Name: "Greeter", Change: "new", Hash: "g1"}, {Type: "ApexClass", Name: "GreeterTest", Change: "new", Hash: "gt1"},
 		{Type: "ApexClass", Name: "Ghost", Change: "deleted"}}))
@@ -75,7 +75,7 @@ func newReleaseFixture(t *testing.T, b *testBundle, stages string) releaseFixtur
 		id := f.orgs[name].ID
 		target, err := b.store.CreateSnapshot(b.ctx, store.NewSnapshot{Source: "org", OrgID: &id})
 		require.NoError(t, err)
-		require.NoError(t, b.store.FinishSnapshot(b.ctx, target.ID, snapshot.Manifest{}, 0))
+		require.NoError(t, b.store.FinishSnapshot(b.ctx, target.ID, snapshot.Manifest{}, 0, nil))
 	}
 	stages = strings.NewReplacer("$INT", fmt.Sprint(f.orgs["int"].ID), "$UAT", fmt.Sprint(f.orgs["uat"].ID), "$PROD", fmt.Sprint(f.orgs["prod"].ID)).Replace(stages)
 	res := b.api("PUT", "/api/v1/projects/CRM/pipeline", f.tok, strings.NewReader(stages))
@@ -296,7 +296,7 @@ func TestPromotionFaults(t *testing.T) {
 	f := newReleaseFixture(t, b, strings.ReplaceAll(twoStages, `"approvals_required":2`, `"approvals_required":0,"frozen":true,"freeze_reason":"quarter end"`))
 	admin := must(b.store.UserByEmail(b.ctx, "first-admin@example.com"))
 	ctx := alm.WithActor(b.ctx, alm.Actor{UserID: &admin.ID, Label: admin.Email})
-	svc := promote.New(b.store)
+	svc := promote.New(b.store, nil)
 
 	// Rejected: the work item goes back to development, flagged.
 	p, err := svc.Open(ctx, f.build.ID, "UAT")
@@ -371,7 +371,7 @@ func TestPromotionFaults(t *testing.T) {
 	_, err = b.store.Pool().Exec(b.ctx, `UPDATE pipeline_stages SET validation_required = false WHERE name = 'Production'`)
 	require.NoError(t, err)
 	prodOrg := f.orgs["prod"]
-	val, err := b.store.CreateValidation(ctx, f.build.ID, prodOrg.ID, "RunLocalTests")
+	val, err := b.store.CreateValidation(ctx, f.build.ID, prodOrg.ID, "RunLocalTests", nil)
 	require.NoError(t, err)
 	require.NoError(t, b.store.StartValidation(b.ctx, val.ID, "0Af000000000001AAA"))
 	require.NoError(t, b.store.FinishValidation(b.ctx, val.ID, "succeeded", alm.ValidationResult{}, ""))

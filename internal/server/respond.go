@@ -60,6 +60,10 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.As(err, &tooBig):
 		err = alm.Errorf(alm.CodeTooLarge, "The request is larger than the %s this server accepts.", sizeText(tooBig.Limit))
+	case errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err) || (errors.As(err, &pg) && (pg.Code == "57014" || pg.Code == "55P03")):
+		// A stalled database or org: say so now, rather than hang.
+		s.log.WarnContext(r.Context(), "request gave up waiting", slog.String("path", r.URL.Path), slog.Any("err", err))
+		err = alm.Errorf(alm.CodeUnavailable, "This took too long: the database (or the org) did not answer in time. Try again in a moment.")
 	case errors.As(err, &pg) && (pg.Code == "22021" || pg.Code == "22P05"):
 		// Text the database cannot store (a NUL byte, broken UTF-8) that
 		// got past the request checks.
@@ -349,4 +353,13 @@ func outboundMessage(err error) string {
 		msg = msg[:i]
 	}
 	return strings.ToUpper(msg[:1]) + msg[1:] + "."
+}
+
+// needJobs refuses work that only a background job can carry out when
+// this server runs none.
+func (s *Server) needJobs() error {
+	if s.deps.Jobs == nil {
+		return alm.Errorf(alm.CodeUnavailable, "Background jobs are not running on this server.")
+	}
+	return nil
 }

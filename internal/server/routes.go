@@ -12,7 +12,7 @@ import (
 // access rule; TestEveryRouteHasARule walks the router to keep it so.
 func (s *Server) routesTable() chi.Router {
 	r := chi.NewRouter()
-	r.Use(s.requestID, s.recoverer, s.observe, s.secureHeaders, s.limitBody)
+	r.Use(s.requestID, s.recoverer, s.observe, s.secureHeaders, s.deadline, s.limitBody)
 	r.Use(s.crossOrigin, s.authenticate, s.requireSetup, s.checkInput, s.checkCSRF, s.requirePasswordChange)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, alm.Errorf(alm.CodeNotFound, "There is nothing at %s.", r.URL.Path))

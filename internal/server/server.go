@@ -84,6 +84,42 @@ type Server struct {
 
 	setupDone atomic.Bool
 	limiter   *ipLimiter
+	// dbDown is set while the database does not answer (WatchDatabase):
+	// requests then get a prompt 503 instead of waiting on it.
+	dbDown atomic.Bool
+}
+
+// RequestTimeout bounds a request's work: a handler waiting on a stalled
+// database or org gives up and answers rather than hanging.
+const RequestTimeout = 60 * time.Second
+
+// WatchDatabase pings the database every two seconds until ctx ends and
+// keeps Ready and the request path in step with what it finds, so that
+// while the database is away every request gets a prompt 503 with the
+// reason, and serving resumes by itself when it answers again.
+func (s *Server) WatchDatabase(ctx context.Context) {
+	t := time.NewTicker(2 * time.Second)
+	defer t.Stop()
+	for {
+		pctx, cancel := context.WithTimeout(ctx, 1500*time.Millisecond)
+		err := s.store.Ping(pctx)
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		if was := s.dbDown.Swap(err != nil); was != (err != nil) {
+			if err != nil {
+				s.log.Warn("the database does not answer; requests get 503 until it does", slog.Any("err", err))
+			} else {
+				s.log.Info("the database answers again")
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // New builds the server and its routes.
@@ -103,7 +139,7 @@ func New(cfg Config, deps Deps) *Server {
 		limiter: newIPLimiter(rate.Every(3*time.Second), 10),
 	}
 	if deps.Promote == nil {
-		deps.Promote = promote.New(deps.Store)
+		deps.Promote = promote.New(deps.Store, jobs.DeployJob(deps.Jobs))
 	}
 	if deps.Builds == nil {
 		deps.Builds = build.New(deps.Store)

@@ -56,15 +56,8 @@ func (s *Server) queueSnapshot(r *http.Request, n store.NewSnapshot) (alm.Snapsh
 	if s.deps.Jobs == nil {
 		return alm.Snapshot{}, alm.Errorf(alm.CodeUnavailable, "Background jobs are not running on this server.")
 	}
-	sn, err := s.store.CreateSnapshot(r.Context(), n)
-	if err != nil {
-		return sn, err
-	}
-	if _, err := s.deps.Jobs.Insert(r.Context(), jobs.SnapshotArgs{SnapshotID: sn.ID}, nil); err != nil {
-		_ = s.store.EndSnapshot(r.Context(), sn.ID, alm.SnapFailed, "Could not queue the job.")
-		return sn, fmt.Errorf("queue snapshot: %w", err)
-	}
-	return sn, nil
+	n.Job = jobs.SnapshotJob(s.deps.Jobs)
+	return s.store.CreateSnapshot(r.Context(), n)
 }
 
 func (s *Server) startSnapshot(w http.ResponseWriter, r *http.Request) {

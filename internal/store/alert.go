@@ -22,6 +22,7 @@ type NewAlert struct {
 	Drift      []alm.DriftEntry
 	SnapshotID int64
 	PreviousID int64
+	Notify     Job // the job that sends it along its routes, queued with it
 }
 
 func scanAlert(r pgx.Row) (alm.Alert, error) {
@@ -65,6 +66,9 @@ func (s *Store) CreateAlert(ctx context.Context, n NewAlert) (alm.Alert, error) 
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id`, n.Kind, string(n.Severity), nullID(n.OrgID), truncate(n.Title, 300), truncate(n.Body, 4000),
 			details, nullID(n.SnapshotID), nullID(n.PreviousID), now).Scan(&id); err != nil {
 			return fmt.Errorf("create alert: %w", err)
+		}
+		if err := n.Notify.insert(ctx, tx, id); err != nil {
+			return err
 		}
 		return s.emitEvent(ctx, tx, "alert."+n.Kind, 0, "alert", id, fmt.Sprintf("[%s] %s", n.Severity, n.Title))
 	})

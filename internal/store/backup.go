@@ -71,11 +71,17 @@ func (s *Store) ClaimDueBackups(ctx context.Context) ([]int64, error) {
 }
 
 // CreateBackupSnapshot queues a scheduled backup of an org.
-func (s *Store) CreateBackupSnapshot(ctx context.Context, orgID int64) (alm.Snapshot, error) {
+func (s *Store) CreateBackupSnapshot(ctx context.Context, orgID int64, job Job) (alm.Snapshot, error) {
 	var id int64
-	if err := s.pool.QueryRow(ctx, `INSERT INTO snapshots (source, org_id, label, backup, started_at)
-		VALUES ('org', $1, 'Scheduled backup', true, $2) RETURNING id`, orgID, s.Now()).Scan(&id); err != nil {
-		return alm.Snapshot{}, fmt.Errorf("create backup: %w", err)
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `INSERT INTO snapshots (source, org_id, label, backup, started_at)
+			VALUES ('org', $1, 'Scheduled backup', true, $2) RETURNING id`, orgID, s.Now()).Scan(&id); err != nil {
+			return fmt.Errorf("create backup: %w", err)
+		}
+		return job.insert(ctx, tx, id)
+	})
+	if err != nil {
+		return alm.Snapshot{}, err
 	}
 	return s.SnapshotByID(ctx, id)
 }

@@ -40,9 +40,9 @@ func TestPruneBackupsKeepsChainsReadable(t *testing.T) {
 	for day := range 40 {
 		m = append(m, snapshot.Entry{Type: "CustomField", Name: fmt.Sprintf("Account.F%02d__c", day), Hash: fmt.Sprintf("h%02d", day)})
 		m.Sort()
-		sn, err := b.store.CreateBackupSnapshot(b.ctx, org.ID)
+		sn, err := b.store.CreateBackupSnapshot(b.ctx, org.ID, nil)
 		require.NoError(t, err)
-		require.NoError(t, b.store.FinishSnapshot(b.ctx, sn.ID, append(snapshot.Manifest(nil), m...), 0))
+		require.NoError(t, b.store.FinishSnapshot(b.ctx, sn.ID, append(snapshot.Manifest(nil), m...), 0, nil))
 		ids = append(ids, sn.ID)
 		want[sn.ID] = append(snapshot.Manifest(nil), m...)
 		b.clock.advance(24 * time.Hour)

@@ -67,7 +67,7 @@ func (s *Store) ClaimDueDataBackups(ctx context.Context) ([]int64, error) {
 
 // CreateDataBackupRun queues a run: full when the org has none finished,
 // incremental after.
-func (s *Store) CreateDataBackupRun(ctx context.Context, orgID int64) (alm.DataBackupRun, error) {
+func (s *Store) CreateDataBackupRun(ctx context.Context, orgID int64, job Job) (alm.DataBackupRun, error) {
 	a := alm.ActorFrom(ctx)
 	var id int64
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
@@ -87,8 +87,11 @@ func (s *Store) CreateDataBackupRun(ctx context.Context, orgID int64) (alm.DataB
 		if full {
 			kind = "full"
 		}
-		return tx.QueryRow(ctx, `INSERT INTO data_backup_runs (org_id, kind, started_label, started_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-			orgID, kind, actorLabel(a), s.Now()).Scan(&id)
+		if err := tx.QueryRow(ctx, `INSERT INTO data_backup_runs (org_id, kind, started_label, started_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+			orgID, kind, actorLabel(a), s.Now()).Scan(&id); err != nil {
+			return err
+		}
+		return job.insert(ctx, tx, id)
 	})
 	if err != nil {
 		return alm.DataBackupRun{}, err
@@ -146,6 +149,13 @@ func (s *Store) DataRunProgress(ctx context.Context, id int64, phase string, obj
 func (s *Store) FinishDataRun(ctx context.Context, id int64, status, errMsg string) error {
 	_, err := s.pool.Exec(ctx, `UPDATE data_backup_runs SET status = $2, error = $3, phase = '', finished_at = $4 WHERE id = $1 AND finished_at IS NULL`,
 		id, status, truncate(errMsg, 2000), s.Now())
+	return err
+}
+
+// DeleteDataChunks drops what a run stored of an object, before the object
+// is read again (a run taken up after its process died).
+func (s *Store) DeleteDataChunks(ctx context.Context, runID int64, object string) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM data_backup_chunks WHERE run_id = $1 AND object = $2`, runID, object)
 	return err
 }
 
@@ -226,13 +236,16 @@ func (s *Store) RestoreRuns(ctx context.Context, orgID, asOf int64) ([]int64, er
 }
 
 // CreateDataRestore records a restore request.
-func (s *Store) CreateDataRestore(ctx context.Context, orgID, asOf int64, request any) (alm.DataRestore, error) {
+func (s *Store) CreateDataRestore(ctx context.Context, orgID, asOf int64, request any, job Job) (alm.DataRestore, error) {
 	a := alm.ActorFrom(ctx)
 	req, _ := json.Marshal(request)
 	var id int64
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, `INSERT INTO data_restores (org_id, as_of_run, request, started_label, started_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
 			orgID, nullID(asOf), req, actorLabel(a), s.Now()).Scan(&id); err != nil {
+			return err
+		}
+		if err := job.insert(ctx, tx, id); err != nil {
 			return err
 		}
 		return s.insertAudit(ctx, tx, alm.Audit(ctx, "org.data_restore", "org", fmt.Sprint(orgID), string(req)))

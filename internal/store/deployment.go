@@ -43,6 +43,7 @@ type NewDeployment struct {
 	// Action is ActDeploy or ActRetry for a promotion's deploy, ActRollback
 	// for a rollback.
 	Action alm.PromotionAction
+	Job    Job // the deploy job, queued with the record
 }
 
 // CreateDeployment queues a deployment. For a promotion it moves the
@@ -87,6 +88,9 @@ func (s *Store) CreateDeployment(ctx context.Context, n NewDeployment) (alm.Depl
 				id, c.Type, c.Name, c.Change, nullIfEmpty(c.Hash), c.WorkItem); err != nil {
 				return fmt.Errorf("insert deployment component: %w", err)
 			}
+		}
+		if err := n.Job.insert(ctx, tx, id); err != nil {
+			return err
 		}
 		if n.PromotionID != 0 {
 			what := "deploy"
@@ -209,6 +213,25 @@ func (s *Store) StartDeployment(ctx context.Context, id int64, deployID string) 
 	return err
 }
 
+// DeployIDsSince returns the org deploy ids (15-character form) that
+// deployments into an org sent since a time recorded.
+func (s *Store) DeployIDsSince(ctx context.Context, orgID int64, since time.Time) (map[string]bool, error) {
+	rows, err := s.pool.Query(ctx, `SELECT left(deploy_id, 15) FROM deployments WHERE org_id = $1 AND deploy_id <> '' AND coalesce(submitted_at, started_at) >= $2
+		UNION SELECT left(deploy_id, 15) FROM validations WHERE org_id = $1 AND deploy_id <> '' AND started_at >= $2`, orgID, since.Add(-time.Hour))
+	if err != nil {
+		return nil, fmt.Errorf("deploy ids: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("deploy ids: %w", err)
+	}
+	out := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, nil
+}
+
 // RequestCancel asks a running deployment to stop.
 func (s *Store) RequestCancel(ctx context.Context, id int64) (alm.Deployment, error) {
 	d, err := s.DeploymentByID(ctx, id)
@@ -217,6 +240,9 @@ func (s *Store) RequestCancel(ctx context.Context, id int64) (alm.Deployment, er
 	}
 	if d.Finished != nil {
 		return d, alm.Errorf(alm.CodeConflict, "Deployment #%d has already finished (%s).", id, d.Status)
+	}
+	if d.CancelRequested {
+		return d, alm.Errorf(alm.CodeConflict, "Cancel of deployment #%d was already asked for; its job stops it at the next safe point (if no job is running it, the reconciler takes it up within a minute).", id)
 	}
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE deployments SET cancel_requested = true WHERE id = $1`, id); err != nil {
@@ -230,10 +256,20 @@ func (s *Store) RequestCancel(ctx context.Context, id int64) (alm.Deployment, er
 	return s.DeploymentByID(ctx, id)
 }
 
+// ReleaseFinal is what a successful deploy into the last stage does to its
+// release, in the same transaction: release it with these notes (unless
+// edited by hand) and queue its announcement.
+type ReleaseFinal struct {
+	ReleaseID int64
+	Notes     string
+	Announce  Job
+}
+
 // FinishDeployment records a deployment's outcome and moves its promotion:
 // a deploy to deployed, failed or canceled; a successful full rollback
-// marks the rolled-back promotion.
-func (s *Store) FinishDeployment(ctx context.Context, id int64, status string, res alm.ValidationResult, errMsg string, fullRollback bool) error {
+// marks the rolled-back promotion; a deploy that succeeded with final
+// (into the last stage) releases its release, all in one transaction.
+func (s *Store) FinishDeployment(ctx context.Context, id int64, status string, res alm.ValidationResult, errMsg string, fullRollback bool, final *ReleaseFinal) error {
 	b, _ := json.Marshal(res)
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		var promo *int64
@@ -282,6 +318,11 @@ func (s *Store) FinishDeployment(ctx context.Context, id int64, status string, r
 		if next == alm.PromoDeployed {
 			if err := s.advanceWorkItems(ctx, tx, *promo); err != nil {
 				return err
+			}
+			if final != nil {
+				if _, err := s.finaliseRelease(ctx, tx, final.ReleaseID, final.Notes, final.Announce); err != nil {
+					return err
+				}
 			}
 		}
 		return s.record(ctx, tx, pid, "promotion", *promo, "promotion.deploy."+status, fmt.Sprintf("deployment #%d of promotion #%d %s", id, *promo, status))
@@ -403,24 +444,32 @@ func (s *Store) SetProjectAnnouncements(ctx context.Context, projectID int64, em
 // It reports whether this call did it.
 // Generated notes become the release's text, so later edits to work items
 // no longer change what was announced.
-func (s *Store) FinaliseRelease(ctx context.Context, releaseID int64, generated string) (bool, error) {
+func (s *Store) FinaliseRelease(ctx context.Context, releaseID int64, generated string, announce Job) (bool, error) {
 	done := false
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		var pid int64
-		var name string
-		err := tx.QueryRow(ctx, `UPDATE releases SET status = 'released', notes_final_at = $2, updated_at = $2, rev = rev + 1,
-			notes = CASE WHEN notes_edited THEN notes ELSE $3 END, notes_edited = true
-			WHERE id = $1 AND notes_final_at IS NULL RETURNING project_id, name`, releaseID, s.Now(), generated).Scan(&pid, &name)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		done = true
-		return s.record(ctx, tx, pid, "release", releaseID, "release.released", name+" released to production; notes finalised")
+		var err error
+		done, err = s.finaliseRelease(ctx, tx, releaseID, generated, announce)
+		return err
 	})
 	return done, err
+}
+
+func (s *Store) finaliseRelease(ctx context.Context, tx pgx.Tx, releaseID int64, generated string, announce Job) (bool, error) {
+	var pid int64
+	var name string
+	err := tx.QueryRow(ctx, `UPDATE releases SET status = 'released', notes_final_at = $2, updated_at = $2, rev = rev + 1,
+		notes = CASE WHEN notes_edited THEN notes ELSE $3 END, notes_edited = true
+		WHERE id = $1 AND notes_final_at IS NULL RETURNING project_id, name`, releaseID, s.Now(), generated).Scan(&pid, &name)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if err := announce.insert(ctx, tx, releaseID); err != nil {
+		return false, err
+	}
+	return true, s.record(ctx, tx, pid, "release", releaseID, "release.released", name+" released to production; notes finalised")
 }
 
 // DeployedBetween returns the components ("Type\x00lowercase name") that

@@ -133,15 +133,22 @@ type NewSnapshot struct {
 	RepoID *int64
 	Ref    string
 	Label  string
+	Job    Job // the snapshot job, queued with the record
 }
 
 // CreateSnapshot records a queued snapshot.
 func (s *Store) CreateSnapshot(ctx context.Context, n NewSnapshot) (alm.Snapshot, error) {
 	a := alm.ActorFrom(ctx)
 	var id int64
-	if err := s.pool.QueryRow(ctx, `INSERT INTO snapshots (source, org_id, repo_id, ref, label, started_by, started_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-		n.Source, n.OrgID, n.RepoID, n.Ref, n.Label, a.UserID, s.Now()).Scan(&id); err != nil {
-		return alm.Snapshot{}, fmt.Errorf("create snapshot: %w", err)
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `INSERT INTO snapshots (source, org_id, repo_id, ref, label, started_by, started_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+			n.Source, n.OrgID, n.RepoID, n.Ref, n.Label, a.UserID, s.Now()).Scan(&id); err != nil {
+			return fmt.Errorf("create snapshot: %w", err)
+		}
+		return n.Job.insert(ctx, tx, id)
+	})
+	if err != nil {
+		return alm.Snapshot{}, err
 	}
 	return s.SnapshotByID(ctx, id)
 }
@@ -165,8 +172,9 @@ func (s *Store) SnapshotProgress(ctx context.Context, id int64, phase string, do
 
 // FinishSnapshot stores a snapshot's manifest: as a delta against the
 // newest finished snapshot of the same org or ref when that chain is
-// short, else in full.
-func (s *Store) FinishSnapshot(ctx context.Context, id int64, m snapshot.Manifest, newBlobBytes int64) error {
+// short, else in full; then queues the work that follows (the drift check
+// of an org snapshot) in the same transaction.
+func (s *Store) FinishSnapshot(ctx context.Context, id int64, m snapshot.Manifest, newBlobBytes int64, then Job) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		var orgID, repoID *int64
 		var source, ref, status string
@@ -201,7 +209,10 @@ func (s *Store) FinishSnapshot(ctx context.Context, id int64, m snapshot.Manifes
 		_, err = tx.Exec(ctx, `UPDATE snapshots SET status = 'done', phase = 'done', manifest = $2, manifest_bytes = $3, base_id = $4, depth = $5,
 			components = $6, done = greatest(done, total), new_blob_bytes = $7, finished_at = $8 WHERE id = $1`,
 			id, encoded, len(encoded), baseID, depth+1, len(m), newBlobBytes, s.Now())
-		return err
+		if err != nil {
+			return err
+		}
+		return then.insert(ctx, tx, id)
 	})
 }
 

@@ -99,7 +99,7 @@ func TestDailySnapshotsShareStorage(t *testing.T) {
 		}
 		added, err := b.store.PutBlobs(b.ctx, fresh)
 		require.NoError(t, err)
-		require.NoError(t, b.store.FinishSnapshot(b.ctx, sn.ID, m, added))
+		require.NoError(t, b.store.FinishSnapshot(b.ctx, sn.ID, m, added, nil))
 		if day == 0 {
 			use, err := b.store.SnapshotStorage(b.ctx)
 			require.NoError(t, err)
@@ -129,7 +129,7 @@ func TestDailySnapshotsShareStorage(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, alm.SnapDone, sn.Status)
 	require.Equal(t, 3000, sn.Components)
-	require.Error(t, b.store.FinishSnapshot(b.ctx, ids[29], manifests[29], 0), "a finished snapshot stays as it is")
+	require.Error(t, b.store.FinishSnapshot(b.ctx, ids[29], manifests[29], 0, nil), "a finished snapshot stays as it is")
 
 	running, err := b.store.CreateSnapshot(b.ctx, store.NewSnapshot{Source: "git", Ref: "main"})
 	require.NoError(t, err)

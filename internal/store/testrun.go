@@ -23,15 +23,23 @@ func scanTestRun(row pgx.Row) (alm.TestRun, error) {
 }
 
 // CreateTestRun records a queued test run.
-func (s *Store) CreateTestRun(ctx context.Context, orgID int64, classes, suites []string, level string) (alm.TestRun, error) {
+func (s *Store) CreateTestRun(ctx context.Context, orgID int64, classes, suites []string, level string, job Job) (alm.TestRun, error) {
 	if classes == nil {
 		classes = []string{}
 	}
 	if suites == nil {
 		suites = []string{}
 	}
-	return scanTestRun(s.pool.QueryRow(ctx, `INSERT INTO test_runs (org_id, classes, suites, test_level, started_label, started_at)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING `+testRunCols, orgID, classes, suites, level, actorLabel(alm.ActorFrom(ctx)), s.Now()))
+	var t alm.TestRun
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		if t, err = scanTestRun(tx.QueryRow(ctx, `INSERT INTO test_runs (org_id, classes, suites, test_level, started_label, started_at)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING `+testRunCols, orgID, classes, suites, level, actorLabel(alm.ActorFrom(ctx)), s.Now())); err != nil {
+			return fmt.Errorf("create test run: %w", err)
+		}
+		return job.insert(ctx, tx, t.ID)
+	})
+	return t, err
 }
 
 // TestRunByID returns a test run.

@@ -23,11 +23,17 @@ func scanValidation(row pgx.Row) (alm.Validation, error) {
 }
 
 // CreateValidation records a queued validation.
-func (s *Store) CreateValidation(ctx context.Context, buildID, orgID int64, testLevel string) (alm.Validation, error) {
+func (s *Store) CreateValidation(ctx context.Context, buildID, orgID int64, testLevel string, job Job) (alm.Validation, error) {
 	var id int64
-	if err := s.pool.QueryRow(ctx, `INSERT INTO validations (build_id, org_id, test_level, started_label, started_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-		buildID, orgID, testLevel, actorLabel(alm.ActorFrom(ctx)), s.Now()).Scan(&id); err != nil {
-		return alm.Validation{}, fmt.Errorf("create validation: %w", err)
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `INSERT INTO validations (build_id, org_id, test_level, started_label, started_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+			buildID, orgID, testLevel, actorLabel(alm.ActorFrom(ctx)), s.Now()).Scan(&id); err != nil {
+			return fmt.Errorf("create validation: %w", err)
+		}
+		return job.insert(ctx, tx, id)
+	})
+	if err != nil {
+		return alm.Validation{}, err
 	}
 	return s.ValidationByID(ctx, id)
 }

@@ -82,7 +82,7 @@ func (s *Store) DeleteWebhook(ctx context.Context, id int64) error {
 // every active webhook subscribed to them, marks the events dispatched,
 // and returns the new deliveries' ids. Concurrent dispatchers skip each
 // other's events.
-func (s *Store) DispatchWebhookEvents(ctx context.Context, limit int) ([]int64, error) {
+func (s *Store) DispatchWebhookEvents(ctx context.Context, limit int, deliver Job) ([]int64, error) {
 	var ids []int64
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT id, kind FROM webhook_events WHERE dispatched_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`, limit)
@@ -126,6 +126,9 @@ func (s *Store) DispatchWebhookEvents(ctx context.Context, limit int) ([]int64, 
 					ON CONFLICT (webhook_id, event_id) DO NOTHING RETURNING id`, h.id, e.id, now).Scan(&id)
 				if err == nil {
 					ids = append(ids, id)
+					if err := deliver.insert(ctx, tx, id); err != nil {
+						return err
+					}
 				} else if err != pgx.ErrNoRows {
 					return err
 				}

@@ -1,0 +1,1 @@
+DROP TABLE trellis_processes;
