@@ -38,6 +38,9 @@ type config struct {
 	MigrateOnStart                             bool
 	PGBinDir                                   string
 	MetricsToken                               string
+	// JobStaleAfter is how long a process may be silent before its running
+	// jobs are taken back by another (TRELLIS_JOB_STALE_AFTER).
+	JobStaleAfter time.Duration
 	// MetricsAddr serves /metrics on a listener of its own (without a
 	// token), for a scraper on an internal network.
 	MetricsAddr string
@@ -130,6 +133,13 @@ func parseConfig(getenv func(string) string) (config, error) {
 		},
 		func() (err error) {
 			c.Workers, err = intEnv("TRELLIS_WORKERS", env("TRELLIS_WORKERS", "10"), 1, 1000)
+			return
+		},
+		func() (err error) {
+			v := env("TRELLIS_JOB_STALE_AFTER", "45s")
+			if c.JobStaleAfter, err = time.ParseDuration(v); err != nil || c.JobStaleAfter < 2*time.Second {
+				err = envError{"TRELLIS_JOB_STALE_AFTER", v, "want a duration of at least 2s, like 45s"}
+			}
 			return
 		},
 		func() (err error) {

@@ -140,10 +140,10 @@ type app struct {
 
 // startJobs starts the job client under a fresh client id, its process's
 // heartbeat first.
-func (a *app) startJobs(ctx context.Context, st *store.Store, id, kind string, log *slog.Logger) error {
+func (a *app) startJobs(ctx context.Context, st *store.Store, id, kind string, staleAfter time.Duration, log *slog.Logger) error {
 	beat, stop := context.WithCancel(context.WithoutCancel(ctx))
 	a.stopBeat = stop
-	if err := jobs.Heartbeats(beat, st, id, kind, log); err != nil {
+	if err := jobs.Heartbeats(beat, st, id, kind, staleAfter, log); err != nil {
 		return fmt.Errorf("first heartbeat: %w", err)
 	}
 	// River's lifetime is ours to end (gracefully, in close), not ctx's.
@@ -192,11 +192,11 @@ func startApp(ctx context.Context, cfg config, log *slog.Logger, keyring *secret
 	repoSvc := repos.New(st, keyring, cfg.DataDir, cfg.outbound())
 	clientID := jobs.ClientID()
 	a.jobs, err = jobs.NewClient(db.pool, jobs.Deps{Store: st, Orgs: orgSvc, Repos: repoSvc, SessionIdle: cfg.Session.IdleTimeout, Logger: log,
-		BaseURL: cfg.BaseURL.String(), Mail: cfg.mail(), Keyring: keyring, Outbound: cfg.outbound()}, jobs.Config{Work: true, MaxWorkers: cfg.Workers, ID: clientID})
+		BaseURL: cfg.BaseURL.String(), Mail: cfg.mail(), Keyring: keyring, Outbound: cfg.outbound()}, jobs.Config{Work: true, MaxWorkers: cfg.Workers, ID: clientID, StaleAfter: cfg.JobStaleAfter})
 	if err != nil {
 		return fail(err)
 	}
-	if err := a.startJobs(ctx, st, clientID, "serve", log); err != nil {
+	if err := a.startJobs(ctx, st, clientID, "serve", cfg.JobStaleAfter, log); err != nil {
 		return fail(err)
 	}
 	ui, err := riverui.NewHandler(&riverui.HandlerOpts{Endpoints: riverui.NewEndpoints(a.jobs, nil), Logger: log, Prefix: "/admin/jobs"})

@@ -48,11 +48,11 @@ func worker(ctx context.Context, cfg config, args []string, sio stdio) error {
 	orgSvc := orgs.New(st, keyring, orgs.Config{ClientID: cfg.SFClientID, ClientSecret: cfg.SFClientSecret, Logger: log})
 	clientID := jobs.ClientID()
 	a.jobs, err = jobs.NewClient(db.pool, jobs.Deps{Store: st, Orgs: orgSvc, Repos: repos.New(st, keyring, cfg.DataDir, cfg.outbound()), Outbound: cfg.outbound(), SessionIdle: cfg.Session.IdleTimeout, Logger: log,
-		BaseURL: cfg.BaseURL.String(), Mail: cfg.mail(), Keyring: keyring}, jobs.Config{Work: true, MaxWorkers: cfg.Workers, ID: clientID})
+		BaseURL: cfg.BaseURL.String(), Mail: cfg.mail(), Keyring: keyring}, jobs.Config{Work: true, MaxWorkers: cfg.Workers, ID: clientID, StaleAfter: cfg.JobStaleAfter})
 	if err != nil {
 		return err
 	}
-	if err := a.startJobs(ctx, st, clientID, "worker", log); err != nil {
+	if err := a.startJobs(ctx, st, clientID, "worker", cfg.JobStaleAfter, log); err != nil {
 		return err
 	}
 	if cfg.WorkerAddr != "" {

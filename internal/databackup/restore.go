@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/trellis-alm/trellis/internal/alm"
+	"github.com/trellis-alm/trellis/internal/crashpoint"
 	"github.com/trellis-alm/trellis/internal/salesforce"
 	"github.com/trellis-alm/trellis/internal/store"
 )
@@ -247,6 +248,7 @@ func restoreObject(ctx context.Context, st *store.Store, c *salesforce.Client, o
 		if err := st.RecordRestoredIDs(ctx, orgID, restoreID, obj, made); err != nil {
 			return results, selfRefs, err
 		}
+		crashpoint.At("datarestore.recorded")
 	}
 	if len(updates) > 0 {
 		saved, err := c.UpdateRecords(ctx, updates, false)

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/trellis-alm/trellis/internal/alm"
+	"github.com/trellis-alm/trellis/internal/crashpoint"
 	"github.com/trellis-alm/trellis/internal/store"
 )
 
@@ -42,36 +43,21 @@ func (w *BackupTickWorker) Work(ctx context.Context, _ *river.Job[BackupTickArgs
 // (and, where data backups are on, a data backup run) for each, returning
 // the snapshots.
 func StartDueBackups(ctx context.Context, st *store.Store, c *Client) ([]alm.Snapshot, error) {
-	orgs, err := st.ClaimDueBackups(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out []alm.Snapshot
 	var errs []error
-	dataOrgs, err := st.ClaimDueDataBackups(ctx)
+	if _, err := st.ClaimDueDataBackups(ctx, DataBackupJob(c)); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := st.ClaimDueRegressions(alm.WithActor(ctx, alm.Actor{Label: "regression schedule"}), TestRunJob(c)); err != nil {
+		errs = append(errs, err)
+	}
+	ids, err := st.ClaimDueBackups(ctx, SnapshotJob(c))
 	if err != nil {
 		errs = append(errs, err)
 	}
-	regressions, err := st.ClaimDueRegressions(ctx)
-	if err != nil {
-		errs = append(errs, err)
-	}
-	for _, id := range regressions {
-		if err := StartRegression(ctx, st, c, id, "regression schedule"); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	for _, id := range dataOrgs {
-		_, err := st.CreateDataBackupRun(ctx, id, DataBackupJob(c))
-		if alm.ErrorCode(err) == alm.CodeConflict {
-			continue // the last one is still going
-		}
-		if err != nil {
-			errs = append(errs, err)
-		}
-	}
-	for _, id := range orgs {
-		sn, err := st.CreateBackupSnapshot(ctx, id, SnapshotJob(c))
+	crashpoint.At("backup.claimed")
+	var out []alm.Snapshot
+	for _, id := range ids {
+		sn, err := st.SnapshotByID(ctx, id)
 		if err != nil {
 			errs = append(errs, err)
 			continue

@@ -11,6 +11,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/trellis-alm/trellis/internal/alm"
+	"github.com/trellis-alm/trellis/internal/crashpoint"
 	"github.com/trellis-alm/trellis/internal/promote"
 	"github.com/trellis-alm/trellis/internal/salesforce"
 	"github.com/trellis-alm/trellis/internal/store"
@@ -139,6 +140,7 @@ func (w *DeployWorker) run(ctx context.Context, d alm.Deployment) (deployOutcome
 		if err := w.preDeploySnapshot(ctx, client, org.APIVersion, d); err != nil {
 			return out, fmt.Errorf("pre-deploy snapshot: %w", err)
 		}
+		crashpoint.At("deploy.snapshotted")
 		if d.CancelRequested || w.cancelRequested(ctx, d.ID) {
 			out.canceled, out.message = true, "Canceled before it was sent to the org."
 			return out, nil
@@ -166,9 +168,11 @@ func (w *DeployWorker) run(ctx context.Context, d alm.Deployment) (deployOutcome
 		if err != nil {
 			return out, err
 		}
+		crashpoint.At("deploy.sent")
 		if err := st.StartDeployment(ctx, d.ID, id); err != nil {
 			return out, fmt.Errorf("record deploy id %s: %w", id, err)
 		}
+		crashpoint.At("deploy.recorded")
 	}
 	asked := false
 	r, err := client.WaitDeploy(ctx, id, func(r *salesforce.DeployResult) {
@@ -182,6 +186,7 @@ func (w *DeployWorker) run(ctx context.Context, d alm.Deployment) (deployOutcome
 			phase = fmt.Sprintf("running tests (%s)", r.Status)
 		}
 		_ = st.DeploymentProgress(ctx, d.ID, "deploying", phase, done, total)
+		crashpoint.At("deploy.polling")
 		if !asked && w.cancelRequested(ctx, d.ID) {
 			asked = true
 			if _, err := client.CancelDeploy(ctx, id); err != nil {
@@ -192,6 +197,7 @@ func (w *DeployWorker) run(ctx context.Context, d alm.Deployment) (deployOutcome
 	if err != nil {
 		return out, err
 	}
+	crashpoint.At("deploy.org_finished")
 	vr := resultOf(r)
 	vr.Notes = append(out.Notes, vr.Notes...)
 	out.ValidationResult = vr

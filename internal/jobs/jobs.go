@@ -76,6 +76,9 @@ type Config struct {
 	// ID is the client's id (ClientID); the process's heartbeat vouches
 	// for it. Empty: River makes one up (clients that run no jobs).
 	ID string
+	// StaleAfter is how long a process may be silent before its running
+	// jobs are taken back; zero means StaleAfter.
+	StaleAfter time.Duration
 }
 
 // Client is the River client Trellis uses.
@@ -116,7 +119,11 @@ func NewClient(pool *pgxpool.Pool, deps Deps, cfg Config) (*Client, error) {
 	river.AddWorker(workers, &DataRestoreWorker{deps: deps})
 	river.AddWorker(workers, &WebhookDispatchWorker{deps: deps})
 	river.AddWorker(workers, &WebhookDeliverWorker{deps: deps})
-	river.AddWorker(workers, &ReconcileWorker{deps: deps})
+	stale := cfg.StaleAfter
+	if stale <= 0 {
+		stale = StaleAfter
+	}
+	river.AddWorker(workers, &ReconcileWorker{deps: deps, stale: stale})
 	if cfg.AddWorkers != nil {
 		cfg.AddWorkers(workers)
 	}
@@ -162,7 +169,7 @@ func NewClient(pool *pgxpool.Pool, deps Deps, cfg Config) (*Client, error) {
 			rc.PeriodicJobs = append(rc.PeriodicJobs, river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
 				func() (river.JobArgs, *river.InsertOpts) { return BackupTickArgs{}, nil },
 				&river.PeriodicJobOpts{RunOnStart: true, ID: "backup_tick"}),
-				river.NewPeriodicJob(river.PeriodicInterval(15*time.Second),
+				river.NewPeriodicJob(river.PeriodicInterval(max(time.Second, stale/3)),
 					func() (river.JobArgs, *river.InsertOpts) { return ReconcileArgs{}, nil },
 					&river.PeriodicJobOpts{RunOnStart: true, ID: "reconcile"}))
 		}
@@ -213,11 +220,15 @@ func (h minLevel) WithGroup(name string) slog.Handler {
 	return minLevel{Handler: h.Handler.WithGroup(name), min: h.min}
 }
 
-// Heartbeats says, every HeartbeatEvery until ctx ends, that the process
+// Heartbeats says, four times per staleAfter until ctx ends, that the process
 // running client id is alive; the reconciler takes back the running jobs
 // of a process that stops saying so. The first beat is sent before it
 // returns, so no job of this process is ever taken for an orphan.
-func Heartbeats(ctx context.Context, st *store.Store, id, kind string, log *slog.Logger) error {
+func Heartbeats(ctx context.Context, st *store.Store, id, kind string, staleAfter time.Duration, log *slog.Logger) error {
+	every := StaleAfter / 4
+	if staleAfter > 0 {
+		every = staleAfter / 4
+	}
 	host, _ := os.Hostname()
 	beat := func() error {
 		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -228,7 +239,7 @@ func Heartbeats(ctx context.Context, st *store.Store, id, kind string, log *slog
 		return err
 	}
 	go func() {
-		t := time.NewTicker(HeartbeatEvery)
+		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
 			select {

@@ -13,15 +13,13 @@ import (
 	"github.com/trellis-alm/trellis/internal/store"
 )
 
-// HeartbeatEvery is how often a process says it is alive; StaleAfter is
-// how long a silent process has before its running jobs are taken back.
-const (
-	HeartbeatEvery = 10 * time.Second
-	StaleAfter     = 45 * time.Second
-)
+// StaleAfter is how long a silent process has, by default, before its
+// running jobs are taken back (TRELLIS_JOB_STALE_AFTER); a process beats
+// four times in that span, and the reconciler looks three times.
+const StaleAfter = 45 * time.Second
 
 // ReconcileArgs settles or re-queues work whose job was lost: it runs
-// every 30 seconds on the elected leader.
+// on the elected leader, three times per StaleAfter.
 type ReconcileArgs struct{}
 
 // Kind names the job.
@@ -29,18 +27,19 @@ func (ReconcileArgs) Kind() string { return "reconcile" }
 
 // InsertOpts keeps one reconcile queued at a time.
 func (ReconcileArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueDefault, MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByPeriod: 20 * time.Second}}
+	return river.InsertOpts{Queue: QueueDefault, MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByPeriod: time.Second}}
 }
 
 // ReconcileWorker runs Reconcile.
 type ReconcileWorker struct {
 	river.WorkerDefaults[ReconcileArgs]
-	deps Deps
+	deps  Deps
+	stale time.Duration
 }
 
 // Work reconciles.
 func (w *ReconcileWorker) Work(ctx context.Context, _ *river.Job[ReconcileArgs]) error {
-	_, err := Reconcile(ctx, w.deps, running(ctx))
+	_, err := Reconcile(ctx, w.deps, running(ctx), w.stale)
 	return err
 }
 
@@ -58,16 +57,16 @@ type Reconciled struct {
 // settling them, are queued again; those whose job was cancelled (in the
 // jobs UI) or gave up are settled with the reason, so nothing waits for
 // ever. Each action is noted on the record's timeline or in the audit log.
-func Reconcile(ctx context.Context, deps Deps, c *Client) (Reconciled, error) {
+func Reconcile(ctx context.Context, deps Deps, c *Client, staleAfter time.Duration) (Reconciled, error) {
 	var r Reconciled
 	st := deps.Store
 	ctx = alm.WithActor(ctx, alm.Actor{Label: "reconciler"})
-	rescued, err := st.RescueOrphanedJobs(ctx, StaleAfter)
+	rescued, err := st.RescueOrphanedJobs(ctx, staleAfter)
 	if err != nil {
 		return r, err
 	}
 	r.Rescued = len(rescued)
-	orphans, err := st.OrphanedWork(ctx, time.Minute)
+	orphans, err := st.OrphanedWork(ctx, max(staleAfter, 5*time.Second))
 	if err != nil {
 		return r, err
 	}

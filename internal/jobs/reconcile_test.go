@@ -104,7 +104,7 @@ func TestReconcileRequeuesAndSettles(t *testing.T) {
 	require.NoError(t, err)
 
 	c.advance(10 * time.Minute)
-	got, err := jobs.Reconcile(ctx, jobs.Deps{Store: st}, client)
+	got, err := jobs.Reconcile(ctx, jobs.Deps{Store: st}, client, jobs.StaleAfter)
 	require.NoError(t, err)
 	require.Equal(t, 1, got.Requeued, "%+v", got)
 	require.Equal(t, 2, got.Settled, "%+v", got)
@@ -123,7 +123,7 @@ func TestReconcileRequeuesAndSettles(t *testing.T) {
 	require.Contains(t, vv.Error, "org unreachable")
 
 	// Nothing is left to do, and a second pass changes nothing.
-	again, err := jobs.Reconcile(ctx, jobs.Deps{Store: st}, client)
+	again, err := jobs.Reconcile(ctx, jobs.Deps{Store: st}, client, jobs.StaleAfter)
 	require.NoError(t, err)
 	require.Equal(t, jobs.Reconciled{}, again)
 	var n int

@@ -12,6 +12,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/trellis-alm/trellis/internal/alm"
+	"github.com/trellis-alm/trellis/internal/crashpoint"
 	"github.com/trellis-alm/trellis/internal/metadata"
 	"github.com/trellis-alm/trellis/internal/salesforce"
 	"github.com/trellis-alm/trellis/internal/snapshot"
@@ -197,11 +198,16 @@ func (w *SnapshotWorker) run(ctx context.Context, sn alm.Snapshot) error {
 		if err := p.report(ctx, "retrieving", done, total, true); err != nil {
 			return err
 		}
+		crashpoint.At("snapshot.retrieving")
+		if sn.Backup {
+			crashpoint.At("backup.retrieving")
+		}
 	}
 	if err := p.report(ctx, "storing", total, total, true); err != nil {
 		return err
 	}
 	manifest = dedupe(manifest)
+	crashpoint.At("snapshot.storing")
 	var monitor store.Job
 	if sn.OrgID != nil {
 		// Every org snapshot is checked for drift against the one before.

@@ -10,6 +10,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/trellis-alm/trellis/internal/alm"
+	"github.com/trellis-alm/trellis/internal/crashpoint"
 	"github.com/trellis-alm/trellis/internal/jobs"
 	"github.com/trellis-alm/trellis/internal/promote"
 	"github.com/trellis-alm/trellis/internal/store"
@@ -215,7 +216,9 @@ func (s *Server) promotionDone(w http.ResponseWriter, r *http.Request, id int64,
 func (s *Server) approvePromotion(w http.ResponseWriter, r *http.Request) {
 	if id, b, ok := s.promotionTarget(w, r); ok {
 		me := callerFrom(r.Context()).User
-		s.promotionDone(w, r, id, nil, "Approved.", s.promote.Approve(r.Context(), me, roleHere(r.Context()), id, b.Note))
+		err := s.promote.Approve(r.Context(), me, roleHere(r.Context()), id, b.Note)
+		crashpoint.At("promotion.approved")
+		s.promotionDone(w, r, id, nil, "Approved.", err)
 	}
 }
 
@@ -240,6 +243,7 @@ func (s *Server) deployPromotion(w http.ResponseWriter, r *http.Request) {
 	}
 	me := callerFrom(r.Context()).User
 	d, err := s.promote.Deploy(r.Context(), me, roleHere(r.Context()), id, b.Override, b.Reason)
+	crashpoint.At("deploy.queued")
 	s.promotionDone(w, r, id, &d, fmt.Sprintf("Deployment #%d started.", d.ID), err)
 }
 

@@ -53,37 +53,61 @@ func (s *Store) SaveBackupPolicy(ctx context.Context, p alm.BackupPolicy) (alm.B
 	return s.BackupPolicy(ctx, p.OrgID)
 }
 
-// ClaimDueBackups moves every due, enabled schedule on by its interval and
-// returns the orgs whose backup is due now. Claiming and moving on happen in
-// one statement, so two schedulers never start the same backup twice.
-func (s *Store) ClaimDueBackups(ctx context.Context) ([]int64, error) {
+// ClaimDueBackups moves due backup schedules on and, in the same
+// transaction, records a backup snapshot (and its job) for each, so that
+// a crash cannot lose a scheduled backup between the two. It returns the
+// snapshots. Claiming and moving on happen in one statement, so two
+// schedulers never start the same backup twice.
+func (s *Store) ClaimDueBackups(ctx context.Context, job Job) ([]int64, error) {
 	now := s.Now()
 	if _, err := s.pool.Exec(ctx, `INSERT INTO backup_policies (org_id, next_at, updated_at) SELECT id, $1, $1 FROM orgs
 		ON CONFLICT (org_id) DO NOTHING`, now); err != nil {
 		return nil, fmt.Errorf("default backup policies: %w", err)
 	}
-	rows, err := s.pool.Query(ctx, `UPDATE backup_policies SET next_at = $1::timestamptz + every_hours * interval '1 hour'
-		WHERE enabled AND next_at <= $1 AND org_id IN (SELECT id FROM orgs WHERE status <> 'disconnected') RETURNING org_id`, now)
-	if err != nil {
-		return nil, fmt.Errorf("claim backups: %w", err)
-	}
-	return pgx.CollectRows(rows, pgx.RowTo[int64])
+	var snaps []int64
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `UPDATE backup_policies SET next_at = $1::timestamptz + every_hours * interval '1 hour'
+			WHERE enabled AND next_at <= $1 AND org_id IN (SELECT id FROM orgs WHERE status <> 'disconnected') RETURNING org_id`, now)
+		if err != nil {
+			return fmt.Errorf("claim backups: %w", err)
+		}
+		orgs, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return err
+		}
+		for _, org := range orgs {
+			id, err := s.createBackupSnapshot(ctx, tx, org, job)
+			if err != nil {
+				return err
+			}
+			snaps = append(snaps, id)
+		}
+		return nil
+	})
+	return snaps, err
 }
 
 // CreateBackupSnapshot queues a scheduled backup of an org.
 func (s *Store) CreateBackupSnapshot(ctx context.Context, orgID int64, job Job) (alm.Snapshot, error) {
 	var id int64
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, `INSERT INTO snapshots (source, org_id, label, backup, started_at)
-			VALUES ('org', $1, 'Scheduled backup', true, $2) RETURNING id`, orgID, s.Now()).Scan(&id); err != nil {
-			return fmt.Errorf("create backup: %w", err)
-		}
-		return job.insert(ctx, tx, id)
+		var err error
+		id, err = s.createBackupSnapshot(ctx, tx, orgID, job)
+		return err
 	})
 	if err != nil {
 		return alm.Snapshot{}, err
 	}
 	return s.SnapshotByID(ctx, id)
+}
+
+func (s *Store) createBackupSnapshot(ctx context.Context, tx pgx.Tx, orgID int64, job Job) (int64, error) {
+	var id int64
+	if err := tx.QueryRow(ctx, `INSERT INTO snapshots (source, org_id, label, backup, started_at)
+		VALUES ('org', $1, 'Scheduled backup', true, $2) RETURNING id`, orgID, s.Now()).Scan(&id); err != nil {
+		return 0, fmt.Errorf("create backup: %w", err)
+	}
+	return id, job.insert(ctx, tx, id)
 }
 
 // Backups lists an org's snapshots newest first, with what changed since

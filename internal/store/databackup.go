@@ -54,23 +54,55 @@ func (s *Store) SaveDataBackupPolicy(ctx context.Context, p alm.DataBackupPolicy
 	return s.DataBackupPolicy(ctx, p.OrgID)
 }
 
-// ClaimDueDataBackups moves due data backup schedules on and returns their
-// orgs.
-func (s *Store) ClaimDueDataBackups(ctx context.Context) ([]int64, error) {
-	rows, err := s.pool.Query(ctx, `UPDATE data_backup_policies SET next_at = $1::timestamptz + every_hours * interval '1 hour'
-		WHERE enabled AND next_at <= $1 AND org_id IN (SELECT id FROM orgs WHERE status <> 'disconnected') RETURNING org_id`, s.Now())
-	if err != nil {
-		return nil, fmt.Errorf("claim data backups: %w", err)
-	}
-	return pgx.CollectRows(rows, pgx.RowTo[int64])
+// ClaimDueDataBackups moves due data backup schedules on and, in the same
+// transaction, starts a run (and its job) for each: a crash cannot lose a
+// scheduled run between the two. It returns the runs started.
+func (s *Store) ClaimDueDataBackups(ctx context.Context, job Job) ([]int64, error) {
+	var runs []int64
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `UPDATE data_backup_policies SET next_at = $1::timestamptz + every_hours * interval '1 hour'
+			WHERE enabled AND next_at <= $1 AND org_id IN (SELECT id FROM orgs WHERE status <> 'disconnected') RETURNING org_id`, s.Now())
+		if err != nil {
+			return fmt.Errorf("claim data backups: %w", err)
+		}
+		orgs, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return err
+		}
+		for _, org := range orgs {
+			id, err := s.createDataBackupRun(ctx, tx, org, job)
+			if alm.ErrorCode(err) == alm.CodeConflict {
+				continue // the last one is still going
+			}
+			if err != nil {
+				return err
+			}
+			runs = append(runs, id)
+		}
+		return nil
+	})
+	return runs, err
 }
 
 // CreateDataBackupRun queues a run: full when the org has none finished,
 // incremental after.
 func (s *Store) CreateDataBackupRun(ctx context.Context, orgID int64, job Job) (alm.DataBackupRun, error) {
-	a := alm.ActorFrom(ctx)
 	var id int64
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		id, err = s.createDataBackupRun(ctx, tx, orgID, job)
+		return err
+	})
+	if err != nil {
+		return alm.DataBackupRun{}, err
+	}
+	return s.DataBackupRun(ctx, id)
+}
+
+func (s *Store) createDataBackupRun(ctx context.Context, tx pgx.Tx, orgID int64, job Job) (int64, error) {
+	a := alm.ActorFrom(ctx)
+	var id int64
+	err := func() error {
 		var active int64
 		err := tx.QueryRow(ctx, `SELECT id FROM data_backup_runs WHERE org_id = $1 AND finished_at IS NULL LIMIT 1`, orgID).Scan(&active)
 		if err == nil {
@@ -92,11 +124,8 @@ func (s *Store) CreateDataBackupRun(ctx context.Context, orgID int64, job Job) (
 			return err
 		}
 		return job.insert(ctx, tx, id)
-	})
-	if err != nil {
-		return alm.DataBackupRun{}, err
-	}
-	return s.DataBackupRun(ctx, id)
+	}()
+	return id, err
 }
 
 const dataRunCols = `id, org_id, kind, status, phase, objects, records, changed, deleted, bytes, api_calls, error, started_label, started_at, finished_at`

@@ -57,15 +57,31 @@ func (s *Store) SaveRegressionPolicy(ctx context.Context, p alm.RegressionPolicy
 	return s.RegressionPolicy(ctx, p.OrgID)
 }
 
-// ClaimDueRegressions moves due regression schedules on and returns their
-// orgs.
-func (s *Store) ClaimDueRegressions(ctx context.Context) ([]int64, error) {
-	rows, err := s.pool.Query(ctx, `UPDATE regression_policies SET next_at = $1::timestamptz + every_hours * interval '1 hour'
-		WHERE enabled AND next_at <= $1 AND org_id IN (SELECT id FROM orgs WHERE status <> 'disconnected') RETURNING org_id`, s.Now())
-	if err != nil {
-		return nil, fmt.Errorf("claim regressions: %w", err)
-	}
-	return pgx.CollectRows(rows, pgx.RowTo[int64])
+// ClaimDueRegressions moves due regression schedules on and, in the same
+// transaction, records a run of each org's local tests with its job; it
+// returns the runs.
+func (s *Store) ClaimDueRegressions(ctx context.Context, job Job) ([]int64, error) {
+	var runs []int64
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `UPDATE regression_policies SET next_at = $1::timestamptz + every_hours * interval '1 hour'
+			WHERE enabled AND next_at <= $1 AND org_id IN (SELECT id FROM orgs WHERE status <> 'disconnected') RETURNING org_id`, s.Now())
+		if err != nil {
+			return fmt.Errorf("claim regressions: %w", err)
+		}
+		orgs, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return err
+		}
+		for _, org := range orgs {
+			t, err := s.createTestRun(ctx, tx, org, nil, nil, "RunLocalTests", job)
+			if err != nil {
+				return err
+			}
+			runs = append(runs, t.ID)
+		}
+		return nil
+	})
+	return runs, err
 }
 
 // NoteAPIVersion records the org's newest API version and returns the one

@@ -33,13 +33,25 @@ func (s *Store) CreateTestRun(ctx context.Context, orgID int64, classes, suites 
 	var t alm.TestRun
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		if t, err = scanTestRun(tx.QueryRow(ctx, `INSERT INTO test_runs (org_id, classes, suites, test_level, started_label, started_at)
-			VALUES ($1, $2, $3, $4, $5, $6) RETURNING `+testRunCols, orgID, classes, suites, level, actorLabel(alm.ActorFrom(ctx)), s.Now())); err != nil {
-			return fmt.Errorf("create test run: %w", err)
-		}
-		return job.insert(ctx, tx, t.ID)
+		t, err = s.createTestRun(ctx, tx, orgID, classes, suites, level, job)
+		return err
 	})
 	return t, err
+}
+
+func (s *Store) createTestRun(ctx context.Context, tx pgx.Tx, orgID int64, classes, suites []string, level string, job Job) (alm.TestRun, error) {
+	if classes == nil {
+		classes = []string{}
+	}
+	if suites == nil {
+		suites = []string{}
+	}
+	t, err := scanTestRun(tx.QueryRow(ctx, `INSERT INTO test_runs (org_id, classes, suites, test_level, started_label, started_at)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING `+testRunCols, orgID, classes, suites, level, actorLabel(alm.ActorFrom(ctx)), s.Now()))
+	if err != nil {
+		return t, fmt.Errorf("create test run: %w", err)
+	}
+	return t, job.insert(ctx, tx, t.ID)
 }
 
 // TestRunByID returns a test run.
