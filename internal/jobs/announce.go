@@ -52,11 +52,11 @@ func (w *AnnounceWorker) Work(ctx context.Context, job *river.Job[AnnounceArgs])
 	st := w.deps.Store
 	p, err := st.PromotionByID(ctx, job.Args.PromotionID)
 	if err != nil {
-		return river.JobCancel(err)
+		return gone(err)
 	}
 	rel, err := st.ReleaseByID(ctx, p.ProjectID, job.Args.ReleaseID)
 	if err != nil {
-		return river.JobCancel(err)
+		return gone(err)
 	}
 	emails, hooks, err := st.ProjectAnnouncements(ctx, p.ProjectID)
 	if err != nil {

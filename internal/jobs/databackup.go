@@ -41,7 +41,7 @@ func RunDataBackup(ctx context.Context, deps Deps, runID int64) error {
 	st := deps.Store
 	run, err := st.DataBackupRun(ctx, runID)
 	if err != nil {
-		return river.JobCancel(err)
+		return gone(err)
 	}
 	status, err := runDataBackup(ctx, deps, run)
 	msg := ""
@@ -114,7 +114,7 @@ func RunDataRestore(ctx context.Context, deps Deps, id int64, req databackup.Res
 	st := deps.Store
 	x, err := st.DataRestore(ctx, id)
 	if err != nil {
-		return river.JobCancel(err)
+		return gone(err)
 	}
 	var results []alm.RecordResult
 	org, err := st.OrgByID(ctx, x.OrgID)

@@ -52,7 +52,7 @@ func (w *DeployWorker) Work(ctx context.Context, job *river.Job[DeployArgs]) err
 	st := w.deps.Store
 	d, err := st.DeploymentByID(ctx, job.Args.DeploymentID)
 	if err != nil {
-		return river.JobCancel(err)
+		return gone(err)
 	}
 	if d.Finished != nil {
 		return nil

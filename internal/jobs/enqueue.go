@@ -6,6 +6,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
+	"github.com/trellis-alm/trellis/internal/alm"
 	"github.com/trellis-alm/trellis/internal/databackup"
 	"github.com/trellis-alm/trellis/internal/store"
 )
@@ -71,4 +72,14 @@ func running(ctx context.Context) *Client {
 		return nil
 	}
 	return c
+}
+
+// gone ends a job whose record no longer exists (River need not try
+// again); any other error loading it, such as the database being away for
+// a moment, is returned for River to retry.
+func gone(err error) error {
+	if alm.ErrorCode(err) == alm.CodeNotFound {
+		return river.JobCancel(err)
+	}
+	return err
 }

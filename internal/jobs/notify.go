@@ -45,7 +45,7 @@ func Notify(ctx context.Context, deps Deps, alertID int64) error {
 	st := deps.Store
 	a, err := st.AlertByID(ctx, alertID)
 	if err != nil {
-		return river.JobCancel(err)
+		return gone(err)
 	}
 	routes, err := st.ListAlertRoutes(ctx)
 	if err != nil {

@@ -130,14 +130,14 @@ func requeue(ctx context.Context, st *store.Store, c *Client, o store.Orphan) er
 
 // settle ends a record whose job was cancelled or gave up, saying so.
 func settle(ctx context.Context, st *store.Store, o store.Orphan) error {
-	reason := "Its job was cancelled in the jobs UI."
+	reason := "Its job was cancelled (in the jobs UI, or as it could not go on)"
 	if o.JobState == "discarded" {
 		reason = "Its job gave up"
-		if o.JobError != "" {
-			reason += ": " + o.JobError
-		}
-		reason += "."
 	}
+	if o.JobError != "" {
+		reason += ": " + o.JobError
+	}
+	reason += "."
 	var err error
 	switch o.Kind {
 	case "deploy":

@@ -113,7 +113,7 @@ func TestReconcileRequeuesAndSettles(t *testing.T) {
 	d, err := st.DeploymentByID(ctx, dep.ID)
 	require.NoError(t, err)
 	require.Equal(t, "canceled", d.Status)
-	require.Contains(t, d.Error, "cancelled in the jobs UI")
+	require.Contains(t, d.Error, "Its job was cancelled")
 	pr, err := st.PromotionByID(ctx, promo.ID)
 	require.NoError(t, err)
 	require.True(t, pr.Status.Allows(alm.ActRetry) || pr.Status.Allows(alm.ActDeploy), "the promotion offers deploying again: %s", pr.Status)

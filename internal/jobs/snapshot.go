@@ -59,7 +59,7 @@ func (w *SnapshotWorker) Work(ctx context.Context, job *river.Job[SnapshotArgs])
 	id := job.Args.SnapshotID
 	sn, err := st.SnapshotByID(ctx, id)
 	if err != nil {
-		return river.JobCancel(err)
+		return gone(err)
 	}
 	if sn.Status.Finished() {
 		return nil

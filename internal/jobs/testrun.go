@@ -39,7 +39,7 @@ func (w *TestRunWorker) Work(ctx context.Context, job *river.Job[TestRunArgs]) e
 	st := w.deps.Store
 	t, err := st.TestRunByID(ctx, job.Args.TestRunID)
 	if err != nil {
-		return river.JobCancel(err)
+		return gone(err)
 	}
 	if t.Finished != nil {
 		return nil

@@ -41,7 +41,7 @@ func (w *ValidateWorker) Work(ctx context.Context, job *river.Job[ValidateArgs])
 	st := w.deps.Store
 	v, err := st.ValidationByID(ctx, job.Args.ValidationID)
 	if err != nil {
-		return river.JobCancel(err)
+		return gone(err)
 	}
 	if v.Finished != nil {
 		return nil

@@ -60,6 +60,9 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.As(err, &tooBig):
 		err = alm.Errorf(alm.CodeTooLarge, "The request is larger than the %s this server accepts.", sizeText(tooBig.Limit))
+	case isDatabaseAway(err):
+		s.dbDown.Store(true)
+		err = alm.Errorf(alm.CodeUnavailable, "The database is not answering. Trellis carries on by itself as soon as it does; try again in a moment.")
 	case errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err) || (errors.As(err, &pg) && (pg.Code == "57014" || pg.Code == "55P03")):
 		// A stalled database or org: say so now, rather than hang.
 		s.log.WarnContext(r.Context(), "request gave up waiting", slog.String("path", r.URL.Path), slog.Any("err", err))
@@ -362,4 +365,20 @@ func (s *Server) needJobs() error {
 		return alm.Errorf(alm.CodeUnavailable, "Background jobs are not running on this server.")
 	}
 	return nil
+}
+
+// isDatabaseAway reports an error that says the database cannot be
+// reached at all (refused, reset, shutting down), as opposed to one a
+// query met.
+func isDatabaseAway(err error) bool {
+	var ce *pgconn.ConnectError
+	var pg *pgconn.PgError
+	switch {
+	case errors.As(err, &ce):
+		return true
+	case errors.As(err, &pg):
+		// admin_shutdown, crash_shutdown, cannot_connect_now
+		return pg.Code == "57P01" || pg.Code == "57P02" || pg.Code == "57P03"
+	}
+	return false
 }

@@ -174,9 +174,11 @@ func (s *Server) Ready(ctx context.Context) map[string]string {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	if err := s.store.Ping(ctx); err != nil {
+		s.dbDown.Store(true)
 		problems["database"] = "unreachable"
 		return problems
 	}
+	s.dbDown.Store(false)
 	st, err := s.store.SchemaStatus(ctx)
 	switch {
 	case err != nil:
