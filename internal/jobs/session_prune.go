@@ -38,5 +38,5 @@ func (w *SessionPruneWorker) Work(ctx context.Context, job *river.Job[SessionPru
 	if n > 0 && w.deps.Logger != nil {
 		w.deps.Logger.InfoContext(ctx, "pruned ended sessions", slog.Int64("count", n))
 	}
-	return nil
+	return w.deps.Store.PruneRateLimits(ctx)
 }

@@ -37,7 +37,7 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	f := formOf(r, "email")
 	next := r.PostFormValue("next")
-	if !s.limiter.allow(clientIP(r)) {
+	if !s.limiter.allow(r.Context(), clientIP(r)) {
 		f.Message = "Too many sign-in attempts from your address. Wait a minute and try again."
 		s.render(w, r, http.StatusTooManyRequests, web.Login(s.loginView(w, r, f, next)))
 		return

@@ -1,37 +1,33 @@
 package server
 
 import (
-	"sync"
+	"context"
+	"log/slog"
+	"time"
 
-	"golang.org/x/time/rate"
+	"github.com/trellis-alm/trellis/internal/store"
 )
 
 // ipLimiter throttles sign-in attempts per client address, on top of the
 // per-account lockout, so one address cannot try many accounts quickly.
+// Its buckets are in the database, shared by every replica.
 type ipLimiter struct {
-	mu    sync.Mutex
-	every rate.Limit
+	st    *store.Store
+	every time.Duration
 	burst int
-	byIP  map[string]*rate.Limiter
+	log   *slog.Logger
 }
 
-func newIPLimiter(every rate.Limit, burst int) *ipLimiter {
-	return &ipLimiter{every: every, burst: burst, byIP: map[string]*rate.Limiter{}}
+func newIPLimiter(st *store.Store, every time.Duration, burst int, log *slog.Logger) *ipLimiter {
+	return &ipLimiter{st: st, every: every, burst: burst, log: log}
 }
 
-// allow reports whether ip may make another attempt now.
-func (l *ipLimiter) allow(ip string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	lim, ok := l.byIP[ip]
-	if !ok {
-		// Forget everyone at a size that cannot exhaust memory; a full
-		// bucket for all is the worst that follows.
-		if len(l.byIP) > 10000 {
-			l.byIP = map[string]*rate.Limiter{}
-		}
-		lim = rate.NewLimiter(l.every, l.burst)
-		l.byIP[ip] = lim
+// allow reports whether ip may make another attempt now. When the bucket
+// cannot be read the attempt goes ahead: the account lockout still holds.
+func (l *ipLimiter) allow(ctx context.Context, ip string) bool {
+	ok, err := l.st.TakeToken(ctx, "signin:"+ip, l.every, l.burst)
+	if err != nil && l.log != nil {
+		l.log.WarnContext(ctx, "sign-in rate limit unavailable", slog.Any("err", err))
 	}
-	return lim.Allow()
+	return ok
 }

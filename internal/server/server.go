@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"golang.org/x/time/rate"
 
 	"github.com/trellis-alm/trellis/internal/auth"
 	"github.com/trellis-alm/trellis/internal/build"
@@ -136,7 +135,7 @@ func New(cfg Config, deps Deps) *Server {
 		log:     deps.Logger,
 		metrics: newMetrics(deps.Store),
 		secure:  cfg.BaseURL != nil && cfg.BaseURL.Scheme == "https",
-		limiter: newIPLimiter(rate.Every(3*time.Second), 10),
+		limiter: newIPLimiter(deps.Store, 3*time.Second, 10, deps.Logger),
 	}
 	if deps.Promote == nil {
 		deps.Promote = promote.New(deps.Store, jobs.DeployJob(deps.Jobs))
