@@ -16,10 +16,18 @@ func healthcheck(ctx context.Context, cfg config, args []string, sio stdio) erro
 	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
 	fs.SetOutput(sio.err)
 	live := fs.Bool("live", false, "check /healthz (process up) instead of /readyz (ready to serve)")
+	worker := fs.Bool("worker", false, "ask the `trellis worker` probes on TRELLIS_WORKER_ADDR")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
-	host, port, _ := net.SplitHostPort(cfg.Addr)
+	addr := cfg.Addr
+	if *worker {
+		if cfg.WorkerAddr == "" {
+			return usageError{"--worker needs TRELLIS_WORKER_ADDR"}
+		}
+		addr = cfg.WorkerAddr
+	}
+	host, port, _ := net.SplitHostPort(addr)
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		host = "127.0.0.1"
 	}

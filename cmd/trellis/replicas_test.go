@@ -74,6 +74,13 @@ func TestTwoReplicasOneDatabase(t *testing.T) {
 	w := startReplica(t, env, "worker")
 	waitStatus(t, "http://"+b.addr+"/readyz", http.StatusOK, 60*time.Second)
 	waitStatus(t, "http://"+w.addr+"/readyz", http.StatusOK, 60*time.Second)
+	probe := map[string]string{"TRELLIS_WORKER_ADDR": w.addr}
+	for k, v := range env {
+		probe[k] = v
+	}
+	if r := runCLI(t, probe, "", "healthcheck", "--worker"); r.e != nil {
+		t.Errorf("healthcheck --worker against a ready worker: %v %s", r.e, r.err)
+	}
 
 	// A browser signs in on one replica with the form another served, and
 	// its session holds on both.

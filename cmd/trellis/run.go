@@ -54,7 +54,9 @@ Commands:
   seed-large [--project KEY] [--requirements N] [--work-items N]
                             fill a new project with generated records (default PERF, 10,000 and 50,000)
   secrets rotate            re-seal org credentials with a new key (see README)
-  healthcheck [--live]      exit 0 if the server on TRELLIS_ADDR is ready (or, with --live, up)
+  healthcheck [--live] [--worker]
+                            exit 0 if the server on TRELLIS_ADDR (or the worker's probes on
+                            TRELLIS_WORKER_ADDR) is ready (or, with --live, up)
   version                   print the version
 
 Configuration comes from environment variables; see README.md.

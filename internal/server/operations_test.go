@@ -39,8 +39,8 @@ func TestOperations(t *testing.T) {
 		s := server.New(server.Config{}, server.Deps{Store: st, Auth: auth.NewService(st, auth.DefaultConfig(), testLogger(t)), Keyring: newKeys(t), Logger: testLogger(t)})
 		rec := httptest.NewRecorder()
 		s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/login", nil))
-		require.Equal(t, http.StatusInternalServerError, rec.Code)
-		require.Contains(t, rec.Body.String(), "Something went wrong")
+		require.Equal(t, http.StatusServiceUnavailable, rec.Code)
+		require.Contains(t, rec.Body.String(), "The database is not answering")
 		require.Contains(t, rec.Body.String(), `data-testid="error-page"`)
 		require.NotContains(t, rec.Body.String(), "127.0.0.1:1", "internal detail must not reach the page")
 		for _, path := range []string{"/readyz", "/healthz"} {
