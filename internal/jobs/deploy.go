@@ -268,7 +268,7 @@ func (w *DeployWorker) chooseQuickDeploy(ctx context.Context, d alm.Deployment) 
 		return d.Kind, 0, nil
 	}
 	v, err := w.deps.Store.LatestValidation(ctx, *d.BuildID, d.OrgID)
-	if err != nil || v == nil {
+	if err != nil {
 		return "deploy", 0, nil
 	}
 	age := w.deps.Store.Now().Sub(v.StartedAt)

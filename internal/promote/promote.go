@@ -164,7 +164,10 @@ func (s *Service) detail(ctx context.Context, id int64, full bool) (Detail, erro
 	if d.Deployments, err = s.st.ListDeployments(ctx, id); err != nil {
 		return d, err
 	}
-	if d.Validation, err = s.st.LatestValidation(ctx, p.BuildID, p.OrgID); err != nil {
+	if d.Validation, err = s.st.LatestValidation(ctx, p.BuildID, p.OrgID); alm.ErrorCode(err) == alm.CodeNotFound {
+		d.Validation, err = nil, nil
+	}
+	if err != nil {
 		return d, err
 	}
 	if full || st.BlockChecks != "" {

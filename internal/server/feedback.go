@@ -175,8 +175,8 @@ func (s *Server) renderFeedbackItem(w http.ResponseWriter, r *http.Request, stat
 	ctx := r.Context()
 	v := web.FeedbackView{Feedback: fb, Form: form, CanTriage: roleHere(ctx).Can(alm.PermTriageFeedback)}
 	if fb.ComponentType != "" && fb.ReleaseID == nil {
-		if rel, err := s.store.ReleaseThatChanged(ctx, fb.ComponentType, fb.ComponentName); err == nil && rel != nil {
-			if x, err := s.store.ReleaseByID(ctx, fb.ProjectID, *rel); err == nil {
+		if rel, err := s.store.ReleaseThatChanged(ctx, fb.ComponentType, fb.ComponentName); err == nil {
+			if x, err := s.store.ReleaseByID(ctx, fb.ProjectID, rel); err == nil {
 				v.LastRelease = &x
 			}
 		}
@@ -238,16 +238,17 @@ func (s *Server) convertFeedback(w http.ResponseWriter, r *http.Request) {
 	var rel *int64
 	var relNote string
 	if fb.ComponentType != "" {
-		var err error
-		if rel, err = s.store.ReleaseThatChanged(ctx, fb.ComponentType, fb.ComponentName); err != nil {
+		id, err := s.store.ReleaseThatChanged(ctx, fb.ComponentType, fb.ComponentName)
+		switch {
+		case alm.ErrorCode(err) == alm.CodeNotFound:
+		case err != nil:
 			s.fail(w, r, err)
 			return
-		}
-		if rel != nil {
-			if x, err := s.store.ReleaseByID(ctx, fb.ProjectID, *rel); err == nil {
+		default:
+			// Another project's release is not linked.
+			if x, err := s.store.ReleaseByID(ctx, fb.ProjectID, id); err == nil {
+				rel = &id
 				relNote = fmt.Sprintf("\n\nAffects %s %s, which last changed in release %s.", fb.ComponentType, fb.ComponentName, x.Name)
-			} else {
-				rel = nil // another project's release
 			}
 		}
 	}

@@ -288,7 +288,9 @@ func (s *Store) FinishDeployment(ctx context.Context, id int64, status string, r
 		}
 		var projectID int64
 		if promo != nil {
-			_ = tx.QueryRow(ctx, `SELECT project_id FROM promotions WHERE id = $1`, *promo).Scan(&projectID)
+			if err := tx.QueryRow(ctx, `SELECT project_id FROM promotions WHERE id = $1`, *promo).Scan(&projectID); err != nil {
+				return fmt.Errorf("deployment's promotion: %w", err)
+			}
 		}
 		if err := s.emitEvent(ctx, tx, "deployment."+status, projectID, "deployment", id, fmt.Sprintf("%s #%d %s", kind, id, status)); err != nil {
 			return err

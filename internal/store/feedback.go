@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -104,17 +103,15 @@ func (s *Store) FeedbackScreenshot(ctx context.Context, id int64) (Screenshot, e
 }
 
 // ReleaseThatChanged finds the release whose build last deployed a
-// component (into any org), for linking a report about it.
-func (s *Store) ReleaseThatChanged(ctx context.Context, typ, name string) (*int64, error) {
+// component (into any org), for linking a report about it; not found when
+// no release ever deployed it.
+func (s *Store) ReleaseThatChanged(ctx context.Context, typ, name string) (int64, error) {
 	var id int64
 	err := s.pool.QueryRow(ctx, `SELECT b.release_id FROM deployment_components c JOIN deployments d ON d.id = c.deployment_id
 		JOIN release_builds b ON b.id = d.build_id
 		WHERE c.type = $1 AND lower(c.name) = lower($2) AND d.status = 'succeeded' AND b.release_id IS NOT NULL
 		ORDER BY d.finished_at DESC LIMIT 1`, typ, name).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
-	}
-	return &id, err
+	return id, notFound(err, "A release that changed "+typ+" "+name)
 }
 
 // ConvertedFeedback links a report to the requirement or work item made

@@ -67,9 +67,8 @@ func TestProjectsAndMembers(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, members, 2)
 	require.NoError(t, b.store.RemoveMember(b.ctx, p.ID, dev.ID))
-	role, err = b.store.MemberRole(b.ctx, p.ID, dev.ID)
-	require.NoError(t, err)
-	require.Nil(t, role)
+	_, err = b.store.MemberRole(b.ctx, p.ID, dev.ID)
+	require.Equal(t, alm.CodeNotFound, alm.ErrorCode(err), "a non-member has no role: %v", err)
 
 	list, err := b.store.ListProjects(b.ctx, po.ID)
 	require.NoError(t, err)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -124,12 +125,13 @@ func (s *Store) UpdateProject(ctx context.Context, id int64, name, description s
 	return p, err
 }
 
-// MemberRole returns the user's role in a project, or nil for non-members.
+// MemberRole returns the user's role in a project; not found for
+// non-members.
 func (s *Store) MemberRole(ctx context.Context, projectID, userID int64) (*alm.Role, error) {
 	var role string
 	err := s.pool.QueryRow(ctx, `SELECT role FROM project_members WHERE project_id = $1 AND user_id = $2`, projectID, userID).Scan(&role)
-	if err == pgx.ErrNoRows {
-		return nil, nil
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, notFound(err, "That membership")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("member role: %w", err)

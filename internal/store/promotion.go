@@ -365,15 +365,15 @@ func (s *Store) Signoffs(ctx context.Context, id int64) ([]alm.Signoff, error) {
 }
 
 // LatestValidation returns the newest validation of a build (or of the
-// same artifact, by checksum) in an org, or nil.
+// same artifact, by checksum) in an org; not found when there is none.
 func (s *Store) LatestValidation(ctx context.Context, buildID, orgID int64) (*alm.Validation, error) {
 	v, err := scanValidation(s.pool.QueryRow(ctx, `SELECT `+validationCols+` FROM validations v JOIN orgs o ON o.id = v.org_id
 		WHERE v.org_id = $2 AND v.build_id IN (SELECT id FROM release_builds WHERE checksum = (SELECT checksum FROM release_builds WHERE id = $1))
 		ORDER BY v.id DESC LIMIT 1`, buildID, orgID))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
+	if err != nil {
+		return nil, notFound(err, "A validation of that build")
 	}
-	return &v, err
+	return &v, nil
 }
 
 // DeployedIn reports whether a build's artifact (by checksum) was
