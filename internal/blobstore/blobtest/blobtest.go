@@ -101,6 +101,9 @@ func (s *Server) Bucket(tb testing.TB, name, prefix string) blobstore.Settings {
 	defer cancel()
 	for {
 		err = c.MakeBucket(ctx, name, minio.MakeBucketOptions{})
+		if code := minio.ToErrorResponse(err).Code; code == "BucketAlreadyOwnedByYou" || code == "BucketAlreadyExists" {
+			err = nil
+		}
 		if err == nil || ctx.Err() != nil {
 			break
 		}
