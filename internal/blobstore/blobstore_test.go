@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"sort"
+	"sync"
 	"testing"
 
 	"github.com/minio/minio-go/v7"
@@ -15,31 +16,39 @@ import (
 	"github.com/trellis-alm/trellis/internal/blobstore/blobtest"
 )
 
-var srv *blobtest.Server
+var (
+	srv     *blobtest.Server
+	srvOnce sync.Once
+	srvStop = func() {}
+	srvDir  string
+)
 
 func TestMain(m *testing.M) {
-	os.Exit(run(m))
+	code := m.Run()
+	srvStop()
+	if srvDir != "" {
+		os.RemoveAll(srvDir)
+	}
+	os.Exit(code)
 }
 
-func run(m *testing.M) int {
-	if blobtest.Binary() == "" {
-		return m.Run() // each test says why it skips (or fails on CI)
-	}
-	dir, err := os.MkdirTemp("", "weed")
-	if err != nil {
-		panic(err)
-	}
-	defer os.RemoveAll(dir)
-	var stop func()
-	srv, stop = blobtest.Start(&testing.T{}, dir)
-	defer stop()
-	return m.Run()
-}
-
+// store starts the package's one S3 server on first use (skipping when
+// there is no binary) and opens a store in bucket under prefix.
 func store(t *testing.T, bucket, prefix string) *blobstore.S3 {
 	t.Helper()
+	srvOnce.Do(func() {
+		if blobtest.Binary() == "" {
+			return
+		}
+		var err error
+		if srvDir, err = os.MkdirTemp("", "weed"); err != nil {
+			t.Fatal(err)
+		}
+		srv, srvStop = blobtest.Start(t, srvDir)
+	})
 	if srv == nil {
-		blobtest.Start(t, t.TempDir()) // skips, or fails on CI
+		blobtest.Start(t, t.TempDir()) // skips, or fails when the server is required
+		t.FailNow()
 	}
 	s, err := blobstore.Open(srv.Bucket(t, bucket, prefix))
 	if err != nil {
