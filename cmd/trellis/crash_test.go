@@ -257,9 +257,6 @@ const recoveryBound = 60 * time.Second
 // checks that the work ends where a person can act on it, that the org
 // saw exactly one deploy per promotion, and that no backup was doubled.
 func TestCrashRecovery(t *testing.T) {
-	if testing.Short() {
-		t.Skip("kills and restarts real processes")
-	}
 	t.Parallel()
 	h := newCrashHarness(t, dbEnv(t))
 	uat := h.sim.Org("uat")
@@ -432,9 +429,6 @@ func (h *crashHarness) waitSnapshot(id int64) alm.Snapshot {
 // 503 (not a hang), then, PostgreSQL started again, carries on by itself:
 // the deploy finishes, once.
 func TestDatabaseRestartMidDeploy(t *testing.T) {
-	if testing.Short() {
-		t.Skip("stops and starts a PostgreSQL server")
-	}
 	t.Parallel()
 	ctx := context.Background()
 	cluster, dir, err := testdb.StartCluster(ctx)

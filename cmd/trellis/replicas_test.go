@@ -50,9 +50,6 @@ func startReplica(t *testing.T, env map[string]string, mode string) *replica {
 // middle; each job runs once, the schedule fires once, the org deploys
 // once.
 func TestTwoReplicasOneDatabase(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs three processes")
-	}
 	t.Parallel()
 	env := map[string]string{"DATABASE_URL": testdb.NewEmptyURL(t), "TRELLIS_SECRET_KEY": goodKey, "TRELLIS_LOG_LEVEL": "warn",
 		"TRELLIS_JOB_STALE_AFTER": staleAfter, "TRELLIS_OUTBOUND_ALLOW": "loopback,private,file", "TRELLIS_MIGRATE_ON_START": "true"}
