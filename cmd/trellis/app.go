@@ -125,12 +125,11 @@ func migrateUp(url string, log *slog.Logger) error {
 		return err
 	}
 	defer mg.Close()
+	// Read before the migration lock, for the log line only: another
+	// replica may be migrating right now.
 	before, err := mg.Status()
 	if err != nil {
 		return err
-	}
-	if before.Dirty {
-		return fmt.Errorf("the database schema is dirty at version %d: a migration failed half-way. Fix it by hand, then run `trellis migrate up`", before.Version)
 	}
 	if err := mg.Up(); err != nil {
 		return err

@@ -62,12 +62,19 @@ func (mg *Migrator) Close() error {
 	return errors.Join(srcErr, dbErr)
 }
 
-// Up applies every pending migration.
+// Up applies every pending migration. It waits for another process
+// migrating the same database (the schema reads dirty while that runs), so
+// it only reports a dirty schema left by a migration that failed.
 func (mg *Migrator) Up() error {
-	if err := mg.m.Up(); err != nil && !errors.Is(err, migrate.ErrNoChange) {
-		return fmt.Errorf("migrate up: %w", err)
+	err := mg.m.Up()
+	var dirty migrate.ErrDirty
+	switch {
+	case err == nil || errors.Is(err, migrate.ErrNoChange):
+		return nil
+	case errors.As(err, &dirty):
+		return fmt.Errorf("the database schema is dirty at version %d: a migration failed half-way. Fix it by hand, then run `trellis migrate up`", dirty.Version)
 	}
-	return nil
+	return fmt.Errorf("migrate up: %w", err)
 }
 
 // Down reverts the newest n migrations (n ≥ 1).

@@ -70,6 +70,42 @@ func TestMigrations(t *testing.T) {
 		require.Equal(t, 8, n)
 	})
 
+	// Replicas started together each migrate: the one that waits for the
+	// lock must not mistake the other's migration in progress for a failed one.
+	t.Run("ConcurrentMigratorsBothSucceed", func(t *testing.T) {
+		t.Parallel()
+		url := testdb.NewEmptyURL(t)
+		errs := make(chan error, 4)
+		for range 4 {
+			go func() {
+				mg, err := store.NewMigrator(url, slog.New(slog.DiscardHandler))
+				if err != nil {
+					errs <- err
+					return
+				}
+				defer mg.Close()
+				errs <- mg.Up()
+			}()
+		}
+		for range 4 {
+			require.NoError(t, <-errs)
+		}
+	})
+
+	t.Run("DirtySchemaSaysSo", func(t *testing.T) {
+		t.Parallel()
+		url := testdb.NewURL(t)
+		pool, err := store.OpenPool(context.Background(), url)
+		require.NoError(t, err)
+		defer pool.Close()
+		_, err = pool.Exec(context.Background(), `UPDATE schema_migrations SET version = version - 1, dirty = true`)
+		require.NoError(t, err)
+		mg, err := store.NewMigrator(url, slog.New(slog.DiscardHandler))
+		require.NoError(t, err)
+		defer mg.Close()
+		require.ErrorContains(t, mg.Up(), "dirty at version")
+	})
+
 	t.Run("DownRefusesZeroSteps", func(t *testing.T) {
 		t.Parallel()
 		mg, err := store.NewMigrator(testdb.NewURL(t), slog.New(slog.DiscardHandler))
