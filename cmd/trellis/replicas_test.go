@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -46,19 +47,8 @@ func startReplica(t *testing.T, env map[string]string, mode string) *replica {
 // when it does not.
 func (r *replica) waitReady(t *testing.T, limit time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		res, err := http.Get("http://" + r.addr + "/readyz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("replica on %s not ready within %s (%v); logs:\n%s", r.addr, limit, err, r.logs.String())
-		}
-		time.Sleep(100 * time.Millisecond)
+	if last, ok := awaitStatus("http://"+r.addr+"/readyz", http.StatusOK, limit); !ok {
+		t.Fatalf("replica on %s not ready within %s (last status %d); logs:\n%s", r.addr, limit, last, r.logs.String())
 	}
 }
 
@@ -225,16 +215,11 @@ func get(t *testing.T, c *http.Client, u string) string {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
-	var b strings.Builder
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := res.Body.Read(buf)
-		b.Write(buf[:n])
-		if err != nil {
-			break
-		}
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return b.String()
+	return string(b)
 }
 
 func status(t *testing.T, c *http.Client, u string) int {

@@ -183,20 +183,27 @@ func serveInBackground(t *testing.T, env map[string]string) (base string, stop f
 
 func waitStatus(t *testing.T, url string, want int, limit time.Duration) {
 	t.Helper()
+	if last, ok := awaitStatus(url, want, limit); !ok {
+		t.Fatalf("%s: status %d, want %d within %s", url, last, want, limit)
+	}
+}
+
+// awaitStatus polls url until it answers want or limit passes, and returns
+// the last status seen (0 for no answer).
+func awaitStatus(url string, want int, limit time.Duration) (last int, ok bool) {
 	deadline := time.Now().Add(limit)
-	last := 0
 	for time.Now().Before(deadline) {
 		res, err := http.Get(url)
 		if err == nil {
 			last = res.StatusCode
 			res.Body.Close()
 			if last == want {
-				return
+				return last, true
 			}
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("%s: status %d, want %d within %s", url, last, want, limit)
+	return last, false
 }
 
 func TestServeWithDatabaseURL(t *testing.T) {
