@@ -217,7 +217,12 @@ func (s *seeder) seed(ctx context.Context) error {
 		s.orgs[o.sim] = org
 	}
 	if s.cfg.Repos != nil {
-		repo, err := s.cfg.Repos.Connect(ctx, repos.NewRepo{Name: "subscriptions-app", URL: "file://" + repoDir})
+		// A file URL needs an absolute path: "file://.trellis/…" names a host.
+		abs, err := filepath.Abs(repoDir)
+		if err != nil {
+			return err
+		}
+		repo, err := s.cfg.Repos.Connect(ctx, repos.NewRepo{Name: "subscriptions-app", URL: "file://" + abs})
 		if err != nil {
 			s.log.Warn("demo: connecting the repository", slog.Any("err", err))
 		} else {

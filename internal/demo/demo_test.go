@@ -33,7 +33,9 @@ func TestDemoSeeds(t *testing.T) {
 	require.NoError(t, err)
 	keys, err := secret.New(key)
 	require.NoError(t, err)
-	dir := t.TempDir()
+	// Relative, as `make run` gives it (./.trellis).
+	t.Chdir(t.TempDir())
+	dir := "data"
 	osvc := orgs.New(st, keys, orgs.Config{})
 	rsvc := repos.New(st, keys, dir, outbound.Demo)
 	client, err := jobs.NewClient(st.Pool(), jobs.Deps{Store: st, Orgs: osvc, Repos: rsvc, SessionIdle: time.Hour, Keyring: keys, Outbound: outbound.Demo},
@@ -61,6 +63,9 @@ func TestDemoSeeds(t *testing.T) {
 	orgList, err := st.ListOrgs(ctx)
 	require.NoError(t, err)
 	require.Len(t, orgList, 3)
+	repoList, err := st.ListRepositories(ctx)
+	require.NoError(t, err)
+	require.Len(t, repoList, 1, "the demo's git repository is connected")
 	promos, err := st.ListPromotions(ctx, store.PromotionFilter{})
 	require.NoError(t, err)
 	require.Len(t, promos, 1)
