@@ -26,7 +26,7 @@ func (s *Store) ReleaseCaptures(ctx context.Context, releaseID int64) ([]alm.Bui
 	})
 }
 
-const buildCols = `id, coalesce(release_id, 0), number, api_version, checksum, components, deletes, octet_length(artifact), created_label, created_at, coalesce((SELECT key FROM work_items WHERE id = work_item_id), '')`
+const buildCols = `id, coalesce(release_id, 0), number, api_version, checksum, components, deletes, coalesce(octet_length(artifact), artifact_bytes), created_label, created_at, coalesce((SELECT key FROM work_items WHERE id = work_item_id), '')`
 
 func scanBuild(row pgx.Row) (alm.Build, error) {
 	var b alm.Build
@@ -48,7 +48,13 @@ type NewBuild struct {
 // CreateBuild records a build with the next number of its release.
 func (s *Store) CreateBuild(ctx context.Context, n NewBuild) (alm.Build, error) {
 	var b alm.Build
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	// The object is stored before the row that names it (an object no row
+	// names is collected later; a row naming no object would be a loss).
+	art, key, err := s.keepContent(ctx, "artifacts", n.Artifact)
+	if err != nil {
+		return b, err
+	}
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		var pid, ownerID int64
 		var relName, entity string
 		var err error
@@ -73,9 +79,9 @@ func (s *Store) CreateBuild(ctx context.Context, n NewBuild) (alm.Build, error) 
 		if n.WorkItemID != 0 {
 			owner = "work_item_id"
 		}
-		b, err = scanBuild(tx.QueryRow(ctx, `INSERT INTO release_builds (`+owner+`, number, api_version, checksum, artifact, components, deletes, created_by, created_label, created_at)
-			VALUES ($1, (SELECT coalesce(max(number), 0) + 1 FROM release_builds WHERE `+owner+` = $1), $2, $3, $4, $5, $6, $7, $8, $9) RETURNING `+buildCols,
-			ownerID, n.APIVersion, n.Checksum, n.Artifact, len(n.Components), n.Deletes, a.UserID, actorLabel(a), s.Now()))
+		b, err = scanBuild(tx.QueryRow(ctx, `INSERT INTO release_builds (`+owner+`, number, api_version, checksum, artifact, artifact_key, artifact_bytes, components, deletes, created_by, created_label, created_at)
+			VALUES ($1, (SELECT coalesce(max(number), 0) + 1 FROM release_builds WHERE `+owner+` = $1), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING `+buildCols,
+			ownerID, n.APIVersion, n.Checksum, art, key, len(n.Artifact), len(n.Components), n.Deletes, a.UserID, actorLabel(a), s.Now()))
 		if err != nil {
 			return fmt.Errorf("insert build: %w", err)
 		}
@@ -191,8 +197,11 @@ func (s *Store) BuildByID(ctx context.Context, id int64) (alm.Build, []alm.Build
 // BuildArtifact returns a build's zip.
 func (s *Store) BuildArtifact(ctx context.Context, id int64) ([]byte, error) {
 	var z []byte
-	err := s.pool.QueryRow(ctx, `SELECT artifact FROM release_builds WHERE id = $1`, id).Scan(&z)
-	return z, notFound(err, "That build")
+	var key *string
+	if err := s.pool.QueryRow(ctx, `SELECT artifact, artifact_key FROM release_builds WHERE id = $1`, id).Scan(&z, &key); err != nil {
+		return nil, notFound(err, "That build")
+	}
+	return s.content(ctx, z, key)
 }
 
 // ReleaseLabel returns a release's name and its project's key, for

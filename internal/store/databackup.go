@@ -190,8 +190,12 @@ func (s *Store) DeleteDataChunks(ctx context.Context, runID int64, object string
 
 // PutDataChunk stores one page of an object's records (gzip'd CSV).
 func (s *Store) PutDataChunk(ctx context.Context, runID int64, object string, seq, records int, data []byte) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO data_backup_chunks (run_id, object, seq, records, data) VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (run_id, object, seq) DO UPDATE SET records = excluded.records, data = excluded.data`, runID, object, seq, records, data)
+	kept, key, err := s.keepContent(ctx, "data", data)
+	if err != nil {
+		return err
+	}
+	_, err = s.pool.Exec(ctx, `INSERT INTO data_backup_chunks (run_id, object, seq, records, data, key) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (run_id, object, seq) DO UPDATE SET records = excluded.records, data = excluded.data, key = excluded.key`, runID, object, seq, records, kept, key)
 	return err
 }
 
@@ -209,7 +213,11 @@ func (s *Store) DataChunks(ctx context.Context, runIDs []int64, object string, f
 		}
 		for _, seq := range seqs {
 			var data []byte
-			if err := s.pool.QueryRow(ctx, `SELECT data FROM data_backup_chunks WHERE run_id = $1 AND object = $2 AND seq = $3`, run, object, seq).Scan(&data); err != nil {
+			var key *string
+			if err := s.pool.QueryRow(ctx, `SELECT data, key FROM data_backup_chunks WHERE run_id = $1 AND object = $2 AND seq = $3`, run, object, seq).Scan(&data, &key); err != nil {
+				return err
+			}
+			if data, err = s.content(ctx, data, key); err != nil {
 				return err
 			}
 			if err := fn(run, data); err != nil {

@@ -51,7 +51,11 @@ type NewDeployment struct {
 // start two deploys.
 func (s *Store) CreateDeployment(ctx context.Context, n NewDeployment) (alm.Deployment, error) {
 	var id int64
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	art, key, err := s.keepContent(ctx, "artifacts", n.Artifact)
+	if err != nil {
+		return alm.Deployment{}, err
+	}
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		var pid int64
 		if n.PromotionID != 0 {
 			var err error
@@ -73,13 +77,9 @@ func (s *Store) CreateDeployment(ctx context.Context, n NewDeployment) (alm.Depl
 			}
 		}
 		a := alm.ActorFrom(ctx)
-		var art any
-		if n.Artifact != nil {
-			art = n.Artifact
-		}
-		if err := tx.QueryRow(ctx, `INSERT INTO deployments (promotion_id, org_id, build_id, kind, rollback_of, test_level, artifact, checksum, override_label, started_label, started_at, total, restore_of)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
-			nullID(n.PromotionID), n.OrgID, nullID(n.BuildID), n.Kind, nullID(n.RollbackOf), n.TestLevel, art, n.Checksum, n.Override,
+		if err := tx.QueryRow(ctx, `INSERT INTO deployments (promotion_id, org_id, build_id, kind, rollback_of, test_level, artifact, artifact_key, checksum, override_label, started_label, started_at, total, restore_of)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+			nullID(n.PromotionID), n.OrgID, nullID(n.BuildID), n.Kind, nullID(n.RollbackOf), n.TestLevel, art, key, n.Checksum, n.Override,
 			actorLabel(a), s.Now(), len(n.Components), nullID(n.RestoreOf)).Scan(&id); err != nil {
 			return fmt.Errorf("insert deployment: %w", err)
 		}
@@ -161,8 +161,14 @@ func (s *Store) DeploymentComponents(ctx context.Context, id int64) ([]alm.Deplo
 // rollback's) or its build's.
 func (s *Store) DeploymentArtifact(ctx context.Context, id int64) ([]byte, error) {
 	var z []byte
-	err := s.pool.QueryRow(ctx, `SELECT coalesce(d.artifact, b.artifact) FROM deployments d LEFT JOIN release_builds b ON b.id = d.build_id WHERE d.id = $1`, id).Scan(&z)
-	return z, notFound(err, "That deployment")
+	var key *string
+	err := s.pool.QueryRow(ctx, `SELECT CASE WHEN d.artifact IS NOT NULL OR d.artifact_key IS NOT NULL THEN d.artifact ELSE b.artifact END,
+		CASE WHEN d.artifact IS NOT NULL OR d.artifact_key IS NOT NULL THEN d.artifact_key ELSE b.artifact_key END
+		FROM deployments d LEFT JOIN release_builds b ON b.id = d.build_id WHERE d.id = $1`, id).Scan(&z, &key)
+	if err != nil {
+		return nil, notFound(err, "That deployment")
+	}
+	return s.content(ctx, z, key)
 }
 
 // RecordPreDeploy stores what the target held before the deploy: each

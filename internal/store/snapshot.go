@@ -27,9 +27,18 @@ type Blob struct {
 }
 
 // MissingBlobs returns which of hashes are not stored yet, so a snapshot
-// sends only content no snapshot of any org has had.
+// sends only content no snapshot of any org has had. A blob garbage
+// collection had doomed counts as stored again from here on (the caller
+// is about to refer to it); one whose object may be gone counts as
+// missing, so the caller puts it back.
 func (s *Store) MissingBlobs(ctx context.Context, hashes []string) (map[string]bool, error) {
-	rows, err := s.pool.Query(ctx, `SELECT h FROM unnest($1::text[]) AS h WHERE NOT EXISTS (SELECT 1 FROM blobs b WHERE b.hash = h)`, hashes)
+	// Two statements on purpose: the second sees a collection's delete that
+	// the revival waited for, and reports that blob missing.
+	if _, err := s.pool.Exec(ctx, `UPDATE blobs SET doomed_at = NULL, stored = stored AND data IS NOT NULL
+		WHERE hash = ANY($1) AND doomed_at IS NOT NULL`, hashes); err != nil {
+		return nil, fmt.Errorf("revive blobs: %w", err)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT h FROM unnest($1::text[]) AS h WHERE NOT EXISTS (SELECT 1 FROM blobs b WHERE b.hash = h AND b.stored)`, hashes)
 	if err != nil {
 		return nil, fmt.Errorf("missing blobs: %w", err)
 	}
@@ -45,30 +54,95 @@ func (s *Store) MissingBlobs(ctx context.Context, hashes []string) (map[string]b
 	return out, rows.Err()
 }
 
-// PutBlobs stores blobs not stored yet, gzip-compressed, and returns how
-// many compressed bytes were added.
+// PutBlobs stores blobs not stored yet, gzip-compressed (in the object
+// store when there is one), and returns how many compressed bytes were
+// added.
 func (s *Store) PutBlobs(ctx context.Context, blobs []Blob) (int64, error) {
-	if len(blobs) == 0 {
-		return 0, nil
-	}
-	hashes := make([]string, len(blobs))
-	sizes := make([]int32, len(blobs))
-	datas := make([][]byte, len(blobs))
-	for i, b := range blobs {
+	seen := make(map[string]bool, len(blobs))
+	var hashes []string
+	var sizes, zsizes []int32
+	var datas [][]byte
+	for _, b := range blobs {
+		if seen[b.Hash] {
+			continue
+		}
+		seen[b.Hash] = true
 		var buf bytes.Buffer
 		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
 		zw.Write(b.Data)
 		zw.Close()
-		hashes[i], sizes[i], datas[i] = b.Hash, int32(len(b.Data)), buf.Bytes()
+		hashes, sizes, datas = append(hashes, b.Hash), append(sizes, int32(len(b.Data))), append(datas, buf.Bytes())
+		zsizes = append(zsizes, int32(buf.Len()))
 	}
+	if len(hashes) == 0 {
+		return 0, nil
+	}
+	if s.objects != nil {
+		return s.putObjectBlobs(ctx, hashes, sizes, zsizes, datas)
+	}
+	// A row left pending by an object-store writer takes the bytes here.
 	var added int64
 	err := s.pool.QueryRow(ctx, `WITH ins AS (
 		INSERT INTO blobs (hash, size, data, created_at)
 		SELECT * FROM unnest($1::text[], $2::int[], $3::bytea[], array_fill($4::timestamptz, ARRAY[cardinality($1::text[])]))
-		ON CONFLICT (hash) DO NOTHING RETURNING octet_length(data) AS n)
+		ON CONFLICT (hash) DO UPDATE SET doomed_at = NULL,
+			data = CASE WHEN blobs.stored THEN blobs.data ELSE excluded.data END,
+			object_bytes = CASE WHEN blobs.stored THEN blobs.object_bytes END,
+			stored = true
+		RETURNING CASE WHEN xmax = 0 THEN octet_length(data) ELSE 0 END AS n)
 		SELECT coalesce(sum(n), 0) FROM ins`, hashes, sizes, datas, s.Now()).Scan(&added)
 	if err != nil {
 		return 0, fmt.Errorf("put blobs: %w", err)
+	}
+	return added, nil
+}
+
+// putObjectBlobs records blobs as pending, puts the ones not stored yet in
+// the object store and marks them stored: the same ledger order as
+// putObjects, with the blobs table as the ledger.
+func (s *Store) putObjectBlobs(ctx context.Context, hashes []string, sizes, zsizes []int32, datas [][]byte) (int64, error) {
+	byHash := make(map[string][]byte, len(hashes))
+	for i, h := range hashes {
+		byHash[h] = datas[i]
+	}
+	rows, err := s.pool.Query(ctx, `INSERT INTO blobs (hash, size, object_bytes, stored, created_at)
+		SELECT h, n, z, false, $4 FROM unnest($1::text[], $2::int[], $3::int[]) AS u(h, n, z) ORDER BY h
+		ON CONFLICT (hash) DO UPDATE SET doomed_at = NULL,
+			stored = blobs.data IS NOT NULL OR (blobs.stored AND blobs.doomed_at IS NULL)
+		RETURNING hash, stored`, hashes, sizes, zsizes, s.Now())
+	if err != nil {
+		return 0, fmt.Errorf("put blobs: %w", err)
+	}
+	var todo []string
+	for rows.Next() {
+		var h string
+		var stored bool
+		if err := rows.Scan(&h, &stored); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		if !stored {
+			todo = append(todo, h)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("put blobs: %w", err)
+	}
+	keyed := make(map[string][]byte, len(todo))
+	keys := make([]string, len(todo))
+	var added int64
+	for i, h := range todo {
+		keys[i] = blobKey(h)
+		keyed[keys[i]] = byHash[h]
+		added += int64(len(byHash[h]))
+	}
+	if err := s.sendObjects(ctx, keys, func(k string) []byte { return keyed[k] }); err != nil {
+		return 0, err
+	}
+	if len(todo) > 0 {
+		if _, err := s.pool.Exec(ctx, `UPDATE blobs SET stored = true WHERE hash = ANY($1) AND data IS NULL`, todo); err != nil {
+			return 0, fmt.Errorf("mark blobs stored: %w", err)
+		}
 	}
 	return added, nil
 }
@@ -99,6 +173,12 @@ func (s *Store) BlobData(ctx context.Context, hash string) ([]byte, error) {
 	var data []byte
 	if err := s.pool.QueryRow(ctx, `SELECT data FROM blobs WHERE hash = $1`, hash).Scan(&data); err != nil {
 		return nil, notFound(err, "That content")
+	}
+	if data == nil {
+		var err error
+		if data, err = s.getObject(ctx, blobKey(hash)); err != nil {
+			return nil, err
+		}
 	}
 	zr, err := gzip.NewReader(bytes.NewReader(data))
 	if err != nil {
@@ -286,7 +366,7 @@ type StorageUse struct {
 // SnapshotStorage totals the stored blob and manifest bytes.
 func (s *Store) SnapshotStorage(ctx context.Context) (StorageUse, error) {
 	var u StorageUse
-	err := s.pool.QueryRow(ctx, `SELECT (SELECT coalesce(sum(octet_length(data)), 0) FROM blobs), (SELECT count(*) FROM blobs),
+	err := s.pool.QueryRow(ctx, `SELECT (SELECT coalesce(sum(coalesce(octet_length(data), object_bytes)), 0) FROM blobs), (SELECT count(*) FROM blobs),
 		(SELECT coalesce(sum(manifest_bytes), 0) FROM snapshots)`).Scan(&u.BlobBytes, &u.Blobs, &u.ManifestBytes)
 	return u, err
 }

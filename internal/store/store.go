@@ -16,8 +16,9 @@ import (
 
 // Store reads and writes Trellis's records.
 type Store struct {
-	pool *pgxpool.Pool
-	now  func() time.Time
+	pool    *pgxpool.Pool
+	now     func() time.Time
+	objects Objects // nil: PostgreSQL keeps all content
 }
 
 // New returns a Store over pool. now is the clock (time.Now in production);
