@@ -28,7 +28,7 @@ var allowed = map[string][]string{
 	"internal/pgembed":            {},
 	"internal/secret":             {},
 	"migrations":                  {},
-	"internal/store":              {"internal/alm", "internal/snapshot", "migrations"},
+	"internal/store":              {"internal/alm", "internal/blobstore", "internal/snapshot", "migrations"},
 	"internal/auth":               {"internal/alm", "internal/store", "internal/secret"},
 	"internal/jobs":               {"internal/crashpoint", "internal/drift", "internal/outbound", "internal/alm", "internal/store", "internal/orgs", "internal/repos", "internal/snapshot", "internal/metadata", "internal/salesforce", "internal/promote", "internal/secret", "internal/databackup"},
 	"internal/checks":             {"stdlib"},

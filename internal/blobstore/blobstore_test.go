@@ -6,51 +6,24 @@ import (
 	"errors"
 	"os"
 	"sort"
-	"sync"
 	"testing"
 
 	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/trellis-alm/trellis/internal/blobstore"
 	"github.com/trellis-alm/trellis/internal/blobstore/blobtest"
 )
 
-var (
-	srv     *blobtest.Server
-	srvOnce sync.Once
-	srvStop = func() {}
-	srvDir  string
-)
-
 func TestMain(m *testing.M) {
 	code := m.Run()
-	srvStop()
-	if srvDir != "" {
-		os.RemoveAll(srvDir)
-	}
+	blobtest.StopShared()
 	os.Exit(code)
 }
 
-// store starts the package's one S3 server on first use (skipping when
-// there is no binary) and opens a store in bucket under prefix.
+// store opens a store in bucket under prefix on the package's S3 server.
 func store(t *testing.T, bucket, prefix string) *blobstore.S3 {
 	t.Helper()
-	srvOnce.Do(func() {
-		if blobtest.Binary() == "" {
-			return
-		}
-		var err error
-		if srvDir, err = os.MkdirTemp("", "weed"); err != nil {
-			t.Fatal(err)
-		}
-		srv, srvStop = blobtest.Start(t, srvDir)
-	})
-	if srv == nil {
-		blobtest.Start(t, t.TempDir()) // skips, or fails when the server is required
-		t.FailNow()
-	}
-	s, err := blobstore.Open(srv.Bucket(t, bucket, prefix))
+	s, err := blobstore.Open(blobtest.Shared(t).Bucket(t, bucket, prefix))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,10 +95,7 @@ func TestCorruptObjectsAreRefused(t *testing.T) {
 	if err := s.Put(ctx, "k", []byte("the real content")); err != nil {
 		t.Fatal(err)
 	}
-	c, err := minio.New(srv.Endpoint[len("http://"):], &minio.Options{Creds: credentials.NewStaticV4(srv.AccessKey, srv.SecretKey, ""), BucketLookup: minio.BucketLookupPath})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := blobtest.Shared(t).Client(t)
 	for name, opts := range map[string]minio.PutObjectOptions{
 		"other bytes, old checksum": {UserMetadata: map[string]string{"Sha256": blobstore.Sum([]byte("the real content"))}},
 		"no checksum":               {},

@@ -9,11 +9,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/trellis-alm/trellis/internal/alm"
+	"github.com/trellis-alm/trellis/internal/blobstore/blobtest"
 	"github.com/trellis-alm/trellis/internal/store"
 	"github.com/trellis-alm/trellis/internal/testdb"
 )
 
-func TestMain(m *testing.M) { os.Exit(testdb.Run(m)) }
+func TestMain(m *testing.M) {
+	code := testdb.Run(m)
+	blobtest.StopShared()
+	os.Exit(code)
+}
 
 // testBundle is what every store test starts from.
 type testBundle struct {

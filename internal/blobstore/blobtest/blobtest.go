@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -92,13 +93,10 @@ func Start(tb testing.TB, dir string) (*Server, func()) {
 // Bucket makes a new bucket and returns settings for a store in it.
 func (s *Server) Bucket(tb testing.TB, name, prefix string) blobstore.Settings {
 	tb.Helper()
-	u := s.Endpoint[len("http://"):]
-	c, err := minio.New(u, &minio.Options{Creds: credentials.NewStaticV4(s.AccessKey, s.SecretKey, ""), BucketLookup: minio.BucketLookupPath})
-	if err != nil {
-		tb.Fatal(err)
-	}
+	c := s.Client(tb)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
+	var err error
 	for {
 		err = c.MakeBucket(ctx, name, minio.MakeBucketOptions{})
 		if code := minio.ToErrorResponse(err).Code; code == "BucketAlreadyOwnedByYou" || code == "BucketAlreadyExists" {
@@ -113,6 +111,17 @@ func (s *Server) Bucket(tb testing.TB, name, prefix string) blobstore.Settings {
 		tb.Fatalf("make bucket %s: %v", name, err)
 	}
 	return blobstore.Settings{URL: "s3://" + name + "/" + prefix, Endpoint: s.Endpoint, Region: "us-east-1", AccessKey: s.AccessKey, SecretKey: s.SecretKey}
+}
+
+// Client is a raw S3 client of the server, for tests that change objects
+// behind a store's back.
+func (s *Server) Client(tb testing.TB) *minio.Client {
+	tb.Helper()
+	c, err := minio.New(s.Endpoint[len("http://"):], &minio.Options{Creds: credentials.NewStaticV4(s.AccessKey, s.SecretKey, ""), BucketLookup: minio.BucketLookupPath})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
 }
 
 func freePorts(tb testing.TB, n int) []int {
@@ -134,4 +143,44 @@ func freePorts(tb testing.TB, n int) []int {
 		}
 	}
 	return out
+}
+
+var shared struct {
+	once sync.Once
+	srv  *Server
+	stop func()
+	dir  string
+}
+
+// Shared returns the test binary's one server, started on first use (a
+// skip, or a failure when one is required, without a binary). Call
+// StopShared from TestMain after the tests ran.
+func Shared(tb testing.TB) *Server {
+	tb.Helper()
+	shared.once.Do(func() {
+		if Binary() == "" {
+			return
+		}
+		dir, err := os.MkdirTemp("", "weed")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		shared.dir = dir
+		shared.srv, shared.stop = Start(tb, dir)
+	})
+	if shared.srv == nil {
+		Start(tb, tb.TempDir()) // skips, or fails when the server is required
+		tb.FailNow()
+	}
+	return shared.srv
+}
+
+// StopShared stops the shared server, if one was started.
+func StopShared() {
+	if shared.stop != nil {
+		shared.stop()
+	}
+	if shared.dir != "" {
+		os.RemoveAll(shared.dir)
+	}
 }
