@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"golang.org/x/term"
 
@@ -102,7 +101,10 @@ func withStore(ctx context.Context, cfg config, sio stdio, fn func(context.Conte
 			return err
 		}
 	}
-	st := store.New(db.pool, time.Now)
+	st, err := newStore(ctx, cfg, db.pool)
+	if err != nil {
+		return err
+	}
 	if status, err := st.SchemaStatus(ctx); err != nil {
 		return err
 	} else if !status.Current() {

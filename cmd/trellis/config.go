@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trellis-alm/trellis/internal/blobstore"
+
 	"github.com/trellis-alm/trellis/internal/jobs"
 	"github.com/trellis-alm/trellis/internal/outbound"
 
@@ -49,6 +51,9 @@ type config struct {
 	Outbound outbound.Policy
 	Workers  int
 	Session  auth.Config
+	// Blob is the object store for snapshot blobs, artifacts and data
+	// backup chunks (TRELLIS_BLOB_URL); URL empty keeps them in PostgreSQL.
+	Blob blobstore.Settings
 	// Demo starts simulated orgs and a sample project (make run sets it).
 	Demo     bool
 	DemoAddr string
@@ -187,6 +192,17 @@ func parseConfig(getenv func(string) string) (config, error) {
 			return nil
 		},
 		func() (err error) { c.OIDC, err = parseOIDC(env); return },
+		func() error {
+			v := env("TRELLIS_BLOB_URL", "")
+			if v == "" {
+				return nil
+			}
+			c.Blob = blobstore.FromEnv(v, getenv)
+			if _, err := blobstore.Open(c.Blob); err != nil {
+				return envError{"TRELLIS_BLOB_URL", v, err.Error()}
+			}
+			return nil
+		},
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {

@@ -54,6 +54,10 @@ Commands:
   seed-large [--project KEY] [--requirements N] [--work-items N]
                             fill a new project with generated records (default PERF, 10,000 and 50,000)
   secrets rotate            re-seal org credentials with a new key (see README)
+  blobs migrate --to s3|db  move snapshot blobs, artifacts and data backup chunks to the
+                            object store of TRELLIS_BLOB_URL or back; resumable
+  blobs gc [--grace 1h] [--dry-run]
+                            delete stored content no snapshot, build or backup refers to
   healthcheck [--live] [--worker]
                             exit 0 if the server on TRELLIS_ADDR (or the worker's probes on
                             TRELLIS_WORKER_ADDR) is ready (or, with --live, up)
@@ -110,8 +114,10 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, sio
 		return seedLargeCmd(ctx, cfg, rest, sio)
 	case "secrets":
 		return secretsCmd(ctx, cfg, rest, sio)
+	case "blobs":
+		return blobsCmd(ctx, cfg, rest, sio)
 	}
-	return usageError{fmt.Sprintf("unknown command %q; commands: serve, worker, migrate, admin, token, meta, ci, orgsim, seed-large, secrets, healthcheck, version", cmd)}
+	return usageError{fmt.Sprintf("unknown command %q; commands: serve, worker, migrate, admin, token, meta, ci, orgsim, seed-large, secrets, blobs, healthcheck, version", cmd)}
 }
 
 // sub returns the subcommand word of args, or a usage error listing choices.

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/trellis-alm/trellis/internal/alm"
+	"github.com/trellis-alm/trellis/internal/blobstore/blobtest"
 	"github.com/trellis-alm/trellis/internal/secret"
 	"github.com/trellis-alm/trellis/internal/store"
 	"github.com/trellis-alm/trellis/internal/testdb"
@@ -29,7 +30,9 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
-	os.Exit(testdb.Run(m))
+	code := testdb.Run(m)
+	blobtest.StopShared()
+	os.Exit(code)
 }
 
 type result struct {

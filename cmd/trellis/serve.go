@@ -181,7 +181,10 @@ func startApp(ctx context.Context, cfg config, log *slog.Logger, keyring *secret
 			return fail(err)
 		}
 	}
-	st := store.New(db.pool, time.Now)
+	st, err := newStore(ctx, cfg, db.pool)
+	if err != nil {
+		return fail(err)
+	}
 	if status, err := st.SchemaStatus(ctx); err == nil && !status.Current() {
 		log.Warn("the database schema is not the one this build needs; /readyz answers 503 until `trellis migrate up` runs",
 			slog.Uint64("have", uint64(status.Version)), slog.Uint64("want", uint64(status.Latest)))

@@ -40,7 +40,10 @@ func worker(ctx context.Context, cfg config, args []string, sio stdio) error {
 			return err
 		}
 	}
-	st := store.New(db.pool, time.Now)
+	st, err := newStore(ctx, cfg, db.pool)
+	if err != nil {
+		return err
+	}
 	keyring, err := loadKeyring(cfg, log)
 	if err != nil {
 		return err

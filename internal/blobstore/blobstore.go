@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -51,15 +50,15 @@ type Settings struct {
 	Session   string
 }
 
-// FromEnv reads the usual AWS variables beside the given URL:
+// FromEnv reads the usual AWS variables (through getenv) beside the given URL:
 // AWS_ENDPOINT_URL_S3 (or AWS_ENDPOINT_URL), AWS_REGION (or
 // AWS_DEFAULT_REGION), AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
 // AWS_SESSION_TOKEN. Without keys, the shared credentials file and the
 // instance role are tried.
-func FromEnv(rawURL string) Settings {
+func FromEnv(rawURL string, getenv func(string) string) Settings {
 	first := func(names ...string) string {
 		for _, n := range names {
-			if v := os.Getenv(n); v != "" {
+			if v := getenv(n); v != "" {
 				return v
 			}
 		}
@@ -69,9 +68,9 @@ func FromEnv(rawURL string) Settings {
 		URL:       rawURL,
 		Endpoint:  first("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"),
 		Region:    first("AWS_REGION", "AWS_DEFAULT_REGION"),
-		AccessKey: os.Getenv("AWS_ACCESS_KEY_ID"),
-		SecretKey: os.Getenv("AWS_SECRET_ACCESS_KEY"),
-		Session:   os.Getenv("AWS_SESSION_TOKEN"),
+		AccessKey: getenv("AWS_ACCESS_KEY_ID"),
+		SecretKey: getenv("AWS_SECRET_ACCESS_KEY"),
+		Session:   getenv("AWS_SESSION_TOKEN"),
 	}
 }
 

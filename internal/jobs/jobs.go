@@ -107,6 +107,7 @@ func ClientID() string {
 func NewClient(pool *pgxpool.Pool, deps Deps, cfg Config) (*Client, error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &SessionPruneWorker{deps: deps})
+	river.AddWorker(workers, &BlobGCWorker{deps: deps})
 	river.AddWorker(workers, &SnapshotWorker{deps: deps})
 	river.AddWorker(workers, &ValidateWorker{deps: deps})
 	river.AddWorker(workers, &TestRunWorker{deps: deps})
@@ -171,7 +172,10 @@ func NewClient(pool *pgxpool.Pool, deps Deps, cfg Config) (*Client, error) {
 				&river.PeriodicJobOpts{RunOnStart: true, ID: "backup_tick"}),
 				river.NewPeriodicJob(river.PeriodicInterval(max(time.Second, stale/3)),
 					func() (river.JobArgs, *river.InsertOpts) { return ReconcileArgs{}, nil },
-					&river.PeriodicJobOpts{RunOnStart: true, ID: "reconcile"}))
+					&river.PeriodicJobOpts{RunOnStart: true, ID: "reconcile"}),
+				river.NewPeriodicJob(river.PeriodicInterval(24*time.Hour),
+					func() (river.JobArgs, *river.InsertOpts) { return BlobGCArgs{}, nil },
+					&river.PeriodicJobOpts{RunOnStart: true, ID: "blob_gc"}))
 		}
 	}
 	c, err := river.NewClient(riverpgxv5.New(pool), rc)
