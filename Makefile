@@ -9,7 +9,7 @@ BIN       := bin/trellis
 TRELLIS_DEMO ?= 1
 TEST_FLAGS ?= -timeout 12m
 
-.PHONY: all build run test test-only generate check-generated lint vulncheck bench compare interop clean check-browser seed-large load snapbench promobench databench
+.PHONY: all build run test test-only generate check-generated lint vulncheck bench compare interop clean check-browser seed-large load snapbench promobench databench objbench
 
 all: build
 
@@ -76,6 +76,13 @@ seed-large: build
 ## search of a seeded project, against /healthz as the baseline
 load: build
 	$(GO) run ./bench/load
+
+## objbench: snapbench and a 1M-record data backup with the content in an
+## S3 object store (a SeaweedFS server started for the run; the weed binary
+## from TRELLIS_TEST_WEED, else the one .ci/run builds into ~/.cache)
+objbench:
+	TRELLIS_TEST_WEED=$${TRELLIS_TEST_WEED:-$$(ls $$HOME/.cache/trellis-ci/weed-*/weed 2>/dev/null | head -1)} $(GO) run ./bench/snapstore -store weed
+	TRELLIS_TEST_WEED=$${TRELLIS_TEST_WEED:-$$(ls $$HOME/.cache/trellis-ci/weed-*/weed 2>/dev/null | head -1)} $(GO) run ./bench/databench -records 1000000 -store weed
 
 ## snapbench: 30 daily snapshots of a 50,000-component org (1% daily
 ## change): storage against one snapshot, and the time to compare two

@@ -4,13 +4,18 @@ package benchdb
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/trellis-alm/trellis/internal/blobstore"
+	"github.com/trellis-alm/trellis/internal/blobstore/blobtest"
 	"github.com/trellis-alm/trellis/internal/pgembed"
 	"github.com/trellis-alm/trellis/internal/store"
 )
@@ -21,6 +26,7 @@ type DB struct {
 	Store   *store.Store
 	cluster *pgembed.Cluster
 	dir     string
+	stops   []func()
 }
 
 // Start runs a private PostgreSQL named after the benchmark, migrates it
@@ -60,6 +66,9 @@ func Start(ctx context.Context, name string, log *slog.Logger) (*DB, error) {
 
 // Close closes the pool, stops the server and removes its files.
 func (db *DB) Close() {
+	for _, stop := range db.stops {
+		stop()
+	}
 	if db.Pool != nil {
 		db.Pool.Close()
 	}
@@ -67,4 +76,73 @@ func (db *DB) Close() {
 		_ = db.cluster.Stop(context.Background())
 	}
 	_ = os.RemoveAll(db.dir)
+}
+
+// UseObjects points the store at an object store, as TRELLIS_BLOB_URL does:
+// where is "" (none: PostgreSQL keeps content), "weed" (a SeaweedFS server
+// started here, its binary from TRELLIS_TEST_WEED or the PATH, stopped on
+// Close), or an s3:// URL read with the AWS_* variables.
+func (db *DB) UseObjects(ctx context.Context, where string) (string, error) {
+	var set blobstore.Settings
+	switch where {
+	case "":
+		return "PostgreSQL", nil
+	case "weed":
+		bin := blobtest.Binary()
+		if bin == "" {
+			return "", errors.New("no weed binary: set TRELLIS_TEST_WEED (make test builds one into ~/.cache/trellis-ci)")
+		}
+		dir := filepath.Join(db.dir, "weed")
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return "", err
+		}
+		srv, stop, err := blobtest.Run(bin, dir)
+		if err != nil {
+			return "", err
+		}
+		db.stops = append(db.stops, stop)
+		if set, err = srv.MakeBucket("bench", "trellis"); err != nil {
+			return "", err
+		}
+	default:
+		set = blobstore.FromEnv(where, os.Getenv)
+	}
+	o, err := blobstore.Open(set)
+	if err != nil {
+		return "", err
+	}
+	if err := o.Check(ctx); err != nil {
+		return "", err
+	}
+	db.Store.UseObjects(o)
+	return o.String(), nil
+}
+
+// HeapPeak samples the heap in use every 10 ms until the returned function
+// is called, which reports the peak.
+func HeapPeak() func() uint64 {
+	var peak atomic.Uint64
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		for {
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			if m.HeapInuse > peak.Load() {
+				peak.Store(m.HeapInuse)
+			}
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() uint64 {
+		close(stop)
+		<-done
+		return peak.Load()
+	}
 }

@@ -5,7 +5,7 @@
 // backup's peak heap growth at each volume, which should stay flat as N
 // grows, since records stream a page at a time.
 //
-//	go run ./bench/databench [-records 250000,500000,1000000] [-objects 20]
+//	go run ./bench/databench [-records 250000,500000,1000000] [-objects 20] [-store weed|s3://bucket/prefix]
 package main
 
 import (
@@ -37,6 +37,7 @@ func main() {
 	sizes := flag.String("records", "250000,500000,1000000", "record counts to back up, comma separated")
 	objects := flag.Int("objects", 20, "objects the records are spread over")
 	step := flag.Duration("step", 20*time.Millisecond, "the simulator's time per stage of a bulk job")
+	where := flag.String("store", "", "where chunks go: empty for PostgreSQL, weed for a SeaweedFS S3 server started here, or an s3:// URL (with the AWS_* variables)")
 	flag.Parse()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
@@ -53,6 +54,9 @@ func main() {
 	check(err)
 	defer db.Close()
 	st := db.Store
+	place, err := db.UseObjects(ctx, *where)
+	check(err)
+	fmt.Printf("chunks in %s\n", place)
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	keys, err := secret.New(key)

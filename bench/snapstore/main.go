@@ -6,7 +6,7 @@
 // storage of all 30 against one, and the server time to compare two
 // stored snapshots (read both manifests from the database, compare).
 //
-//	go run ./bench/snapstore [-components 50000] [-days 30] [-change 0.01]
+//	go run ./bench/snapstore [-components 50000] [-days 30] [-change 0.01] [-store weed|s3://bucket/prefix]
 package main
 
 import (
@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -33,6 +34,7 @@ func main() {
 	days := flag.Int("days", 30, "daily snapshots")
 	change := flag.Float64("change", 0.01, "share of components changed each day")
 	runs := flag.Int("runs", 5, "comparisons timed (the median is reported)")
+	where := flag.String("store", "", "where content goes: empty for PostgreSQL, weed for a SeaweedFS S3 server started here, or an s3:// URL (with the AWS_* variables)")
 	flag.Parse()
 	ctx := alm.WithActor(context.Background(), alm.Actor{Label: "bench/snapstore"})
 
@@ -41,17 +43,27 @@ func main() {
 	check(err)
 	defer db.Close()
 	st := db.Store
+	place, err := db.UseObjects(ctx, *where)
+	check(err)
+	fmt.Printf("content in %s\n", place)
 
 	org := newOrg(*n)
 	r := rand.New(rand.NewPCG(11, 12))
 	var first int64
 	var ids []int64
+	var heaps []uint64
 	t0 := time.Now()
 	for day := range *days {
 		if day > 0 {
 			org.change(*change, r)
 		}
 		m, blobs := org.snapshot()
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		base := ms.HeapInuse // the day's generated org, every blob of it
+		peak := benchdb.HeapPeak()
+		dayStart := time.Now()
 		sn, err := st.CreateSnapshot(ctx, store.NewSnapshot{Source: "git", Ref: "org", Label: fmt.Sprint("day ", day)})
 		check(err)
 		hashes := make([]string, len(blobs))
@@ -74,6 +86,12 @@ func main() {
 		}
 		check(st.FinishSnapshot(ctx, sn.ID, m, added, nil))
 		ids = append(ids, sn.ID)
+		// What storing the day took beyond the generated org; it must not
+		// grow with the days.
+		heaps = append(heaps, max(peak(), base)-base)
+		if day == 0 || day == *days-1 || (day+1)%10 == 0 {
+			fmt.Printf("day %2d: %d new blobs (%s compressed) stored in %s, peak heap growth %s\n", day, len(fresh), mb(added), time.Since(dayStart).Round(time.Millisecond), mb(int64(heaps[day])))
+		}
 		if day == 0 {
 			use, err := st.SnapshotStorage(ctx)
 			check(err)
@@ -84,7 +102,8 @@ func main() {
 	use, err := st.SnapshotStorage(ctx)
 	check(err)
 	total := use.BlobBytes + use.ManifestBytes
-	fmt.Printf("%d daily snapshots stored in %s\n", *days, time.Since(t0).Round(time.Millisecond))
+	fmt.Printf("%d daily snapshots stored in %s; peak heap growth per day (beyond the generated org): min %s, max %s\n", *days, time.Since(t0).Round(time.Millisecond),
+		mb(int64(slices.Min(heaps))), mb(int64(slices.Max(heaps))))
 	fmt.Printf("storage: one snapshot %s; %d snapshots %s (blobs %s in %d blobs, manifests %s) = %.2f× one\n",
 		mb(first), *days, mb(total), mb(use.BlobBytes), use.Blobs, mb(use.ManifestBytes), float64(total)/float64(first))
 

@@ -52,13 +52,26 @@ func Start(tb testing.TB, dir string) (*Server, func()) {
 		}
 		tb.Skip("no S3 server: set TRELLIS_TEST_WEED to a SeaweedFS weed binary to run the object storage tests")
 	}
+	srv, stop, err := Run(bin, dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return srv, stop
+}
+
+// Run starts the weed binary bin as an S3 server keeping its data in dir,
+// and waits until it answers (for benchmarks; tests use Start).
+func Run(bin, dir string) (*Server, func(), error) {
 	cfg := filepath.Join(dir, "s3.json")
 	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`{"identities":[{"name":"trellis","credentials":[{"accessKey":%q,"secretKey":%q}],"actions":["Admin","Read","Write","List","Tagging"]}]}`, accessKey, secretKey)), 0o600); err != nil {
-		tb.Fatal(err)
+		return nil, nil, err
 	}
 	// weed derives each gRPC port as its HTTP port + 10000: pick ports whose
 	// pairs are both free.
-	ports := freePorts(tb, 4)
+	ports, err := freePorts(4)
+	if err != nil {
+		return nil, nil, err
+	}
 	s3 := ports[3]
 	cmd := exec.Command(bin, "server", "-dir="+dir, "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
 		"-master.port="+strconv.Itoa(ports[0]), "-volume.port="+strconv.Itoa(ports[1]), "-filer.port="+strconv.Itoa(ports[2]),
@@ -67,7 +80,7 @@ func Start(tb testing.TB, dir string) (*Server, func()) {
 	logf, _ := os.Create(filepath.Join(dir, "weed.log"))
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
+		return nil, nil, err
 	}
 	srv := &Server{Endpoint: "http://127.0.0.1:" + strconv.Itoa(s3), AccessKey: accessKey, SecretKey: secretKey, cmd: cmd}
 	stop := func() { _ = cmd.Process.Kill(); _ = cmd.Wait(); logf.Close() }
@@ -77,26 +90,36 @@ func Start(tb testing.TB, dir string) (*Server, func()) {
 		if err == nil {
 			res.Body.Close()
 			if res.StatusCode < 500 {
-				break
+				return srv, stop, nil
 			}
 		}
 		if time.Now().After(deadline) {
 			stop()
 			log, _ := os.ReadFile(filepath.Join(dir, "weed.log"))
-			tb.Fatalf("the S3 server did not start: %v\n%s", err, log)
+			return nil, nil, fmt.Errorf("the S3 server did not start: %v\n%s", err, log)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	return srv, stop
 }
 
 // Bucket makes a new bucket and returns settings for a store in it.
 func (s *Server) Bucket(tb testing.TB, name, prefix string) blobstore.Settings {
 	tb.Helper()
-	c := s.Client(tb)
+	set, err := s.MakeBucket(name, prefix)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return set
+}
+
+// MakeBucket is Bucket for benchmarks.
+func (s *Server) MakeBucket(name, prefix string) (blobstore.Settings, error) {
+	c, err := s.client()
+	if err != nil {
+		return blobstore.Settings{}, err
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	var err error
 	for {
 		err = c.MakeBucket(ctx, name, minio.MakeBucketOptions{})
 		if code := minio.ToErrorResponse(err).Code; code == "BucketAlreadyOwnedByYou" || code == "BucketAlreadyExists" {
@@ -108,29 +131,32 @@ func (s *Server) Bucket(tb testing.TB, name, prefix string) blobstore.Settings {
 		time.Sleep(300 * time.Millisecond) // volumes still coming up
 	}
 	if err != nil {
-		tb.Fatalf("make bucket %s: %v", name, err)
+		return blobstore.Settings{}, fmt.Errorf("make bucket %s: %w", name, err)
 	}
-	return blobstore.Settings{URL: "s3://" + name + "/" + prefix, Endpoint: s.Endpoint, Region: "us-east-1", AccessKey: s.AccessKey, SecretKey: s.SecretKey}
+	return blobstore.Settings{URL: "s3://" + name + "/" + prefix, Endpoint: s.Endpoint, Region: "us-east-1", AccessKey: s.AccessKey, SecretKey: s.SecretKey}, nil
 }
 
 // Client is a raw S3 client of the server, for tests that change objects
 // behind a store's back.
 func (s *Server) Client(tb testing.TB) *minio.Client {
 	tb.Helper()
-	c, err := minio.New(s.Endpoint[len("http://"):], &minio.Options{Creds: credentials.NewStaticV4(s.AccessKey, s.SecretKey, ""), BucketLookup: minio.BucketLookupPath})
+	c, err := s.client()
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return c
 }
 
-func freePorts(tb testing.TB, n int) []int {
-	tb.Helper()
+func (s *Server) client() (*minio.Client, error) {
+	return minio.New(s.Endpoint[len("http://"):], &minio.Options{Creds: credentials.NewStaticV4(s.AccessKey, s.SecretKey, ""), BucketLookup: minio.BucketLookupPath})
+}
+
+func freePorts(n int) ([]int, error) {
 	var out []int
 	for len(out) < n {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			tb.Fatal(err)
+			return nil, err
 		}
 		p := l.Addr().(*net.TCPAddr).Port
 		l.Close()
@@ -142,7 +168,7 @@ func freePorts(tb testing.TB, n int) []int {
 			out = append(out, p)
 		}
 	}
-	return out
+	return out, nil
 }
 
 var shared struct {
