@@ -49,7 +49,21 @@ func (c *Component) Key() Key { return Key{Type: c.Type.Name, Name: c.Name} }
 
 // ManifestKey is the key under which c is listed in package.xml (folder
 // types under their content type).
-func (c *Component) ManifestKey() Key { return Key{Type: c.Type.ManifestName(), Name: c.Name} }
+func (c *Component) ManifestKey() Key {
+	if c.Type.Name == "CustomLabels" {
+		return Key{Type: "CustomLabels", Name: "CustomLabels"}
+	}
+	return Key{Type: c.Type.ManifestName(), Name: c.Name}
+}
+
+// containerMember is how a manifest names the container of an in-file
+// child: an org has one CustomLabels, whatever its files are called.
+func containerMember(parentType, parent string) string {
+	if parentType == "CustomLabels" {
+		return "CustomLabels"
+	}
+	return parent
+}
 
 // computeHash sets c.Hash from its XML and parts. The root element's name
 // is not hashed, so a field read from objects/X/fields/F.field-meta.xml

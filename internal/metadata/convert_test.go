@@ -39,7 +39,7 @@ func TestConvertRoundTrips(t *testing.T) {
 	for _, p := range []string{"objects/Invoice__c.object", "classes/AccountService.cls", "classes/AccountService.cls-meta.xml",
 		"staticresources/lib.resource", "documents/Shared/terms.txt", "documents/Shared/terms.txt-meta.xml", "documents/Shared-meta.xml",
 		"reports/Sales/Pipeline.report", "reports/Sales-meta.xml", "labels/CustomLabels.labels", "workflows/Invoice__c.workflow",
-		"settings/Account.settings", "layouts/Invoice__c-Invoice (Sales) Layout.layout", "lwc/invoiceList/invoiceList.js",
+		"settings/Account.settings", "layouts/Invoice__c-Invoice %28Sales%29 Layout.layout", "lwc/invoiceList/invoiceList.js",
 		"objectTranslations/Invoice__c-es.objectTranslation", "email/Billing/Reminder.email"} {
 		if _, ok := md[p]; !ok {
 			t.Errorf("metadata format lacks %s", p)

@@ -396,7 +396,7 @@ func (d *deltaRun) classify(res *DeltaResult) {
 			mk := cur.ManifestKey()
 			res.Package.Add(mk.Type, mk.Name)
 			if cur.Type.IsChild() && containerTypes[cur.Type.Parent] {
-				res.Package.Add(cur.Type.Parent, cur.Parent)
+				res.Package.Add(cur.Type.Parent, containerMember(cur.Type.Parent, cur.Parent))
 			}
 			for _, f := range d.copyFiles(cur) {
 				copies[f] = true

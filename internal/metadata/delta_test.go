@@ -89,6 +89,20 @@ func TestDelta(t *testing.T) {
 			s := strings.Replace(string(f[p]), "<fullName>Greeting</fullName>", "<fullName>Welcome</fullName>", 1)
 			f[p] = []byte(s)
 		}, pkg: []string{"CustomLabel Welcome"}, destr: []string{"CustomLabel Greeting"}},
+		// An org has one CustomLabels, whatever a project calls its files.
+		{name: "LabelsFileOfAnotherName", edit: func(f map[string][]byte) {
+			f[d+"labels/Marketing.labels-meta.xml"] = []byte(`<?xml version="1.0" encoding="UTF-8"?>
+<CustomLabels xmlns="http://soap.sforce.com/2006/04/metadata">
+    <labels>
+        <fullName>Promo</fullName>
+        <language>en_US</language>
+        <protected>false</protected>
+        <shortDescription>Promo</shortDescription>
+        <value>Half price</value>
+    </labels>
+</CustomLabels>
+`)
+		}, pkg: []string{"CustomLabel Promo"}},
 		{name: "WorkflowRuleWithItsContainer", edit: func(f map[string][]byte) {
 			p := d + "workflows/Invoice__c.workflow-meta.xml"
 			f[p] = []byte(strings.Replace(string(f[p]), "onCreateOnly", "onAllChanges", 1))
@@ -134,7 +148,13 @@ func TestDelta(t *testing.T) {
 		{name: "LayoutWithEncodedName", edit: func(f map[string][]byte) {
 			p := d + "layouts/Invoice__c-Invoice %28Sales%29 Layout.layout-meta.xml"
 			f[p] = []byte(strings.Replace(string(f[p]), "OneColumn", "TwoColumnsLeftToRight", 1))
-		}, pkg: []string{"Layout Invoice__c-Invoice (Sales) Layout"}},
+		}, pkg: []string{"Layout Invoice__c-Invoice %28Sales%29 Layout"}},
+		// Salesforce's fullNames keep the file name's encoding: listMetadata
+		// and the CLI name this profile "Custom%3A Marketing Profile".
+		{name: "ProfileWithEncodedNameAddedAndRemoved", edit: func(f map[string][]byte) {
+			f[d+"profiles/Custom%3A Marketing Profile.profile-meta.xml"] = f[d+"profiles/Admin.profile-meta.xml"]
+			delete(f, d+"layouts/Invoice__c-Invoice %28Sales%29 Layout.layout-meta.xml")
+		}, pkg: []string{"Profile Custom%3A Marketing Profile"}, destr: []string{"Layout Invoice__c-Invoice %28Sales%29 Layout"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

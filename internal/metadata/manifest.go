@@ -102,7 +102,7 @@ func ManifestFromSet(s *Set, version string) *Manifest {
 		k := c.ManifestKey()
 		m.Add(k.Type, k.Name)
 		if c.Type.IsChild() && inFileContainers[c.Type.Parent] {
-			m.Add(c.Type.Parent, c.Parent)
+			m.Add(c.Type.Parent, containerMember(c.Type.Parent, c.Parent))
 		}
 	}
 	return m

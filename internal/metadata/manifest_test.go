@@ -1,8 +1,10 @@
 package metadata
 
 import (
+	"reflect"
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 func TestManifestRoundTripAndOrder(t *testing.T) {
@@ -92,5 +94,37 @@ func TestParseManifestRefusesOthers(t *testing.T) {
 		if _, err := ParseManifest([]byte(doc)); err == nil {
 			t.Errorf("should refuse %s", doc)
 		}
+	}
+}
+
+// TestManifestNamesMembersAsSalesforce lists a project's members as
+// listMetadata and the Salesforce CLI do: percent-encoded file names stay
+// encoded, and the labels container is CustomLabels whatever its file is
+// called.
+func TestManifestNamesMembersAsSalesforce(t *testing.T) {
+	files := fstest.MapFS{"sfdx-project.json": {Data: []byte(`{"packageDirectories":[{"path":"force-app","default":true}]}`)}}
+	const d = "force-app/main/default/"
+	files[d+"labels/Marketing.labels-meta.xml"] = &fstest.MapFile{Data: []byte(`<?xml version="1.0" encoding="UTF-8"?>
+<CustomLabels xmlns="http://soap.sforce.com/2006/04/metadata"><labels><fullName>Promo</fullName><language>en_US</language><protected>false</protected><shortDescription>Promo</shortDescription><value>Half price</value></labels></CustomLabels>`)}
+	profile := []byte(`<?xml version="1.0" encoding="UTF-8"?><Profile xmlns="http://soap.sforce.com/2006/04/metadata"><custom>true</custom></Profile>`)
+	files[d+"profiles/Custom%3A Marketing Profile.profile-meta.xml"] = &fstest.MapFile{Data: profile}
+	files[d+"layouts/Account-Account %28Marketing%29 Layout.layout-meta.xml"] = &fstest.MapFile{Data: []byte(`<?xml version="1.0" encoding="UTF-8"?><Layout xmlns="http://soap.sforce.com/2006/04/metadata"><showRunAssignRulesCheckbox>false</showRunAssignRulesCheckbox></Layout>`)}
+	proj, err := LoadProject(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := ReadSource(proj, ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := ManifestFromSet(res.Set, "62.0").Types
+	want := map[string][]string{
+		"CustomLabel":  {"Promo"},
+		"CustomLabels": {"CustomLabels"},
+		"Layout":       {"Account-Account %28Marketing%29 Layout"},
+		"Profile":      {"Custom%3A Marketing Profile"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("members = %v, want %v", got, want)
 	}
 }

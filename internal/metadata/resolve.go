@@ -1,8 +1,6 @@
 package metadata
 
 import (
-	"net/url"
-
 	"strings"
 )
 
@@ -262,27 +260,22 @@ func splitExt(file string) (string, string) {
 	return file[:i], file[i+1:]
 }
 
-// decodeName undoes the percent-encoding file names use for characters
-// that are legal in fullNames (layout names with parentheses or slashes).
-func decodeName(n string) string {
-	if !strings.Contains(n, "%") {
-		return n
-	}
-	if d, err := url.PathUnescape(n); err == nil {
-		return d
-	}
-	return n
-}
+// decodeName is a file's member name. Salesforce's fullNames keep the
+// percent-encoding file names use (listMetadata answers "Custom%3A
+// Marketing Profile" and "Account-Account %28Marketing%29 Layout", and the
+// CLI writes those to package.xml), so nothing is undone.
+func decodeName(n string) string { return n }
 
-// encodeName percent-encodes what cannot appear in a file name.
+// encodeName percent-encodes what cannot appear in a file name. A '%' is
+// kept: it begins the encoding a fullName already carries.
 func encodeName(n string) string {
-	if !strings.ContainsAny(n, `/\:*?"<>|%`) {
+	if !strings.ContainsAny(n, `/\:*?"<>|`) {
 		return n
 	}
 	var b strings.Builder
 	for _, c := range n {
 		switch c {
-		case '/', '\\', ':', '*', '?', '"', '<', '>', '|', '%':
+		case '/', '\\', ':', '*', '?', '"', '<', '>', '|':
 			b.WriteString("%" + strings.ToUpper(hexByte(byte(c))))
 		default:
 			b.WriteRune(c)

@@ -40,7 +40,7 @@ func TestReadSourceFindsEveryComponent(t *testing.T) {
 		"Document Shared/terms.txt", "DocumentFolder Shared",
 		"EmailFolder Billing", "EmailTemplate Billing/Reminder",
 		"Flow Invoice_Follow_Up",
-		"Layout Invoice__c-Invoice (Sales) Layout",
+		"Layout Invoice__c-Invoice %28Sales%29 Layout",
 		"LightningComponentBundle invoiceList",
 		"ListView Invoice__c.All",
 		"PermissionSet Invoicing", "Profile Admin",
