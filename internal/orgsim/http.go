@@ -15,7 +15,7 @@ import (
 // Versions served: 31.0 (the oldest not retired) to maxVersion.
 const (
 	minVersion = 31
-	maxVersion = 66
+	maxVersion = 67
 )
 
 // Faults make the org misbehave, for tests of the client's resilience.
@@ -86,7 +86,25 @@ func (o *Org) handler() http.Handler {
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		restError(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
 	})
-	return r
+	return collapseSlashes(r)
+}
+
+// collapseSlashes serves "//services/…" as "/services/…": clients that keep
+// the instance URL with a trailing slash (the Salesforce CLI after `org
+// login access-token`) send such paths, and Salesforce accepts them.
+func collapseSlashes(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "//") {
+			p := r.URL.Path
+			for strings.Contains(p, "//") {
+				p = strings.ReplaceAll(p, "//", "/")
+			}
+			r2 := r.Clone(r.Context())
+			r2.URL.Path, r2.URL.RawPath = p, ""
+			r = r2
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // api applies faults and counts API usage.

@@ -61,6 +61,7 @@ type Org struct {
 	cursors   map[string]*cursor
 	codes     map[string]*authCode
 	rng       *mrand.Rand
+	logs      []Record // debug logs (ApexLog) of this run of the simulator
 }
 
 // state is what survives a restart.
@@ -158,6 +159,7 @@ func (o *Org) init(name string) error {
 	o.key = key
 	o.set = metadata.NewSet()
 	o.seed()
+	o.organizationRow()
 	return nil
 }
 
@@ -230,6 +232,7 @@ func (o *Org) load() error {
 		st.Coverage = map[string]*coverage{}
 	}
 	o.st = &st
+	o.organizationRow()
 	kb, err := os.ReadFile(o.KeyFile())
 	if err != nil {
 		return fmt.Errorf("jwt-key.pem: %w", err)

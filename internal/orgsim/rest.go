@@ -63,6 +63,7 @@ func (o *Org) rest(r chi.Router) {
 	r.Post("/tooling/runTestsAsynchronous", o.runTestsAsync)
 	r.Post("/tooling/runTestsAsynchronous/", o.runTestsAsync)
 	r.Patch("/tooling/sobjects/{name}/{id}", o.updateOne)
+	r.Get("/tooling/sobjects/{name}/describe", o.toolingDescribe)
 	r.Post("/composite/sobjects", o.collection("create"))
 	r.Patch("/composite/sobjects", o.collection("update"))
 	r.Delete("/composite/sobjects", o.collectionDelete)
@@ -150,11 +151,11 @@ func (o *Org) describeGlobal(w http.ResponseWriter, r *http.Request) {
 		d := o.schema(n)
 		list = append(list, map[string]any{
 			"name": d.Name, "label": d.Label, "labelPlural": d.LabelPlural, "keyPrefix": d.KeyPrefix, "custom": d.Custom,
-			"customSetting": false, "queryable": true, "retrieveable": true, "replicateable": d.Name != "SetupAuditTrail",
-			"createable": d.Name != "SetupAuditTrail", "updateable": d.Name != "SetupAuditTrail", "deletable": d.Name != "SetupAuditTrail" && d.Name != "User",
-			"undeletable": d.Name != "SetupAuditTrail", "deprecatedAndHidden": false, "isSubtype": false, "layoutable": true, "searchable": true,
+			"customSetting": false, "queryable": true, "retrieveable": true, "replicateable": !readOnly(d.Name),
+			"createable": !readOnly(d.Name), "updateable": !readOnly(d.Name), "deletable": !readOnly(d.Name) && d.Name != "User",
+			"undeletable": !readOnly(d.Name), "deprecatedAndHidden": false, "isSubtype": false, "layoutable": true, "searchable": true,
 			"activateable": false, "associateEntityType": nil, "associateParentEntity": nil, "deepCloneable": false, "feedEnabled": !d.Custom,
-			"hasSubtypes": false, "isInterface": false, "mergeable": d.Name == "Account" || d.Name == "Contact", "mruEnabled": true, "triggerable": d.Name != "SetupAuditTrail",
+			"hasSubtypes": false, "isInterface": false, "mergeable": d.Name == "Account" || d.Name == "Contact", "mruEnabled": true, "triggerable": !readOnly(d.Name),
 			"urls": objectURLs(b, d.Name),
 		})
 	}
@@ -306,6 +307,10 @@ func (o *Org) query(all, tooling bool) http.HandlerFunc {
 		matched, shaped, err := t.run(parsed)
 		if err != nil {
 			o.queryFailed(w, err)
+			return
+		}
+		if r.URL.Query().Get("columns") == "true" {
+			writeJSON(w, http.StatusOK, columnMetadata(parsed, t))
 			return
 		}
 		if parsed.count {
@@ -513,7 +518,7 @@ func (o *Org) createOne(w http.ResponseWriter, r *http.Request) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	def := o.schema(chi.URLParam(r, "name"))
-	if def == nil || def.Name == "SetupAuditTrail" {
+	if def == nil || readOnly(def.Name) {
 		restError(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
 		return
 	}
@@ -665,7 +670,7 @@ func (o *Org) collection(kind string) http.HandlerFunc {
 				results[i] = map[string]any{"success": false, "errors": []map[string]any{{"statusCode": code, "message": msg, "fields": fields}}}
 				failed = true
 			}
-			if def == nil || def.Name == "SetupAuditTrail" {
+			if def == nil || readOnly(def.Name) {
 				fail("INVALID_TYPE", "sObject type is missing or not supported: attributes.type is required")
 				continue
 			}

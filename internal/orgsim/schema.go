@@ -126,6 +126,16 @@ var standardObjects = []objDef{
 		fieldDef{Name: "Email", Label: "Email", Type: "email", Length: 128},
 		fieldDef{Name: "IsActive", Label: "Active", Type: "boolean"},
 	)},
+	// The org itself, one read-only row: the Salesforce CLI reads it
+	// before a deploy or retrieve to learn what sort of org it talks to.
+	{Name: "Organization", Label: "Organization", LabelPlural: "Organizations", KeyPrefix: "00D", Fields: []fieldDef{
+		{Name: "Id", Label: "Organization ID", Type: "id", Length: 18}, {Name: "Name", Label: "Name", Type: "string", Length: 80},
+		{Name: "IsSandbox", Label: "Is Sandbox", Type: "boolean"}, {Name: "OrganizationType", Label: "Edition", Type: "picklist", Length: 40},
+		{Name: "InstanceName", Label: "Instance Name", Type: "string", Length: 5}, {Name: "NamespacePrefix", Label: "Namespace Prefix", Type: "string", Length: 15, Nillable: true},
+		{Name: "TrialExpirationDate", Label: "Trial Expiration Date", Type: "datetime", Nillable: true}, {Name: "LanguageLocaleKey", Label: "Language", Type: "picklist", Length: 40},
+		{Name: "TimeZoneSidKey", Label: "Time Zone", Type: "picklist", Length: 40}, {Name: "DefaultLocaleSidKey", Label: "Locale", Type: "picklist", Length: 40},
+		{Name: "CreatedDate", Label: "Created Date", Type: "datetime"}, {Name: "SystemModstamp", Label: "System Modstamp", Type: "datetime"},
+	}},
 	{Name: "SetupAuditTrail", Label: "Setup Audit Trail", LabelPlural: "Setup Audit Trail", KeyPrefix: "0Ym", Fields: []fieldDef{
 		{Name: "Id", Type: "id", Length: 18}, {Name: "Action", Type: "string", Length: 255}, {Name: "Section", Type: "string", Length: 255},
 		{Name: "Display", Type: "string", Length: 1000}, {Name: "CreatedDate", Type: "datetime"},
@@ -356,6 +366,19 @@ func (o *Org) seedRecords() {
 	}
 }
 
+// organizationRow keeps the Organization sObject's one row in step with
+// the org (on every start, so orgs saved before it existed have it too).
+func (o *Org) organizationRow() {
+	edition, instance := map[Kind]string{Production: "Enterprise Edition", Sandbox: "Enterprise Edition", Developer: "Developer Edition"}[o.st.Kind], "NA224"
+	if o.st.Kind == Sandbox {
+		instance = "CS42"
+	}
+	ts := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC).Format("2006-01-02T15:04:05.000+0000")
+	o.st.Records["Organization"] = []Record{{"Id": o.st.ID, "Name": "Orgsim " + o.Name, "IsSandbox": o.st.Kind == Sandbox,
+		"OrganizationType": edition, "InstanceName": instance, "NamespacePrefix": nil, "TrialExpirationDate": nil,
+		"LanguageLocaleKey": "en_US", "TimeZoneSidKey": "America/Los_Angeles", "DefaultLocaleSidKey": "en_US", "CreatedDate": ts, "SystemModstamp": ts}}
+}
+
 func (o *Org) insertSeed(obj string, r Record, at time.Time) {
 	def := o.schema(obj)
 	r["Id"] = o.nextID(def.KeyPrefix)
@@ -378,3 +401,6 @@ func (o *Org) stamp(r Record, obj string, t time.Time) {
 		r["IsDeleted"] = false
 	}
 }
+
+// readOnly reports the sObjects no API call writes.
+func readOnly(name string) bool { return name == "SetupAuditTrail" || name == "Organization" }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/trellis-alm/trellis/internal/metadata"
 )
 
@@ -414,8 +415,49 @@ func (o *Org) toolingTable(name string) ([]Record, bool) {
 		}
 		sort.Slice(rows, func(a, b int) bool { return fmt.Sprint(rows[a]["CreatedDate"]) < fmt.Sprint(rows[b]["CreatedDate"]) })
 		return rows, true
+	case "apexlog":
+		return append([]Record(nil), o.logs...), true
 	}
 	return nil, false
+}
+
+// toolingDescribe describes a Tooling object the simulator serves; others
+// (SourceMember among them: the simulator's orgs do not track source)
+// answer as an org without them does.
+func (o *Org) toolingDescribe(w http.ResponseWriter, r *http.Request) {
+	name := chi.URLParam(r, "name")
+	o.mu.Lock()
+	rows, ok := o.toolingTable(name)
+	o.mu.Unlock()
+	if !ok {
+		restError(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
+		return
+	}
+	seen := map[string]bool{"Id": true}
+	fields := []map[string]any{{"name": "Id", "type": "id", "label": "ID"}}
+	for _, row := range rows {
+		for k, v := range row {
+			if seen[k] || k == "attributes" {
+				continue
+			}
+			seen[k] = true
+			typ := "string"
+			switch v.(type) {
+			case bool:
+				typ = "boolean"
+			case float64:
+				typ = "double"
+			case Record:
+				continue
+			}
+			fields = append(fields, map[string]any{"name": k, "type": typ, "label": k})
+		}
+	}
+	sort.Slice(fields[1:], func(i, j int) bool { return fields[1+i]["name"].(string) < fields[1+j]["name"].(string) })
+	canon := toolingName(name)
+	writeJSON(w, http.StatusOK, map[string]any{"name": canon, "label": canon, "labelPlural": canon, "custom": false, "queryable": true,
+		"createable": false, "updateable": false, "deletable": false, "retrieveable": true, "fields": fields, "childRelationships": []any{},
+		"urls": map[string]string{"describe": o.base(r) + "/tooling/sobjects/" + canon + "/describe", "sobject": o.base(r) + "/tooling/sobjects/" + canon}})
 }
 
 func nonNilInts(s []int) []int {
