@@ -26,6 +26,7 @@ func orgsimCmd(ctx context.Context, args []string, getenv func(string) string, s
 	step := fs.Duration("step", 400*time.Millisecond, "how long each stage of a deploy, retrieve, test run or bulk job takes")
 	asJSON := fs.Bool("json", false, "print the orgs as one JSON document")
 	records := fs.Int("records", 0, "load this many generated records into each org, for volume tests (with --data \"\" they stay in memory)")
+	traceReq := fs.Bool("trace", false, "log every request the orgs answer (method, path, status, time) to standard error")
 	objects := fs.Int("objects", 20, "spread --records over this many objects (the standard ones, then generated custom objects)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -46,7 +47,7 @@ func orgsimCmd(ctx context.Context, args []string, getenv func(string) string, s
 	if *step <= 0 {
 		return usageError{"--step must be positive"}
 	}
-	sim, err := orgsim.Start(orgsim.Options{Orgs: names, DataDir: *data, Addr: *addr, Step: *step,
+	sim, err := orgsim.Start(orgsim.Options{Orgs: names, DataDir: *data, Addr: *addr, Step: *step, Trace: *traceReq,
 		Logger: slog.New(slog.NewTextHandler(sio.err, nil))})
 	if err != nil {
 		return err

@@ -151,6 +151,19 @@ func (o *Org) runTestsSync(w http.ResponseWriter, r *http.Request) {
 		run.methods = kept
 	}
 	res := run.deployResult(o.set, o.idFor)
+	// Salesforce's JSON has [] where a list is empty, never null.
+	if res.Failures == nil {
+		res.Failures = []xTestFailure{}
+	}
+	if res.Successes == nil {
+		res.Successes = []xTestSuccess{}
+	}
+	if res.CodeCoverage == nil {
+		res.CodeCoverage = []xCodeCoverage{}
+	}
+	if res.CodeCoverageWarnings == nil {
+		res.CodeCoverageWarnings = []xCodeCoverageWarning{}
+	}
 	writeJSON(w, http.StatusOK, res)
 }
 

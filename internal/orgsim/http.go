@@ -81,6 +81,8 @@ func (o *Org) handler() http.Handler {
 		r.Get("/services/data", o.versions)
 		r.Get("/services/data/", o.versions)
 		r.Route("/services/data/{version}", o.rest)
+		r.Post("/cometd/{version}", o.comet)
+		r.Post("/cometd/{version}/*", o.comet)
 	})
 	r.Route("/_orgsim", o.admin)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {

@@ -62,6 +62,7 @@ type Org struct {
 	codes     map[string]*authCode
 	rng       *mrand.Rand
 	logs      []Record // debug logs (ApexLog) of this run of the simulator
+	streams   map[string]*cometClient
 }
 
 // state is what survives a restart.

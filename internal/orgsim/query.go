@@ -79,7 +79,7 @@ func (o *Org) tableFor(name string, tooling, all bool) (*table, error) {
 	return &table{name: def.Name, rows: rows, def: def, org: o}, nil
 }
 
-var toolingNames = []string{"ApexLog", "ApexClass", "ApexTrigger", "ApexTestRunResult", "ApexTestQueueItem", "ApexTestResult", "ApexCodeCoverageAggregate", "ApexOrgWideCoverage", "DeployRequest"}
+var toolingNames = []string{"ApexLog", "ApexCodeCoverage", "ApexClass", "ApexTrigger", "ApexTestRunResult", "ApexTestQueueItem", "ApexTestResult", "ApexCodeCoverageAggregate", "ApexOrgWideCoverage", "DeployRequest"}
 
 func toolingName(n string) string {
 	for _, t := range toolingNames {

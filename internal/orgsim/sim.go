@@ -38,6 +38,9 @@ type Options struct {
 	// retrieve, test run, bulk job) lasts. Default 400ms.
 	Step   time.Duration
 	Logger *slog.Logger
+	// Trace logs every request (method, path, status, time) to Logger, for
+	// seeing what a client asks.
+	Trace bool
 }
 
 // Sim is a set of running simulated orgs.
@@ -107,7 +110,11 @@ func Start(opts Options) (*Sim, error) {
 			h = "[" + h + "]"
 		}
 		o.BaseURL = fmt.Sprintf("http://%s:%d", h, addr.Port)
-		srv := &http.Server{Handler: o.handler(), ReadHeaderTimeout: 10 * time.Second}
+		var handler http.Handler = o.handler()
+		if opts.Trace {
+			handler = trace(s.log.With("org", name), handler)
+		}
+		srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 		s.orgs = append(s.orgs, o)
 		s.servers = append(s.servers, srv)
 		s.wg.Add(1)
@@ -161,4 +168,28 @@ func (s *Sim) Close() error {
 		o.mu.Unlock()
 	}
 	return errors.Join(errs...)
+}
+
+// trace logs each request once answered.
+func trace(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		log.Info("request", "method", r.Method, "path", r.URL.RequestURI(), "status", rec.status, "ms", time.Since(start).Milliseconds())
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) { w.status = code; w.ResponseWriter.WriteHeader(code) }
+
+// Flush keeps streaming answers (long polls) streaming through the trace.
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
 }

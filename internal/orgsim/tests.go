@@ -3,6 +3,7 @@ package orgsim
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"sort"
 	"strconv"
@@ -237,7 +238,7 @@ func (o *Org) testResultRows(t *testRun, i int) []Record {
 		}
 		rows = append(rows, Record{
 			"Id": cr.resultIDs[k], "QueueItemId": cr.queueID, "AsyncApexJobId": t.id, "ApexClassId": cr.classID,
-			"ApexClass":  Record{"attributes": attrs("ApexClass", cr.classID, true), "Name": cr.name},
+			"ApexClass":  Record{"attributes": attrs("ApexClass", cr.classID, true), "Id": cr.classID, "Name": cr.name, "NamespacePrefix": nil},
 			"MethodName": m.method, "Outcome": outcome, "Message": msg, "StackTrace": stack, "RunTime": float64(m.ms),
 			"TestTimestamp": ts, "ApexLogId": nil, "IsTestSetup": false,
 		})
@@ -307,9 +308,11 @@ func (o *Org) toolingTable(name string) ([]Record, bool) {
 				"ClassesCompleted": float64(completed), "MethodsEnqueued": float64(methods), "MethodsCompleted": float64(methodsDone(t, now)),
 				"MethodsFailed": float64(failed), "StartTime": restTime(t.created), "EndTime": nil, "TestTime": nil,
 				"UserId": o.st.UserID, "IsAllTests": false, "JobName": nil, "Source": "REST"}
+			row["TestSetupTime"] = nil
 			if status == "Completed" || status == "Aborted" {
 				row["EndTime"] = restTime(t.end())
 				row["TestTime"] = float64(t.end().Sub(t.created).Milliseconds())
+				row["TestSetupTime"] = float64(0)
 			}
 			rows = append(rows, row)
 		}
@@ -334,7 +337,19 @@ func (o *Org) toolingTable(name string) ([]Record, bool) {
 		}
 		return rows, true
 	case "apextestresult":
-		rows := append([]Record(nil), o.st.TestResults...)
+		rows := make([]Record, 0, len(o.st.TestResults))
+		for _, r := range o.st.TestResults {
+			// Results saved by an older simulator lack fields the CLI asks for.
+			if c, ok := r["ApexClass"].(map[string]any); ok {
+				if _, has := c["Id"]; !has {
+					r = maps.Clone(r)
+					c = maps.Clone(c)
+					c["Id"], c["NamespacePrefix"] = r["ApexClassId"], nil
+					r["ApexClass"] = c
+				}
+			}
+			rows = append(rows, r)
+		}
 		for _, t := range o.sortedRuns() {
 			if t.recorded {
 				continue
@@ -370,9 +385,32 @@ func (o *Org) toolingTable(name string) ([]Record, bool) {
 				typ = "ApexTrigger"
 			}
 			rows = append(rows, Record{"Id": "715" + c.ID[3:], "ApexClassOrTriggerId": c.ID,
-				"ApexClassOrTrigger": Record{"attributes": attrs(typ, c.ID, true), "Name": c.Name},
+				"ApexClassOrTrigger": Record{"attributes": attrs(typ, c.ID, true), "Id": c.ID, "Name": c.Name},
 				"NumLinesCovered":    float64(len(covered)), "NumLinesUncovered": float64(len(c.Uncovered)),
 				"Coverage": map[string]any{"coveredLines": nonNilInts(covered), "uncoveredLines": nonNilInts(c.Uncovered)}})
+		}
+		return rows, true
+	case "apexcodecoverage":
+		// Per test class: the simulator keeps coverage per covered class,
+		// so each test class that ran is credited with the org's coverage
+		// through its first method.
+		agg, _ := o.toolingTable("ApexCodeCoverageAggregate")
+		var rows []Record
+		seen := map[string]bool{}
+		for _, t := range o.sortedRuns() {
+			for _, cr := range t.classes {
+				if seen[cr.classID] || len(cr.methods) == 0 {
+					continue
+				}
+				seen[cr.classID] = true
+				for _, a := range agg {
+					row := Record{"Id": "71a" + cr.classID[3:], "ApexTestClassId": cr.classID, "TestMethodName": cr.methods[0].method}
+					for _, k := range []string{"ApexClassOrTriggerId", "ApexClassOrTrigger", "NumLinesCovered", "NumLinesUncovered", "Coverage"} {
+						row[k] = a[k]
+					}
+					rows = append(rows, row)
+				}
+			}
 		}
 		return rows, true
 	case "apexorgwidecoverage":
