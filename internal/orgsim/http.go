@@ -71,7 +71,10 @@ func (o *Org) handler() http.Handler {
 		r.Post("/authorize", o.authorize)
 		r.Post("/revoke", o.revoke)
 		r.Get("/userinfo", o.userinfo)
+		r.Get("/singleaccess", o.singleAccess)
+		r.Post("/singleaccess", o.singleAccess)
 	})
+	r.Get("/secur/frontdoor.jsp", o.frontdoor)
 	r.Get("/id/{org}/{user}", o.identity)
 	r.Group(func(r chi.Router) {
 		r.Use(o.api)

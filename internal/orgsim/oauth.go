@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
+	"html"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -306,4 +307,28 @@ func (o *Org) userinfo(w http.ResponseWriter, r *http.Request) {
 		"organization_id": o.st.ID, "preferred_username": o.st.Username, "email": o.st.Username, "name": "Admin User"}
 	o.mu.Unlock()
 	writeJSON(w, http.StatusOK, body)
+}
+
+// singleAccess is /services/oauth2/singleaccess: a one-time front-door
+// URL that opens the org in a browser (`sf org open`).
+func (o *Org) singleAccess(w http.ResponseWriter, r *http.Request) {
+	if !o.bearer(w, r) {
+		return
+	}
+	u := o.BaseURL + "/secur/frontdoor.jsp?otp=" + secret(40)
+	if ru := r.URL.Query().Get("redirect_uri"); ru != "" {
+		u += "&startURL=" + url.QueryEscape(ru)
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"frontdoor_uri": u})
+}
+
+// frontdoor is the page a front-door URL opens: the simulator has no
+// setup UI, so it says which org this is.
+func (o *Org) frontdoor(w http.ResponseWriter, r *http.Request) {
+	o.mu.Lock()
+	name, user := o.Name, o.st.Username
+	o.mu.Unlock()
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	fmt.Fprintf(w, "<!doctype html><title>%s</title><h1>Simulated org %s</h1><p>Signed in as %s. This org is simulated by trellis orgsim and has no setup pages.</p>",
+		html.EscapeString(name), html.EscapeString(name), html.EscapeString(user))
 }

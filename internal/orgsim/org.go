@@ -63,6 +63,7 @@ type Org struct {
 	rng       *mrand.Rand
 	logs      []Record // debug logs (ApexLog) of this run of the simulator
 	streams   map[string]*cometClient
+	ingest    map[string]*ingestJob
 }
 
 // state is what survives a restart.

@@ -46,6 +46,7 @@ func (o *Org) rest(r chi.Router) {
 	r.Post("/sobjects/{name}/", o.createOne)
 	r.Patch("/sobjects/{name}/{field}/{value}", o.upsertOne)
 	r.Post("/composite", o.composite)
+	r.Post("/composite/tree/{name}", o.compositeTree)
 	r.Post("/tooling/runTestsSynchronous", o.runTestsSync)
 	r.Post("/tooling/runTestsSynchronous/", o.runTestsSync)
 	r.Get("/sobjects/{name}/{id}", o.getOne)
@@ -69,6 +70,15 @@ func (o *Org) rest(r chi.Router) {
 	r.Delete("/composite/sobjects", o.collectionDelete)
 	r.Get("/composite/sobjects/{name}", o.collectionRead)
 	r.Patch("/composite/sobjects/{name}/{field}", o.collection("upsert"))
+	r.Post("/jobs/ingest", o.ingestCreate)
+	r.Get("/jobs/ingest", o.ingestList)
+	r.Get("/jobs/ingest/{id}", o.ingestGet)
+	r.Patch("/jobs/ingest/{id}", o.ingestPatch)
+	r.Delete("/jobs/ingest/{id}", o.ingestDelete)
+	r.Put("/jobs/ingest/{id}/batches", o.ingestUpload)
+	r.Get("/jobs/ingest/{id}/successfulResults", o.ingestResults("successfulResults"))
+	r.Get("/jobs/ingest/{id}/failedResults", o.ingestResults("failedResults"))
+	r.Get("/jobs/ingest/{id}/unprocessedrecords", o.ingestResults("unprocessedrecords"))
 	r.Post("/jobs/query", o.bulkCreate)
 	r.Get("/jobs/query", o.bulkList)
 	r.Get("/jobs/query/{id}", o.bulkGet)
@@ -243,7 +253,7 @@ func (o *Org) describe(w http.ResponseWriter, r *http.Request) {
 		other := o.schema(n)
 		for _, f := range other.Fields {
 			if f.Type == "reference" && strings.EqualFold(f.Ref, d.Name) && !strings.HasSuffix(f.Name, "ById") && f.Name != "OwnerId" {
-				children = append(children, map[string]any{"childSObject": other.Name, "field": f.Name, "relationshipName": nil, "cascadeDelete": false,
+				children = append(children, map[string]any{"childSObject": other.Name, "field": f.Name, "relationshipName": childRelName(other, f), "cascadeDelete": false,
 					"deprecatedAndHidden": false, "junctionIdListNames": []string{}, "junctionReferenceTo": []string{}, "restrictedDelete": false})
 			}
 		}

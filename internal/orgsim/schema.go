@@ -17,6 +17,7 @@ type fieldDef struct {
 	Length     int
 	Ref        string // referenceTo
 	RelName    string // relationship name for references
+	ChildRel   string // how the referenced object names its children (custom lookups)
 	Calculated bool
 	Nillable   bool
 	Createable bool
@@ -261,6 +262,9 @@ func customField(name string, x *metadata.Node) fieldDef {
 		f.Type = "reference"
 		f.Ref = x.ChildText("referenceTo")
 		f.RelName = strings.TrimSuffix(name, "__c") + "__r"
+		if rn := x.ChildText("relationshipName"); rn != "" {
+			f.ChildRel = rn + "__r"
+		}
 		f.Length = 18
 	}
 	return f
