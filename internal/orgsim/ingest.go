@@ -47,7 +47,7 @@ func (o *Org) ingestInfo(r *http.Request, j *ingestJob, now time.Time) map[strin
 		"id": j.id, "operation": j.operation, "object": j.object, "createdById": o.st.UserID, "createdDate": restTime(j.created),
 		"systemModstamp": restTime(now), "state": st, "concurrencyMode": "Parallel", "contentType": "CSV", "apiVersion": json64(j.version),
 		"jobType": "V2Ingest", "lineEnding": j.lineEnding, "columnDelimiter": j.delimiter, "externalIdFieldName": nil,
-		"contentUrl": "services/data/" + j.version + "/jobs/ingest/" + j.id + "/batches",
+		"contentUrl":             "services/data/" + j.version + "/jobs/ingest/" + j.id + "/batches",
 		"numberRecordsProcessed": 0, "numberRecordsFailed": 0, "retries": 0, "totalProcessingTime": 0, "apiActiveProcessingTime": 0, "apexProcessingTime": 0,
 	}
 	if j.externalID != "" {
