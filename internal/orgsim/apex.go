@@ -151,7 +151,6 @@ func locate(src, name string) (line, col int) {
 var (
 	isTestClassRe = regexp.MustCompile(`(?is)@isTest\b[^{]*?\bclass\b`)
 	testMethodRe  = regexp.MustCompile(`(?is)(@isTest(?:\s*\([^)]*\))?\s+(?:(?:public|private|global|static|override)\s+)*|(?:(?:public|private|global|static)\s+)*testMethod\s+)(?:static\s+)?void\s+(\w+)\s*\(\s*\)`)
-	failMarkerRe  = regexp.MustCompile(`(?i)System\.assert\s*\(\s*false|Assert\.fail\s*\(|Assert\.isTrue\s*\(\s*false`)
 	triggerOnRe   = regexp.MustCompile(`(?i)\btrigger\s+\w+\s+on\s+(\w+)`)
 )
 
@@ -241,14 +240,19 @@ func testMethods(class, src string) []testMethod {
 		name := src[m[4]:m[5]]
 		body, bodyStart := methodBody(src, m[1])
 		tm := testMethod{class: class, method: name, pass: true, ms: durationOf(class + "." + name)}
-		if loc := failMarkerRe.FindStringIndex(body); loc != nil {
+		for _, loc := range anonAssertRe.FindAllStringIndex(body, -1) {
+			msg, fails := assertionFails(body[loc[0]:])
+			if !fails {
+				continue
+			}
 			line := strings.Count(src[:bodyStart+loc[0]], "\n") + 1
 			tm.pass = false
 			tm.message = "System.AssertException: Assertion Failed"
-			if strings.HasPrefix(strings.ToLower(body[loc[0]:]), "assert.fail") {
-				tm.message = "System.AssertException: Assertion Failed: " + assertMessage(body[loc[1]:])
+			if msg != "" {
+				tm.message += ": " + msg
 			}
 			tm.stack = fmt.Sprintf("Class.%s.%s: line %d, column 1", class, name, line)
+			break
 		}
 		out = append(out, tm)
 	}

@@ -80,6 +80,8 @@ func (o *Org) handler() http.Handler {
 		r.Use(o.api)
 		r.Post("/services/Soap/m/{version}", o.soap)
 		r.Post("/services/Soap/u/{version}", o.soapLogin)
+		r.Post("/services/Soap/s/{version}", o.executeAnonymous)
+		r.Post("/services/Soap/s/{version}/{orgId}", o.executeAnonymous)
 		r.Post("/services/Soap/m/{version}/{orgId}", o.soap)
 		r.Get("/services/data", o.versions)
 		r.Get("/services/data/", o.versions)

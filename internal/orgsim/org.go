@@ -64,6 +64,7 @@ type Org struct {
 	logs      []Record // debug logs (ApexLog) of this run of the simulator
 	streams   map[string]*cometClient
 	ingest    map[string]*ingestJob
+	logBodies map[string]string // ApexLog id → text
 }
 
 // state is what survives a restart.

@@ -65,6 +65,8 @@ func (o *Org) rest(r chi.Router) {
 	r.Post("/tooling/runTestsAsynchronous/", o.runTestsAsync)
 	r.Patch("/tooling/sobjects/{name}/{id}", o.updateOne)
 	r.Get("/tooling/sobjects/{name}/describe", o.toolingDescribe)
+	r.Get("/tooling/sobjects/ApexLog/{id}/Body", o.apexLogBody)
+	r.Get("/sobjects/ApexLog/{id}/Body", o.apexLogBody)
 	r.Post("/composite/sobjects", o.collection("create"))
 	r.Patch("/composite/sobjects", o.collection("update"))
 	r.Delete("/composite/sobjects", o.collectionDelete)

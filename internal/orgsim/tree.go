@@ -52,7 +52,13 @@ func (o *Org) compositeTree(w http.ResponseWriter, r *http.Request) {
 	// Rows go in as they are made, so children can refer to their parent;
 	// a failure anywhere takes them all out again.
 	before := map[string]int{}
-	var results, failures []map[string]any
+	// Fields in Salesforce's order: referenceId first.
+	type treeResult struct {
+		ReferenceID string           `json:"referenceId"`
+		ID          any              `json:"id,omitempty"`
+		Errors      []map[string]any `json:"errors,omitempty"`
+	}
+	var results, failures []treeResult
 	count := 0
 	var walk func(def *objDef, recs []map[string]any, parentField string, parentID any)
 	walk = func(def *objDef, recs []map[string]any, parentField string, parentID any) {
@@ -65,7 +71,7 @@ func (o *Org) compositeTree(w http.ResponseWriter, r *http.Request) {
 				if fields == nil {
 					fields = []string{}
 				}
-				failures = append(failures, map[string]any{"referenceId": ref, "errors": []map[string]any{{"statusCode": code, "message": msg, "fields": fields}}})
+				failures = append(failures, treeResult{ReferenceID: ref, Errors: []map[string]any{{"statusCode": code, "message": msg, "fields": fields}}})
 			}
 			if ref == "" {
 				fail("INVALID_INPUT", "Include a reference ID for each record in the request.")
@@ -94,14 +100,14 @@ func (o *Org) compositeTree(w http.ResponseWriter, r *http.Request) {
 			}
 			row, errs := o.writeRecord(def, fields, nil, time.Now())
 			if errs != nil {
-				failures = append(failures, map[string]any{"referenceId": ref, "errors": errs})
+				failures = append(failures, treeResult{ReferenceID: ref, Errors: errs})
 				continue
 			}
 			if _, ok := before[def.Name]; !ok {
 				before[def.Name] = len(o.st.Records[def.Name])
 			}
 			o.st.Records[def.Name] = append(o.st.Records[def.Name], row)
-			results = append(results, map[string]any{"referenceId": ref, "id": row["Id"]})
+			results = append(results, treeResult{ReferenceID: ref, ID: row["Id"]})
 			for rel, kids := range children {
 				child, field := o.childRelation(def, rel)
 				if child == nil {
@@ -128,7 +134,7 @@ func (o *Org) compositeTree(w http.ResponseWriter, r *http.Request) {
 	}
 	o.saveLocked()
 	if results == nil {
-		results = []map[string]any{}
+		results = []treeResult{}
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"hasErrors": false, "results": results})
 }
