@@ -26,6 +26,7 @@ func orgsimCmd(ctx context.Context, args []string, getenv func(string) string, s
 	step := fs.Duration("step", 400*time.Millisecond, "how long each stage of a deploy, retrieve, test run or bulk job takes")
 	asJSON := fs.Bool("json", false, "print the orgs as one JSON document")
 	records := fs.Int("records", 0, "load this many generated records into each org, for volume tests (with --data \"\" they stay in memory)")
+	useTLS := fs.Bool("tls", false, "serve https with a certificate from the simulator's own CA (its path is each org's ca_file; trust it with NODE_EXTRA_CA_CERTS)")
 	traceReq := fs.Bool("trace", false, "log every request the orgs answer (method, path, status, time) to standard error")
 	objects := fs.Int("objects", 20, "spread --records over this many objects (the standard ones, then generated custom objects)")
 	pos, err := parseFlags(fs, args)
@@ -47,7 +48,7 @@ func orgsimCmd(ctx context.Context, args []string, getenv func(string) string, s
 	if *step <= 0 {
 		return usageError{"--step must be positive"}
 	}
-	sim, err := orgsim.Start(orgsim.Options{Orgs: names, DataDir: *data, Addr: *addr, Step: *step, Trace: *traceReq,
+	sim, err := orgsim.Start(orgsim.Options{Orgs: names, DataDir: *data, Addr: *addr, Step: *step, Trace: *traceReq, TLS: *useTLS,
 		Logger: slog.New(slog.NewTextHandler(sio.err, nil))})
 	if err != nil {
 		return err
@@ -81,8 +82,10 @@ func orgsimCmd(ctx context.Context, args []string, getenv func(string) string, s
 			fmt.Fprintf(tw, "Org %s (%s, %s)\n", i.Name, i.Kind, i.OrgID)
 			for _, row := range [][2]string{{"Instance URL", i.InstanceURL}, {"Login URL", i.LoginURL}, {"Username", i.Username},
 				{"Password", i.Password}, {"Security Token", i.SecurityToken}, {"Client Id", i.ClientID}, {"Client Secret", i.ClientSecret},
-				{"Access Token", i.AccessToken}, {"JWT key file", i.JWTKeyFile}} {
-				fmt.Fprintf(tw, "  %s\t%s\n", row[0], row[1])
+				{"Access Token", i.AccessToken}, {"SFDX auth URL", i.SFDXAuthURL}, {"JWT key file", i.JWTKeyFile}, {"CA file", i.CAFile}} {
+				if row[1] != "" {
+					fmt.Fprintf(tw, "  %s\t%s\n", row[0], row[1])
+				}
 			}
 			fmt.Fprintln(tw)
 		}

@@ -183,7 +183,15 @@ type Info struct {
 	ClientID      string `json:"client_id"`
 	ClientSecret  string `json:"client_secret"`
 	AccessToken   string `json:"access_token"`
-	JWTKeyFile    string `json:"jwt_key_file,omitempty"`
+	RefreshToken  string `json:"refresh_token"`
+	// SFDXAuthURL is what `sf org login sfdx-url` reads:
+	// force://<client id>:<client secret>:<refresh token>@<host:port>; the
+	// CLI reaches the host over https (so with --tls).
+	SFDXAuthURL string `json:"sfdx_auth_url"`
+	JWTKeyFile  string `json:"jwt_key_file,omitempty"`
+	// CAFile is the certificate authority of the TLS listener (--tls), for
+	// clients to trust (NODE_EXTRA_CA_CERTS=<ca_file>).
+	CAFile string `json:"ca_file,omitempty"`
 }
 
 // Info issues a fresh session and returns the connection details.
@@ -191,12 +199,27 @@ func (o *Org) Info() Info {
 	tok := o.NewSession()
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	refresh := ""
+	for t, g := range o.st.Refresh {
+		if g.ClientID == o.st.ClientID && g.Scope == adminScope {
+			refresh = t
+		}
+	}
+	if refresh == "" {
+		refresh = o.newRefreshLocked(o.st.ClientID, adminScope)
+		o.saveLocked()
+	}
 	return Info{Name: o.Name, Kind: o.st.Kind, OrgID: o.st.ID, InstanceURL: o.BaseURL, LoginURL: o.BaseURL, Username: o.st.Username,
 		Password: o.st.Password, SecurityToken: o.st.SecurityToken, ClientID: o.st.ClientID, ClientSecret: o.st.ClientSecret,
-		AccessToken: tok, JWTKeyFile: o.KeyFile()}
+		AccessToken: tok, RefreshToken: refresh, SFDXAuthURL: "force://" + o.st.ClientID + ":" + o.st.ClientSecret + ":" + refresh + "@" + strings.TrimPrefix(strings.TrimPrefix(o.BaseURL, "https://"), "http://"),
+		JWTKeyFile: o.KeyFile(), CAFile: o.sim.caFile}
 }
 
 var _ = json.Marshal
+
+// adminScope is the scope of the refresh token the simulator lists for
+// its admin user.
+const adminScope = "api web full refresh_token id"
 
 // DeployCount is how many deploys (check-only ones included) the org has
 // taken, for tests that must see one deploy and never two.

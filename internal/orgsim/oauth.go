@@ -74,7 +74,18 @@ func (o *Org) grantPassword(w http.ResponseWriter, f url.Values) {
 		oauthError(w, http.StatusBadRequest, "invalid_grant", "authentication failure")
 		return
 	}
-	o.answerToken(w, "", false, "api web full refresh_token id")
+	// A connected app with the refresh_token scope (the simulator's is one)
+	// answers the password grant with a refresh token as well.
+	o.answerToken(w, o.newRefreshLocked(f.Get("client_id"), "api web full refresh_token id"), true, "api web full refresh_token id")
+}
+
+// newRefreshLocked mints a refresh token in Salesforce's alphabet (letters,
+// digits, '.' and '_'; no '!', which only access tokens carry). o.mu is
+// held.
+func (o *Org) newRefreshLocked(clientID, scope string) string {
+	t := "5Aep861" + secret(80)
+	o.st.Refresh[t] = &grant{ClientID: clientID, Scope: scope}
+	return t
 }
 
 func (o *Org) grantRefresh(w http.ResponseWriter, f url.Values) {
@@ -118,8 +129,7 @@ func (o *Org) grantCode(w http.ResponseWriter, f url.Values) {
 	refresh := ""
 	scopes := " " + c.scope + " "
 	if c.scope == "" || strings.Contains(scopes, " refresh_token ") || strings.Contains(scopes, " offline_access ") || strings.Contains(scopes, " full ") {
-		refresh = o.st.ID[:15] + "!" + secret(80)
-		o.st.Refresh[refresh] = &grant{ClientID: c.clientID, Scope: c.scope}
+		refresh = o.newRefreshLocked(c.clientID, c.scope)
 	}
 	o.answerToken(w, refresh, true, nonEmpty(c.scope, "api refresh_token id web"))
 }

@@ -13,11 +13,13 @@ package orgsim
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -41,6 +43,10 @@ type Options struct {
 	// Trace logs every request (method, path, status, time) to Logger, for
 	// seeing what a client asks.
 	Trace bool
+	// TLS serves https with a certificate from the simulator's own CA
+	// (kept in DataDir, or a temporary directory), named in each org's
+	// Info as CAFile.
+	TLS bool
 }
 
 // Sim is a set of running simulated orgs.
@@ -50,6 +56,8 @@ type Sim struct {
 	servers []*http.Server
 	wg      sync.WaitGroup
 	log     *slog.Logger
+	caFile  string
+	tmpDir  string // made for the CA when there is no DataDir
 }
 
 // Start creates (or reopens) the orgs and serves them.
@@ -74,6 +82,20 @@ func Start(opts Options) (*Sim, error) {
 	port, err := strconv.Atoi(portStr)
 	if err != nil {
 		return nil, fmt.Errorf("orgsim: port %q: %w", portStr, err)
+	}
+	var tlsConfig *tls.Config
+	if opts.TLS {
+		dir := opts.DataDir
+		if dir == "" {
+			if s.tmpDir, err = os.MkdirTemp("", "orgsim-ca"); err != nil {
+				return nil, err
+			}
+			dir = s.tmpDir
+		}
+		if tlsConfig, s.caFile, err = serverTLS(dir, host); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("orgsim: TLS: %w", err)
+		}
 	}
 	seen := map[string]bool{}
 	for i, name := range opts.Orgs {
@@ -109,7 +131,12 @@ func Start(opts Options) (*Sim, error) {
 		if strings.Contains(h, ":") {
 			h = "[" + h + "]"
 		}
-		o.BaseURL = fmt.Sprintf("http://%s:%d", h, addr.Port)
+		scheme := "http"
+		if tlsConfig != nil {
+			scheme = "https"
+			ln = tls.NewListener(ln, tlsConfig)
+		}
+		o.BaseURL = fmt.Sprintf("%s://%s:%d", scheme, h, addr.Port)
 		var handler http.Handler = o.handler()
 		if opts.Trace {
 			handler = trace(s.log.With("org", name), handler)
@@ -166,6 +193,9 @@ func (s *Sim) Close() error {
 		o.mu.Lock()
 		errs = append(errs, o.saveLocked())
 		o.mu.Unlock()
+	}
+	if s.tmpDir != "" {
+		os.RemoveAll(s.tmpDir)
 	}
 	return errors.Join(errs...)
 }
