@@ -104,9 +104,11 @@ databench:
 compare: build
 	$(GO) run ./bench/metacompare -trellis $(BIN) $(REPOS)
 
-## interop: a real Salesforce client (jsforce, from npm) against trellis orgsim
+## interop: real Salesforce clients against trellis orgsim: jsforce, then the
+## Salesforce CLI (sf, from npm) through every everyday command, with a table
 interop: build
 	$(GO) run ./bench/interop -trellis $(BIN)
+	TRELLIS_TEST_SF_REQUIRED=1 $(GO) run ./internal/testdb/withdb -- $(GO) test ./cmd/trellis -run '^TestSalesforceCLI$$' -count=1 -v
 
 clean:
 	rm -rf bin test-artifacts
