@@ -236,3 +236,23 @@ func TestStreamingAnnouncesFinishedTestRuns(t *testing.T) {
 		t.Errorf("unknown client: %v", u)
 	}
 }
+
+// TestProductionRefusesNoTestRunWithNothingDeployed: the refusal comes
+// before any component is processed, so none is reported deployed.
+func TestProductionRefusesNoTestRunWithNothingDeployed(t *testing.T) {
+	r := newRig(t, "prod")
+	b := r.waitDeploy(r.deploy(apexFiles, false, "NoTestRun"), "Failed")
+	var res struct {
+		ErrorMessage string `xml:"Body>checkDeployStatusResponse>result>errorMessage"`
+		Deployed     int    `xml:"Body>checkDeployStatusResponse>result>numberComponentsDeployed"`
+		Successes    []struct {
+			FullName string `xml:"fullName"`
+		} `xml:"Body>checkDeployStatusResponse>result>details>componentSuccesses"`
+	}
+	if err := xml.Unmarshal(b, &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.ErrorMessage != "testLevel of NoTestRun cannot be used in production organizations" || res.Deployed != 0 || len(res.Successes) != 0 {
+		t.Errorf("refused deploy: %+v\n%s", res, b)
+	}
+}

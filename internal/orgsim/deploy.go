@@ -562,18 +562,24 @@ func (o *Org) evaluate(zipData []byte, opts deployOpts, now time.Time, quick boo
 			level = "RunLocalTests"
 		}
 	}
+	// A test level the org refuses fails the deploy before any component
+	// is processed: nothing is reported deployed.
+	refuse := func(message string) *outcome {
+		out.successes, out.failures, out.total = nil, nil, 0
+		return fail("Failed", "INVALID_OPERATION", message)
+	}
 	switch level {
 	case "NoTestRun":
 		if o.st.Kind == Production && !quick && (hasApex || opts.TestLevel == "NoTestRun") {
-			return fail("Failed", "INVALID_OPERATION", "testLevel of NoTestRun cannot be used in production organizations")
+			return refuse("testLevel of NoTestRun cannot be used in production organizations")
 		}
 	case "RunSpecifiedTests":
 		if len(opts.RunTests) == 0 {
-			return fail("Failed", "INVALID_OPERATION", "runTests must not be empty when a testLevel of RunSpecifiedTests is used")
+			return refuse("runTests must not be empty when a testLevel of RunSpecifiedTests is used")
 		}
 	case "RunLocalTests", "RunAllTestsInOrg", "RunRelevantTests":
 	default:
-		return fail("Failed", "INVALID_OPERATION", fmt.Sprintf("testLevel %s is not valid", level))
+		return refuse(fmt.Sprintf("testLevel %s is not valid", level))
 	}
 	coverageFails := false
 	if level != "NoTestRun" {
