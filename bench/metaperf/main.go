@@ -4,6 +4,8 @@
 //
 //   - trellis meta delta vs sfdx-git-delta and vs git diff --name-status,
 //     over the whole 1,000-commit range;
+//   - trellis meta manifest vs source-deploy-retrieve's manifest of the
+//     same project, and whether they name the same members;
 //   - trellis meta convert --to metadata vs source-deploy-retrieve;
 //   - trellis meta delta's peak memory on a small and a large repository
 //     for the same ten commits (it should follow the change, not the size).
@@ -16,6 +18,7 @@
 package main
 
 import (
+	"encoding/xml"
 	"flag"
 	"fmt"
 	"github.com/trellis-alm/trellis/bench/oracle"
@@ -60,6 +63,28 @@ func main() {
 		fmt.Printf("  sfdx-git-delta             %8s  (trellis is %.1fx faster; goal: 10x)\n", sgd.wall, ratio(sgd.wall, delta.wall))
 	} else {
 		fmt.Printf("  sfdx-git-delta             skipped: %v\n", oracleErr)
+	}
+
+	// The manifest of the whole project: names only, no content to hash.
+	man := measure(*runs, bin, "meta", "manifest", r)
+	fmt.Printf("\nmanifest of all %d files:\n", large.Files)
+	fmt.Printf("  trellis meta manifest      %8s\n", man.wall)
+	if oracleErr == nil {
+		node := filepath.Join(oracle, "node_modules", ".bin", "node")
+		sdrMan := measure(*runs, node, filepath.Join(oracle, "sdr.mjs"), "manifest", r)
+		fmt.Printf("  source-deploy-retrieve     %8s  (trellis is %.1fx faster; goal: 10x)\n", sdrMan.wall, ratio(sdrMan.wall, man.wall))
+		a, err := exec.Command(bin, "meta", "manifest", r).Output()
+		check(err)
+		b, err := exec.Command(node, filepath.Join(oracle, "sdr.mjs"), "manifest", r).Output()
+		check(err)
+		only1, only2 := manifestDiff(a, b)
+		fmt.Printf("  same members: %v (only in trellis: %d, only in SDR: %d)\n", len(only1)+len(only2) == 0, len(only1), len(only2))
+		for i, m := range append(only1, only2...) {
+			if i == 10 {
+				break
+			}
+			fmt.Printf("    differs: %s\n", m)
+		}
 	}
 
 	// Writing ~19,000 files costs what the file system makes it cost, the
@@ -133,4 +158,39 @@ func check(err error) {
 		fmt.Fprintln(os.Stderr, "metaperf:", err)
 		os.Exit(1)
 	}
+}
+
+// manifestDiff lists the type/member pairs only one of two package.xml
+// documents names.
+func manifestDiff(a, b []byte) (onlyA, onlyB []string) {
+	set := func(doc []byte) map[string]bool {
+		var p struct {
+			Types []struct {
+				Members []string `xml:"members"`
+				Name    string   `xml:"name"`
+			} `xml:"types"`
+		}
+		check(xml.Unmarshal(doc, &p))
+		out := map[string]bool{}
+		for _, t := range p.Types {
+			for _, m := range t.Members {
+				out[t.Name+" "+m] = true
+			}
+		}
+		return out
+	}
+	sa, sb := set(a), set(b)
+	for k := range sa {
+		if !sb[k] {
+			onlyA = append(onlyA, "trellis: "+k)
+		}
+	}
+	for k := range sb {
+		if !sa[k] {
+			onlyB = append(onlyB, "SDR: "+k)
+		}
+	}
+	sort.Strings(onlyA)
+	sort.Strings(onlyB)
+	return onlyA, onlyB
 }

@@ -213,7 +213,18 @@ func readProject(p string, opts metadata.ReadOptions) (*metadata.ReadResult, *me
 	proj, err := metadata.LoadProject(fsys)
 	if errors.Is(err, metadata.ErrNotProject) {
 		res, err := metadata.ReadMetadataFormat(fsys, opts)
-		return res, nil, err
+		if err != nil || res.Set.Len() > 0 {
+			return res, nil, err
+		}
+		// No project file and nothing in metadata format: a package
+		// directory on its own (force-app), as `sf project generate
+		// manifest --source-dir` takes it.
+		if proj, err = metadata.ParseProject([]byte(`{"packageDirectories":[{"path":".","default":true}]}`)); err != nil {
+			return nil, nil, err
+		}
+		proj.FS = fsys
+		res, err = metadata.ReadSource(proj, opts)
+		return res, proj, err
 	}
 	if err != nil {
 		return nil, nil, err

@@ -115,6 +115,10 @@ func TestMetaManifestConvertDiffDeps(t *testing.T) {
 	if r.e != nil || !strings.Contains(r.out, "<members>Invoice__c.Total__c</members>") || !strings.Contains(r.out, "<version>62.0</version>") {
 		t.Fatalf("manifest: %v\n%s", r.e, r.out)
 	}
+	// A package directory on its own names the same members.
+	if pkg := runCLI(t, nil, "", "meta", "manifest", src+"/force-app"); pkg.e != nil || !strings.Contains(pkg.out, "<members>Invoice__c.Total__c</members>") {
+		t.Fatalf("manifest of force-app alone: %v\n%s", pkg.e, pkg.out)
+	}
 	md := t.TempDir()
 	if r := runCLI(t, nil, "", "meta", "convert", "--to", "metadata", src, md); r.e != nil {
 		t.Fatal(r.e)

@@ -100,6 +100,12 @@ func ManifestFromSet(s *Set, version string) *Manifest {
 	m := NewManifest(version)
 	for _, c := range s.Components() {
 		k := c.ManifestKey()
+		if c.Type.FolderOf != "" {
+			// A folder listed under its content type ends in "/", as the
+			// Salesforce CLI writes it, so the Metadata API takes it for a
+			// folder (ParseManifest accepts it either way).
+			k.Name += "/"
+		}
 		m.Add(k.Type, k.Name)
 		if c.Type.IsChild() && inFileContainers[c.Type.Parent] {
 			m.Add(c.Type.Parent, containerMember(c.Type.Parent, c.Parent))
@@ -167,7 +173,8 @@ func ParseManifest(data []byte) (*Manifest, error) {
 			}
 			for _, x := range el.Children {
 				if x.Name == "members" {
-					m.Add(name, strings.TrimSpace(x.Text))
+					// "Reports/Sales/" names the folder Reports/Sales.
+					m.Add(name, strings.TrimSuffix(strings.TrimSpace(x.Text), "/"))
 				}
 			}
 		}

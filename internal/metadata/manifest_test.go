@@ -2,6 +2,8 @@ package metadata
 
 import (
 	"reflect"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -109,6 +111,8 @@ func TestManifestNamesMembersAsSalesforce(t *testing.T) {
 	profile := []byte(`<?xml version="1.0" encoding="UTF-8"?><Profile xmlns="http://soap.sforce.com/2006/04/metadata"><custom>true</custom></Profile>`)
 	files[d+"profiles/Custom%3A Marketing Profile.profile-meta.xml"] = &fstest.MapFile{Data: profile}
 	files[d+"layouts/Account-Account %28Marketing%29 Layout.layout-meta.xml"] = &fstest.MapFile{Data: []byte(`<?xml version="1.0" encoding="UTF-8"?><Layout xmlns="http://soap.sforce.com/2006/04/metadata"><showRunAssignRulesCheckbox>false</showRunAssignRulesCheckbox></Layout>`)}
+	files[d+"reports/Sales.reportFolder-meta.xml"] = &fstest.MapFile{Data: []byte(`<?xml version="1.0" encoding="UTF-8"?><ReportFolder xmlns="http://soap.sforce.com/2006/04/metadata"><name>Sales</name></ReportFolder>`)}
+	files[d+"reports/Sales/Pipeline.report-meta.xml"] = &fstest.MapFile{Data: []byte(`<?xml version="1.0" encoding="UTF-8"?><Report xmlns="http://soap.sforce.com/2006/04/metadata"><name>Pipeline</name></Report>`)}
 	proj, err := LoadProject(files)
 	if err != nil {
 		t.Fatal(err)
@@ -117,14 +121,27 @@ func TestManifestNamesMembersAsSalesforce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := ManifestFromSet(res.Set, "62.0").Types
+	m := ManifestFromSet(res.Set, "62.0")
+	got := m.Types
 	want := map[string][]string{
+		"Report":       {"Sales/", "Sales/Pipeline"},
 		"CustomLabel":  {"Promo"},
 		"CustomLabels": {"CustomLabels"},
 		"Layout":       {"Account-Account %28Marketing%29 Layout"},
 		"Profile":      {"Custom%3A Marketing Profile"},
 	}
+	for k := range got {
+		sort.Strings(got[k])
+	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("members = %v, want %v", got, want)
+	}
+	// Read back, the folder is the folder, slash or not.
+	back, err := ParseManifest(m.Marshal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := back.Types["Report"]; !slices.Contains(r, "Sales") || !slices.Contains(r, "Sales/Pipeline") {
+		t.Errorf("parsed back: %v", r)
 	}
 }
