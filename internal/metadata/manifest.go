@@ -94,16 +94,21 @@ func (m *Manifest) Keys() []Key {
 var inFileContainers = map[string]bool{"CustomLabels": true, "Workflow": true, "SharingRules": true, "AssignmentRules": true,
 	"AutoResponseRules": true, "EscalationRules": true, "MatchingRules": true}
 
+// slashedFolders are the folder types the Salesforce CLI lists with a
+// trailing "/" (reports and dashboards share a name space with their
+// folders; email template folders follow suit).
+var slashedFolders = map[string]bool{"ReportFolder": true, "DashboardFolder": true, "EmailTemplateFolder": true}
+
 // ManifestFromSet lists every component of s (folder types under their
 // content type, in-file children with their container).
 func ManifestFromSet(s *Set, version string) *Manifest {
 	m := NewManifest(version)
 	for _, c := range s.Components() {
 		k := c.ManifestKey()
-		if c.Type.FolderOf != "" {
-			// A folder listed under its content type ends in "/", as the
-			// Salesforce CLI writes it, so the Metadata API takes it for a
-			// folder (ParseManifest accepts it either way).
+		if slashedFolders[c.Type.Name] {
+			// These folders, listed under their content type, end in "/"
+			// as the Salesforce CLI writes them, so the Metadata API takes
+			// them for folders (ParseManifest accepts either form).
 			k.Name += "/"
 		}
 		m.Add(k.Type, k.Name)
