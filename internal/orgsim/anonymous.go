@@ -82,7 +82,14 @@ func (o *Org) executeAnonymous(w http.ResponseWriter, r *http.Request) {
 	logLine("USER_INFO", "[EXTERNAL]", userID, user, "(GMT-08:00) Pacific Standard Time (America/Los_Angeles)", "GMT-08:00")
 	logLine("EXECUTION_STARTED")
 	logLine("CODE_UNIT_STARTED", "[EXTERNAL]", "execute_anonymous_apex")
-	if line, col, problem, bad := checkApex(anonPrefix+code+"\n}}", false); bad {
+	o.mu.Lock()
+	universe := o.universeOf(o.set)
+	o.mu.Unlock()
+	line, col, problem, bad := checkApex(anonPrefix+code+"\n}}", false)
+	if !bad {
+		line, col, problem, bad = checkApexSemantics(anonPrefix+code+"\n}}", "AnonymousBlock", universe)
+	}
+	if bad {
 		if line == 1 {
 			col -= len(anonPrefix)
 		}

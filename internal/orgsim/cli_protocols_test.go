@@ -256,3 +256,22 @@ func TestProductionRefusesNoTestRunWithNothingDeployed(t *testing.T) {
 		t.Errorf("refused deploy: %+v\n%s", res, b)
 	}
 }
+
+// TestDeployRefusesWhatTheCompilerWould: a class calling a method its
+// neighbour lacks fails with the compiler's text, line and column.
+func TestDeployRefusesWhatTheCompilerWould(t *testing.T) {
+	r := newRig(t, "dev")
+	files := map[string]string{}
+	for k, v := range apexFiles {
+		files[k] = v
+	}
+	files["package.xml"] = strings.Replace(apexPkg, "<members>GreeterTest</members>", "<members>GreeterTest</members><members>Caller</members>", 1)
+	files["classes/Caller.cls"] = "public class Caller {\n    public static void run() {\n        Greeter.bye();\n    }\n}\n"
+	files["classes/Caller.cls-meta.xml"] = classMeta
+	b := r.waitDeploy(r.deploy(files, false, "NoTestRun"), "Failed")
+	for _, w := range []string{"<problem>Method does not exist or incorrect signature: void bye() from the type Greeter</problem>", "<lineNumber>3</lineNumber>", "<columnNumber>17</columnNumber>", "<fullName>Caller</fullName>"} {
+		if !strings.Contains(string(b), w) {
+			t.Errorf("result lacks %s:\n%s", w, b)
+		}
+	}
+}

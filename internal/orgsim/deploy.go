@@ -493,12 +493,20 @@ func (o *Org) evaluate(zipData []byte, opts deployOpts, now time.Time, quick boo
 
 	// Apex that does not compile, and references to what does not exist.
 	failed := map[metadata.Key]bool{}
+	var universe *apexUniverse
 	for _, c := range deploySet.Components() {
 		if c.Type.Name != "ApexClass" && c.Type.Name != "ApexTrigger" {
 			continue
 		}
 		src := apexSource(c)
-		if line, col, problem, bad := checkApex(src, c.Type.Name == "ApexTrigger"); bad {
+		line, col, problem, bad := checkApex(src, c.Type.Name == "ApexTrigger")
+		if !bad {
+			if universe == nil {
+				universe = o.universeOf(after)
+			}
+			line, col, problem, bad = checkApexSemantics(src, c.Name, universe)
+		}
+		if bad {
 			m := withProblem(msg(c, contentFile(c), now), problem)
 			m.LineNumber, m.ColumnNumber = intp(line), intp(col)
 			problems = append(problems, m)
