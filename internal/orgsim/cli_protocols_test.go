@@ -275,3 +275,49 @@ func TestDeployRefusesWhatTheCompilerWould(t *testing.T) {
 		}
 	}
 }
+
+// TestPasswordGrantAnswersARefreshToken: a connected app with the refresh
+// scope gets one from the password grant, in Salesforce's alphabet (no
+// '!', which only access tokens carry), and it refreshes.
+func TestPasswordGrantAnswersARefreshToken(t *testing.T) {
+	r := newRig(t, "dev")
+	_, _, b := r.do("POST", "/services/oauth2/token", "application/x-www-form-urlencoded", []byte(url.Values{"grant_type": {"password"},
+		"client_id": {r.org.ClientID()}, "username": {r.org.Username()}, "password": {r.org.Password()}}.Encode()))
+	var tok struct {
+		Access  string `json:"access_token"`
+		Refresh string `json:"refresh_token"`
+	}
+	if err := json.Unmarshal(b, &tok); err != nil || tok.Refresh == "" {
+		t.Fatalf("no refresh token: %s", b)
+	}
+	if strings.ContainsAny(tok.Refresh, "!:@/") || !strings.Contains(tok.Access, "!") {
+		t.Errorf("token alphabets: access %q refresh %q", tok.Access, tok.Refresh)
+	}
+	status, _, b := r.do("POST", "/services/oauth2/token", "application/x-www-form-urlencoded", []byte(url.Values{"grant_type": {"refresh_token"},
+		"client_id": {r.org.ClientID()}, "refresh_token": {tok.Refresh}}.Encode()))
+	if status != 200 || !strings.Contains(string(b), `"access_token"`) {
+		t.Errorf("refresh: %d %s", status, b)
+	}
+	info := r.org.Info()
+	if !strings.HasPrefix(info.SFDXAuthURL, "force://"+info.ClientID+":"+info.ClientSecret+":"+info.RefreshToken+"@127.0.0.1:") {
+		t.Errorf("sfdx auth url: %s", info.SFDXAuthURL)
+	}
+}
+
+// TestTestRunsKeepAssertionMessages: a failing assertion's message reaches
+// the test result, as Salesforce reports it.
+func TestTestRunsKeepAssertionMessages(t *testing.T) {
+	r := newRig(t, "dev")
+	files := map[string]string{}
+	for k, v := range apexFiles {
+		files[k] = v
+	}
+	files["classes/GreeterTest.cls"] = "@isTest\nclass GreeterTest {\n    @isTest static void hi() {\n        System.assert(false, 'greeting went missing');\n    }\n    @isTest static void sums() {\n        System.assertEquals(2, 3, 'arithmetic');\n    }\n}\n"
+	r.waitDeploy(r.deploy(files, false, "NoTestRun"), "Succeeded")
+	_, _, b := r.do("POST", "/services/data/v67.0/tooling/runTestsSynchronous", "application/json", []byte(`{"tests":[{"className":"GreeterTest"}]}`))
+	for _, w := range []string{`"message":"System.AssertException: Assertion Failed: greeting went missing"`, `"message":"System.AssertException: Assertion Failed: arithmetic: Expected: 2, Actual: 3"`, `"successes":[]`} {
+		if !strings.Contains(string(b), w) {
+			t.Errorf("result lacks %s:\n%s", w, b)
+		}
+	}
+}
