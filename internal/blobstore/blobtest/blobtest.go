@@ -60,30 +60,48 @@ func Start(tb testing.TB, dir string) (*Server, func()) {
 }
 
 // Run starts the weed binary bin as an S3 server keeping its data in dir,
-// and waits until it answers (for benchmarks; tests use Start).
+// and waits until it answers (for benchmarks; tests use Start). A server
+// that dies while starting (another process took one of its ports in
+// between) is started again on other ports.
 func Run(bin, dir string) (*Server, func(), error) {
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		var srv *Server
+		var stop func()
+		if srv, stop, err = runOnce(bin, dir); err == nil {
+			return srv, stop, nil
+		}
+	}
+	return nil, nil, err
+}
+
+func runOnce(bin, dir string) (*Server, func(), error) {
 	cfg := filepath.Join(dir, "s3.json")
 	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`{"identities":[{"name":"trellis","credentials":[{"accessKey":%q,"secretKey":%q}],"actions":["Admin","Read","Write","List","Tagging"]}]}`, accessKey, secretKey)), 0o600); err != nil {
 		return nil, nil, err
 	}
-	// weed derives each gRPC port as its HTTP port + 10000: pick ports whose
-	// pairs are both free.
-	ports, err := freePorts(4)
+	// Eight distinct ports: HTTP and gRPC for master, volume, filer and
+	// S3, named explicitly (weed's default gRPC port is HTTP + 10000).
+	ports, err := freePorts(8)
 	if err != nil {
 		return nil, nil, err
 	}
+	p := func(i int) string { return strconv.Itoa(ports[i]) }
 	s3 := ports[3]
 	cmd := exec.Command(bin, "server", "-dir="+dir, "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-		"-master.port="+strconv.Itoa(ports[0]), "-volume.port="+strconv.Itoa(ports[1]), "-filer.port="+strconv.Itoa(ports[2]),
-		"-s3", "-s3.port="+strconv.Itoa(s3), "-s3.config="+cfg, "-volume.max=0", "-master.volumeSizeLimitMB=64")
+		"-master.port="+p(0), "-master.port.grpc="+p(4), "-volume.port="+p(1), "-volume.port.grpc="+p(5),
+		"-filer.port="+p(2), "-filer.port.grpc="+p(6), "-s3", "-s3.port="+p(3), "-s3.port.grpc="+p(7),
+		"-s3.config="+cfg, "-volume.max=0", "-master.volumeSizeLimitMB=64", "-master.telemetry=false")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	logf, _ := os.Create(filepath.Join(dir, "weed.log"))
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		return nil, nil, err
 	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
 	srv := &Server{Endpoint: "http://127.0.0.1:" + strconv.Itoa(s3), AccessKey: accessKey, SecretKey: secretKey, cmd: cmd}
-	stop := func() { _ = cmd.Process.Kill(); _ = cmd.Wait(); logf.Close() }
+	stop := func() { _ = cmd.Process.Kill(); <-exited; logf.Close() }
 	deadline := time.Now().Add(90 * time.Second)
 	for {
 		res, err := http.Get(srv.Endpoint + "/healthz")
@@ -93,13 +111,27 @@ func Run(bin, dir string) (*Server, func(), error) {
 				return srv, stop, nil
 			}
 		}
+		select {
+		case <-exited:
+			logf.Close()
+			log, _ := os.ReadFile(filepath.Join(dir, "weed.log"))
+			return nil, nil, fmt.Errorf("the S3 server stopped while starting: %s", tail(log, 2000))
+		default:
+		}
 		if time.Now().After(deadline) {
 			stop()
 			log, _ := os.ReadFile(filepath.Join(dir, "weed.log"))
-			return nil, nil, fmt.Errorf("the S3 server did not start: %v\n%s", err, log)
+			return nil, nil, fmt.Errorf("the S3 server did not start: %v\n%s", err, tail(log, 4000))
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+func tail(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[len(b)-n:]
+	}
+	return b
 }
 
 // Bucket makes a new bucket and returns settings for a store in it.
@@ -151,22 +183,23 @@ func (s *Server) client() (*minio.Client, error) {
 	return minio.New(s.Endpoint[len("http://"):], &minio.Options{Creds: credentials.NewStaticV4(s.AccessKey, s.SecretKey, ""), BucketLookup: minio.BucketLookupPath})
 }
 
+// freePorts returns n distinct ports free now: every listener is held
+// until all are chosen, so none is handed out twice.
 func freePorts(n int) ([]int, error) {
 	var out []int
+	var held []net.Listener
+	defer func() {
+		for _, l := range held {
+			l.Close()
+		}
+	}()
 	for len(out) < n {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return nil, err
 		}
-		p := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		if p+10000 > 65535 {
-			continue
-		}
-		if l2, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p+10000)); err == nil {
-			l2.Close()
-			out = append(out, p)
-		}
+		held = append(held, l)
+		out = append(out, l.Addr().(*net.TCPAddr).Port)
 	}
 	return out, nil
 }

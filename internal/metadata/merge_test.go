@@ -1,0 +1,99 @@
+package metadata
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+const psHead = `<?xml version="1.0" encoding="UTF-8"?>
+<PermissionSet xmlns="http://soap.sforce.com/2006/04/metadata">
+`
+
+func fieldPerm(field string, edit bool) string {
+	e := "false"
+	if edit {
+		e = "true"
+	}
+	return "    <fieldPermissions>\n        <editable>" + e + "</editable>\n        <field>" + field + "</field>\n        <readable>true</readable>\n    </fieldPermissions>\n"
+}
+
+func ps(label string, parts ...string) []byte {
+	return []byte(psHead + strings.Join(parts, "") + "    <label>" + label + "</label>\n</PermissionSet>\n")
+}
+
+func TestMergeXML(t *testing.T) {
+	labels := func(ls ...string) []byte {
+		s := `<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<CustomLabels xmlns="http://soap.sforce.com/2006/04/metadata">` + "\n"
+		for _, l := range ls {
+			name, value, _ := strings.Cut(l, "=")
+			s += "    <labels>\n        <fullName>" + name + "</fullName>\n        <language>en_US</language>\n        <protected>false</protected>\n        <shortDescription>" + name + "</shortDescription>\n        <value>" + value + "</value>\n    </labels>\n"
+		}
+		return []byte(s + "</CustomLabels>\n")
+	}
+	cases := []struct {
+		name               string
+		base, ours, theirs []byte
+		want               []byte // nil: only conflicts checked
+		conflicts          int
+		wantIn             []string
+	}{
+		{"BothAddFieldPermissions",
+			ps("Sales", fieldPerm("Account.A__c", true)),
+			ps("Sales", fieldPerm("Account.A__c", true), fieldPerm("Account.C__c", false)),
+			ps("Sales", fieldPerm("Account.A__c", true), fieldPerm("Account.B__c", true)),
+			ps("Sales", fieldPerm("Account.A__c", true), fieldPerm("Account.B__c", true), fieldPerm("Account.C__c", false)), 0, nil},
+		{"OneChangesOneAdds",
+			ps("Sales", fieldPerm("Account.A__c", true), fieldPerm("Account.B__c", true)),
+			ps("Sales", fieldPerm("Account.A__c", false), fieldPerm("Account.B__c", true)),
+			ps("Sales Team", fieldPerm("Account.A__c", true), fieldPerm("Account.B__c", true), fieldPerm("Account.D__c", true)),
+			ps("Sales Team", fieldPerm("Account.A__c", false), fieldPerm("Account.B__c", true), fieldPerm("Account.D__c", true)), 0, nil},
+		{"OneDeletesTheOtherKeeps",
+			ps("Sales", fieldPerm("Account.A__c", true), fieldPerm("Account.B__c", true)),
+			ps("Sales", fieldPerm("Account.B__c", true)),
+			ps("Sales", fieldPerm("Account.A__c", true), fieldPerm("Account.B__c", true)),
+			ps("Sales", fieldPerm("Account.B__c", true)), 0, nil},
+		{"BothChangeTheSameElement",
+			ps("Sales", fieldPerm("Account.A__c", true)),
+			ps("Sales", fieldPerm("Account.A__c", false)),
+			ps("Sales", strings.Replace(fieldPerm("Account.A__c", true), "<readable>true", "<readable>false", 1)),
+			nil, 1, []string{"<<<<<<< ours\n", "=======\n", ">>>>>>> theirs\n", "<field>Account.A__c</field>"}},
+		{"DeletedAndChanged",
+			ps("Sales", fieldPerm("Account.A__c", true)),
+			ps("Sales"),
+			ps("Sales", fieldPerm("Account.A__c", false)),
+			nil, 1, []string{"<<<<<<< ours\n=======\n    <fieldPermissions>"}},
+		{"LabelsByFullName",
+			labels("Greeting=Hello", "Farewell=Bye"),
+			labels("Greeting=Hi there", "Farewell=Bye"),
+			labels("Farewell=Bye", "Greeting=Hello", "Welcome=Welcome!"),
+			// Welcome goes where theirs put it: after Greeting.
+			labels("Greeting=Hi there", "Welcome=Welcome!", "Farewell=Bye"), 0, nil},
+		{"SameChangeOnBothSides",
+			ps("Sales"), ps("Sales Team"), ps("Sales Team"), ps("Sales Team"), 0, nil},
+		{"LeafConflict",
+			ps("Sales"), ps("Sales Team"), ps("Sales Org"), nil, 1, []string{"    <label>Sales Team</label>\n=======\n    <label>Sales Org</label>"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := MergeXML(tc.base, tc.ours, tc.theirs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(r.Conflicts) != tc.conflicts {
+				t.Fatalf("conflicts %v, want %d:\n%s", r.Conflicts, tc.conflicts, r.Data)
+			}
+			if tc.want != nil && string(r.Data) != string(tc.want) {
+				t.Errorf("merged:\n%s\nwant:\n%s", r.Data, tc.want)
+			}
+			for _, w := range tc.wantIn {
+				if !strings.Contains(string(r.Data), w) {
+					t.Errorf("merged lacks %q:\n%s", w, r.Data)
+				}
+			}
+		})
+	}
+	if _, err := MergeXML([]byte("public class A {}"), []byte("x"), []byte("y")); !errors.Is(err, ErrNotMergeable) {
+		t.Errorf("Apex as XML: %v", err)
+	}
+}
