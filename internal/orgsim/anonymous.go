@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,8 +24,9 @@ import (
 const anonPrefix = "public class AnonymousBlock { void run() { "
 
 var (
-	debugCallRe  = regexp.MustCompile(`(?i)\bSystem\.debug\s*\(\s*(?:LoggingLevel\.(\w+)\s*,\s*)?('(?:[^'\\]|\\.)*'|[^;]*?)\s*\)\s*;`)
-	anonAssertRe = regexp.MustCompile(`(?i)\b(System\.assert(?:Equals|NotEquals)?|Assert\.(?:fail|isTrue|isFalse|areEqual|areNotEqual))\s*\(`)
+	stringLiteralRe = regexp.MustCompile(`^'(?:[^'\\]|\\.)*'$`)
+	debugCallRe     = regexp.MustCompile(`(?i)\bSystem\.debug\s*\(\s*(?:LoggingLevel\.(\w+)\s*,\s*)?('(?:[^'\\]|\\.)*'|[^;]*?)\s*\)\s*;`)
+	anonAssertRe    = regexp.MustCompile(`(?i)\b(System\.assert(?:Equals|NotEquals)?|Assert\.(?:fail|isTrue|isFalse|areEqual|areNotEqual))\s*\(`)
 )
 
 func (o *Org) executeAnonymous(w http.ResponseWriter, r *http.Request) {
@@ -210,20 +212,32 @@ func assertionFails(call string) (string, bool) {
 	}
 	msgAt := func(i int) string {
 		s := lit(i)
-		if len(s) >= 2 && s[0] == '\'' && s[len(s)-1] == '\'' {
-			return s[1 : len(s)-1]
+		if stringLiteralRe.MatchString(s) {
+			return strings.ReplaceAll(s[1:len(s)-1], `\'`, `'`)
 		}
 		return ""
 	}
+	// Only whole literals are compared: 1 + 1 is an expression, not 1.
 	isLiteral := func(s string) bool {
-		if s == "" {
+		switch {
+		case s == "":
 			return false
-		}
-		if s[0] == '\'' || strings.EqualFold(s, "true") || strings.EqualFold(s, "false") || strings.EqualFold(s, "null") {
+		case stringLiteralRe.MatchString(s):
+			return true
+		case strings.EqualFold(s, "true") || strings.EqualFold(s, "false") || strings.EqualFold(s, "null"):
 			return true
 		}
-		_, err := fmt.Sscanf(s, "%g", new(float64))
+		_, err := strconv.ParseFloat(strings.TrimRight(s, "lL"), 64)
 		return err == nil
+	}
+	// Literals equal as Apex sees them: 2 and 2.0 are the same number.
+	equal := func(a, b string) bool {
+		x, errA := strconv.ParseFloat(strings.TrimRight(a, "lL"), 64)
+		y, errB := strconv.ParseFloat(strings.TrimRight(b, "lL"), 64)
+		if errA == nil && errB == nil {
+			return x == y
+		}
+		return a == b
 	}
 	switch name {
 	case "system.assert", "assert.istrue":
@@ -234,7 +248,7 @@ func assertionFails(call string) (string, bool) {
 		return msgAt(0), true
 	case "system.assertequals", "assert.areequal":
 		a, b := lit(0), lit(1)
-		if isLiteral(a) && isLiteral(b) && a != b {
+		if isLiteral(a) && isLiteral(b) && !equal(a, b) {
 			m := msgAt(2)
 			if m == "" {
 				m = fmt.Sprintf("Expected: %s, Actual: %s", strings.Trim(a, "'"), strings.Trim(b, "'"))
@@ -245,7 +259,7 @@ func assertionFails(call string) (string, bool) {
 		}
 	case "system.assertnotequals", "assert.arenotequal":
 		a, b := lit(0), lit(1)
-		if isLiteral(a) && a == b {
+		if isLiteral(a) && isLiteral(b) && equal(a, b) {
 			m := msgAt(2)
 			if m == "" {
 				m = "Same value: " + strings.Trim(a, "'")

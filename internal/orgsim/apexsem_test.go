@@ -88,3 +88,32 @@ func TestCheckApexSemantics(t *testing.T) {
 		})
 	}
 }
+
+// TestAssertionFails: only assertions that cannot hold fail, with
+// Salesforce's message; expressions are not judged.
+func TestAssertionFails(t *testing.T) {
+	cases := []struct {
+		call  string
+		fails bool
+		msg   string
+	}{
+		{"System.assert(false, 'boom');", true, "boom"},
+		{"System.assert(false);", true, ""},
+		{"System.assert(x > 1, 'fine');", false, ""},
+		{"System.assertEquals(2, 1 + 1);", false, ""},
+		{"System.assertEquals('a' + 'b', 'ab');", false, ""},
+		{"System.assertEquals(2, 3, 'sums');", true, "sums: Expected: 2, Actual: 3"},
+		{"System.assertEquals('x', 'y');", true, "Expected: x, Actual: y"},
+		{"System.assertEquals(2, 2.0);", false, ""},
+		{"Assert.fail('not yet');", true, "not yet"},
+		{"Assert.isTrue(false, 'it\\'s off');", true, "it's off"},
+		{"Assert.areNotEqual(1, 1, 'same');", true, "same: Same value: 1"},
+		{"Assert.areEqual(Greeter.hi(), 'hi');", false, ""},
+	}
+	for _, tc := range cases {
+		msg, fails := assertionFails(tc.call)
+		if fails != tc.fails || (fails && msg != tc.msg) {
+			t.Errorf("%s: got %v %q, want %v %q", tc.call, fails, msg, tc.fails, tc.msg)
+		}
+	}
+}
