@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -259,5 +260,93 @@ func TestMetaWritesNothingThroughLinks(t *testing.T) {
 	entries, _ := os.ReadDir(outside)
 	if len(entries) != 0 {
 		t.Errorf("written outside the output folder: %v", entries)
+	}
+}
+
+// TestMetaMergeAsGitDriver merges two branches that each add a field
+// permission to one permission set with `trellis meta merge` as git's
+// merge driver: clean, sorted; then two branches that change the same
+// permission differently: a conflict, marked, and git stops.
+func TestMetaMergeAsGitDriver(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	dir := t.TempDir()
+	git := func(args ...string) (string, error) {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	must := func(args ...string) {
+		t.Helper()
+		if out, err := git(args...); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	perm := func(field, edit string) string {
+		return "    <fieldPermissions>\n        <editable>" + edit + "</editable>\n        <field>" + field + "</field>\n        <readable>true</readable>\n    </fieldPermissions>\n"
+	}
+	file := filepath.Join(dir, "force-app/main/default/permissionsets/Sales.permissionset-meta.xml")
+	write := func(perms ...string) {
+		t.Helper()
+		body := "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<PermissionSet xmlns=\"http://soap.sforce.com/2006/04/metadata\">\n" + strings.Join(perms, "") + "    <label>Sales</label>\n</PermissionSet>\n"
+		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	must("init", "-q", "-b", "main")
+	must("config", "merge.salesforce.driver", "TRELLIS_RUN_MAIN=1 "+os.Args[0]+" meta merge %O %A %B -o %A")
+	if err := os.WriteFile(filepath.Join(dir, ".gitattributes"), []byte("*.xml merge=salesforce\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	write(perm("Account.A__c", "true"))
+	must("add", "-A")
+	must("commit", "-qm", "base")
+	must("checkout", "-qb", "feature/one")
+	write(perm("Account.A__c", "true"), perm("Account.B__c", "true"))
+	must("commit", "-qam", "one adds B")
+	must("checkout", "-q", "main")
+	must("checkout", "-qb", "feature/two")
+	write(perm("Account.A__c", "true"), perm("Account.C__c", "false"))
+	must("commit", "-qam", "two adds C")
+	must("checkout", "-q", "main")
+	must("merge", "-q", "--no-edit", "feature/one")
+	// Git's own line merge would conflict here; the driver does not.
+	must("merge", "-q", "--no-edit", "feature/two")
+	got, _ := os.ReadFile(file)
+	want := "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<PermissionSet xmlns=\"http://soap.sforce.com/2006/04/metadata\">\n" +
+		perm("Account.A__c", "true") + perm("Account.B__c", "true") + perm("Account.C__c", "false") + "    <label>Sales</label>\n</PermissionSet>\n"
+	if string(got) != want {
+		t.Fatalf("merged:\n%s\nwant:\n%s", got, want)
+	}
+
+	must("checkout", "-qb", "feature/three")
+	write(perm("Account.A__c", "false"), perm("Account.B__c", "true"), perm("Account.C__c", "false"))
+	must("commit", "-qam", "three makes A read-only")
+	must("checkout", "-q", "main")
+	must("checkout", "-qb", "feature/four")
+	write(strings.Replace(perm("Account.A__c", "true"), "<readable>true", "<readable>false", 1), perm("Account.B__c", "true"), perm("Account.C__c", "false"),
+		perm("Account.D__c", "true"))
+	must("commit", "-qam", "four hides A and adds D")
+	must("checkout", "-q", "main")
+	must("merge", "-q", "--no-edit", "feature/three")
+	out, err := git("merge", "--no-edit", "feature/four")
+	if err == nil || !strings.Contains(out, "CONFLICT") {
+		t.Fatalf("both sides changed A's permission: want a conflict, got %v\n%s", err, out)
+	}
+	got, _ = os.ReadFile(file)
+	for _, w := range []string{"<<<<<<< ours\n", "=======\n", ">>>>>>> theirs\n", "<field>Account.D__c</field>"} {
+		if !strings.Contains(string(got), w) {
+			t.Errorf("conflicted file lacks %q:\n%s", w, got)
+		}
+	}
+	if strings.Count(string(got), "<<<<<<<") != 1 {
+		t.Errorf("only A conflicts (D merged in):\n%s", got)
 	}
 }

@@ -73,6 +73,10 @@ func MergeXML(base, ours, theirs []byte) (MergeResult, error) {
 	}
 	m := &merger{}
 	switch {
+	case o != nil && t != nil && (bytes.Equal(ours, theirs) || bytes.Equal(base, theirs)):
+		return MergeResult{Data: ours}, nil
+	case o != nil && t != nil && bytes.Equal(base, ours):
+		return MergeResult{Data: theirs}, nil
 	case o == nil && t == nil:
 		return MergeResult{}, nil
 	case o == nil || t == nil:
@@ -112,17 +116,35 @@ type merger struct {
 // and theirs (either may be nil, for a deletion).
 const conflictName = "\x00conflict"
 
+// same reports whether two elements are equal: names, attributes, text
+// and children in order (compared in place: a profile has thousands).
 func same(a, b *Node) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
-	return bytes.Equal(a.Canonical(false), b.Canonical(false))
+	if a.Name != b.Name || a.Text != b.Text || a.NS != b.NS || len(a.Attrs) != len(b.Attrs) || len(a.Children) != len(b.Children) {
+		return false
+	}
+	for i := range a.Attrs {
+		if a.Attrs[i] != b.Attrs[i] {
+			return false
+		}
+	}
+	for i := range a.Children {
+		if !same(a.Children[i], b.Children[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // merge merges three versions of one element (base may be nil: both
 // added it).
 func (m *merger) merge(b, o, t *Node, path string, item bool) *Node {
 	switch {
+	case !item:
+		// The root: MergeXML compared the documents' bytes already, and
+		// canonicalising megabytes three times would dominate.
 	case same(o, t):
 		return o
 	case b != nil && same(o, b):
@@ -257,37 +279,56 @@ func (m *merger) mergeChildren(base, ours, theirs []*Node, path string) []*Node 
 			result[k] = r
 		}
 	}
-	// Order: ours, then what only theirs has, after its predecessor there.
-	var order []string
-	inOrder := map[string]bool{}
+	// Order: ours, with what only theirs has placed after its nearest
+	// predecessor (in theirs) that ours has too; with none, before the
+	// first of its name in ours, or first.
+	inOurs := make(map[string]bool, len(ok))
 	for _, x := range ok {
-		order = append(order, x.key)
-		inOrder[x.key] = true
+		inOurs[x.key] = true
 	}
-	for i, x := range tk {
-		if inOrder[x.key] {
+	after := map[string][]string{} // anchor key ("" = start, "<name" = before the first of name) → additions
+	anchor := ""
+	firstOfName := map[string]string{}
+	for _, x := range ok {
+		if _, seen := firstOfName[x.node.Name]; !seen {
+			firstOfName[x.node.Name] = x.key
+		}
+	}
+	for _, x := range tk {
+		if inOurs[x.key] {
+			anchor = x.key
 			continue
 		}
-		pos := -1
-		for j := i - 1; j >= 0 && pos < 0; j-- {
-			for p, k := range order {
-				if k == tk[j].key {
-					pos = p
-					break
-				}
+		a := anchor
+		if a == "" {
+			if f, ok := firstOfName[x.node.Name]; ok {
+				a = "<" + f
 			}
 		}
-		if pos < 0 { // before the first sibling of its name in ours, else first
-			pos = -1
-			for p, k := range order {
-				if nameOfKey(k) == x.node.Name {
-					pos = p - 1
-					break
-				}
-			}
+		after[a] = append(after[a], x.key)
+		if a != "" && !strings.HasPrefix(a, "<") {
+			anchor = x.key // a run of additions keeps its order
+			inOurs[x.key] = true
+			after[x.key] = nil
 		}
-		order = append(order[:pos+1], append([]string{x.key}, order[pos+1:]...)...)
-		inOrder[x.key] = true
+	}
+	order := make([]string, 0, len(ok)+len(tk))
+	var emit func(k string)
+	emit = func(k string) {
+		order = append(order, k)
+		for _, a := range after[k] {
+			emit(a)
+		}
+		delete(after, k)
+	}
+	for _, a := range after[""] {
+		emit(a)
+	}
+	for _, x := range ok {
+		for _, a := range after["<"+x.key] {
+			emit(a)
+		}
+		emit(x.key)
 	}
 	for _, k := range order {
 		decide(k)
@@ -327,12 +368,6 @@ func (m *merger) mergeChildren(base, ours, theirs []*Node, path string) []*Node 
 	return out
 }
 
-func nameOfKey(k string) string {
-	if i := strings.IndexAny(k, "[#="); i >= 0 {
-		return k[:i]
-	}
-	return k
-}
 
 func nodeName(n *Node) string {
 	if n.Name == conflictName {

@@ -2,6 +2,7 @@ package metadata
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -95,5 +96,31 @@ func TestMergeXML(t *testing.T) {
 	}
 	if _, err := MergeXML([]byte("public class A {}"), []byte("x"), []byte("y")); !errors.Is(err, ErrNotMergeable) {
 		t.Errorf("Apex as XML: %v", err)
+	}
+}
+
+// BenchmarkMergeProfile2MB merges a 2 MB profile (12,100 field
+// permissions) where each side changed 100 permissions and theirs added
+// 100 more.
+func BenchmarkMergeProfile2MB(b *testing.B) {
+	perms := func(edit func(i int) bool, n int) string {
+		var s strings.Builder
+		for i := range n {
+			e := edit(i)
+			s.WriteString(fieldPerm(fmt.Sprintf("Object%03d__c.Field_%05d__c", i%300, i), e))
+		}
+		return s.String()
+	}
+	head := strings.Replace(psHead, "PermissionSet", "Profile", 1)
+	doc := func(body string) []byte { return []byte(head + body + "    <custom>true</custom>\n</Profile>\n") }
+	base := doc(perms(func(int) bool { return true }, 12100))
+	ours := doc(perms(func(i int) bool { return i%121 != 0 }, 12100))
+	theirs := doc(perms(func(i int) bool { return i%121 != 60 }, 12200))
+	b.SetBytes(int64(len(base)))
+	for b.Loop() {
+		r, err := MergeXML(base, ours, theirs)
+		if err != nil || len(r.Conflicts) != 0 {
+			b.Fatal(err, len(r.Conflicts))
+		}
 	}
 }
