@@ -368,7 +368,6 @@ func (m *merger) mergeChildren(base, ours, theirs []*Node, path string) []*Node 
 	return out
 }
 
-
 func nodeName(n *Node) string {
 	if n.Name == conflictName {
 		for _, c := range n.Children {
