@@ -51,6 +51,7 @@ var allowed = map[string][]string{
 	"internal/testdb/withdb":      {"internal/testdb"},
 	"internal/browsertest":        {},
 	"internal/gitrepo":            {},
+	"internal/gitmerge":           {"internal/metadata"},
 	"internal/outbound":           {"stdlib"},
 	"internal/crashpoint":         {"stdlib"},
 	"internal/blobstore":          {},
