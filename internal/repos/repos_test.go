@@ -3,6 +3,7 @@ package repos_test
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -111,4 +112,107 @@ func TestConnectAndSnapshotBranches(t *testing.T) {
 	require.NoError(t, err)
 	err = svc.Snapshot(ctx, sn.ID, r.ID, "no-such-branch")
 	require.Contains(t, alm.ErrorMessage(err), "no branch or commit")
+}
+
+func gitIn(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "git %v: %s", args, out)
+	return strings.TrimSpace(string(out))
+}
+
+func permSet(fields ...string) string {
+	s := "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<PermissionSet xmlns=\"http://soap.sforce.com/2006/04/metadata\">\n"
+	for _, f := range fields {
+		s += "    <fieldPermissions>\n        <editable>true</editable>\n        <field>" + f + "</field>\n        <readable>true</readable>\n    </fieldPermissions>\n"
+	}
+	return s + "    <label>Sales</label>\n</PermissionSet>\n"
+}
+
+// TestMergeAndPushOverHTTP merges feature branches into an environment
+// branch of a repository served over smart HTTP with a token, pushes
+// the merges, and checks each way a push goes wrong: someone pushed
+// meanwhile, a protected branch, an expired token — each a clear error
+// and the remote branch as it was.
+func TestMergeAndPushOverHTTP(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	ctx := alm.WithActor(context.Background(), alm.Actor{Label: "release manager"})
+	const ps = "force-app/main/default/permissionsets/Sales.permissionset-meta.xml"
+	src := t.TempDir()
+	gitIn(t, src, "init", "-q", "-b", "main")
+	write(t, src, "sfdx-project.json", `{"packageDirectories":[{"path":"force-app","default":true}],"sourceApiVersion":"62.0"}`)
+	write(t, src, ps, permSet("Account.A__c"))
+	gitIn(t, src, "add", "-A")
+	gitIn(t, src, "commit", "-qm", "base")
+	gitIn(t, src, "branch", "integration")
+	for _, f := range []string{"B", "C"} {
+		gitIn(t, src, "checkout", "-q", "-b", "feature/CRM-"+f, "main")
+		write(t, src, ps, permSet("Account.A__c", "Account."+f+"__c"))
+		gitIn(t, src, "commit", "-qam", "CRM-"+f)
+	}
+	root := t.TempDir()
+	bare := gittest.Bare(t, src, root, "crm")
+	base, setToken := gittest.HTTPServer(t, root, "s3cret-token")
+
+	st := store.New(testdb.New(t), nil)
+	key, _ := secret.ParseKey(secret.GenerateKey())
+	keys, _ := secret.New(key)
+	svc := repos.New(st, keys, t.TempDir(), outbound.Demo)
+	_, err := svc.Connect(ctx, repos.NewRepo{Name: "crm", URL: base + "/crm.git", AuthKind: "token", Secret: "wrong"})
+	require.Error(t, err, "a wrong token is refused at connect time")
+	r, err := svc.Connect(ctx, repos.NewRepo{Name: "crm", URL: base + "/crm.git", AuthKind: "token", Secret: "s3cret-token"})
+	require.NoError(t, err)
+
+	remote := func(branch string) string { return gitIn(t, bare, "rev-parse", "refs/heads/"+branch) }
+	mergeAndPush := func(into, from string) string {
+		t.Helper()
+		old := remote(into)
+		res, err := svc.Merge(ctx, r.ID, into, from, "Merge "+from+" into "+into)
+		require.NoError(t, err)
+		require.Empty(t, res.Conflicts)
+		require.NoError(t, svc.PushMerge(ctx, r.ID, into, old, res.Commit))
+		require.Equal(t, res.Commit, remote(into))
+		return res.Commit
+	}
+	mergeAndPush("integration", "feature/CRM-B")
+	// CRM-C changed the same permission set: git alone stops here.
+	mergeAndPush("integration", "feature/CRM-C")
+	require.Equal(t, permSet("Account.A__c", "Account.B__c", "Account.C__c"), gitIn(t, bare, "show", "integration:"+ps)+"\n")
+
+	// Someone pushes to main on the host after Trellis merged: nothing moves.
+	old := remote("main")
+	res, err := svc.Merge(ctx, r.ID, "main", "integration", "Merge integration into main")
+	require.NoError(t, err)
+	hotfix := t.TempDir()
+	gitIn(t, hotfix, "clone", "-q", "-b", "main", bare, ".")
+	write(t, hotfix, "README.md", "hotfix\n")
+	gitIn(t, hotfix, "add", "-A")
+	gitIn(t, hotfix, "commit", "-qm", "hotfix on the host")
+	gitIn(t, hotfix, "push", "-q", "origin", "main")
+	moved := remote("main")
+	err = svc.PushMerge(ctx, r.ID, "main", old, res.Commit)
+	require.Equal(t, alm.CodeConflict, alm.ErrorCode(err), "%v", err)
+	require.Contains(t, alm.ErrorMessage(err), "moved on the repository")
+	require.Equal(t, moved, remote("main"))
+
+	// A protected branch refuses; the host's reason is passed on.
+	res, err = svc.Merge(ctx, r.ID, "main", "integration", "Merge integration into main")
+	require.NoError(t, err)
+	gittest.Protect(t, bare, "main")
+	err = svc.PushMerge(ctx, r.ID, "main", moved, res.Commit)
+	require.Error(t, err)
+	require.Contains(t, alm.ErrorMessage(err), "refused the push to main")
+	require.Equal(t, moved, remote("main"))
+
+	// The token expires: a clear message, nothing pushed.
+	setToken("rotated")
+	err = svc.PushMerge(ctx, r.ID, "integration", remote("integration"), res.Commit)
+	require.Error(t, err)
+	require.Contains(t, alm.ErrorMessage(err), "credential")
 }

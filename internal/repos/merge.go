@@ -1,0 +1,86 @@
+package repos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/transport"
+
+	"github.com/trellis-alm/trellis/internal/alm"
+	"github.com/trellis-alm/trellis/internal/gitmerge"
+)
+
+// Merge merges branch from into branch into, as they are on the remote
+// now, with Salesforce-aware resolution (gitmerge). Nothing is pushed:
+// the merge commit waits in the mirror until PushMerge, after its deploy.
+func (s *Service) Merge(ctx context.Context, repoID int64, into, from, message string) (gitmerge.Result, error) {
+	if err := s.Fetch(ctx, repoID); err != nil {
+		return gitmerge.Result{}, err
+	}
+	_, mirror, _, err := s.open(ctx, repoID)
+	if err != nil {
+		return gitmerge.Result{}, err
+	}
+	who := alm.ActorFrom(ctx).Label
+	res, err := gitmerge.Merge(ctx, mirror, "refs/heads/"+into, "refs/heads/"+from, message,
+		gitmerge.Author{Name: "Trellis (" + who + ")", Email: "trellis@localhost"})
+	if err != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return res, alm.Errorf(alm.CodeUnavailable, "Merging %s into %s took too long and was stopped; nothing was pushed. Try again.", from, into)
+		}
+		return res, alm.Errorf(alm.CodeInvalid, "Could not merge %s into %s: %v", from, into, err)
+	}
+	return res, nil
+}
+
+// PushMerge moves branch on the remote from old to commit (a merge made
+// by Merge), and only from old: if someone pushed meanwhile, nothing
+// changes and the error says so. Protected branches, refused credentials
+// and unreachable remotes are errors with the host's reason; nothing is
+// ever half-pushed (a push updates one ref).
+func (s *Service) PushMerge(ctx context.Context, repoID int64, branch, old, commit string) error {
+	repo, _, am, err := s.open(ctx, repoID)
+	if err != nil {
+		return err
+	}
+	// go-git pushes refs: name the commit with a private one.
+	tmp := plumbing.ReferenceName(fmt.Sprintf("refs/trellis/push-%d", time.Now().UnixNano()))
+	if err := repo.Storer.SetReference(plumbing.NewHashReference(tmp, plumbing.NewHash(commit))); err != nil {
+		return err
+	}
+	defer repo.Storer.RemoveReference(tmp)
+	target := "refs/heads/" + branch
+	err = repo.PushContext(ctx, &git.PushOptions{RemoteName: "origin", Auth: am,
+		RefSpecs:          []config.RefSpec{config.RefSpec(tmp.String() + ":" + target)},
+		RequireRemoteRefs: []config.RefSpec{config.RefSpec(old + ":" + target)}})
+	switch {
+	case err == nil || errors.Is(err, git.NoErrAlreadyUpToDate):
+		_ = s.Fetch(ctx, repoID)
+		return nil
+	case errors.Is(err, transport.ErrAuthenticationRequired), errors.Is(err, transport.ErrAuthorizationFailed):
+		return alm.Errorf(alm.CodeInvalid, "The repository refused the credential while pushing %s (expired or without write access); nothing was pushed.", branch)
+	}
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "required to be") || strings.Contains(msg, "non-fast-forward"):
+		return alm.Errorf(alm.CodeConflict, "%s moved on the repository since the merge was made (someone pushed to it); nothing was pushed. Merge again to include their change.", branch)
+	case strings.Contains(msg, "hook declined") || strings.Contains(strings.ToLower(msg), "protected"):
+		return alm.Errorf(alm.CodeConflict, "The repository refused the push to %s: %s. Nothing was pushed; allow Trellis to push there or merge on the host.", branch, hostReason(msg))
+	}
+	return alm.Errorf(alm.CodeInvalid, "Could not push %s: %s; nothing was pushed.", branch, cloneError(err))
+}
+
+// hostReason trims a push error to the host's own words.
+func hostReason(msg string) string {
+	msg = strings.TrimSpace(msg)
+	if i := strings.LastIndex(msg, ": "); i >= 0 && len(msg)-i > 3 {
+		return strings.TrimSpace(msg[i+2:])
+	}
+	return msg
+}
