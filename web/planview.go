@@ -226,6 +226,12 @@ type WorkItemView struct {
 	Validations []alm.Validation        // of builds carrying its components
 	CanPromote  bool
 	Stage       string // the furthest pipeline stage it is deployed in
+	// Version control, for a git-backed project.
+	Git          alm.ProjectGit
+	Branch       alm.WorkBranch
+	BranchStatus *alm.BranchStatus // nil when it could not be read
+	BranchError  string
+	CanBranch    bool
 }
 
 // ReleasesView lists a project's releases.

@@ -69,3 +69,66 @@ func ProjectRole(global Role, member *Role) Role {
 	}
 	return *member
 }
+
+// Branching models of a git-backed project.
+const (
+	BranchingEnvironment = "environment" // a branch per stage, merged forward stage by stage
+	BranchingTrunk       = "trunk"       // one main branch; stages deploy its commits
+)
+
+// ProjectGit is how a project uses version control: none (RepositoryID
+// nil: org snapshots only), or a repository and a branching model.
+type ProjectGit struct {
+	RepositoryID   *int64 `json:"repository_id"`
+	RepositoryName string `json:"repository_name,omitempty"`
+	DefaultBranch  string `json:"default_branch,omitempty"`
+	Branching      string `json:"branching"`
+}
+
+// GitBacked reports whether the project keeps its metadata in git.
+func (g ProjectGit) GitBacked() bool { return g.RepositoryID != nil }
+
+// WorkBranch is a work item's branch and where it started.
+type WorkBranch struct {
+	Name string `json:"name"`
+	Base string `json:"base"`
+}
+
+// BranchCommit is a commit on a work item's branch.
+type BranchCommit struct {
+	Hash    string    `json:"hash"`
+	Author  string    `json:"author"`
+	When    time.Time `json:"when"`
+	Subject string    `json:"subject"`
+}
+
+// BranchStatus is how a work item's branch stands against its base.
+type BranchStatus struct {
+	Ahead  []BranchCommit `json:"ahead"`  // its own commits, newest first
+	Behind int            `json:"behind"` // base commits it does not have
+}
+
+// BranchName is the branch a work item gets: feature/<KEY>-<slug of its
+// title>, short and safe for every git host.
+func BranchName(key, title string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(title) {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			b.WriteRune(r)
+			dash = false
+		case !dash && b.Len() > 0:
+			b.WriteByte('-')
+			dash = true
+		}
+		if b.Len() >= 40 {
+			break
+		}
+	}
+	slug := strings.Trim(b.String(), "-")
+	if slug == "" {
+		return "feature/" + key
+	}
+	return "feature/" + key + "-" + slug
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os/exec"
+	"strconv"
 	"strings"
 	"time"
 
@@ -83,4 +85,65 @@ func hostReason(msg string) string {
 		return strings.TrimSpace(msg[i+2:])
 	}
 	return msg
+}
+
+// StartBranch makes branch on the remote at base's tip, unless it exists
+// already (a second start is no error).
+func (s *Service) StartBranch(ctx context.Context, repoID int64, branch, base string) error {
+	if err := s.Fetch(ctx, repoID); err != nil {
+		return err
+	}
+	repo, _, am, err := s.open(ctx, repoID)
+	if err != nil {
+		return err
+	}
+	if _, err := repo.Reference(plumbing.NewBranchReferenceName(branch), true); err == nil {
+		return nil
+	}
+	if _, err := repo.Reference(plumbing.NewBranchReferenceName(base), true); err != nil {
+		return alm.Errorf(alm.CodeInvalid, "The repository has no branch %s to start %s from.", base, branch)
+	}
+	err = repo.PushContext(ctx, &git.PushOptions{RemoteName: "origin", Auth: am,
+		RefSpecs: []config.RefSpec{config.RefSpec("refs/heads/" + base + ":refs/heads/" + branch)}})
+	switch {
+	case err == nil || errors.Is(err, git.NoErrAlreadyUpToDate):
+	case errors.Is(err, transport.ErrAuthenticationRequired), errors.Is(err, transport.ErrAuthorizationFailed):
+		return alm.Errorf(alm.CodeInvalid, "The repository refused the credential while creating %s (expired or without write access).", branch)
+	default:
+		return alm.Errorf(alm.CodeInvalid, "Could not create %s: %s.", branch, cloneError(err))
+	}
+	return s.Fetch(ctx, repoID)
+}
+
+// BranchStatus lists branch's own commits (newest first, at most 50) and
+// how many of base's it lacks, from the mirror as last fetched.
+func (s *Service) BranchStatus(ctx context.Context, repoID int64, branch, base string) (alm.BranchStatus, error) {
+	var st alm.BranchStatus
+	_, mirror, _, err := s.open(ctx, repoID)
+	if err != nil {
+		return st, err
+	}
+	run := func(args ...string) (string, error) {
+		cmd := exec.CommandContext(ctx, "git", args...)
+		cmd.Dir = mirror
+		out, err := cmd.Output()
+		return string(out), err
+	}
+	b, h := "refs/heads/"+base, "refs/heads/"+branch
+	out, err := run("log", "-n", "50", "--format=%H%x1f%an%x1f%aI%x1f%s", b+".."+h, "--")
+	if err != nil {
+		return st, alm.Errorf(alm.CodeNotFound, "The repository has no branch %s (or %s).", branch, base)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		f := strings.Split(line, "\x1f")
+		if len(f) != 4 {
+			continue
+		}
+		when, _ := time.Parse(time.RFC3339, f[2])
+		st.Ahead = append(st.Ahead, alm.BranchCommit{Hash: f[0], Author: f[1], When: when, Subject: f[3]})
+	}
+	if out, err = run("rev-list", "--count", h+".."+b, "--"); err == nil {
+		st.Behind, _ = strconv.Atoi(strings.TrimSpace(out))
+	}
+	return st, nil
 }

@@ -58,6 +58,20 @@ func (s *Server) pipelinePage(w http.ResponseWriter, r *http.Request) {
 		v.Emails, _ = ann["emails"].([]string)
 		v.Webhooks, _ = ann["webhooks"].([]string)
 	}
+	if v.Git, err = s.store.ProjectGit(ctx, sc.Project.ID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if v.CanManage {
+		list, err := s.store.ListRepositories(ctx)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		for _, rp := range list {
+			v.Repos = append(v.Repos, web.Option{Value: strconv.FormatInt(rp.ID, 10), Label: rp.Name + " (" + rp.DefaultBranch + ")"})
+		}
+	}
 	s.render(w, r, http.StatusOK, web.Pipeline(v))
 }
 

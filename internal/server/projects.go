@@ -29,6 +29,7 @@ func (s *Server) registerPlanRoutes(r chi.Router) {
 	s.registerWorkItemRoutes(r)
 	s.registerReleaseRoutes(r)
 	s.registerPipelineRoutes(r)
+	s.registerBranchRoutes(r)
 }
 
 var planCrumb = web.Crumb{Label: "Plan", Href: "/plan"}

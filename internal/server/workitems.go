@@ -313,9 +313,29 @@ func (s *Server) workItemPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	p := s.projectPage(w, r, it.Key, web.Crumb{Label: "Board", Href: sc.Base() + "/board"}, web.Crumb{Label: it.Key})
-	s.render(w, r, http.StatusOK, web.WorkItemPage(web.WorkItemView{Page: p, Scope: sc, Item: it, Reqs: reqs, Releases: rels, Timeline: events, Captured: captured,
-		Validations: validations, CanPromote: sc.Role.Can(alm.PermPromote), Stage: stages[it.Key]}))
+	v := web.WorkItemView{Item: it, Reqs: reqs, Releases: rels, Timeline: events, Captured: captured,
+		Validations: validations, CanPromote: sc.Role.Can(alm.PermPromote), Stage: stages[it.Key], CanBranch: sc.Role.Can(alm.PermEditWorkItems)}
+	if v.Git, err = s.store.ProjectGit(ctx, it.ProjectID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if v.Git.GitBacked() {
+		if v.Branch, err = s.store.WorkItemBranch(ctx, it.ID); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if v.Branch.Name != "" {
+			if svc, err := s.repoService(); err != nil {
+				v.BranchError = alm.ErrorMessage(err)
+			} else if st, err := svc.BranchStatus(ctx, *v.Git.RepositoryID, v.Branch.Name, v.Branch.Base); err != nil {
+				v.BranchError = alm.ErrorMessage(err)
+			} else {
+				v.BranchStatus = &st
+			}
+		}
+	}
+	v.Page, v.Scope = s.projectPage(w, r, it.Key, web.Crumb{Label: "Board", Href: sc.Base() + "/board"}, web.Crumb{Label: it.Key}), sc
+	s.render(w, r, http.StatusOK, web.WorkItemPage(v))
 }
 
 // moveWorkItem moves a card: from the board's drag and drop (which asks

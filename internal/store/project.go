@@ -298,3 +298,72 @@ func (s *Store) RecordProject(ctx context.Context, kind string, id int64) (strin
 	err := s.pool.QueryRow(ctx, q, id).Scan(&key)
 	return key, notFound(err, what)
 }
+
+// ProjectGit returns how a project uses version control.
+func (s *Store) ProjectGit(ctx context.Context, projectID int64) (alm.ProjectGit, error) {
+	var g alm.ProjectGit
+	var name, branch *string
+	err := s.pool.QueryRow(ctx, `SELECT p.repository_id, p.branching, r.name, r.default_branch FROM projects p LEFT JOIN repositories r ON r.id = p.repository_id WHERE p.id = $1`,
+		projectID).Scan(&g.RepositoryID, &g.Branching, &name, &branch)
+	if err != nil {
+		return g, notFound(err, "That project")
+	}
+	if name != nil {
+		g.RepositoryName, g.DefaultBranch = *name, *branch
+	}
+	return g, nil
+}
+
+// SetProjectGit backs a project with a repository (nil: none) and a
+// branching model.
+func (s *Store) SetProjectGit(ctx context.Context, projectID int64, repoID *int64, branching string) (alm.ProjectGit, error) {
+	if branching != alm.BranchingEnvironment && branching != alm.BranchingTrunk {
+		return alm.ProjectGit{}, alm.Invalid(map[string]string{"branching": "Choose environment branches or trunk-based."})
+	}
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if repoID != nil {
+			var one int
+			if err := tx.QueryRow(ctx, `SELECT 1 FROM repositories WHERE id = $1`, *repoID).Scan(&one); err != nil {
+				if errors.Is(err, pgx.ErrNoRows) {
+					return alm.Invalid(map[string]string{"repository_id": "That repository is not connected."})
+				}
+				return err
+			}
+		}
+		tag, err := tx.Exec(ctx, `UPDATE projects SET repository_id = $2, branching = $3, updated_at = $4 WHERE id = $1`, projectID, repoID, branching, s.Now())
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return alm.Errorf(alm.CodeNotFound, "That project was not found.")
+		}
+		summary := "stopped keeping its metadata in git"
+		if repoID != nil {
+			summary = fmt.Sprintf("keeps its metadata in repository #%d (%s)", *repoID, branching)
+		}
+		return s.record(ctx, tx, projectID, "project", projectID, "project.git", summary)
+	})
+	if err != nil {
+		return alm.ProjectGit{}, err
+	}
+	return s.ProjectGit(ctx, projectID)
+}
+
+// WorkItemBranch returns a work item's branch ("" when it has none).
+func (s *Store) WorkItemBranch(ctx context.Context, workItemID int64) (alm.WorkBranch, error) {
+	var b alm.WorkBranch
+	err := s.pool.QueryRow(ctx, `SELECT branch, branch_base FROM work_items WHERE id = $1`, workItemID).Scan(&b.Name, &b.Base)
+	return b, notFound(err, "That work item")
+}
+
+// SetWorkItemBranch records a work item's branch, with a timeline entry.
+func (s *Store) SetWorkItemBranch(ctx context.Context, workItemID int64, b alm.WorkBranch) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		var pid int64
+		var key string
+		if err := tx.QueryRow(ctx, `UPDATE work_items SET branch = $2, branch_base = $3 WHERE id = $1 RETURNING project_id, key`, workItemID, b.Name, b.Base).Scan(&pid, &key); err != nil {
+			return notFound(err, "That work item")
+		}
+		return s.record(ctx, tx, pid, "work_item", workItemID, "work_item.branch", fmt.Sprintf("%s works on branch %s (from %s)", key, b.Name, b.Base))
+	})
+}

@@ -1,0 +1,104 @@
+package server_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/trellis-alm/trellis/internal/alm"
+	"github.com/trellis-alm/trellis/internal/gittest"
+)
+
+// TestWorkItemBranch backs a project with a repository, starts a work
+// item's branch from the first stage's branch, sees a commit pushed to it
+// from outside and the base moving on, as the work item page shows them.
+func TestWorkItemBranch(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	b := setup(t, setupOpts{Develop: true})
+	src := t.TempDir()
+	put := func(p, c string) {
+		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(src, p)), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(src, p), []byte(c), 0o644))
+	}
+	gittest.Init(t, src, "main")
+	put("sfdx-project.json", `{"packageDirectories":[{"path":"force-app","default":true}]}`)
+	put("force-app/main/default/classes/A.cls", "public class A {}\n")
+	gittest.CommitAll(t, src, "one")
+	out, err := exec.Command("git", "-C", src, "branch", "integration").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+
+	var p alm.Project
+	admin := must(b.store.UserByEmail(b.ctx, "first-admin@example.com"))
+	res := b.api("POST", "/api/v1/repositories", b.token(admin), strings.NewReader(fmt.Sprintf(`{"name":"crm","url":"file://%s"}`, src)))
+	require.Equal(t, http.StatusCreated, res.status, res.body)
+	repo := decode[alm.Repository](t, res)
+
+	p, err = b.store.CreateProject(b.ctx, alm.NewProject{Key: "CRM", Name: "Sales"})
+	require.NoError(t, err)
+	err = b.store.SavePipeline(b.ctx, p.ID, []alm.Stage{{Name: "Integration", Branch: "integration", TestLevel: "RunLocalTests", ApproverRoles: []alm.Role{}}})
+	require.NoError(t, err)
+	item, err := b.store.CreateWorkItem(b.ctx, p.ID, alm.WorkItemInput{Title: "Quote approvals & totals!"})
+	require.NoError(t, err)
+
+	br := b.signedIn(admin)
+	page := br.get("/work-items/" + item.Key)
+	require.Equal(t, 0, page.doc(t).Find(`[data-testid="item-branch"]`).Length(), "no branch card without a repository")
+
+	res = br.post("/projects/CRM/git", url.Values{"repository_id": {"999999"}, "branching": {"environment"}})
+	require.Equal(t, http.StatusSeeOther, res.status)
+	require.Contains(t, br.get(res.location()).body, "That repository is not connected")
+	res = br.post("/projects/CRM/git", url.Values{"repository_id": {fmt.Sprint(repo.ID)}, "branching": {"environment"}})
+	require.Equal(t, http.StatusSeeOther, res.status)
+	pipe := br.get("/projects/CRM/pipeline").doc(t)
+	require.Contains(t, pipe.Find(`[data-testid="version-control"]`).Text(), "environment branches")
+	api := b.api("GET", "/api/v1/projects/CRM/git", b.token(admin), nil)
+	require.Contains(t, api.body, `"branching": "environment"`)
+
+	card := br.get("/work-items/" + item.Key).doc(t).Find(`[data-testid="item-branch"]`)
+	require.Contains(t, card.Text(), "feature/"+item.Key+"-quote-approvals-totals")
+	res = br.post("/work-items/"+item.Key+"/branch", nil)
+	require.Equal(t, http.StatusSeeOther, res.status)
+	require.Contains(t, br.get(res.location()).body, "Branch feature/"+item.Key+"-quote-approvals-totals made from integration")
+
+	// A developer pushes to the branch from outside Trellis; integration
+	// moves on too.
+	work := t.TempDir()
+	git := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Dir = work
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=Dev One", "GIT_AUTHOR_EMAIL=dev@example.com", "GIT_COMMITTER_NAME=Dev One", "GIT_COMMITTER_EMAIL=dev@example.com")
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "git %v: %s", args, out)
+	}
+	branch := "feature/" + item.Key + "-quote-approvals-totals"
+	git("clone", "-q", "-b", branch, src, ".")
+	require.NoError(t, os.WriteFile(filepath.Join(work, "force-app/main/default/classes/A.cls"), []byte("public class A { Integer total; }\n"), 0o644))
+	git("commit", "-qam", item.Key+": totals")
+	git("push", "-q", "origin", branch)
+	git("checkout", "-q", "-b", "integration", "origin/integration")
+	require.NoError(t, os.WriteFile(filepath.Join(work, "README.md"), []byte("hello\n"), 0o644))
+	git("add", "README.md")
+	git("commit", "-qm", "integration moves on")
+	git("push", "-q", "origin", "integration")
+
+	_ = b.api("POST", fmt.Sprintf("/api/v1/repositories/%d/snapshots", repo.ID), b.token(admin), nil) // fetches
+	require.Eventually(t, func() bool {
+		card = br.get("/work-items/" + item.Key).doc(t).Find(`[data-testid="item-branch"]`)
+		return strings.Contains(card.Text(), "1 behind integration")
+	}, 20e9, 100e6, "the page shows the branch behind its base")
+	require.Contains(t, card.Find(`[data-testid="branch-commits"]`).Text(), item.Key+": totals")
+	require.Contains(t, card.Find(`[data-testid="branch-commits"]`).Text(), "Dev One")
+	res = br.post("/work-items/"+item.Key+"/branch", nil)
+	require.Contains(t, br.get(res.location()).body, "already works on "+branch)
+}
