@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -17,6 +18,40 @@ func (s *Server) registerBranchRoutes(r chi.Router) {
 	s.handle(r, http.MethodPost, "/projects/{project}/git", inProject(alm.PermManagePipeline), s.saveProjectGit)
 	s.handle(r, http.MethodPost, "/work-items/{key}/branch", inProject(alm.PermEditWorkItems), s.startWorkItemBranch)
 	s.handle(r, http.MethodGet, "/api/v1/projects/{project}/git", inProject(alm.PermView), s.apiProjectGit)
+	s.handle(r, http.MethodPut, "/api/v1/projects/{project}/git", inProject(alm.PermManagePipeline), s.apiSaveProjectGit)
+	s.handle(r, http.MethodPost, "/api/v1/work-items/{key}/branch", inProject(alm.PermEditWorkItems), s.apiStartWorkItemBranch)
+}
+
+func (s *Server) apiSaveProjectGit(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		RepositoryID *int64 `json:"repository_id"`
+		Branching    string `json:"branching"`
+	}
+	if err := decodeJSON(r, &body); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if body.Branching == "" {
+		body.Branching = alm.BranchingEnvironment
+	}
+	g, err := s.store.SetProjectGit(r.Context(), scopeFrom(r.Context()).Project.ID, body.RepositoryID, body.Branching)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, g)
+}
+
+func (s *Server) apiStartWorkItemBranch(w http.ResponseWriter, r *http.Request) {
+	b, err := s.startBranch(r)
+	if errors.Is(err, errHasBranch) {
+		err = alm.Errorf(alm.CodeConflict, "%s already works on %s.", strings.ToUpper(chi.URLParam(r, "key")), b.Name)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, b)
 }
 
 func (s *Server) saveProjectGit(w http.ResponseWriter, r *http.Request) {
@@ -66,45 +101,48 @@ func (s *Server) branchBase(r *http.Request, projectID int64, g alm.ProjectGit) 
 }
 
 func (s *Server) startWorkItemBranch(w http.ResponseWriter, r *http.Request) {
+	back := "/work-items/" + strings.ToUpper(chi.URLParam(r, "key"))
+	b, err := s.startBranch(r)
+	switch {
+	case errors.Is(err, errHasBranch):
+		s.redirect(w, r, back, "ok", strings.ToUpper(chi.URLParam(r, "key"))+" already works on "+b.Name+".")
+	case err != nil:
+		s.failBack(w, r, back, err)
+	default:
+		s.redirect(w, r, back, "ok", "Branch "+b.Name+" made from "+b.Base+".")
+	}
+}
+
+var errHasBranch = errors.New("the work item has its branch already")
+
+// startBranch gives the work item of the request its branch.
+func (s *Server) startBranch(r *http.Request) (alm.WorkBranch, error) {
 	ctx := r.Context()
-	key := strings.ToUpper(chi.URLParam(r, "key"))
-	back := "/work-items/" + key
-	it, err := s.store.WorkItemByKey(ctx, key)
+	it, err := s.store.WorkItemByKey(ctx, chi.URLParam(r, "key"))
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return alm.WorkBranch{}, err
 	}
 	g, err := s.store.ProjectGit(ctx, it.ProjectID)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return alm.WorkBranch{}, err
 	}
 	if !g.GitBacked() {
-		s.failBack(w, r, back, alm.Errorf(alm.CodeConflict, "This project keeps no repository: choose one on the pipeline page first."))
-		return
+		return alm.WorkBranch{}, alm.Errorf(alm.CodeConflict, "This project keeps no repository: choose one on the pipeline page first.")
 	}
 	if b, err := s.store.WorkItemBranch(ctx, it.ID); err == nil && b.Name != "" {
-		s.redirect(w, r, back, "ok", key+" already works on "+b.Name+".")
-		return
+		return b, errHasBranch
 	}
 	svc, err := s.repoService()
 	if err != nil {
-		s.failBack(w, r, back, err)
-		return
+		return alm.WorkBranch{}, err
 	}
 	base, err := s.branchBase(r, it.ProjectID, g)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return alm.WorkBranch{}, err
 	}
 	b := alm.WorkBranch{Name: alm.BranchName(it.Key, it.Title), Base: base}
 	if err := svc.StartBranch(ctx, *g.RepositoryID, b.Name, b.Base); err != nil {
-		s.failBack(w, r, back, err)
-		return
+		return alm.WorkBranch{}, err
 	}
-	if err := s.store.SetWorkItemBranch(ctx, it.ID, b); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.redirect(w, r, back, "ok", "Branch "+b.Name+" made from "+b.Base+".")
+	return b, s.store.SetWorkItemBranch(ctx, it.ID, b)
 }

@@ -101,4 +101,12 @@ func TestWorkItemBranch(t *testing.T) {
 	require.Contains(t, card.Find(`[data-testid="branch-commits"]`).Text(), "Dev One")
 	res = br.post("/work-items/"+item.Key+"/branch", nil)
 	require.Contains(t, br.get(res.location()).body, "already works on "+branch)
+	res = b.api("POST", "/api/v1/work-items/"+item.Key+"/branch", b.token(admin), nil)
+	require.Equal(t, http.StatusConflict, res.status, res.body)
+	require.Contains(t, res.body, branch)
+	res = b.api("PUT", "/api/v1/projects/CRM/git", b.token(admin), strings.NewReader(`{"repository_id":null,"branching":"trunk"}`))
+	require.Equal(t, http.StatusOK, res.status, res.body)
+	require.Contains(t, res.body, `"repository_id": null`)
+	res = b.api("PUT", "/api/v1/projects/CRM/git", b.token(admin), strings.NewReader(`{"branching":"sideways"}`))
+	require.Equal(t, http.StatusUnprocessableEntity, res.status, res.body)
 }

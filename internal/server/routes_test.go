@@ -146,6 +146,8 @@ var routeRules = map[string]string{
 	"PUT /api/v1/projects/{project}/pipeline":                "project:manage_pipeline",
 	"POST /projects/{project}/git":                           "project:manage_pipeline",
 	"GET /api/v1/projects/{project}/git":                     "project:view",
+	"PUT /api/v1/projects/{project}/git":                     "project:manage_pipeline",
+	"POST /api/v1/work-items/{key}/branch":                   "project:edit_work_items",
 	"GET /repositories/new":                                  "manage_orgs",
 	"POST /repositories":                                     "manage_orgs",
 	"GET /repositories/{id}":                                 signed,
