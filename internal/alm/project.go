@@ -127,6 +127,12 @@ func BranchName(key, title string) string {
 		}
 	}
 	slug := strings.Trim(b.String(), "-")
+	if b.Len() >= 40 {
+		// Cut at a word's end rather than inside one.
+		if i := strings.LastIndexByte(slug, '-'); i > 10 {
+			slug = slug[:i]
+		}
+	}
 	if slug == "" {
 		return "feature/" + key
 	}
