@@ -232,6 +232,14 @@ type WorkItemView struct {
 	BranchStatus *alm.BranchStatus // nil when it could not be read
 	BranchError  string
 	CanBranch    bool
+	// BranchChanges is the branch's change set against its base.
+	BranchChanges []BranchChange
+}
+
+// BranchChange is one component a work item's branch changes.
+type BranchChange struct {
+	Type, Name string
+	Change     string // added, changed, deleted
 }
 
 // ReleasesView lists a project's releases.

@@ -16,6 +16,8 @@ import (
 
 	"github.com/trellis-alm/trellis/internal/alm"
 	"github.com/trellis-alm/trellis/internal/gitmerge"
+	"github.com/trellis-alm/trellis/internal/gitrepo"
+	"github.com/trellis-alm/trellis/internal/metadata"
 )
 
 // Merge merges branch from into branch into, as they are on the remote
@@ -146,4 +148,42 @@ func (s *Service) BranchStatus(ctx context.Context, repoID int64, branch, base s
 		st.Behind, _ = strconv.Atoi(strings.TrimSpace(out))
 	}
 	return st, nil
+}
+
+// BranchChanges is a work item branch's change set: the components it
+// changed since it left base (the metadata engine's delta from their
+// merge base to the branch), as the mirror last fetched them.
+func (s *Service) BranchChanges(ctx context.Context, repoID int64, branch, base string) ([]metadata.DiffEntry, error) {
+	_, mirror, _, err := s.open(ctx, repoID)
+	if err != nil {
+		return nil, err
+	}
+	mb, err := exec.CommandContext(ctx, "git", "-C", mirror, "merge-base", "refs/heads/"+base, "refs/heads/"+branch).Output()
+	if err != nil {
+		return nil, alm.Errorf(alm.CodeNotFound, "The repository has no branch %s (or %s).", branch, base)
+	}
+	g, err := gitrepo.Open(mirror)
+	if err != nil {
+		return nil, err
+	}
+	defer g.Close()
+	changes, fromFS, toFS, err := g.DiffFS(strings.TrimSpace(string(mb)), "refs/heads/"+branch)
+	if err != nil {
+		return nil, err
+	}
+	fc := make([]metadata.FileChange, len(changes))
+	for i, c := range changes {
+		fc[i] = metadata.FileChange{Status: c.Status, Path: c.Path}
+	}
+	res, err := metadata.Delta(fromFS, toFS, fc, metadata.DeltaOptions{})
+	if err != nil {
+		return nil, alm.Errorf(alm.CodeInvalid, "Could not read the changes of %s: %v", branch, err)
+	}
+	var out []metadata.DiffEntry
+	for _, e := range res.Entries {
+		if e.Change != metadata.Unchanged {
+			out = append(out, e)
+		}
+	}
+	return out, nil
 }

@@ -33,6 +33,7 @@ func TestWorkItemBranch(t *testing.T) {
 	gittest.Init(t, src, "main")
 	put("sfdx-project.json", `{"packageDirectories":[{"path":"force-app","default":true}]}`)
 	put("force-app/main/default/classes/A.cls", "public class A {}\n")
+	put("force-app/main/default/classes/A.cls-meta.xml", `<?xml version="1.0" encoding="UTF-8"?><ApexClass xmlns="http://soap.sforce.com/2006/04/metadata"><apiVersion>62.0</apiVersion><status>Active</status></ApexClass>`)
 	gittest.CommitAll(t, src, "one")
 	out, err := exec.Command("git", "-C", src, "branch", "integration").CombinedOutput()
 	require.NoError(t, err, "%s", out)
@@ -95,10 +96,15 @@ func TestWorkItemBranch(t *testing.T) {
 	_ = b.api("POST", fmt.Sprintf("/api/v1/repositories/%d/snapshots", repo.ID), b.token(admin), nil) // fetches
 	require.Eventually(t, func() bool {
 		card = br.get("/work-items/" + item.Key).doc(t).Find(`[data-testid="item-branch"]`)
-		return strings.Contains(card.Text(), "1 behind integration")
-	}, 20e9, 100e6, "the page shows the branch behind its base")
-	require.Contains(t, card.Find(`[data-testid="branch-commits"]`).Text(), item.Key+": totals")
+		// Refs arrive one by one as the mirror fetches: wait for both.
+		return strings.Contains(card.Text(), "1 behind integration") && strings.Contains(card.Text(), item.Key+": totals")
+	}, 20e9, 100e6, "the page shows the branch's commit and how far behind its base it is")
+	require.Contains(t, card.Find(`[data-testid="branch-commits"]`).Text(), item.Key+": totals", card.Text())
 	require.Contains(t, card.Find(`[data-testid="branch-commits"]`).Text(), "Dev One")
+	changes := card.Find(`[data-testid="branch-changes"] tbody tr`)
+	require.Equal(t, 1, changes.Length(), "the branch changes one component: %s", card.Text())
+	require.Contains(t, changes.Text(), "ApexClass")
+	require.Contains(t, changes.Text(), "changed")
 	res = br.post("/work-items/"+item.Key+"/branch", nil)
 	require.Contains(t, br.get(res.location()).body, "already works on "+branch)
 	res = b.api("POST", "/api/v1/work-items/"+item.Key+"/branch", b.token(admin), nil)

@@ -331,6 +331,11 @@ func (s *Server) workItemPage(w http.ResponseWriter, r *http.Request) {
 				v.BranchError = alm.ErrorMessage(err)
 			} else {
 				v.BranchStatus = &st
+				if changes, err := svc.BranchChanges(ctx, *v.Git.RepositoryID, v.Branch.Name, v.Branch.Base); err == nil {
+					for _, c := range changes {
+						v.BranchChanges = append(v.BranchChanges, web.BranchChange{Type: c.Key.Type, Name: c.Key.Name, Change: string(c.Change)})
+					}
+				}
 			}
 		}
 	}
