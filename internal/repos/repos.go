@@ -328,6 +328,10 @@ func (s *Service) Snapshot(ctx context.Context, id, repoID int64, ref string) er
 type Commit struct {
 	Key, Title string   // the work item's key and title, for the branch and message
 	Contents   [][]byte // each captured component's stored content (snapshot.EncodeFiles)
+	// Branch is the work item's own branch when it has one (and Base
+	// where a new one starts); empty means feature/<key> from the default
+	// branch.
+	Branch, Base string
 }
 
 // CommitCapture writes captured components in source format onto the
@@ -347,11 +351,17 @@ func (s *Service) CommitCapture(ctx context.Context, repoID int64, c Commit) (st
 		return "", "", err
 	}
 	branch := "feature/" + c.Key
+	if c.Branch != "" {
+		branch = c.Branch
+	}
 	mr, err := git.PlainOpen(mirror)
 	if err != nil {
 		return "", "", err
 	}
 	base := r.DefaultBranch
+	if c.Base != "" {
+		base = c.Base
+	}
 	if _, err := mr.Reference(plumbing.NewBranchReferenceName(branch), true); err == nil {
 		base = branch
 	}

@@ -107,6 +107,12 @@ func TestConnectAndSnapshotBranches(t *testing.T) {
 	require.Contains(t, file, "public Integer total")
 	_, _, err = svc.CommitCapture(ctx, r.ID, repos.Commit{Key: "CRM-7", Title: "Quote totals", Contents: [][]byte{content}})
 	require.Contains(t, alm.ErrorMessage(err), "Nothing to commit")
+	// A work item with a branch of its own commits there.
+	branch, _, err = svc.CommitCapture(ctx, r.ID, repos.Commit{Key: "CRM-8", Title: "Totals again", Contents: [][]byte{content}, Branch: "feature/CRM-8-totals-again", Base: "main"})
+	require.NoError(t, err)
+	require.Equal(t, "feature/CRM-8-totals-again", branch)
+	msg, _ = gittest.Tip(t, src, "feature/CRM-8-totals-again", "force-app/main/default/classes/Quotes.cls")
+	require.True(t, strings.HasPrefix(msg, "CRM-8: Totals again"), msg)
 
 	sn, err := st.CreateSnapshot(ctx, store.NewSnapshot{Source: "git", RepoID: &r.ID, Ref: "no-such-branch"})
 	require.NoError(t, err)

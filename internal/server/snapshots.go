@@ -608,6 +608,12 @@ func (s *Server) commitCapture(r *http.Request, repoID int64, key string, caps [
 		return "", "", err
 	}
 	c := repos.Commit{Key: item.Key, Title: item.Title}
+	// A work item of a git-backed project commits to its own branch.
+	if g, err := s.store.ProjectGit(r.Context(), item.ProjectID); err == nil && g.GitBacked() && *g.RepositoryID == repoID {
+		if b, err := s.store.WorkItemBranch(r.Context(), item.ID); err == nil && b.Name != "" {
+			c.Branch, c.Base = b.Name, b.Base
+		}
+	}
 	for _, cp := range caps {
 		if cp.Hash == "" {
 			continue // deletions are not written to the branch
