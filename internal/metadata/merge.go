@@ -227,9 +227,25 @@ func keyChildren(children []*Node) []keyed {
 
 // identityOf is the text of an element's identity child, composed for
 // the elements named by two (a layout assignment: layout and record type).
+// compoundKeys name the elements identified by several children
+// together (an action override is its action for a form factor).
+var compoundKeys = map[string][]string{
+	"layoutAssignments":       {"layout", "recordType"},
+	"actionOverrides":         {"actionName", "formFactor", "pageOrSobjectType"},
+	"profileActionOverrides":  {"actionName", "formFactor", "pageOrSobjectType", "recordType", "profile"},
+	"platformActionListItems": {"actionName", "actionType"},
+	"quickActionListItems":    {"quickActionName"},
+	"relatedLists":            {"relatedList"},
+	"excludeButtons":          {},
+}
+
 func mergeIdentity(n *Node) string {
-	if n.Name == "layoutAssignments" {
-		return n.ChildText("layout") + "|" + n.ChildText("recordType")
+	if keys, ok := compoundKeys[n.Name]; ok && len(keys) > 0 {
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = n.ChildText(k)
+		}
+		return strings.Join(parts, "|")
 	}
 	for _, k := range mergeKeys {
 		if c := n.Child(k); c != nil && len(c.Children) == 0 && c.Text != "" {

@@ -23,6 +23,13 @@ func ps(label string, parts ...string) []byte {
 	return []byte(psHead + strings.Join(parts, "") + "    <label>" + label + "</label>\n</PermissionSet>\n")
 }
 
+const objHead = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CustomObject xmlns=\"http://soap.sforce.com/2006/04/metadata\">\n"
+const objTail = "    <label>Thing</label>\n</CustomObject>\n"
+
+func override(action, form, typ string) string {
+	return "    <actionOverrides>\n        <actionName>" + action + "</actionName>\n        <formFactor>" + form + "</formFactor>\n        <type>" + typ + "</type>\n    </actionOverrides>\n"
+}
+
 func TestMergeXML(t *testing.T) {
 	labels := func(ls ...string) []byte {
 		s := `<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<CustomLabels xmlns="http://soap.sforce.com/2006/04/metadata">` + "\n"
@@ -70,6 +77,12 @@ func TestMergeXML(t *testing.T) {
 			labels("Farewell=Bye", "Greeting=Hello", "Welcome=Welcome!"),
 			// Welcome goes where theirs put it: after Greeting.
 			labels("Greeting=Hi there", "Welcome=Welcome!", "Farewell=Bye"), 0, nil},
+		{"ActionOverridesByActionAndFormFactor",
+			[]byte(objHead + override("View", "Large", "Default") + override("View", "Small", "Default") + objTail),
+			// ours adds an Edit override before them: positions shift.
+			[]byte(objHead + override("Edit", "Large", "Default") + override("View", "Large", "Default") + override("View", "Small", "Default") + objTail),
+			[]byte(objHead + override("View", "Large", "Flexipage") + override("View", "Small", "Default") + objTail),
+			[]byte(objHead + override("Edit", "Large", "Default") + override("View", "Large", "Flexipage") + override("View", "Small", "Default") + objTail), 0, nil},
 		{"SameChangeOnBothSides",
 			ps("Sales"), ps("Sales Team"), ps("Sales Team"), ps("Sales Team"), 0, nil},
 		{"LeafConflict",
