@@ -52,6 +52,7 @@ var allowed = map[string][]string{
 	"internal/browsertest":        {},
 	"internal/gitrepo":            {},
 	"internal/gitmerge":           {"internal/metadata"},
+	"internal/githost":            {"stdlib"},
 	"internal/outbound":           {"stdlib"},
 	"internal/crashpoint":         {"stdlib"},
 	"internal/blobstore":          {},
