@@ -61,7 +61,9 @@ type Error struct {
 	Message string
 }
 
-func (e *Error) Error() string { return fmt.Sprintf("the git host answered %d: %s", e.Status, e.Message) }
+func (e *Error) Error() string {
+	return fmt.Sprintf("the git host answered %d: %s", e.Status, e.Message)
+}
 
 // ErrUnknownHost is returned for a remote whose host has no known API.
 var ErrUnknownHost = errors.New("no pull-request API is known for this git host")
