@@ -1,8 +1,9 @@
 // Package githost speaks to the pull-request APIs of the git hosts teams
 // use, so a promotion can open a pull (merge) request, report its
 // validation as a commit status and notice or make the merge: GitHub
-// (REST v3, also GitHub Enterprise and Gitea/Forgejo, which follow it) and
-// GitLab (REST v4). The host is told from the remote's URL, or named.
+// (REST v3, also GitHub Enterprise and Gitea/Forgejo, which follow it),
+// GitLab (REST v4), Bitbucket Cloud (REST 2.0) and Azure Repos (REST 7.1).
+// The host is told from the remote's URL, or named.
 package githost
 
 import (
@@ -71,7 +72,7 @@ var ErrUnknownHost = errors.New("no pull-request API is known for this git host"
 // Options name the host and its API when the URL does not say (a
 // self-hosted GitLab or GitHub Enterprise).
 type Options struct {
-	Kind    string // github or gitlab; "" tells from the URL
+	Kind    string // github, gitlab, bitbucket or azure; "" tells from the URL
 	APIBase string // e.g. https://git.example.com/api/v3; "" for the host's default
 	Client  *http.Client
 }
@@ -91,6 +92,10 @@ func For(remote, token string, o Options) (Host, error) {
 			kind = "github"
 		case u.Hostname() == "gitlab.com" || strings.HasPrefix(u.Hostname(), "gitlab."):
 			kind = "gitlab"
+		case u.Hostname() == "bitbucket.org":
+			kind = "bitbucket"
+		case u.Hostname() == "dev.azure.com" || strings.HasSuffix(u.Hostname(), ".visualstudio.com"):
+			kind = "azure"
 		default:
 			return nil, ErrUnknownHost
 		}
@@ -117,6 +122,28 @@ func For(remote, token string, o Options) (Host, error) {
 			api.base = u.Scheme + "://" + u.Host + "/api/v4"
 		}
 		return &gitlab{api: api, project: "/projects/" + url.PathEscape(path)}, nil
+	case "bitbucket":
+		ws, slug, ok := strings.Cut(path, "/")
+		if !ok || strings.Contains(slug, "/") {
+			return nil, fmt.Errorf("%q does not name workspace/repository", remote)
+		}
+		api.base = o.APIBase
+		if api.base == "" {
+			api.base = "https://api.bitbucket.org/2.0"
+		}
+		return &bitbucket{api: api, repo: "/repositories/" + ws + "/" + slug, web: "https://bitbucket.org/" + ws + "/" + slug}, nil
+	case "azure":
+		// https://dev.azure.com/{org}/{project}/_git/{repo}
+		parts := strings.Split(path, "/")
+		if len(parts) != 4 || parts[2] != "_git" {
+			return nil, fmt.Errorf("%q does not name organisation/project/_git/repository", remote)
+		}
+		api.base = o.APIBase
+		if api.base == "" {
+			api.base = "https://dev.azure.com"
+		}
+		web := u.Scheme + "://" + u.Host + "/" + parts[0] + "/" + parts[1] + "/_git/" + parts[3]
+		return &azure{api: api, repo: "/" + parts[0] + "/" + parts[1] + "/_apis/git/repositories/" + parts[3], web: web}, nil
 	}
 	return nil, ErrUnknownHost
 }
@@ -154,11 +181,17 @@ func (a *api) do(ctx context.Context, method, path string, body, out any) error 
 	data, _ := io.ReadAll(io.LimitReader(res.Body, 4<<20))
 	if res.StatusCode >= 300 {
 		var e struct {
-			Message any    `json:"message"`
-			Error   string `json:"error"`
+			Message any `json:"message"`
+			Error   any `json:"error"`
 		}
 		_ = json.Unmarshal(data, &e)
-		msg := e.Error
+		msg := ""
+		switch x := e.Error.(type) {
+		case string:
+			msg = x
+		case map[string]any: // Bitbucket: {"error": {"message": …}}
+			msg = fmt.Sprint(x["message"])
+		}
 		switch m := e.Message.(type) {
 		case string:
 			msg = m
@@ -300,4 +333,161 @@ func truncate(s string, n int) string {
 		return string(r[:n-1]) + "…"
 	}
 	return s
+}
+
+type bitbucket struct {
+	*api
+	repo, web string
+}
+
+func (b *bitbucket) Name() string { return "Bitbucket" }
+
+func (b *bitbucket) init() {
+	if b.auth == nil {
+		b.auth = func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+b.token) }
+	}
+}
+
+func (b *bitbucket) OpenPullRequest(ctx context.Context, pr PR) (PullRequest, error) {
+	b.init()
+	var out struct {
+		ID    int `json:"id"`
+		Links struct {
+			HTML struct {
+				Href string `json:"href"`
+			} `json:"html"`
+		} `json:"links"`
+	}
+	branch := func(name string) map[string]any { return map[string]any{"branch": map[string]string{"name": name}} }
+	err := b.do(ctx, http.MethodPost, b.repo+"/pullrequests", map[string]any{"title": pr.Title, "description": pr.Body,
+		"source": branch(pr.Head), "destination": branch(pr.Base)}, &out)
+	return PullRequest{Number: out.ID, URL: out.Links.HTML.Href}, err
+}
+
+func (b *bitbucket) SetStatus(ctx context.Context, sha string, s Status) error {
+	b.init()
+	// Bitbucket's build states: INPROGRESS, SUCCESSFUL, FAILED, STOPPED.
+	state := map[string]string{"pending": "INPROGRESS", "success": "SUCCESSFUL", "failure": "FAILED", "error": "FAILED"}[s.State]
+	if state == "" {
+		state = "INPROGRESS"
+	}
+	return b.do(ctx, http.MethodPost, b.repo+"/commit/"+sha+"/statuses/build", map[string]string{"key": s.Context, "name": s.Context,
+		"state": state, "description": truncate(s.Description, 255), "url": s.TargetURL}, nil)
+}
+
+func (b *bitbucket) PullRequest(ctx context.Context, number int) (PullState, error) {
+	b.init()
+	var out struct {
+		State       string `json:"state"`
+		MergeCommit *struct {
+			Hash string `json:"hash"`
+		} `json:"merge_commit"`
+	}
+	err := b.do(ctx, http.MethodGet, b.repo+"/pullrequests/"+strconv.Itoa(number), nil, &out)
+	st := PullState{Open: out.State == "OPEN", Merged: out.State == "MERGED"}
+	if out.MergeCommit != nil {
+		st.MergeCommit = out.MergeCommit.Hash
+	}
+	return st, err
+}
+
+func (b *bitbucket) Merge(ctx context.Context, number int, message string) (string, error) {
+	b.init()
+	var out struct {
+		MergeCommit *struct {
+			Hash string `json:"hash"`
+		} `json:"merge_commit"`
+	}
+	err := b.do(ctx, http.MethodPost, b.repo+"/pullrequests/"+strconv.Itoa(number)+"/merge", map[string]string{"message": message, "merge_strategy": "merge_commit"}, &out)
+	if out.MergeCommit == nil {
+		return "", err
+	}
+	return out.MergeCommit.Hash, err
+}
+
+type azure struct {
+	*api
+	repo, web string
+}
+
+const azureVersion = "?api-version=7.1"
+
+func (a *azure) Name() string { return "Azure Repos" }
+
+func (a *azure) init() {
+	if a.auth == nil {
+		a.auth = func(r *http.Request) { r.SetBasicAuth("", a.token) } // a personal access token
+	}
+}
+
+func (a *azure) OpenPullRequest(ctx context.Context, pr PR) (PullRequest, error) {
+	a.init()
+	var out struct {
+		PullRequestID int `json:"pullRequestId"`
+	}
+	err := a.do(ctx, http.MethodPost, a.repo+"/pullrequests"+azureVersion, map[string]string{"sourceRefName": "refs/heads/" + pr.Head,
+		"targetRefName": "refs/heads/" + pr.Base, "title": pr.Title, "description": pr.Body}, &out)
+	return PullRequest{Number: out.PullRequestID, URL: a.web + "/pullrequest/" + strconv.Itoa(out.PullRequestID)}, err
+}
+
+func (a *azure) SetStatus(ctx context.Context, sha string, s Status) error {
+	a.init()
+	// Azure's states: pending, succeeded, failed, error.
+	state := map[string]string{"pending": "pending", "success": "succeeded", "failure": "failed", "error": "error"}[s.State]
+	if state == "" {
+		state = "pending"
+	}
+	name, genre := s.Context, ""
+	if i := strings.LastIndexByte(s.Context, '/'); i > 0 {
+		genre, name = s.Context[:i], s.Context[i+1:]
+	}
+	return a.do(ctx, http.MethodPost, a.repo+"/commits/"+sha+"/statuses"+azureVersion, map[string]any{"state": state,
+		"description": truncate(s.Description, 255), "targetUrl": s.TargetURL, "context": map[string]string{"name": name, "genre": genre}}, nil)
+}
+
+type azurePR struct {
+	Status                string `json:"status"`
+	LastMergeSourceCommit *struct {
+		CommitID string `json:"commitId"`
+	} `json:"lastMergeSourceCommit"`
+	LastMergeCommit *struct {
+		CommitID string `json:"commitId"`
+	} `json:"lastMergeCommit"`
+}
+
+func (a *azure) get(ctx context.Context, number int) (azurePR, error) {
+	var out azurePR
+	err := a.do(ctx, http.MethodGet, a.repo+"/pullrequests/"+strconv.Itoa(number)+azureVersion, nil, &out)
+	return out, err
+}
+
+func (a *azure) PullRequest(ctx context.Context, number int) (PullState, error) {
+	a.init()
+	out, err := a.get(ctx, number)
+	st := PullState{Open: out.Status == "active", Merged: out.Status == "completed"}
+	if st.Merged && out.LastMergeCommit != nil {
+		st.MergeCommit = out.LastMergeCommit.CommitID
+	}
+	return st, err
+}
+
+// Merge completes the pull request, naming the source commit Azure asks
+// for (so a push in between is not merged unseen).
+func (a *azure) Merge(ctx context.Context, number int, message string) (string, error) {
+	a.init()
+	cur, err := a.get(ctx, number)
+	if err != nil {
+		return "", err
+	}
+	if cur.LastMergeSourceCommit == nil {
+		return "", &Error{Status: http.StatusConflict, Message: "the pull request has no source commit to complete"}
+	}
+	var out azurePR
+	err = a.do(ctx, http.MethodPatch, a.repo+"/pullrequests/"+strconv.Itoa(number)+azureVersion, map[string]any{"status": "completed",
+		"lastMergeSourceCommit": map[string]string{"commitId": cur.LastMergeSourceCommit.CommitID},
+		"completionOptions":     map[string]any{"mergeCommitMessage": message, "mergeStrategy": "noFastForward"}}, &out)
+	if out.LastMergeCommit == nil {
+		return "", err
+	}
+	return out.LastMergeCommit.CommitID, err
 }
