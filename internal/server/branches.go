@@ -20,6 +20,57 @@ func (s *Server) registerBranchRoutes(r chi.Router) {
 	s.handle(r, http.MethodGet, "/api/v1/projects/{project}/git", inProject(alm.PermView), s.apiProjectGit)
 	s.handle(r, http.MethodPut, "/api/v1/projects/{project}/git", inProject(alm.PermManagePipeline), s.apiSaveProjectGit)
 	s.handle(r, http.MethodPost, "/api/v1/work-items/{key}/branch", inProject(alm.PermEditWorkItems), s.apiStartWorkItemBranch)
+	s.handle(r, http.MethodGet, "/api/v1/work-items/{key}/branch", inProject(alm.PermView), s.apiWorkItemBranch)
+}
+
+// apiWorkItemBranch is the work item page's Branch card as JSON.
+func (s *Server) apiWorkItemBranch(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	it, err := s.store.WorkItemByKey(ctx, chi.URLParam(r, "key"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	b, err := s.store.WorkItemBranch(ctx, it.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if b.Name == "" {
+		s.fail(w, r, alm.Errorf(alm.CodeNotFound, "%s has no branch yet.", it.Key))
+		return
+	}
+	g, err := s.store.ProjectGit(ctx, it.ProjectID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	svc, err := s.repoService()
+	if err != nil || !g.GitBacked() {
+		s.fail(w, r, alm.Errorf(alm.CodeUnavailable, "The branch's repository cannot be read here."))
+		return
+	}
+	st, err := svc.BranchStatus(ctx, *g.RepositoryID, b.Name, b.Base)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	type change struct {
+		Type   string `json:"type"`
+		Name   string `json:"name"`
+		Change string `json:"change"`
+	}
+	changes := []change{}
+	if list, err := svc.BranchChanges(ctx, *g.RepositoryID, b.Name, b.Base); err == nil {
+		for _, c := range list {
+			changes = append(changes, change{c.Key.Type, c.Key.Name, string(c.Change)})
+		}
+	}
+	if st.Ahead == nil {
+		st.Ahead = []alm.BranchCommit{}
+	}
+	s.writeJSON(w, http.StatusOK, map[string]any{"name": b.Name, "base": b.Base, "repository": g.RepositoryName,
+		"ahead": st.Ahead, "behind": st.Behind, "changes": changes})
 }
 
 func (s *Server) apiSaveProjectGit(w http.ResponseWriter, r *http.Request) {

@@ -107,6 +107,11 @@ func TestWorkItemBranch(t *testing.T) {
 	require.Contains(t, changes.Text(), "changed")
 	res = br.post("/work-items/"+item.Key+"/branch", nil)
 	require.Contains(t, br.get(res.location()).body, "already works on "+branch)
+	res = b.api("GET", "/api/v1/work-items/"+item.Key+"/branch", b.token(admin), nil)
+	require.Equal(t, http.StatusOK, res.status, res.body)
+	for _, w := range []string{`"behind": 1`, `"subject": "` + item.Key + `: totals"`, `"change": "changed"`, `"base": "integration"`} {
+		require.Contains(t, res.body, w)
+	}
 	res = b.api("POST", "/api/v1/work-items/"+item.Key+"/branch", b.token(admin), nil)
 	require.Equal(t, http.StatusConflict, res.status, res.body)
 	require.Contains(t, res.body, branch)

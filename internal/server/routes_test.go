@@ -148,6 +148,7 @@ var routeRules = map[string]string{
 	"GET /api/v1/projects/{project}/git":                     "project:view",
 	"PUT /api/v1/projects/{project}/git":                     "project:manage_pipeline",
 	"POST /api/v1/work-items/{key}/branch":                   "project:edit_work_items",
+	"GET /api/v1/work-items/{key}/branch":                    "project:view",
 	"GET /repositories/new":                                  "manage_orgs",
 	"POST /repositories":                                     "manage_orgs",
 	"GET /repositories/{id}":                                 signed,
