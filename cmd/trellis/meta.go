@@ -1,7 +1,7 @@
 package main
 
 import (
-	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -9,12 +9,12 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/trellis-alm/trellis/internal/gitmerge"
 	"github.com/trellis-alm/trellis/internal/gitrepo"
 	"github.com/trellis-alm/trellis/internal/metadata"
 )
@@ -524,16 +524,9 @@ func mergeFile(base, ours, theirs []byte, paths []string) ([]byte, []string, err
 		return nil, nil, err
 	}
 	// Not metadata XML: git's own three-way text merge.
-	cmd := exec.Command("git", "merge-file", "-p", "-L", "ours", "-L", "base", "-L", "theirs", paths[1], paths[0], paths[2])
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err = cmd.Run()
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-		return stdout.Bytes(), nil, nil
-	case errors.As(err, &ee) && ee.ExitCode() > 0 && ee.ExitCode() < 128:
-		return stdout.Bytes(), []string{fmt.Sprintf("%d text conflict(s) in %s", ee.ExitCode(), paths[1])}, nil
+	merged, clean, err := gitmerge.TextMerge(context.Background(), base, ours, theirs)
+	if err != nil || clean {
+		return merged, nil, err
 	}
-	return nil, nil, fmt.Errorf("git merge-file: %v: %s", err, stderr.String())
+	return merged, []string{"text conflicts in " + paths[1]}, nil
 }

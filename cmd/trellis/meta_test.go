@@ -15,6 +15,7 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
+	"github.com/trellis-alm/trellis/internal/gittest"
 	"github.com/trellis-alm/trellis/internal/metadata"
 )
 
@@ -269,9 +270,7 @@ func TestMetaWritesNothingThroughLinks(t *testing.T) {
 // permission differently: a conflict, marked, and git stops.
 func TestMetaMergeAsGitDriver(t *testing.T) {
 	t.Parallel()
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git is not installed")
-	}
+	gittest.RequireGit(t)
 	dir := t.TempDir()
 	git := func(args ...string) (string, error) {
 		cmd := exec.Command("git", args...)
@@ -348,5 +347,28 @@ func TestMetaMergeAsGitDriver(t *testing.T) {
 	}
 	if strings.Count(string(got), "<<<<<<<") != 1 {
 		t.Errorf("only A conflicts (D merged in):\n%s", got)
+	}
+}
+
+// TestMetaMergeText: files that are not metadata XML merge as git does.
+func TestMetaMergeText(t *testing.T) {
+	t.Parallel()
+	gittest.RequireGit(t)
+	dir := t.TempDir()
+	side := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	base := side("base", "public class A {\n  Integer x = 1;\n}\n")
+	clean := runCLI(t, nil, "", "meta", "merge", base, side("ours", "public class A {\n  Integer x = 2;\n}\n"), side("tail", "public class A {\n  Integer x = 1;\n}\n// end\n"))
+	if clean.e != nil || clean.out != "public class A {\n  Integer x = 2;\n}\n// end\n" {
+		t.Fatalf("clean text merge: %v %q", clean.e, clean.out)
+	}
+	conflict := runCLI(t, nil, "", "meta", "merge", base, filepath.Join(dir, "ours"), side("theirs", "public class A {\n  Integer x = 3;\n}\n"))
+	if exitCode(conflict.e) != 1 || !strings.Contains(conflict.out, "<<<<<<< ours\n  Integer x = 2;\n=======\n  Integer x = 3;\n>>>>>>> theirs") {
+		t.Fatalf("conflict: %v %q", conflict.e, conflict.out)
 	}
 }

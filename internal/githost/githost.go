@@ -104,7 +104,7 @@ func For(remote, token string, o Options) (Host, error) {
 	if c == nil {
 		c = &http.Client{Timeout: 30 * time.Second}
 	}
-	api := &api{client: c, token: token}
+	api := &api{client: c}
 	switch kind {
 	case "github":
 		owner, repo, ok := strings.Cut(path, "/")
@@ -115,12 +115,18 @@ func For(remote, token string, o Options) (Host, error) {
 		if api.base == "" {
 			api.base = "https://api.github.com"
 		}
+		api.auth = func(r *http.Request) {
+			r.Header.Set("Authorization", "Bearer "+token)
+			r.Header.Set("Accept", "application/vnd.github+json")
+			r.Header.Set("X-GitHub-Api-Version", "2022-11-28")
+		}
 		return &github{api: api, repo: "/repos/" + owner + "/" + repo}, nil
 	case "gitlab":
 		api.base = o.APIBase
 		if api.base == "" {
 			api.base = u.Scheme + "://" + u.Host + "/api/v4"
 		}
+		api.auth = func(r *http.Request) { r.Header.Set("PRIVATE-TOKEN", token) }
 		return &gitlab{api: api, project: "/projects/" + url.PathEscape(path)}, nil
 	case "bitbucket":
 		ws, slug, ok := strings.Cut(path, "/")
@@ -131,6 +137,7 @@ func For(remote, token string, o Options) (Host, error) {
 		if api.base == "" {
 			api.base = "https://api.bitbucket.org/2.0"
 		}
+		api.auth = func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) }
 		return &bitbucket{api: api, repo: "/repositories/" + ws + "/" + slug, web: "https://bitbucket.org/" + ws + "/" + slug}, nil
 	case "azure":
 		// https://dev.azure.com/{org}/{project}/_git/{repo}
@@ -142,6 +149,7 @@ func For(remote, token string, o Options) (Host, error) {
 		if api.base == "" {
 			api.base = "https://dev.azure.com"
 		}
+		api.auth = func(r *http.Request) { r.SetBasicAuth("", token) } // a personal access token
 		web := u.Scheme + "://" + u.Host + "/" + parts[0] + "/" + parts[1] + "/_git/" + parts[3]
 		return &azure{api: api, repo: "/" + parts[0] + "/" + parts[1] + "/_apis/git/repositories/" + parts[3], web: web}, nil
 	}
@@ -151,8 +159,7 @@ func For(remote, token string, o Options) (Host, error) {
 type api struct {
 	client *http.Client
 	base   string
-	token  string
-	auth   func(*http.Request)
+	auth   func(*http.Request) // the host's way of presenting the token
 }
 
 func (a *api) do(ctx context.Context, method, path string, body, out any) error {
@@ -220,18 +227,7 @@ type github struct {
 
 func (g *github) Name() string { return "GitHub" }
 
-func (g *github) init() {
-	if g.auth == nil {
-		g.auth = func(r *http.Request) {
-			r.Header.Set("Authorization", "Bearer "+g.token)
-			r.Header.Set("Accept", "application/vnd.github+json")
-			r.Header.Set("X-GitHub-Api-Version", "2022-11-28")
-		}
-	}
-}
-
 func (g *github) OpenPullRequest(ctx context.Context, pr PR) (PullRequest, error) {
-	g.init()
 	var out struct {
 		Number  int    `json:"number"`
 		HTMLURL string `json:"html_url"`
@@ -241,14 +237,12 @@ func (g *github) OpenPullRequest(ctx context.Context, pr PR) (PullRequest, error
 }
 
 func (g *github) SetStatus(ctx context.Context, sha string, s Status) error {
-	g.init()
 	state := s.State // pending, success, failure, error: GitHub's own words
 	return g.do(ctx, http.MethodPost, g.repo+"/statuses/"+sha, map[string]string{"state": state, "context": s.Context,
 		"description": truncate(s.Description, 140), "target_url": s.TargetURL}, nil)
 }
 
 func (g *github) PullRequest(ctx context.Context, number int) (PullState, error) {
-	g.init()
 	var out struct {
 		State          string `json:"state"`
 		Merged         bool   `json:"merged"`
@@ -263,7 +257,6 @@ func (g *github) PullRequest(ctx context.Context, number int) (PullState, error)
 }
 
 func (g *github) Merge(ctx context.Context, number int, message string) (string, error) {
-	g.init()
 	var out struct {
 		SHA    string `json:"sha"`
 		Merged bool   `json:"merged"`
@@ -279,14 +272,7 @@ type gitlab struct {
 
 func (g *gitlab) Name() string { return "GitLab" }
 
-func (g *gitlab) init() {
-	if g.auth == nil {
-		g.auth = func(r *http.Request) { r.Header.Set("PRIVATE-TOKEN", g.token) }
-	}
-}
-
 func (g *gitlab) OpenPullRequest(ctx context.Context, pr PR) (PullRequest, error) {
-	g.init()
 	var out struct {
 		IID    int    `json:"iid"`
 		WebURL string `json:"web_url"`
@@ -297,7 +283,6 @@ func (g *gitlab) OpenPullRequest(ctx context.Context, pr PR) (PullRequest, error
 }
 
 func (g *gitlab) SetStatus(ctx context.Context, sha string, s Status) error {
-	g.init()
 	// GitLab's pipeline states: pending, running, success, failed, canceled.
 	state := map[string]string{"pending": "pending", "success": "success", "failure": "failed", "error": "failed"}[s.State]
 	if state == "" {
@@ -308,7 +293,6 @@ func (g *gitlab) SetStatus(ctx context.Context, sha string, s Status) error {
 }
 
 func (g *gitlab) PullRequest(ctx context.Context, number int) (PullState, error) {
-	g.init()
 	var out struct {
 		State          string `json:"state"`
 		MergeCommitSHA string `json:"merge_commit_sha"`
@@ -318,7 +302,6 @@ func (g *gitlab) PullRequest(ctx context.Context, number int) (PullState, error)
 }
 
 func (g *gitlab) Merge(ctx context.Context, number int, message string) (string, error) {
-	g.init()
 	var out struct {
 		MergeCommitSHA string `json:"merge_commit_sha"`
 	}
@@ -342,14 +325,7 @@ type bitbucket struct {
 
 func (b *bitbucket) Name() string { return "Bitbucket" }
 
-func (b *bitbucket) init() {
-	if b.auth == nil {
-		b.auth = func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+b.token) }
-	}
-}
-
 func (b *bitbucket) OpenPullRequest(ctx context.Context, pr PR) (PullRequest, error) {
-	b.init()
 	var out struct {
 		ID    int `json:"id"`
 		Links struct {
@@ -365,7 +341,6 @@ func (b *bitbucket) OpenPullRequest(ctx context.Context, pr PR) (PullRequest, er
 }
 
 func (b *bitbucket) SetStatus(ctx context.Context, sha string, s Status) error {
-	b.init()
 	// Bitbucket's build states: INPROGRESS, SUCCESSFUL, FAILED, STOPPED.
 	state := map[string]string{"pending": "INPROGRESS", "success": "SUCCESSFUL", "failure": "FAILED", "error": "FAILED"}[s.State]
 	if state == "" {
@@ -376,7 +351,6 @@ func (b *bitbucket) SetStatus(ctx context.Context, sha string, s Status) error {
 }
 
 func (b *bitbucket) PullRequest(ctx context.Context, number int) (PullState, error) {
-	b.init()
 	var out struct {
 		State       string `json:"state"`
 		MergeCommit *struct {
@@ -392,7 +366,6 @@ func (b *bitbucket) PullRequest(ctx context.Context, number int) (PullState, err
 }
 
 func (b *bitbucket) Merge(ctx context.Context, number int, message string) (string, error) {
-	b.init()
 	var out struct {
 		MergeCommit *struct {
 			Hash string `json:"hash"`
@@ -414,14 +387,7 @@ const azureVersion = "?api-version=7.1"
 
 func (a *azure) Name() string { return "Azure Repos" }
 
-func (a *azure) init() {
-	if a.auth == nil {
-		a.auth = func(r *http.Request) { r.SetBasicAuth("", a.token) } // a personal access token
-	}
-}
-
 func (a *azure) OpenPullRequest(ctx context.Context, pr PR) (PullRequest, error) {
-	a.init()
 	var out struct {
 		PullRequestID int `json:"pullRequestId"`
 	}
@@ -431,7 +397,6 @@ func (a *azure) OpenPullRequest(ctx context.Context, pr PR) (PullRequest, error)
 }
 
 func (a *azure) SetStatus(ctx context.Context, sha string, s Status) error {
-	a.init()
 	// Azure's states: pending, succeeded, failed, error.
 	state := map[string]string{"pending": "pending", "success": "succeeded", "failure": "failed", "error": "error"}[s.State]
 	if state == "" {
@@ -462,7 +427,6 @@ func (a *azure) get(ctx context.Context, number int) (azurePR, error) {
 }
 
 func (a *azure) PullRequest(ctx context.Context, number int) (PullState, error) {
-	a.init()
 	out, err := a.get(ctx, number)
 	st := PullState{Open: out.Status == "active", Merged: out.Status == "completed"}
 	if st.Merged && out.LastMergeCommit != nil {
@@ -474,7 +438,6 @@ func (a *azure) PullRequest(ctx context.Context, number int) (PullState, error) 
 // Merge completes the pull request, naming the source commit Azure asks
 // for (so a push in between is not merged unseen).
 func (a *azure) Merge(ctx context.Context, number int, message string) (string, error) {
-	a.init()
 	cur, err := a.get(ctx, number)
 	if err != nil {
 		return "", err

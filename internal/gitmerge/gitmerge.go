@@ -161,7 +161,7 @@ func Merge(ctx context.Context, dir, into, from, message string, a Author) (Resu
 			}
 		}
 		if !tried && sides[2] != nil && sides[3] != nil {
-			if merged, clean, err = g.textMerge(sides[1], sides[2], sides[3]); err != nil {
+			if merged, clean, err = TextMerge(ctx, sides[1], sides[2], sides[3]); err != nil {
 				return res, err
 			}
 		}
@@ -263,8 +263,10 @@ func (g *git) readBlobs(specs []string) (map[string][]byte, error) {
 	return out, nil
 }
 
-// textMerge is git merge-file on three versions held in memory.
-func (g *git) textMerge(base, ours, theirs []byte) ([]byte, bool, error) {
+// TextMerge is git's three-way text merge (git merge-file) of versions
+// held in memory: the merged text, with conflicts between markers when
+// clean is false.
+func TextMerge(ctx context.Context, base, ours, theirs []byte) (merged []byte, clean bool, err error) {
 	tmp, err := os.MkdirTemp("", "trellis-merge-file")
 	if err != nil {
 		return nil, false, err
@@ -276,8 +278,8 @@ func (g *git) textMerge(base, ours, theirs []byte) ([]byte, bool, error) {
 			return nil, false, err
 		}
 	}
-	out, code, err := g.run(nil, "merge-file", "-p", "-L", "ours", "-L", "base", "-L", "theirs",
-		filepath.Join(tmp, "ours"), filepath.Join(tmp, "base"), filepath.Join(tmp, "theirs"))
+	g := &git{ctx: ctx, dir: tmp}
+	out, code, err := g.run(nil, "merge-file", "-p", "-L", "ours", "-L", "base", "-L", "theirs", "ours", "base", "theirs")
 	switch {
 	case err == nil:
 		return out, true, nil

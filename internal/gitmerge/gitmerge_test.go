@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/trellis-alm/trellis/internal/gitmerge"
+	"github.com/trellis-alm/trellis/internal/gittest"
 )
 
 type repo struct {
@@ -19,9 +20,7 @@ type repo struct {
 
 func newRepo(tb testing.TB) *repo {
 	tb.Helper()
-	if _, err := exec.LookPath("git"); err != nil {
-		tb.Skip("git is not installed")
-	}
+	gittest.RequireGit(tb)
 	r := &repo{tb: tb, dir: tb.TempDir()}
 	r.git("init", "-q", "-b", "main")
 	return r

@@ -14,14 +14,10 @@ import (
 // HTTPServer serves the bare repositories under root over git's smart
 // HTTP protocol (git http-backend), fetch and push, as a git host does.
 // With a token, requests must carry it as the basic-auth password;
-// setToken changes it (a token expiring). It skips the test when the git
-// binary is missing.
+// setToken changes it (a token expiring).
 func HTTPServer(t testing.TB, root, token string) (url string, setToken func(string)) {
 	t.Helper()
-	gitBin, err := exec.LookPath("git")
-	if err != nil {
-		t.Skip("git is not installed")
-	}
+	gitBin := RequireGit(t)
 	backend := &cgi.Handler{Path: gitBin, Args: []string{"http-backend"}, Dir: root,
 		Env: []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1", "REMOTE_USER=trellis"}}
 	var current atomic.Value
@@ -63,4 +59,15 @@ func Protect(t testing.TB, bare, branch string) {
 	if err := os.WriteFile(filepath.Join(bare, "hooks", "pre-receive"), []byte(hook), 0o755); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// RequireGit returns the git binary, failing the test when it is missing:
+// the suite needs it (the README says so, and .ci/run installs it).
+func RequireGit(tb testing.TB) string {
+	tb.Helper()
+	bin, err := exec.LookPath("git")
+	if err != nil {
+		tb.Fatal("these tests need the git binary on the PATH (apt-get install git)")
+	}
+	return bin
 }

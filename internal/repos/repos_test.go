@@ -145,9 +145,7 @@ func permSet(fields ...string) string {
 // and the remote branch as it was.
 func TestMergeAndPushOverHTTP(t *testing.T) {
 	t.Parallel()
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git is not installed")
-	}
+	gittest.RequireGit(t)
 	ctx := alm.WithActor(context.Background(), alm.Actor{Label: "release manager"})
 	const ps = "force-app/main/default/permissionsets/Sales.permissionset-meta.xml"
 	src := t.TempDir()

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/trellis-alm/trellis/internal/alm"
+	"github.com/trellis-alm/trellis/web"
 )
 
 // Version control for a project: which repository holds its metadata and
@@ -31,78 +33,58 @@ func (s *Server) apiWorkItemBranch(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	b, err := s.store.WorkItemBranch(ctx, it.ID)
+	v, err := s.branchView(ctx, it)
+	if err == nil && v.Branch.Name == "" {
+		err = alm.Errorf(alm.CodeNotFound, "%s has no branch yet.", it.Key)
+	}
+	if err == nil && v.BranchError != "" {
+		err = alm.Errorf(alm.CodeUnavailable, "%s", v.BranchError)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if b.Name == "" {
-		s.fail(w, r, alm.Errorf(alm.CodeNotFound, "%s has no branch yet.", it.Key))
-		return
+	changes := []map[string]string{}
+	for _, c := range v.BranchChanges {
+		changes = append(changes, map[string]string{"type": c.Type, "name": c.Name, "change": c.Change})
 	}
-	g, err := s.store.ProjectGit(ctx, it.ProjectID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
+	ahead := v.BranchStatus.Ahead
+	if ahead == nil {
+		ahead = []alm.BranchCommit{}
+	}
+	s.writeJSON(w, http.StatusOK, map[string]any{"name": v.Branch.Name, "base": v.Branch.Base, "repository": v.Git.RepositoryName,
+		"ahead": ahead, "behind": v.BranchStatus.Behind, "changes": changes})
+}
+
+// branchView reads what the Branch card shows: the project's version
+// control, the work item's branch and, when it has one, how it stands
+// (a repository that cannot be read is a message, not a failure).
+func (s *Server) branchView(ctx context.Context, it alm.WorkItem) (web.WorkItemView, error) {
+	var v web.WorkItemView
+	var err error
+	if v.Git, err = s.store.ProjectGit(ctx, it.ProjectID); err != nil || !v.Git.GitBacked() {
+		return v, err
+	}
+	if v.Branch, err = s.store.WorkItemBranch(ctx, it.ID); err != nil || v.Branch.Name == "" {
+		return v, err
 	}
 	svc, err := s.repoService()
-	if err != nil || !g.GitBacked() {
-		s.fail(w, r, alm.Errorf(alm.CodeUnavailable, "The branch's repository cannot be read here."))
-		return
-	}
-	st, err := svc.BranchStatus(ctx, *g.RepositoryID, b.Name, b.Base)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		v.BranchError = alm.ErrorMessage(err)
+		return v, nil
 	}
-	type change struct {
-		Type   string `json:"type"`
-		Name   string `json:"name"`
-		Change string `json:"change"`
+	st, err := svc.BranchStatus(ctx, *v.Git.RepositoryID, v.Branch.Name, v.Branch.Base)
+	if err != nil {
+		v.BranchError = alm.ErrorMessage(err)
+		return v, nil
 	}
-	changes := []change{}
-	if list, err := svc.BranchChanges(ctx, *g.RepositoryID, b.Name, b.Base); err == nil {
-		for _, c := range list {
-			changes = append(changes, change{c.Key.Type, c.Key.Name, string(c.Change)})
+	v.BranchStatus = &st
+	if changes, err := svc.BranchChanges(ctx, *v.Git.RepositoryID, v.Branch.Name, v.Branch.Base); err == nil {
+		for _, c := range changes {
+			v.BranchChanges = append(v.BranchChanges, web.BranchChange{Type: c.Key.Type, Name: c.Key.Name, Change: string(c.Change)})
 		}
 	}
-	if st.Ahead == nil {
-		st.Ahead = []alm.BranchCommit{}
-	}
-	s.writeJSON(w, http.StatusOK, map[string]any{"name": b.Name, "base": b.Base, "repository": g.RepositoryName,
-		"ahead": st.Ahead, "behind": st.Behind, "changes": changes})
-}
-
-func (s *Server) apiSaveProjectGit(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		RepositoryID *int64 `json:"repository_id"`
-		Branching    string `json:"branching"`
-	}
-	if err := decodeJSON(r, &body); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if body.Branching == "" {
-		body.Branching = alm.BranchingEnvironment
-	}
-	g, err := s.store.SetProjectGit(r.Context(), scopeFrom(r.Context()).Project.ID, body.RepositoryID, body.Branching)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.writeJSON(w, http.StatusOK, g)
-}
-
-func (s *Server) apiStartWorkItemBranch(w http.ResponseWriter, r *http.Request) {
-	b, err := s.startBranch(r)
-	if errors.Is(err, errHasBranch) {
-		err = alm.Errorf(alm.CodeConflict, "%s already works on %s.", strings.ToUpper(chi.URLParam(r, "key")), b.Name)
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.writeJSON(w, http.StatusOK, b)
+	return v, nil
 }
 
 func (s *Server) saveProjectGit(w http.ResponseWriter, r *http.Request) {
@@ -196,4 +178,36 @@ func (s *Server) startBranch(r *http.Request) (alm.WorkBranch, error) {
 		return alm.WorkBranch{}, err
 	}
 	return b, s.store.SetWorkItemBranch(ctx, it.ID, b)
+}
+
+func (s *Server) apiSaveProjectGit(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		RepositoryID *int64 `json:"repository_id"`
+		Branching    string `json:"branching"`
+	}
+	if err := decodeJSON(r, &body); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if body.Branching == "" {
+		body.Branching = alm.BranchingEnvironment
+	}
+	g, err := s.store.SetProjectGit(r.Context(), scopeFrom(r.Context()).Project.ID, body.RepositoryID, body.Branching)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, g)
+}
+
+func (s *Server) apiStartWorkItemBranch(w http.ResponseWriter, r *http.Request) {
+	b, err := s.startBranch(r)
+	if errors.Is(err, errHasBranch) {
+		err = alm.Errorf(alm.CodeConflict, "%s already works on %s.", strings.ToUpper(chi.URLParam(r, "key")), b.Name)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, b)
 }

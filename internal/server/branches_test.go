@@ -21,9 +21,7 @@ import (
 // from outside and the base moving on, as the work item page shows them.
 func TestWorkItemBranch(t *testing.T) {
 	t.Parallel()
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git is not installed")
-	}
+	gittest.RequireGit(t)
 	b := setup(t, setupOpts{Develop: true})
 	src := t.TempDir()
 	put := func(p, c string) {

@@ -313,32 +313,13 @@ func (s *Server) workItemPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	v := web.WorkItemView{Item: it, Reqs: reqs, Releases: rels, Timeline: events, Captured: captured,
-		Validations: validations, CanPromote: sc.Role.Can(alm.PermPromote), Stage: stages[it.Key], CanBranch: sc.Role.Can(alm.PermEditWorkItems)}
-	if v.Git, err = s.store.ProjectGit(ctx, it.ProjectID); err != nil {
+	v, err := s.branchView(ctx, it)
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if v.Git.GitBacked() {
-		if v.Branch, err = s.store.WorkItemBranch(ctx, it.ID); err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		if v.Branch.Name != "" {
-			if svc, err := s.repoService(); err != nil {
-				v.BranchError = alm.ErrorMessage(err)
-			} else if st, err := svc.BranchStatus(ctx, *v.Git.RepositoryID, v.Branch.Name, v.Branch.Base); err != nil {
-				v.BranchError = alm.ErrorMessage(err)
-			} else {
-				v.BranchStatus = &st
-				if changes, err := svc.BranchChanges(ctx, *v.Git.RepositoryID, v.Branch.Name, v.Branch.Base); err == nil {
-					for _, c := range changes {
-						v.BranchChanges = append(v.BranchChanges, web.BranchChange{Type: c.Key.Type, Name: c.Key.Name, Change: string(c.Change)})
-					}
-				}
-			}
-		}
-	}
+	v.Item, v.Reqs, v.Releases, v.Timeline, v.Captured = it, reqs, rels, events, captured
+	v.Validations, v.CanPromote, v.Stage, v.CanBranch = validations, sc.Role.Can(alm.PermPromote), stages[it.Key], sc.Role.Can(alm.PermEditWorkItems)
 	v.Page, v.Scope = s.projectPage(w, r, it.Key, web.Crumb{Label: "Board", Href: sc.Base() + "/board"}, web.Crumb{Label: it.Key}), sc
 	s.render(w, r, http.StatusOK, web.WorkItemPage(v))
 }
