@@ -99,7 +99,7 @@ func TestWorkItemBranch(t *testing.T) {
 	}, 20e9, 100e6, "the page shows the branch's commit and how far behind its base it is")
 	require.Contains(t, card.Find(`[data-testid="branch-commits"]`).Text(), item.Key+": totals", card.Text())
 	require.Contains(t, card.Find(`[data-testid="branch-commits"]`).Text(), "Dev One")
-	changes := card.Find(`[data-testid="branch-changes"] tbody tr`)
+	changes := card.Find(`[data-testid="branch-changes"] li`)
 	require.Equal(t, 1, changes.Length(), "the branch changes one component: %s", card.Text())
 	require.Contains(t, changes.Text(), "ApexClass")
 	require.Contains(t, changes.Text(), "changed")
