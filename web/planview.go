@@ -234,6 +234,10 @@ type WorkItemView struct {
 	CanBranch    bool
 	// BranchChanges is the branch's change set against its base.
 	BranchChanges []BranchChange
+	// Stages are the pipeline's stages to promote the branch into;
+	// Merges the promotions that merged it so far, newest first.
+	Stages []alm.Stage
+	Merges []alm.Promotion
 }
 
 // BranchChange is one component a work item's branch changes.

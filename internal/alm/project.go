@@ -83,6 +83,9 @@ type ProjectGit struct {
 	RepositoryName string `json:"repository_name,omitempty"`
 	DefaultBranch  string `json:"default_branch,omitempty"`
 	Branching      string `json:"branching"`
+	// BackPropagate: after a deploy to the last stage, merge its branch
+	// back into the lower stages' branches.
+	BackPropagate bool `json:"back_propagate"`
 }
 
 // GitBacked reports whether the project keeps its metadata in git.

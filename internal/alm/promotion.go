@@ -101,10 +101,72 @@ type Promotion struct {
 	CreatedAt     time.Time       `json:"created_at"`
 	UpdatedAt     time.Time       `json:"updated_at"`
 	Revision      int             `json:"revision"`
+	// Git is set for a promotion made as a merge (a git-backed project).
+	Git *PromotionGit `json:"git,omitempty"`
+}
+
+// Git states of a promotion made as a merge.
+const (
+	GitConflicts  = "conflicts"   // the merge waits for people to settle conflicts; no build yet
+	GitMerged     = "merged"      // the merge commit is built and waits for its deploy
+	GitPushing    = "pushing"     // deployed; the merge commit is being pushed
+	GitPushed     = "pushed"      // the stage branch holds the merge
+	GitPushFailed = "push_failed" // deployed, but the repository refused the push (Message says why)
+)
+
+// PromotionGit is the merge behind a promotion in a git-backed project.
+type PromotionGit struct {
+	Into    string `json:"into"`    // the stage's branch
+	From    string `json:"from"`    // what is merged into it (a work item's branch), or "" for deploying the branch as it is
+	Base    string `json:"base"`    // the stage branch's commit before the merge
+	Commit  string `json:"commit"`  // the commit the deploy carries
+	State   string `json:"state"`   // see the Git* states
+	Message string `json:"message"` // why a push failed, or what back-propagation did
+	PRURL   string `json:"pr_url,omitempty"`
+	PRNum   int    `json:"pr_number,omitempty"`
+}
+
+// StateLabel is the git state as people read it.
+func (g PromotionGit) StateLabel() string {
+	switch g.State {
+	case GitConflicts:
+		return "Conflicts to settle"
+	case GitMerged:
+		return "Merged, waiting for deploy"
+	case GitPushing:
+		return "Pushing"
+	case GitPushed:
+		return "Pushed"
+	case GitPushFailed:
+		return "Push failed"
+	}
+	return g.State
+}
+
+// MergeConflict is a file a promotion's merge could not settle, and how
+// people settled it.
+type MergeConflict struct {
+	ID         int64      `json:"id"`
+	Path       string     `json:"path"`
+	Elements   []string   `json:"elements"` // conflicting elements of metadata XML; empty for text
+	Base       []byte     `json:"-"`
+	Ours       []byte     `json:"-"`
+	Theirs     []byte     `json:"-"`
+	Marked     []byte     `json:"-"`
+	Resolution string     `json:"resolution"` // "", ours, theirs, both, edited
+	Resolved   []byte     `json:"-"`
+	By         string     `json:"resolved_by,omitempty"`
+	At         *time.Time `json:"resolved_at,omitempty"`
 }
 
 // Subject names what is promoted: the release and build, or the work item.
 func (p Promotion) Subject() string {
+	if p.Git != nil && p.BuildID == 0 {
+		return fmt.Sprintf("%s merge into %s", p.WorkItem, p.Git.Into)
+	}
+	if p.WorkItem == "" && p.ReleaseName == "" && p.Git != nil {
+		return fmt.Sprintf("%s at %.8s", p.Git.Into, p.Git.Commit)
+	}
 	if p.WorkItem != "" {
 		return fmt.Sprintf("%s change set #%d", p.WorkItem, p.BuildNumber)
 	}

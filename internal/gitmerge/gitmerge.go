@@ -50,6 +50,13 @@ type Author struct{ Name, Email string }
 // the repository at dir (bare or not), with message as the commit
 // message. Nothing is checked out and no ref moves.
 func Merge(ctx context.Context, dir, into, from, message string, a Author) (Result, error) {
+	return MergeResolved(ctx, dir, into, from, message, a, nil)
+}
+
+// MergeResolved is Merge with people's resolutions of the files it could
+// not settle: resolved maps a path to its content (nil: the file goes).
+// A conflicted path without a resolution stays a conflict.
+func MergeResolved(ctx context.Context, dir, into, from, message string, a Author, resolved map[string][]byte) (Result, error) {
 	var res Result
 	g := &git{ctx: ctx, dir: dir, env: []string{"GIT_AUTHOR_NAME=" + a.Name, "GIT_AUTHOR_EMAIL=" + a.Email,
 		"GIT_COMMITTER_NAME=" + a.Name, "GIT_COMMITTER_EMAIL=" + a.Email}}
@@ -148,7 +155,9 @@ func Merge(ctx context.Context, dir, into, from, message string, a Author) (Resu
 		c := Conflict{Path: path, Base: sides[1], Ours: sides[2], Theirs: sides[3]}
 		var merged []byte
 		clean, tried := false, false
-		if isXML(path) {
+		if r, ok := resolved[path]; ok {
+			merged, clean, tried = r, true, true
+		} else if isXML(path) {
 			r, err := metadata.MergeXML(sides[1], sides[2], sides[3])
 			if err == nil {
 				tried = true

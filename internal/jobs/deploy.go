@@ -345,7 +345,7 @@ func (w *DeployWorker) finish(ctx context.Context, d alm.Deployment, status stri
 	if err != nil {
 		return err
 	}
-	return st.FinishDeployment(ctx, d.ID, status, res, msg, full, final)
+	return st.FinishDeployment(ctx, d.ID, status, res, msg, full, final, GitPushJob(running(ctx)))
 }
 
 // releaseFinal is, for a deploy that succeeded into the last stage of its

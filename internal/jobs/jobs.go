@@ -112,6 +112,7 @@ func NewClient(pool *pgxpool.Pool, deps Deps, cfg Config) (*Client, error) {
 	river.AddWorker(workers, &ValidateWorker{deps: deps})
 	river.AddWorker(workers, &TestRunWorker{deps: deps})
 	river.AddWorker(workers, &DeployWorker{deps: deps})
+	river.AddWorker(workers, &GitPushWorker{deps: deps})
 	river.AddWorker(workers, &AnnounceWorker{deps: deps})
 	river.AddWorker(workers, &BackupTickWorker{deps: deps})
 	river.AddWorker(workers, &MonitorWorker{deps: deps})

@@ -182,7 +182,7 @@ func settleDeployment(ctx context.Context, st *store.Store, id int64, jobState, 
 	default:
 		reason += " Nothing was sent to the org; retry when ready."
 	}
-	return st.FinishDeployment(ctx, id, status, alm.ValidationResult{ComponentErrors: []alm.ValidationProblem{}, TestFailures: []alm.ValidationProblem{}}, reason, false, nil)
+	return st.FinishDeployment(ctx, id, status, alm.ValidationResult{ComponentErrors: []alm.ValidationProblem{}, TestFailures: []alm.ValidationProblem{}}, reason, false, nil, nil)
 }
 
 func label(kind string) string {

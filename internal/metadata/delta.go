@@ -35,6 +35,9 @@ type DeltaResult struct {
 type DeltaOptions struct {
 	Registry   *Registry
 	APIVersion string // package.xml version; default: sourceApiVersion, else 62.0
+	// KeepContent keeps the loaded components' content in Entries (to
+	// package them); without it only their hashes remain.
+	KeepContent bool
 }
 
 // containerTypes are parents listed in package.xml beside changed children
@@ -76,7 +79,7 @@ func Delta(from, to fs.FS, changes []FileChange, opts DeltaOptions) (*DeltaResul
 	if v, err := ParseAPIVersion(version); err == nil {
 		version = v
 	}
-	d := &deltaRun{reg: reg, sides: [2]*deltaSide{newSide(fromProj), newSide(toProj)}, units: map[unitKey]unit{}}
+	d := &deltaRun{reg: reg, keep: opts.KeepContent, sides: [2]*deltaSide{newSide(fromProj), newSide(toProj)}, units: map[unitKey]unit{}}
 	res := &DeltaResult{Package: NewManifest(version), Destructive: NewManifest(version)}
 	for _, ch := range changes {
 		d.addChange(ch, res)
@@ -143,6 +146,7 @@ type unitKey struct {
 
 type deltaRun struct {
 	reg    *Registry
+	keep   bool
 	sides  [2]*deltaSide // from, to
 	units  map[unitKey]unit
 	loaded [2]map[Key]*Component
@@ -278,7 +282,7 @@ func (d *deltaRun) loadSide(s *deltaSide, list []unit) (map[Key]*Component, erro
 			return nil, err
 		}
 	}
-	comps, err := loadAll(s.proj.FS, d.reg, builders, ReadOptions{})
+	comps, err := loadAll(s.proj.FS, d.reg, builders, ReadOptions{KeepContent: d.keep})
 	if err != nil {
 		return nil, err
 	}

@@ -170,6 +170,16 @@ func (s *Service) detail(ctx context.Context, id int64, full bool) (Detail, erro
 	if err != nil {
 		return d, err
 	}
+	if p.BuildID == 0 {
+		// A merge waiting on its conflicts: nothing is built yet.
+		if full {
+			if d.Comments, err = s.st.PromotionComments(ctx, id); err != nil {
+				return d, err
+			}
+		}
+		d.Gates = []alm.Gate{{Name: "Merge", OK: false, Detail: "The merge has conflicts to settle before it can be built."}}
+		return d, nil
+	}
 	if full || st.BlockChecks != "" {
 		org, err := s.st.OrgByID(ctx, p.OrgID)
 		if err != nil {
@@ -181,7 +191,21 @@ func (s *Service) detail(ctx context.Context, id int64, full bool) (Detail, erro
 	}
 	in := alm.GateInput{Stage: st, BuildID: p.BuildID, Decisions: d.Decisions, Validation: d.Validation, Now: s.st.Now(),
 		Blocking: blocking(d.Findings, st.BlockChecks)}
-	if prev != nil {
+	switch {
+	case prev != nil && p.Git != nil:
+		// A merge is built per stage: what went before is the work item
+		// (a branch deployed as it is has no earlier stage to wait for).
+		in.PreviousStage, in.PreviousOK = prev.Name, true
+		if p.WorkItem != "" {
+			it, err := s.st.WorkItemByKey(ctx, p.WorkItem)
+			if err != nil {
+				return d, err
+			}
+			if in.PreviousOK, err = s.st.PromotedIn(ctx, it.ID, prev.Name); err != nil {
+				return d, err
+			}
+		}
+	case prev != nil:
 		in.PreviousStage = prev.Name
 		if in.PreviousOK, err = s.deployedIn(ctx, p.BuildID, *prev); err != nil {
 			return d, err

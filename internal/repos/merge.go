@@ -162,22 +162,33 @@ func (s *Service) BranchChanges(ctx context.Context, repoID int64, branch, base 
 	if err != nil {
 		return nil, alm.Errorf(alm.CodeNotFound, "The repository has no branch %s (or %s).", branch, base)
 	}
+	return s.Delta(ctx, repoID, strings.TrimSpace(string(mb)), "refs/heads/"+branch, false)
+}
+
+// Delta is what changed between two revisions of the repository's SFDX
+// project, component by component (the metadata engine's delta), with
+// the components' content when content is true (to package them).
+func (s *Service) Delta(ctx context.Context, repoID int64, from, to string, content bool) ([]metadata.DiffEntry, error) {
+	_, mirror, _, err := s.open(ctx, repoID)
+	if err != nil {
+		return nil, err
+	}
 	g, err := gitrepo.Open(mirror)
 	if err != nil {
 		return nil, err
 	}
 	defer g.Close()
-	changes, fromFS, toFS, err := g.DiffFS(strings.TrimSpace(string(mb)), "refs/heads/"+branch)
+	changes, fromFS, toFS, err := g.DiffFS(from, to)
 	if err != nil {
-		return nil, err
+		return nil, alm.Errorf(alm.CodeNotFound, "The repository has no revision %s (or %s).", from, to)
 	}
 	fc := make([]metadata.FileChange, len(changes))
 	for i, c := range changes {
 		fc[i] = metadata.FileChange{Status: c.Status, Path: c.Path}
 	}
-	res, err := metadata.Delta(fromFS, toFS, fc, metadata.DeltaOptions{})
+	res, err := metadata.Delta(fromFS, toFS, fc, metadata.DeltaOptions{KeepContent: content})
 	if err != nil {
-		return nil, alm.Errorf(alm.CodeInvalid, "Could not read the changes of %s: %v", branch, err)
+		return nil, alm.Errorf(alm.CodeInvalid, "Could not read the changes between %.12s and %.12s: %v", from, to, err)
 	}
 	var out []metadata.DiffEntry
 	for _, e := range res.Entries {
@@ -186,4 +197,83 @@ func (s *Service) BranchChanges(ctx context.Context, repoID int64, branch, base 
 		}
 	}
 	return out, nil
+}
+
+// Head is the commit branch points to in the mirror as last fetched.
+func (s *Service) Head(ctx context.Context, repoID int64, branch string) (string, error) {
+	_, mirror, _, err := s.open(ctx, repoID)
+	if err != nil {
+		return "", err
+	}
+	out, err := exec.CommandContext(ctx, "git", "-C", mirror, "rev-parse", "--verify", "refs/heads/"+branch+"^{commit}").Output()
+	if err != nil {
+		return "", alm.Errorf(alm.CodeNotFound, "The repository has no branch %s.", branch)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// CommitsBetween lists the commits reachable from to but not from
+// (newest first, at most 50), and how many there are in all.
+func (s *Service) CommitsBetween(ctx context.Context, repoID int64, from, to string) ([]alm.BranchCommit, int, error) {
+	_, mirror, _, err := s.open(ctx, repoID)
+	if err != nil {
+		return nil, 0, err
+	}
+	run := func(args ...string) (string, error) {
+		out, err := exec.CommandContext(ctx, "git", append([]string{"-C", mirror}, args...)...).Output()
+		return string(out), err
+	}
+	span := to
+	if from != "" {
+		span = from + ".." + to
+	}
+	n, err := run("rev-list", "--count", span, "--")
+	if err != nil {
+		return nil, 0, alm.Errorf(alm.CodeNotFound, "The repository has no revision %.12s (or %.12s).", from, to)
+	}
+	count, _ := strconv.Atoi(strings.TrimSpace(n))
+	out, err := run("log", "-n", "50", "--format=%H%x1f%an%x1f%aI%x1f%s", span, "--")
+	if err != nil {
+		return nil, 0, err
+	}
+	var cs []alm.BranchCommit
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		f := strings.Split(line, "\x1f")
+		if len(f) != 4 {
+			continue
+		}
+		when, _ := time.Parse(time.RFC3339, f[2])
+		cs = append(cs, alm.BranchCommit{Hash: f[0], Author: f[1], When: when, Subject: f[3]})
+	}
+	return cs, count, nil
+}
+
+// MergeResolved is Merge of revisions (not only branches) with people's
+// resolutions of the conflicting files (see gitmerge.MergeResolved), from
+// the mirror as it is: the caller fetched when the merge was first tried.
+func (s *Service) MergeResolved(ctx context.Context, repoID int64, into, from, message string, resolved map[string][]byte) (gitmerge.Result, error) {
+	_, mirror, _, err := s.open(ctx, repoID)
+	if err != nil {
+		return gitmerge.Result{}, err
+	}
+	who := alm.ActorFrom(ctx).Label
+	res, err := gitmerge.MergeResolved(ctx, mirror, into, from, message, gitmerge.Author{Name: "Trellis (" + who + ")", Email: "trellis@localhost"}, resolved)
+	if err != nil {
+		return res, alm.Errorf(alm.CodeInvalid, "Could not merge: %v", err)
+	}
+	return res, nil
+}
+
+// IsAncestor reports whether commit a is reachable from b in the mirror.
+func (s *Service) IsAncestor(ctx context.Context, repoID int64, a, b string) (bool, error) {
+	_, mirror, _, err := s.open(ctx, repoID)
+	if err != nil {
+		return false, err
+	}
+	err = exec.CommandContext(ctx, "git", "-C", mirror, "merge-base", "--is-ancestor", a, b).Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && ee.ExitCode() == 1 {
+		return false, nil
+	}
+	return err == nil, err
 }

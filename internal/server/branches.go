@@ -10,6 +10,8 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/trellis-alm/trellis/internal/alm"
+	"github.com/trellis-alm/trellis/internal/gitflow"
+	"github.com/trellis-alm/trellis/internal/store"
 	"github.com/trellis-alm/trellis/web"
 )
 
@@ -68,6 +70,12 @@ func (s *Server) branchView(ctx context.Context, it alm.WorkItem) (web.WorkItemV
 	if v.Branch, err = s.store.WorkItemBranch(ctx, it.ID); err != nil || v.Branch.Name == "" {
 		return v, err
 	}
+	if v.Stages, err = s.store.Pipeline(ctx, it.ProjectID); err != nil {
+		return v, err
+	}
+	if v.Merges, err = s.store.ListPromotions(ctx, store.PromotionFilter{WorkItemID: it.ID, Limit: 20}); err != nil {
+		return v, err
+	}
 	svc, err := s.repoService()
 	if err != nil {
 		v.BranchError = alm.ErrorMessage(err)
@@ -99,7 +107,7 @@ func (s *Server) saveProjectGit(w http.ResponseWriter, r *http.Request) {
 		}
 		repoID = &id
 	}
-	g, err := s.store.SetProjectGit(r.Context(), sc.Project.ID, repoID, r.PostFormValue("branching"))
+	g, err := s.setProjectGit(r.Context(), sc.Project.ID, repoID, r.PostFormValue("branching"), r.PostFormValue("back_propagate") != "")
 	if err != nil {
 		s.failBack(w, r, back, err)
 		return
@@ -109,6 +117,24 @@ func (s *Server) saveProjectGit(w http.ResponseWriter, r *http.Request) {
 		msg = sc.Project.Key + " keeps its metadata in " + g.RepositoryName + "."
 	}
 	s.redirect(w, r, back, "ok", msg)
+}
+
+// setProjectGit saves a project's version control and, for a repository,
+// records each stage branch's head as what its org holds now: "branch
+// ahead of org" is measured from there.
+func (s *Server) setProjectGit(ctx context.Context, projectID int64, repoID *int64, branching string, backPropagate bool) (alm.ProjectGit, error) {
+	g, err := s.store.SetProjectGit(ctx, projectID, repoID, branching, backPropagate)
+	if err != nil || !g.GitBacked() {
+		return g, err
+	}
+	svc, err := s.repoService()
+	if err != nil {
+		return g, err
+	}
+	if err := gitflow.New(s.store, svc).Baseline(ctx, projectID); err != nil && alm.ErrorCode(err) != alm.CodeInvalid {
+		return g, err
+	}
+	return g, nil
 }
 
 func (s *Server) apiProjectGit(w http.ResponseWriter, r *http.Request) {
@@ -182,8 +208,9 @@ func (s *Server) startBranch(r *http.Request) (alm.WorkBranch, error) {
 
 func (s *Server) apiSaveProjectGit(w http.ResponseWriter, r *http.Request) {
 	var body struct {
-		RepositoryID *int64 `json:"repository_id"`
-		Branching    string `json:"branching"`
+		RepositoryID  *int64 `json:"repository_id"`
+		Branching     string `json:"branching"`
+		BackPropagate *bool  `json:"back_propagate"`
 	}
 	if err := decodeJSON(r, &body); err != nil {
 		s.fail(w, r, err)
@@ -192,7 +219,8 @@ func (s *Server) apiSaveProjectGit(w http.ResponseWriter, r *http.Request) {
 	if body.Branching == "" {
 		body.Branching = alm.BranchingEnvironment
 	}
-	g, err := s.store.SetProjectGit(r.Context(), scopeFrom(r.Context()).Project.ID, body.RepositoryID, body.Branching)
+	back := body.BackPropagate == nil || *body.BackPropagate
+	g, err := s.setProjectGit(r.Context(), scopeFrom(r.Context()).Project.ID, body.RepositoryID, body.Branching, back)
 	if err != nil {
 		s.fail(w, r, err)
 		return

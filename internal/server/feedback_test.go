@@ -89,7 +89,7 @@ func TestFeedbackTriage(t *testing.T) {
 	d, err := b.store.CreateDeployment(b.ctx, store.NewDeployment{OrgID: org.ID, BuildID: build.ID, Kind: "deploy", TestLevel: "RunLocalTests",
 		Components: []alm.DeploymentComponent{{Type: "ApexClass", Name: "Greeter", Change: "new", Hash: "g1"}}})
 	require.NoError(t, err)
-	require.NoError(t, b.store.FinishDeployment(b.ctx, d.ID, "succeeded", alm.ValidationResult{}, "", false, nil))
+	require.NoError(t, b.store.FinishDeployment(b.ctx, d.ID, "succeeded", alm.ValidationResult{}, "", false, nil, nil))
 
 	vtok := b.token(viewer)
 	res = b.api("POST", "/api/v1/feedback", vtok, strings.NewReader(`{"project":"CRM","kind":"problem","title":"Greeting is wrong","component_type":"ApexClass","component_name":"greeter"}`))

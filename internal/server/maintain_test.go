@@ -87,7 +87,7 @@ func TestBackupDriftAndRestore(t *testing.T) {
 	d, err := b.store.CreateDeployment(b.ctx, store.NewDeployment{OrgID: org.ID, Kind: "deploy", TestLevel: "NoTestRun",
 		Components: []alm.DeploymentComponent{{Type: "Layout", Name: "Account-Account Layout", Change: "changed"}}})
 	require.NoError(t, err)
-	require.NoError(t, b.store.FinishDeployment(b.ctx, d.ID, "succeeded", alm.ValidationResult{}, "", false, nil))
+	require.NoError(t, b.store.FinishDeployment(b.ctx, d.ID, "succeeded", alm.ValidationResult{}, "", false, nil, nil))
 
 	second := backup()
 	require.Equal(t, 1, *second.DiffNew)

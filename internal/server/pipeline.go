@@ -62,6 +62,18 @@ func (s *Server) pipelinePage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	v.CanPromote = sc.Role.Can(alm.PermPromote)
+	if v.Git.GitBacked() && len(stages) > 0 {
+		if gf, err := s.gitflow(); err == nil {
+			if gs, err := gf.Stages(ctx, sc.Project.ID); err == nil {
+				v.GitStages = map[string]web.StageGit{}
+				for _, g := range gs {
+					v.GitStages[g.Stage] = web.StageGit{Branch: g.Branch, Head: g.Head, Deployed: g.Deployed, AheadCount: g.AheadCount,
+						Ahead: g.Ahead, Components: g.Components, Error: g.Error}
+				}
+			}
+		}
+	}
 	if v.CanManage {
 		list, err := s.store.ListRepositories(ctx)
 		if err != nil {

@@ -30,6 +30,7 @@ func (s *Server) registerPlanRoutes(r chi.Router) {
 	s.registerReleaseRoutes(r)
 	s.registerPipelineRoutes(r)
 	s.registerBranchRoutes(r)
+	s.registerGitFlowRoutes(r)
 }
 
 var planCrumb = web.Crumb{Label: "Plan", Href: "/plan"}

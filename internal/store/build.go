@@ -38,6 +38,8 @@ func scanBuild(row pgx.Row) (alm.Build, error) {
 type NewBuild struct {
 	ReleaseID  int64
 	WorkItemID int64 // instead of ReleaseID: a work item's own change set
+	ProjectID  int64 // instead of both: a stage branch deployed as it is
+	GitCommit  string // the commit a build made from git carries
 	APIVersion string
 	Checksum   string
 	Artifact   []byte
@@ -58,10 +60,15 @@ func (s *Store) CreateBuild(ctx context.Context, n NewBuild) (alm.Build, error) 
 		var pid, ownerID int64
 		var relName, entity string
 		var err error
-		if n.WorkItemID != 0 {
+		switch {
+		case n.WorkItemID != 0:
 			entity, ownerID = "work_item", n.WorkItemID
 			err = tx.QueryRow(ctx, `SELECT project_id, key FROM work_items WHERE id = $1 FOR UPDATE`, n.WorkItemID).Scan(&pid, &relName)
-		} else {
+		case n.ProjectID != 0:
+			entity, ownerID, pid = "project", n.ProjectID, n.ProjectID
+			err = tx.QueryRow(ctx, `SELECT key FROM projects WHERE id = $1 FOR UPDATE`, n.ProjectID).Scan(&relName)
+			relName += " branch build"
+		default:
 			entity, ownerID = "release", n.ReleaseID
 			var status string
 			err = tx.QueryRow(ctx, `SELECT project_id, name, status FROM releases WHERE id = $1 FOR UPDATE`, n.ReleaseID).Scan(&pid, &relName, &status)
@@ -75,13 +82,13 @@ func (s *Store) CreateBuild(ctx context.Context, n NewBuild) (alm.Build, error) 
 			return notFound(err, "That "+strings.ReplaceAll(entity, "_", " "))
 		}
 		a := alm.ActorFrom(ctx)
-		owner := "release_id"
-		if n.WorkItemID != 0 {
-			owner = "work_item_id"
+		owner := entity + "_id"
+		if entity == "release" {
+			owner = "release_id"
 		}
-		b, err = scanBuild(tx.QueryRow(ctx, `INSERT INTO release_builds (`+owner+`, number, api_version, checksum, artifact, artifact_key, artifact_bytes, components, deletes, created_by, created_label, created_at)
-			VALUES ($1, (SELECT coalesce(max(number), 0) + 1 FROM release_builds WHERE `+owner+` = $1), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING `+buildCols,
-			ownerID, n.APIVersion, n.Checksum, art, key, len(n.Artifact), len(n.Components), n.Deletes, a.UserID, actorLabel(a), s.Now()))
+		b, err = scanBuild(tx.QueryRow(ctx, `INSERT INTO release_builds (`+owner+`, number, api_version, checksum, artifact, artifact_key, artifact_bytes, components, deletes, created_by, created_label, created_at, git_commit)
+			VALUES ($1, (SELECT coalesce(max(number), 0) + 1 FROM release_builds WHERE `+owner+` = $1), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING `+buildCols,
+			ownerID, n.APIVersion, n.Checksum, art, key, len(n.Artifact), len(n.Components), n.Deletes, a.UserID, actorLabel(a), s.Now(), n.GitCommit))
 		if err != nil {
 			return fmt.Errorf("insert build: %w", err)
 		}
@@ -95,7 +102,7 @@ func (s *Store) CreateBuild(ctx context.Context, n NewBuild) (alm.Build, error) 
 			fmt.Sprintf("built %s #%d: %d components, checksum %s", relName, b.Number, len(n.Components), n.Checksum[:12])); err != nil {
 			return err
 		}
-		if n.WorkItemID != 0 {
+		if n.ReleaseID == 0 {
 			return nil
 		}
 		return s.advanceRelease(ctx, tx, n.ReleaseID, alm.RelBuilding, fmt.Sprintf("build #%d", b.Number))
@@ -158,9 +165,9 @@ func (s *Store) WorkItemBuilds(ctx context.Context, key string) ([]alm.Build, er
 // BuildProject returns the project a build belongs to (through its release
 // or work item) and a label for it.
 func (s *Store) BuildProject(ctx context.Context, buildID int64) (projectID int64, projectKey, label string, err error) {
-	err = s.pool.QueryRow(ctx, `SELECT p.id, p.key, coalesce(x.name, w.key)
+	err = s.pool.QueryRow(ctx, `SELECT p.id, p.key, coalesce(x.name, w.key, 'branch ' || left(b.git_commit, 8))
 		FROM release_builds b LEFT JOIN releases x ON x.id = b.release_id LEFT JOIN work_items w ON w.id = b.work_item_id
-		JOIN projects p ON p.id = coalesce(x.project_id, w.project_id) WHERE b.id = $1`, buildID).Scan(&projectID, &projectKey, &label)
+		JOIN projects p ON p.id = coalesce(x.project_id, w.project_id, b.project_id) WHERE b.id = $1`, buildID).Scan(&projectID, &projectKey, &label)
 	return projectID, projectKey, label, notFound(err, "That build")
 }
 

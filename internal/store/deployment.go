@@ -275,7 +275,10 @@ type ReleaseFinal struct {
 // a deploy to deployed, failed or canceled; a successful full rollback
 // marks the rolled-back promotion; a deploy that succeeded with final
 // (into the last stage) releases its release, all in one transaction.
-func (s *Store) FinishDeployment(ctx context.Context, id int64, status string, res alm.ValidationResult, errMsg string, fullRollback bool, final *ReleaseFinal) error {
+//
+// A promotion made as a merge whose deploy succeeded queues push, which
+// puts the merge on the stage's branch, in the same transaction.
+func (s *Store) FinishDeployment(ctx context.Context, id int64, status string, res alm.ValidationResult, errMsg string, fullRollback bool, final *ReleaseFinal, push Job) error {
 	b, _ := json.Marshal(res)
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		var promo *int64
@@ -326,6 +329,15 @@ func (s *Store) FinishDeployment(ctx context.Context, id int64, status string, r
 		if next == alm.PromoDeployed {
 			if err := s.advanceWorkItems(ctx, tx, *promo); err != nil {
 				return err
+			}
+			tag, err := tx.Exec(ctx, `UPDATE promotions SET git_state = 'pushing' WHERE id = $1 AND git_state IN ('merged', 'push_failed')`, *promo)
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() > 0 {
+				if err := push.insert(ctx, tx, *promo); err != nil {
+					return err
+				}
 			}
 			if final != nil {
 				if _, err := s.finaliseRelease(ctx, tx, final.ReleaseID, final.Notes, final.Announce); err != nil {

@@ -283,7 +283,7 @@ func (s *Store) RecordProject(ctx context.Context, kind string, id int64) (strin
 		q, what = `SELECT p.key FROM releases x JOIN projects p ON p.id = x.project_id WHERE x.id = $1`, "That release"
 	case "build":
 		q, what = `SELECT p.key FROM release_builds b LEFT JOIN releases x ON x.id = b.release_id LEFT JOIN work_items w ON w.id = b.work_item_id
-			JOIN projects p ON p.id = coalesce(x.project_id, w.project_id) WHERE b.id = $1`, "That build"
+			JOIN projects p ON p.id = coalesce(x.project_id, w.project_id, b.project_id) WHERE b.id = $1`, "That build"
 	case "promotion":
 		q, what = `SELECT p.key FROM promotions x JOIN projects p ON p.id = x.project_id WHERE x.id = $1`, "That promotion"
 	case "deployment":
@@ -303,8 +303,8 @@ func (s *Store) RecordProject(ctx context.Context, kind string, id int64) (strin
 func (s *Store) ProjectGit(ctx context.Context, projectID int64) (alm.ProjectGit, error) {
 	var g alm.ProjectGit
 	var name, branch *string
-	err := s.pool.QueryRow(ctx, `SELECT p.repository_id, p.branching, r.name, r.default_branch FROM projects p LEFT JOIN repositories r ON r.id = p.repository_id WHERE p.id = $1`,
-		projectID).Scan(&g.RepositoryID, &g.Branching, &name, &branch)
+	err := s.pool.QueryRow(ctx, `SELECT p.repository_id, p.branching, p.back_propagate, r.name, r.default_branch FROM projects p LEFT JOIN repositories r ON r.id = p.repository_id WHERE p.id = $1`,
+		projectID).Scan(&g.RepositoryID, &g.Branching, &g.BackPropagate, &name, &branch)
 	if err != nil {
 		return g, notFound(err, "That project")
 	}
@@ -316,7 +316,7 @@ func (s *Store) ProjectGit(ctx context.Context, projectID int64) (alm.ProjectGit
 
 // SetProjectGit backs a project with a repository (nil: none) and a
 // branching model.
-func (s *Store) SetProjectGit(ctx context.Context, projectID int64, repoID *int64, branching string) (alm.ProjectGit, error) {
+func (s *Store) SetProjectGit(ctx context.Context, projectID int64, repoID *int64, branching string, backPropagate bool) (alm.ProjectGit, error) {
 	if branching != alm.BranchingEnvironment && branching != alm.BranchingTrunk {
 		return alm.ProjectGit{}, alm.Invalid(map[string]string{"branching": "Choose environment branches or trunk-based."})
 	}
@@ -330,7 +330,7 @@ func (s *Store) SetProjectGit(ctx context.Context, projectID int64, repoID *int6
 				return err
 			}
 		}
-		tag, err := tx.Exec(ctx, `UPDATE projects SET repository_id = $2, branching = $3, updated_at = $4 WHERE id = $1`, projectID, repoID, branching, s.Now())
+		tag, err := tx.Exec(ctx, `UPDATE projects SET repository_id = $2, branching = $3, back_propagate = $5, updated_at = $4 WHERE id = $1`, projectID, repoID, branching, s.Now(), backPropagate)
 		if err != nil {
 			return err
 		}

@@ -12,16 +12,24 @@ import (
 	"github.com/trellis-alm/trellis/internal/alm"
 )
 
-const promotionCols = `m.id, m.project_id, p.key, m.build_id, b.number, b.checksum, b.release_id, coalesce(x.name, ''), coalesce(w.key, ''),
-	m.stage_position, m.stage_name, m.org_id, o.name, m.status, m.reason, m.created_label, m.created_at, m.updated_at, m.revision`
+const promotionCols = `m.id, m.project_id, p.key, coalesce(m.build_id, 0), coalesce(b.number, 0), coalesce(b.checksum, ''), b.release_id, coalesce(x.name, ''),
+	coalesce(w.key, mw.key, ''), m.stage_position, m.stage_name, m.org_id, o.name, m.status, m.reason, m.created_label, m.created_at, m.updated_at, m.revision,
+	m.git_into, m.git_from, m.git_base, m.git_commit, m.git_state, m.git_message, m.pr_url, m.pr_number`
 
-const promotionFrom = ` FROM promotions m JOIN projects p ON p.id = m.project_id JOIN release_builds b ON b.id = m.build_id
-	LEFT JOIN releases x ON x.id = b.release_id LEFT JOIN work_items w ON w.id = b.work_item_id JOIN orgs o ON o.id = m.org_id`
+// A promotion made as a merge has no build while its conflicts wait.
+const promotionFrom = ` FROM promotions m JOIN projects p ON p.id = m.project_id LEFT JOIN release_builds b ON b.id = m.build_id
+	LEFT JOIN releases x ON x.id = b.release_id LEFT JOIN work_items w ON w.id = b.work_item_id LEFT JOIN work_items mw ON mw.id = m.work_item_id
+	JOIN orgs o ON o.id = m.org_id`
 
 func scanPromotion(row pgx.Row) (alm.Promotion, error) {
 	var m alm.Promotion
+	var g alm.PromotionGit
 	err := row.Scan(&m.ID, &m.ProjectID, &m.ProjectKey, &m.BuildID, &m.BuildNumber, &m.Checksum, &m.ReleaseID, &m.ReleaseName, &m.WorkItem,
-		&m.StagePosition, &m.StageName, &m.OrgID, &m.OrgName, &m.Status, &m.Reason, &m.CreatedBy, &m.CreatedAt, &m.UpdatedAt, &m.Revision)
+		&m.StagePosition, &m.StageName, &m.OrgID, &m.OrgName, &m.Status, &m.Reason, &m.CreatedBy, &m.CreatedAt, &m.UpdatedAt, &m.Revision,
+		&g.Into, &g.From, &g.Base, &g.Commit, &g.State, &g.Message, &g.PRURL, &g.PRNum)
+	if g.State != "" {
+		m.Git = &g
+	}
 	return m, err
 }
 
@@ -76,8 +84,10 @@ type PromotionFilter struct {
 	ProjectID int64
 	BuildID   int64
 	ReleaseID int64
-	Status    []string
-	Limit     int
+	// WorkItem: promotions made as merges of the work item's branch.
+	WorkItemID int64
+	Status     []string
+	Limit      int
 }
 
 // ListPromotions lists promotions, newest first.
@@ -96,6 +106,9 @@ func (s *Store) ListPromotions(ctx context.Context, f PromotionFilter) ([]alm.Pr
 	}
 	if f.ReleaseID != 0 {
 		add("b.release_id = $%d", f.ReleaseID)
+	}
+	if f.WorkItemID != 0 {
+		add("m.work_item_id = $%d", f.WorkItemID)
 	}
 	if len(f.Status) > 0 {
 		add("m.status = ANY($%d)", f.Status)
@@ -116,9 +129,13 @@ func (s *Store) ListPromotions(ctx context.Context, f PromotionFilter) ([]alm.Pr
 
 // lockPromotion locks a promotion row and checks the move is allowed.
 func lockPromotion(ctx context.Context, tx pgx.Tx, id int64, a alm.PromotionAction) (pid, buildID int64, status alm.PromotionStatus, err error) {
-	err = tx.QueryRow(ctx, `SELECT project_id, build_id, status FROM promotions WHERE id = $1 FOR UPDATE`, id).Scan(&pid, &buildID, &status)
+	var gitState string
+	err = tx.QueryRow(ctx, `SELECT project_id, coalesce(build_id, 0), status, git_state FROM promotions WHERE id = $1 FOR UPDATE`, id).Scan(&pid, &buildID, &status, &gitState)
 	if err != nil {
 		return 0, 0, "", notFound(err, "That promotion")
+	}
+	if gitState == alm.GitConflicts && (a == alm.ActApprove || a == alm.ActDeploy || a == alm.ActRetry) {
+		return pid, buildID, status, alm.Errorf(alm.CodeConflict, "The merge has conflicts to settle first: open the conflicts, choose for each, and the promotion is built.")
 	}
 	return pid, buildID, status, alm.CheckMove(status, a)
 }
