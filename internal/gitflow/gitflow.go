@@ -235,6 +235,7 @@ func (s *Service) build(ctx context.Context, repoID int64, from, to string, item
 		return 0, alm.Errorf(alm.CodeConflict, "The merge changes no metadata between %.8s and %.8s: there is nothing to deploy.", from, to)
 	}
 	var in []artifact.Capture
+	var blobs []store.Blob
 	for _, e := range entries {
 		c := artifact.Capture{WorkItem: key, Type: e.Key.Type, Name: e.Key.Name}
 		switch e.Change {
@@ -253,8 +254,14 @@ func (s *Service) build(ctx context.Context, repoID int64, from, to string, item
 				return 0, alm.Errorf(alm.CodeInvalid, "Could not lay out %s %s for deploying: %v", e.Key.Type, e.Key.Name, err)
 			}
 			c.Hash, c.Content = e.New.Hash, snapshot.EncodeFiles(files)
+			blobs = append(blobs, store.Blob{Hash: c.Hash, Data: c.Content})
 		}
 		in = append(in, c)
+	}
+	// The components' content is kept like a capture's, for the build's
+	// diff, its history and a rollback.
+	if _, err := s.st.PutNewBlobs(ctx, blobs); err != nil {
+		return 0, err
 	}
 	plan := artifact.Compose(in, nil)
 	apiVersion := "64.0"

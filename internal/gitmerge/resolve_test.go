@@ -74,4 +74,3 @@ func TestResolveMetadataConflict(t *testing.T) {
 		}
 	}
 }
-

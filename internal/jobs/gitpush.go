@@ -22,9 +22,12 @@ func (GitPushArgs) Kind() string { return "git_push" }
 
 // InsertOpts: queued in the transaction that records the deploy's
 // success, so a crash between the two loses neither; a push that fails
-// for good is recorded on the promotion, not retried here.
+// for good is recorded on the promotion, not retried here. Not unique: a
+// "push again" right after a refusal may meet the refused job still
+// finishing; two pushes of one merge are harmless (the second finds the
+// merge there, and a refusal never overwrites "pushed").
 func (GitPushArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueDeploy, MaxAttempts: 5, UniqueOpts: uniqueLive}
+	return river.InsertOpts{Queue: QueueDeploy, MaxAttempts: 5}
 }
 
 // GitPushJob queues the push of a promotion's merge with the deploy's outcome.

@@ -648,6 +648,12 @@ func hasManifestKey(s *metadata.Set, k metadata.Key) bool {
 		if c.ManifestKey() == k {
 			return true
 		}
+		// A container named beside its children (CustomLabels:
+		// CustomLabels, as sfdx-git-delta and the CLI list it) is there
+		// when its file brought children.
+		if c.Type.IsChild() && c.Type.Parent == k.Type && c.Parent == k.Name {
+			return true
+		}
 	}
 	return false
 }

@@ -37,8 +37,8 @@ func scanBuild(row pgx.Row) (alm.Build, error) {
 // NewBuild is a packaged build to record.
 type NewBuild struct {
 	ReleaseID  int64
-	WorkItemID int64 // instead of ReleaseID: a work item's own change set
-	ProjectID  int64 // instead of both: a stage branch deployed as it is
+	WorkItemID int64  // instead of ReleaseID: a work item's own change set
+	ProjectID  int64  // instead of both: a stage branch deployed as it is
 	GitCommit  string // the commit a build made from git carries
 	APIVersion string
 	Checksum   string

@@ -138,9 +138,15 @@ func (s *Store) ResolveConflicts(ctx context.Context, promotionID int64, res map
 func (s *Store) SetPromotionGit(ctx context.Context, promotionID int64, state, message string) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		var pid int64
-		if err := tx.QueryRow(ctx, `UPDATE promotions SET git_state = $2, git_message = $3, updated_at = $4, revision = revision + 1 WHERE id = $1 RETURNING project_id`,
-			promotionID, state, truncate(message, 2000), s.Now()).Scan(&pid); err != nil {
-			return notFound(err, "That promotion")
+		// A refusal met by a push that already succeeded (two pushes of
+		// one merge) changes nothing.
+		err := tx.QueryRow(ctx, `UPDATE promotions SET git_state = $2, git_message = $3, updated_at = $4, revision = revision + 1
+			WHERE id = $1 AND NOT (git_state = 'pushed' AND $2 = 'push_failed') RETURNING project_id`,
+			promotionID, state, truncate(message, 2000), s.Now()).Scan(&pid)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		} else if err != nil {
+			return err
 		}
 		summary := "git: " + state
 		if message != "" {

@@ -1,0 +1,325 @@
+package server_test
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/trellis-alm/trellis/internal/alm"
+	"github.com/trellis-alm/trellis/internal/gittest"
+)
+
+const labelsPath = "force-app/main/default/labels/CustomLabels.labels-meta.xml"
+
+// labels writes a CustomLabels file with the given name → value pairs.
+func labels(pairs ...string) string {
+	var b strings.Builder
+	b.WriteString("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CustomLabels xmlns=\"http://soap.sforce.com/2006/04/metadata\">\n")
+	for i := 0; i+1 < len(pairs); i += 2 {
+		fmt.Fprintf(&b, "    <labels>\n        <fullName>%s</fullName>\n        <language>en_US</language>\n        <protected>false</protected>\n        <shortDescription>%s</shortDescription>\n        <value>%s</value>\n    </labels>\n", pairs[i], pairs[i], pairs[i+1])
+	}
+	b.WriteString("</CustomLabels>\n")
+	return b.String()
+}
+
+// gitFlow is a git-backed project over a real git server (smart HTTP with
+// a token) and three simulated orgs: Integration, UAT and Production on
+// branches integration, uat and main.
+type gitFlow struct {
+	t    *testing.T
+	b    *testBundle
+	tok  string
+	bare string
+	work string // a developer's clone
+	repo alm.Repository
+	orgs map[string]alm.Org
+}
+
+func (g *gitFlow) git(args ...string) string {
+	g.t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = g.work
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=Dev One", "GIT_AUTHOR_EMAIL=dev@example.com", "GIT_COMMITTER_NAME=Dev One", "GIT_COMMITTER_EMAIL=dev@example.com")
+	out, err := cmd.CombinedOutput()
+	require.NoError(g.t, err, "git %v: %s", args, out)
+	return strings.TrimSpace(string(out))
+}
+
+func (g *gitFlow) write(path, content string) {
+	g.t.Helper()
+	require.NoError(g.t, os.MkdirAll(filepath.Dir(filepath.Join(g.work, path)), 0o755))
+	require.NoError(g.t, os.WriteFile(filepath.Join(g.work, path), []byte(content), 0o644))
+}
+
+// remote reads a file on a branch of the server's repository.
+func (g *gitFlow) remote(branch, path string) string {
+	g.t.Helper()
+	out, err := exec.Command("git", "--git-dir", g.bare, "show", "refs/heads/"+branch+":"+path).CombinedOutput()
+	require.NoError(g.t, err, "%s", out)
+	return string(out)
+}
+
+func (g *gitFlow) head(branch string) string {
+	out, err := exec.Command("git", "--git-dir", g.bare, "rev-parse", "refs/heads/"+branch).Output()
+	require.NoError(g.t, err)
+	return strings.TrimSpace(string(out))
+}
+
+func newGitFlow(t *testing.T, branching string) *gitFlow {
+	t.Helper()
+	gittest.RequireGit(t)
+	b := setup(t, setupOpts{Develop: true, SimOrgs: []string{"int", "uat", "prod"}})
+	g := &gitFlow{t: t, b: b, work: t.TempDir(), orgs: map[string]alm.Org{}}
+	src := t.TempDir()
+	g.work = src
+	g.git("init", "-q", "-b", "main")
+	g.write("sfdx-project.json", `{"packageDirectories":[{"path":"force-app","default":true}],"sourceApiVersion":"62.0"}`)
+	g.write(labelsPath, labels("Greeting", "Hello"))
+	g.git("add", "-A")
+	g.git("commit", "-qm", "base")
+	g.git("branch", "integration")
+	g.git("branch", "uat")
+	root := t.TempDir()
+	g.bare = gittest.Bare(t, src, root, "crm")
+	base, _ := gittest.HTTPServer(t, root, "s3cret-token")
+	g.work = t.TempDir()
+	g.git("clone", "-q", g.bare, ".")
+
+	admin := must(b.store.UserByEmail(b.ctx, "first-admin@example.com"))
+	g.tok = b.token(admin)
+	res := b.api("POST", "/api/v1/repositories", g.tok, strings.NewReader(fmt.Sprintf(`{"name":"crm","url":"%s/crm.git","auth":"token","secret":"s3cret-token"}`, base)))
+	require.Equal(t, http.StatusCreated, res.status, res.body)
+	g.repo = decode[alm.Repository](t, res)
+	_, err := b.store.CreateProject(b.ctx, alm.NewProject{Key: "CRM", Name: "Sales"})
+	require.NoError(t, err)
+	for _, name := range []string{"int", "uat", "prod"} {
+		kind := alm.OrgFullSandbox
+		if name == "prod" {
+			kind = alm.OrgProduction
+		}
+		g.orgs[name] = connectSimOrg(t, b, g.tok, b.sim.Org(name), strings.ToUpper(name), kind)
+	}
+	stages := fmt.Sprintf(`{"stages":[
+		{"name":"Integration","org_id":%d,"branch":"integration","test_level":"NoTestRun"},
+		{"name":"UAT","org_id":%d,"branch":"uat","test_level":"NoTestRun"},
+		{"name":"Production","org_id":%d,"branch":"main","test_level":"RunLocalTests"}]}`, g.orgs["int"].ID, g.orgs["uat"].ID, g.orgs["prod"].ID)
+	res = b.api("PUT", "/api/v1/projects/CRM/pipeline", g.tok, strings.NewReader(stages))
+	require.Equal(t, http.StatusOK, res.status, res.body)
+	res = b.api("PUT", "/api/v1/projects/CRM/git", g.tok, strings.NewReader(fmt.Sprintf(`{"repository_id":%d,"branching":%q}`, g.repo.ID, branching)))
+	require.Equal(t, http.StatusOK, res.status, res.body)
+	return g
+}
+
+// item makes a work item with its branch, and commits files to it from
+// the developer's clone (a push made outside Trellis).
+func (g *gitFlow) item(title string, files map[string]string) alm.WorkItem {
+	t := g.t
+	p, err := g.b.store.ProjectByKey(g.b.ctx, "CRM")
+	require.NoError(t, err)
+	it, err := g.b.store.CreateWorkItem(g.b.ctx, p.ID, alm.WorkItemInput{Title: title})
+	require.NoError(t, err)
+	res := g.b.api("POST", "/api/v1/work-items/"+it.Key+"/branch", g.tok, nil)
+	require.Equal(t, http.StatusOK, res.status, res.body)
+	br := decode[alm.WorkBranch](t, res)
+	g.git("fetch", "-q", "origin")
+	g.git("checkout", "-q", "-B", br.Name, "origin/"+br.Name)
+	for p, c := range files {
+		g.write(p, c)
+	}
+	g.git("add", "-A")
+	g.git("commit", "-qm", it.Key+": "+title)
+	g.git("push", "-q", "origin", br.Name)
+	return it
+}
+
+// promote opens a promotion of a work item into stage over the API.
+func (g *gitFlow) promote(key, stage string) (alm.Promotion, response) {
+	res := g.b.api("POST", "/api/v1/work-items/"+key+"/promotions", g.tok, strings.NewReader(fmt.Sprintf(`{"stage":%q}`, stage)))
+	if res.status != http.StatusCreated {
+		return alm.Promotion{}, res
+	}
+	return decode[alm.Promotion](g.t, res), res
+}
+
+// deploy deploys a promotion and waits for the deploy and its push.
+func (g *gitFlow) deploy(id int64) (alm.Deployment, alm.Promotion) {
+	t := g.t
+	res := g.b.api("POST", fmt.Sprintf("/api/v1/promotions/%d/deploy", id), g.tok, nil)
+	require.Equal(t, http.StatusAccepted, res.status, res.body)
+	d := waitDeployment(t, g.b, g.tok, decode[alm.Deployment](t, res).ID)
+	var p alm.Promotion
+	require.Eventually(t, func() bool {
+		p = must(g.b.store.PromotionByID(g.b.ctx, id))
+		return p.Git != nil && p.Git.State != alm.GitPushing
+	}, 30*time.Second, 50*time.Millisecond, "the push finishes")
+	return d, p
+}
+
+// TestPromotionIsAMerge takes two work items through an environment-branch
+// pipeline over the API: each promotion merges the item's branch into the
+// stage's branch, deploys what the merge changes and only then pushes; two
+// items adding labels to one file merge by element; a conflicting value is
+// settled through the conflicts API; a failed deploy pushes nothing; a
+// protected branch refusing the push is a clear, retryable message; after
+// production the lower branches are brought up to date; a hotfix pushed to
+// a stage branch outside Trellis shows as "branch ahead of org" and is
+// deployed as its own promotion.
+func TestPromotionIsAMerge(t *testing.T) {
+	t.Parallel()
+	g := newGitFlow(t, alm.BranchingEnvironment)
+	b := g.b
+
+	// Both branches start from integration as it was.
+	a := g.item("Greet warmly", map[string]string{labelsPath: labels("A_Label", "From A", "Greeting", "Hello world")})
+	bi := g.item("Greet briefly", map[string]string{labelsPath: labels("B_Label", "From B", "Greeting", "Hi")})
+	intBefore := g.head("integration")
+	p, res := g.promote(a.Key, "Integration")
+	require.Equal(t, http.StatusCreated, res.status, res.body)
+	require.Equal(t, alm.GitMerged, p.Git.State)
+	require.Equal(t, "integration", p.Git.Into)
+	require.Equal(t, intBefore, g.head("integration"), "nothing is pushed before the deploy")
+	_, comps, err := b.store.BuildByID(b.ctx, p.BuildID)
+	require.NoError(t, err)
+	var names []string
+	for _, c := range comps {
+		names = append(names, c.Type+":"+c.Name+":"+c.Change)
+	}
+	require.ElementsMatch(t, []string{"CustomLabel:A_Label:new", "CustomLabel:Greeting:changed"}, names, "the build is the merge's delta")
+
+	d, p := g.deploy(p.ID)
+	require.Equal(t, "succeeded", d.Status, "%s %+v", d.Error, d.Result)
+	require.Equal(t, alm.GitPushed, p.Git.State, p.Git.Message)
+	require.Equal(t, p.Git.Commit, g.head("integration"), "the deployed merge is what the branch holds")
+	require.Contains(t, g.remote("integration", labelsPath), "A_Label")
+
+	// B adds its own label (merges by element with A's) and changes the
+	// greeting differently (a real conflict).
+	pb, res := g.promote(bi.Key, "Integration")
+	require.Equal(t, http.StatusCreated, res.status, res.body)
+	require.Equal(t, alm.GitConflicts, pb.Git.State)
+	require.Zero(t, pb.BuildID, "nothing is built while conflicts wait")
+	res = b.api("POST", fmt.Sprintf("/api/v1/promotions/%d/deploy", pb.ID), g.tok, nil)
+	require.Equal(t, http.StatusConflict, res.status, res.body)
+	require.Contains(t, res.body, "conflicts to settle")
+	res = b.api("GET", fmt.Sprintf("/api/v1/promotions/%d/conflicts", pb.ID), g.tok, nil)
+	require.Equal(t, http.StatusOK, res.status, res.body)
+	require.Contains(t, res.body, labelsPath)
+	require.Contains(t, res.body, "CustomLabels/labels[fullName=Greeting]", "the conflict names the element")
+	require.Contains(t, res.body, "Hello world")
+	require.NotContains(t, strings.SplitN(res.body, `"hunks"`, 2)[1][:400], "A_Label", "labels each side added are not in conflict")
+	res = b.api("POST", fmt.Sprintf("/api/v1/promotions/%d/conflicts", pb.ID), g.tok, strings.NewReader(`{"choices":{}}`))
+	require.Equal(t, http.StatusUnprocessableEntity, res.status, res.body)
+	res = b.api("POST", fmt.Sprintf("/api/v1/promotions/%d/conflicts", pb.ID), g.tok,
+		strings.NewReader(fmt.Sprintf(`{"choices":{%q:{"hunks":["theirs"]}}}`, labelsPath)))
+	require.Equal(t, http.StatusOK, res.status, res.body)
+	pb = decode[alm.Promotion](t, res)
+	require.Equal(t, alm.GitMerged, pb.Git.State)
+	require.NotZero(t, pb.BuildID)
+	d, pb = g.deploy(pb.ID)
+	require.Equal(t, "succeeded", d.Status, d.Error)
+	require.Equal(t, alm.GitPushed, pb.Git.State, pb.Git.Message)
+	merged := g.remote("integration", labelsPath)
+	require.Contains(t, merged, "A_Label")
+	require.Contains(t, merged, "B_Label")
+	require.Contains(t, merged, "<value>Hi</value>")
+	require.NotContains(t, merged, "<<<<<<<")
+	res = b.api("GET", fmt.Sprintf("/api/v1/promotions/%d/conflicts", pb.ID), g.tok, nil)
+	require.Contains(t, res.body, `"resolution": "theirs"`, "the resolution is recorded on the promotion")
+
+	// A deploy that fails pushes nothing.
+	c := g.item("Broken class", map[string]string{
+		"force-app/main/default/classes/Broken.cls":          "public class Broken {\n    public static void run() {\n        Integer a = 1\n        Integer b = 2;\n    }\n}\n",
+		"force-app/main/default/classes/Broken.cls-meta.xml": "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ApexClass xmlns=\"http://soap.sforce.com/2006/04/metadata\"><apiVersion>62.0</apiVersion><status>Active</status></ApexClass>\n"})
+	before := g.head("integration")
+	pc, res := g.promote(c.Key, "")
+	require.Equal(t, http.StatusCreated, res.status, res.body)
+	require.Equal(t, "Integration", pc.StageName, "the next stage the item has not reached")
+	res = b.api("POST", fmt.Sprintf("/api/v1/promotions/%d/deploy", pc.ID), g.tok, nil)
+	require.Equal(t, http.StatusAccepted, res.status, res.body)
+	d = waitDeployment(t, b, g.tok, decode[alm.Deployment](t, res).ID)
+	_, ccomps, _ := b.store.BuildByID(b.ctx, pc.BuildID)
+	require.Equal(t, "failed", d.Status, "%+v %+v", ccomps, d.Result)
+	pc = must(b.store.PromotionByID(b.ctx, pc.ID))
+	require.Equal(t, alm.GitMerged, pc.Git.State, "a failed deploy leaves the merge unpushed")
+	require.Equal(t, before, g.head("integration"), "and the branch as it was")
+	res = b.api("POST", fmt.Sprintf("/api/v1/promotions/%d/abandon", pc.ID), g.tok, strings.NewReader(`{"reason":"broken"}`))
+	require.Equal(t, http.StatusOK, res.status, res.body)
+
+	// A protected branch refuses the push: the deploy stands, the message
+	// says why, and pushing again works once the branch allows it.
+	gittest.Protect(t, g.bare, "uat")
+	pu, res := g.promote(a.Key, "UAT")
+	require.Equal(t, http.StatusCreated, res.status, res.body)
+	d, pu = g.deploy(pu.ID)
+	require.Equal(t, "succeeded", d.Status, d.Error)
+	require.Equal(t, alm.GitPushFailed, pu.Git.State)
+	require.Contains(t, pu.Git.Message, "refused the push to uat")
+	require.NoError(t, os.Remove(filepath.Join(g.bare, "hooks", "pre-receive")))
+
+	res = b.api("POST", fmt.Sprintf("/api/v1/promotions/%d/push", pu.ID), g.tok, nil)
+	require.Equal(t, http.StatusAccepted, res.status, res.body)
+	require.Eventually(t, func() bool {
+		pu = must(b.store.PromotionByID(b.ctx, pu.ID))
+		return pu.Git.State == alm.GitPushed
+	}, 30*time.Second, 50*time.Millisecond, pu.Git.Message)
+	require.Contains(t, g.remote("uat", labelsPath), "A_Label")
+
+	// Production, then back-propagation into the lower branches.
+	pp, res := g.promote(a.Key, "Production")
+	require.Equal(t, http.StatusCreated, res.status, res.body)
+	d, pp = g.deploy(pp.ID)
+	require.Equal(t, "succeeded", d.Status, d.Error)
+	require.Equal(t, alm.GitPushed, pp.Git.State, pp.Git.Message)
+	require.Contains(t, pp.Git.Message, "Back-propagation")
+	for _, br := range []string{"integration", "uat"} {
+		out, err := exec.Command("git", "--git-dir", g.bare, "merge-base", "--is-ancestor", g.head("main"), g.head(br)).CombinedOutput()
+		require.NoError(t, err, "%s holds main after back-propagation: %s", br, out)
+	}
+
+	// A hotfix merged on the host into uat: the branch is ahead of the org.
+	g.git("fetch", "-q", "origin")
+	g.git("checkout", "-q", "-B", "uat", "origin/uat")
+	g.write(labelsPath, strings.Replace(g.remote("uat", labelsPath), "From A", "From A, fixed", 1))
+	g.git("commit", "-qam", "Hotfix: label text")
+	g.git("push", "-q", "origin", "uat")
+	_ = b.api("POST", fmt.Sprintf("/api/v1/repositories/%d/snapshots", g.repo.ID), g.tok, strings.NewReader(`{"ref":"uat"}`)) // as the push webhook does
+	var stages struct {
+		Stages []struct {
+			Stage        string
+			AheadOfOrg   bool `json:"ahead_of_org"`
+			CommitsAhead int  `json:"commits_ahead"`
+			Components   []alm.BuildComponent
+		}
+	}
+	require.Eventually(t, func() bool {
+		res = b.api("GET", "/api/v1/projects/CRM/stages/git", g.tok, nil)
+		stages = decode[struct {
+			Stages []struct {
+				Stage        string
+				AheadOfOrg   bool `json:"ahead_of_org"`
+				CommitsAhead int  `json:"commits_ahead"`
+				Components   []alm.BuildComponent
+			}
+		}](t, res)
+		return len(stages.Stages) == 3 && stages.Stages[1].AheadOfOrg
+	}, 20*time.Second, 100*time.Millisecond, res.body)
+	require.Equal(t, "CustomLabel", stages.Stages[1].Components[0].Type)
+	require.Equal(t, "A_Label", stages.Stages[1].Components[0].Name)
+	page := b.signedIn(must(b.store.UserByEmail(b.ctx, "first-admin@example.com"))).get("/projects/CRM/pipeline").doc(t)
+	require.Contains(t, page.Find(`[data-testid="stage-git-UAT"]`).Text(), "branch ahead of org")
+	res = b.api("POST", "/api/v1/projects/CRM/stages/UAT/deploy-branch", g.tok, nil)
+	require.Equal(t, http.StatusCreated, res.status, res.body)
+	ph := decode[alm.Promotion](t, res)
+	d, ph = g.deploy(ph.ID)
+	require.Equal(t, "succeeded", d.Status, d.Error)
+	require.Equal(t, alm.GitPushed, ph.Git.State, ph.Git.Message)
+	res = b.api("GET", "/api/v1/projects/CRM/stages/git", g.tok, nil)
+	require.NotContains(t, res.body, `"ahead_of_org": true`, "after the deploy the org is in step with uat")
+}
