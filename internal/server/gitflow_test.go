@@ -106,10 +106,15 @@ func newGitFlow(t *testing.T, branching string) *gitFlow {
 		}
 		g.orgs[name] = connectSimOrg(t, b, g.tok, b.sim.Org(name), strings.ToUpper(name), kind)
 	}
+	branches := []any{"integration", "uat", "main"}
+	if branching == alm.BranchingTrunk {
+		branches = []any{"main", "", ""} // the stages deploy commits of main
+	}
 	stages := fmt.Sprintf(`{"stages":[
-		{"name":"Integration","org_id":%d,"branch":"integration","test_level":"NoTestRun"},
-		{"name":"UAT","org_id":%d,"branch":"uat","test_level":"NoTestRun"},
-		{"name":"Production","org_id":%d,"branch":"main","test_level":"RunLocalTests"}]}`, g.orgs["int"].ID, g.orgs["uat"].ID, g.orgs["prod"].ID)
+		{"name":"Integration","org_id":%d,"branch":%q,"test_level":"NoTestRun"},
+		{"name":"UAT","org_id":%d,"branch":%q,"test_level":"NoTestRun"},
+		{"name":"Production","org_id":%d,"branch":%q,"test_level":"RunLocalTests"}]}`,
+		g.orgs["int"].ID, branches[0], g.orgs["uat"].ID, branches[1], g.orgs["prod"].ID, branches[2])
 	res = b.api("PUT", "/api/v1/projects/CRM/pipeline", g.tok, strings.NewReader(stages))
 	require.Equal(t, http.StatusOK, res.status, res.body)
 	res = b.api("PUT", "/api/v1/projects/CRM/git", g.tok, strings.NewReader(fmt.Sprintf(`{"repository_id":%d,"branching":%q}`, g.repo.ID, branching)))
@@ -322,4 +327,66 @@ func TestPromotionIsAMerge(t *testing.T) {
 	require.Equal(t, alm.GitPushed, ph.Git.State, ph.Git.Message)
 	res = b.api("GET", "/api/v1/projects/CRM/stages/git", g.tok, nil)
 	require.NotContains(t, res.body, `"ahead_of_org": true`, "after the deploy the org is in step with uat")
+}
+
+// TestTrunkBasedPromotion: one main branch; promoting a work item into
+// the first stage merges its branch into main, and the later stages
+// deploy the commit that merged it — what changed since the stage's org
+// last received main, nothing merged or pushed.
+func TestTrunkBasedPromotion(t *testing.T) {
+	t.Parallel()
+	g := newGitFlow(t, alm.BranchingTrunk)
+	b := g.b
+	a := g.item("Greet warmly", map[string]string{labelsPath: labels("A_Label", "From A", "Greeting", "Hello")})
+	bi := g.item("Say bye", map[string]string{labelsPath: labels("B_Label", "From B", "Greeting", "Hello")})
+
+	_, res := g.promote(a.Key, "UAT")
+	require.Equal(t, http.StatusConflict, res.status, res.body)
+	require.Contains(t, res.body, "first stage first")
+
+	pa, res := g.promote(a.Key, "")
+	require.Equal(t, http.StatusCreated, res.status, res.body)
+	require.Equal(t, "Integration", pa.StageName)
+	require.Equal(t, "main", pa.Git.Into)
+	d, pa := g.deploy(pa.ID)
+	require.Equal(t, "succeeded", d.Status, d.Error)
+	require.Equal(t, alm.GitPushed, pa.Git.State, pa.Git.Message)
+	require.Equal(t, pa.Git.Commit, g.head("main"))
+
+	pb, res := g.promote(bi.Key, "Integration")
+	require.Equal(t, http.StatusCreated, res.status, res.body)
+	require.Equal(t, alm.GitMerged, pb.Git.State, "two labels added to one file merge by element")
+	d, pb = g.deploy(pb.ID)
+	require.Equal(t, "succeeded", d.Status, d.Error)
+	require.Equal(t, alm.GitPushed, pb.Git.State, pb.Git.Message)
+	main := g.remote("main", labelsPath)
+	require.Contains(t, main, "A_Label")
+	require.Contains(t, main, "B_Label")
+
+	// UAT gets A's merge commit: A's label only, though main holds B's too.
+	mainBefore := g.head("main")
+	pu, res := g.promote(a.Key, "")
+	require.Equal(t, http.StatusCreated, res.status, res.body)
+	require.Equal(t, "UAT", pu.StageName)
+	require.Equal(t, pa.Git.Commit, pu.Git.Commit, "UAT deploys the commit that merged A")
+	_, comps, err := b.store.BuildByID(b.ctx, pu.BuildID)
+	require.NoError(t, err)
+	require.Len(t, comps, 1)
+	require.Equal(t, "A_Label", comps[0].Name)
+	d, pu = g.deploy(pu.ID)
+	require.Equal(t, "succeeded", d.Status, d.Error)
+	require.Equal(t, alm.GitPushed, pu.Git.State, pu.Git.Message)
+	require.Equal(t, mainBefore, g.head("main"), "nothing is merged or pushed for a later stage")
+
+	// Then B into UAT: only what B's merge adds since A's.
+	pu2, res := g.promote(bi.Key, "UAT")
+	require.Equal(t, http.StatusCreated, res.status, res.body)
+	_, comps, err = b.store.BuildByID(b.ctx, pu2.BuildID)
+	require.NoError(t, err)
+	require.Len(t, comps, 1)
+	require.Equal(t, "B_Label", comps[0].Name)
+
+	res = b.api("GET", "/api/v1/projects/CRM/stages/git", g.tok, nil)
+	require.Equal(t, http.StatusOK, res.status, res.body)
+	require.Contains(t, res.body, `"branch": "main"`)
 }
