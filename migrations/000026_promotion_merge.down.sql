@@ -1,3 +1,4 @@
+DROP TABLE snapshot_modified;
 ALTER TABLE projects DROP COLUMN back_propagate;
 DROP TABLE stage_commits;
 DROP TABLE merge_conflicts;

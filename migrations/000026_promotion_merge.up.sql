@@ -51,3 +51,14 @@ CREATE TABLE stage_commits (
 );
 
 ALTER TABLE projects ADD COLUMN back_propagate boolean NOT NULL DEFAULT true;
+
+-- Who last changed each component of an org snapshot, and when (the org's
+-- lastModifiedBy/Date), for picking a work item's changes from a sandbox.
+CREATE TABLE snapshot_modified (
+    snapshot_id bigint NOT NULL REFERENCES snapshots (id) ON DELETE CASCADE,
+    type        text NOT NULL,
+    name        text NOT NULL,
+    by_name     text NOT NULL,
+    at          timestamptz,
+    PRIMARY KEY (snapshot_id, type, name)
+);

@@ -238,6 +238,8 @@ type WorkItemView struct {
 	// Merges the promotions that merged it so far, newest first.
 	Stages []alm.Stage
 	Merges []alm.Promotion
+	// Sandboxes are the orgs to pick the work item's changes from.
+	Sandboxes []Option
 }
 
 // BranchChange is one component a work item's branch changes.

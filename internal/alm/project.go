@@ -141,3 +141,16 @@ func BranchName(key, title string) string {
 	}
 	return "feature/" + key + "-" + slug
 }
+
+// SandboxChange is a component that differs between a sandbox and a work
+// item's branch: one to pick for committing.
+type SandboxChange struct {
+	Type   string     `json:"type"`
+	Name   string     `json:"name"`
+	Change string     `json:"change"` // new (in the org only), changed, deleted (in the branch only)
+	By     string     `json:"last_modified_by,omitempty"`
+	At     *time.Time `json:"last_modified_at,omitempty"`
+}
+
+// Ref is "Type/Name", how a change is picked.
+func (c SandboxChange) Ref() string { return c.Type + "/" + c.Name }

@@ -237,10 +237,18 @@ func (w *SnapshotWorker) discover(ctx context.Context, c *salesforce.Client, p *
 	}
 	sort.Strings(plain)
 	members := map[string][]string{}
+	var modified []store.Modified
 	add := func(props []salesforce.FileProperties) {
 		for _, fp := range props {
 			if fp.Type != "" && fp.FullName != "" && fp.ManageableState != "installed" {
 				members[fp.Type] = append(members[fp.Type], fp.FullName)
+				if fp.LastModifiedByName != "" {
+					m := store.Modified{Type: fp.Type, Name: fp.FullName, By: fp.LastModifiedByName}
+					if at := fp.LastModifiedDate.Time; !at.IsZero() {
+						m.At = &at
+					}
+					modified = append(modified, m)
+				}
 			}
 		}
 	}
@@ -257,6 +265,30 @@ func (w *SnapshotWorker) discover(ctx context.Context, c *salesforce.Client, p *
 		add(props)
 		if err := p.report(ctx, "discovering", 0, 0, false); err != nil {
 			return nil, err
+		}
+	}
+	// Children people edit one by one are retrieved with their parent, but
+	// listed on their own for who changed them and when (an object's own
+	// date says nothing of its fields).
+	if slices.Contains(plain, "CustomObject") || slices.Contains(plain, "CustomLabels") {
+		var kids []salesforce.ListMetadataQuery
+		for _, t := range childrenListed {
+			kids = append(kids, salesforce.ListMetadataQuery{Type: t})
+		}
+		for batch := range slices.Chunk(kids, 3) {
+			props, err := c.ListMetadata(ctx, batch)
+			if err != nil {
+				return nil, err
+			}
+			for _, fp := range props {
+				if fp.Type != "" && fp.FullName != "" && fp.LastModifiedByName != "" && fp.ManageableState != "installed" {
+					m := store.Modified{Type: fp.Type, Name: fp.FullName, By: fp.LastModifiedByName}
+					if at := fp.LastModifiedDate.Time; !at.IsZero() {
+						m.At = &at
+					}
+					modified = append(modified, m)
+				}
+			}
 		}
 	}
 	for _, t := range foldered {
@@ -281,8 +313,16 @@ func (w *SnapshotWorker) discover(ctx context.Context, c *salesforce.Client, p *
 		slices.Sort(members[t])
 		members[t] = slices.Compact(members[t])
 	}
+	// Who changed what, for picking a work item's changes: a retry of the
+	// job finds them recorded already.
+	if err := w.deps.Store.RecordModified(ctx, p.id, modified); err != nil {
+		return nil, err
+	}
 	return members, nil
 }
+
+// childrenListed are the child types listed for who changed them.
+var childrenListed = []string{"CustomField", "ValidationRule", "RecordType", "ListView", "WebLink", "FieldSet", "CompactLayout", "CustomLabel"}
 
 // chunks cuts a manifest into retrieves of about n components, a type's
 // members kept in order.

@@ -277,3 +277,80 @@ func (s *Service) IsAncestor(ctx context.Context, repoID int64, a, b string) (bo
 	}
 	return err == nil, err
 }
+
+// CommitComponents writes components into branch as the project there
+// lays them out (metadata.Place: package directories, decomposition and
+// existing file locations kept), removes the files of the components in
+// gone, commits with message and pushes, only over the commit it was made
+// on. It returns the commit.
+func (s *Service) CommitComponents(ctx context.Context, repoID int64, branch, message string, put []*metadata.Component, gone []metadata.Key) (string, error) {
+	if err := s.Fetch(ctx, repoID); err != nil {
+		return "", err
+	}
+	head, err := s.Head(ctx, repoID, branch)
+	if err != nil {
+		return "", err
+	}
+	_, mirror, _, err := s.open(ctx, repoID)
+	if err != nil {
+		return "", err
+	}
+	g, err := gitrepo.Open(mirror)
+	if err != nil {
+		return "", err
+	}
+	fsys, err := g.FS(head)
+	if err != nil {
+		g.Close()
+		return "", err
+	}
+	proj, err := metadata.LoadProject(fsys)
+	if err != nil {
+		g.Close()
+		return "", alm.Errorf(alm.CodeInvalid, "%s has no SFDX project: %v", branch, err)
+	}
+	pl, err := metadata.Place(proj, put, gone)
+	g.Close()
+	if err != nil {
+		return "", alm.Errorf(alm.CodeInvalid, "Could not lay the components out in %s: %v", branch, err)
+	}
+	who := alm.ActorFrom(ctx).Label
+	commit, err := gitmerge.CommitFiles(ctx, mirror, head, message, gitmerge.Author{Name: "Trellis (" + who + ")", Email: "trellis@localhost"}, pl.Write, pl.Remove)
+	if errors.Is(err, gitmerge.ErrNoChange) {
+		return "", alm.Errorf(alm.CodeConflict, "Nothing to commit: %s already holds these components as they are.", branch)
+	}
+	if err != nil {
+		return "", err
+	}
+	if err := s.PushMerge(ctx, repoID, branch, head, commit); err != nil {
+		return "", err
+	}
+	return commit, nil
+}
+
+// Components reads the SFDX project at ref (the mirror as last fetched)
+// with the metadata engine: every component with its hash, no content.
+func (s *Service) Components(ctx context.Context, repoID int64, ref string) (*metadata.Set, error) {
+	_, mirror, _, err := s.open(ctx, repoID)
+	if err != nil {
+		return nil, err
+	}
+	g, err := gitrepo.Open(mirror)
+	if err != nil {
+		return nil, err
+	}
+	defer g.Close()
+	fsys, err := g.FS(ref)
+	if err != nil {
+		return nil, alm.Errorf(alm.CodeNotFound, "There is no branch or commit %q in the repository.", ref)
+	}
+	proj, err := metadata.LoadProject(fsys)
+	if err != nil {
+		return nil, alm.Errorf(alm.CodeInvalid, "%s is not an SFDX project: %v", ref, err)
+	}
+	res, err := metadata.ReadSource(proj, metadata.ReadOptions{})
+	if err != nil {
+		return nil, alm.Errorf(alm.CodeInvalid, "The project at %s could not be read: %v", ref, err)
+	}
+	return res.Set, nil
+}

@@ -76,6 +76,15 @@ func (s *Server) branchView(ctx context.Context, it alm.WorkItem) (web.WorkItemV
 	if v.Merges, err = s.store.ListPromotions(ctx, store.PromotionFilter{WorkItemID: it.ID, Limit: 20}); err != nil {
 		return v, err
 	}
+	orgList, err := s.store.ListOrgs(ctx)
+	if err != nil {
+		return v, err
+	}
+	for _, o := range orgList {
+		if o.Kind != alm.OrgProduction && o.Status != alm.OrgDisconnected {
+			v.Sandboxes = append(v.Sandboxes, web.Option{Value: strconv.FormatInt(o.ID, 10), Label: o.Name + " (" + o.Kind.Label() + ")"})
+		}
+	}
 	svc, err := s.repoService()
 	if err != nil {
 		v.BranchError = alm.ErrorMessage(err)

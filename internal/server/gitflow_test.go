@@ -14,6 +14,7 @@ import (
 
 	"github.com/trellis-alm/trellis/internal/alm"
 	"github.com/trellis-alm/trellis/internal/gittest"
+	"github.com/trellis-alm/trellis/internal/orgsim"
 )
 
 const labelsPath = "force-app/main/default/labels/CustomLabels.labels-meta.xml"
@@ -75,7 +76,7 @@ func (g *gitFlow) head(branch string) string {
 func newGitFlow(t *testing.T, branching string) *gitFlow {
 	t.Helper()
 	gittest.RequireGit(t)
-	b := setup(t, setupOpts{Develop: true, SimOrgs: []string{"int", "uat", "prod"}})
+	b := setup(t, setupOpts{Develop: true, SimOrgs: []string{"dev", "int", "uat", "prod"}})
 	g := &gitFlow{t: t, b: b, work: t.TempDir(), orgs: map[string]alm.Org{}}
 	src := t.TempDir()
 	g.work = src
@@ -99,10 +100,13 @@ func newGitFlow(t *testing.T, branching string) *gitFlow {
 	g.repo = decode[alm.Repository](t, res)
 	_, err := b.store.CreateProject(b.ctx, alm.NewProject{Key: "CRM", Name: "Sales"})
 	require.NoError(t, err)
-	for _, name := range []string{"int", "uat", "prod"} {
+	for _, name := range []string{"dev", "int", "uat", "prod"} {
 		kind := alm.OrgFullSandbox
-		if name == "prod" {
+		switch name {
+		case "prod":
 			kind = alm.OrgProduction
+		case "dev":
+			kind = alm.OrgDeveloperSandbox
 		}
 		g.orgs[name] = connectSimOrg(t, b, g.tok, b.sim.Org(name), strings.ToUpper(name), kind)
 	}
@@ -389,4 +393,70 @@ func TestTrunkBasedPromotion(t *testing.T) {
 	res = b.api("GET", "/api/v1/projects/CRM/stages/git", g.tok, nil)
 	require.Equal(t, http.StatusOK, res.status, res.body)
 	require.Contains(t, res.body, `"branch": "main"`)
+}
+
+// TestCommitChangesFromSandbox: a developer's changes made in Setup in
+// their sandbox are picked from a fresh snapshot compared with the work
+// item's branch — listed with who changed them — and committed in source
+// format; a component the sandbox lacks is offered as a deletion that
+// removes its file.
+func TestCommitChangesFromSandbox(t *testing.T) {
+	t.Parallel()
+	g := newGitFlow(t, alm.BranchingEnvironment)
+	b := g.b
+	p, err := b.store.ProjectByKey(b.ctx, "CRM")
+	require.NoError(t, err)
+	it, err := b.store.CreateWorkItem(b.ctx, p.ID, alm.WorkItemInput{Title: "Account tiers"})
+	require.NoError(t, err)
+	res := b.api("POST", "/api/v1/work-items/"+it.Key+"/branch", g.tok, nil)
+	require.Equal(t, http.StatusOK, res.status, res.body)
+	branch := decode[alm.WorkBranch](t, res).Name
+
+	require.NoError(t, b.sim.Org("dev").ChangeInSetup(orgsim.SetupChange{Type: "CustomField", FullName: "Account.Tier__c", User: "Dana Dev",
+		XML: "<fields><fullName>Tier__c</fullName><label>Tier</label><length>10</length><type>Text</type></fields>"}))
+	res = b.api("POST", fmt.Sprintf("/api/v1/orgs/%d/snapshots", g.orgs["dev"].ID), g.tok, nil)
+	require.Equal(t, http.StatusAccepted, res.status, res.body)
+	sn := decode[alm.Snapshot](t, res)
+	require.Eventually(t, func() bool {
+		s, err := b.store.SnapshotByID(b.ctx, sn.ID)
+		return err == nil && s.Status == alm.SnapDone
+	}, 30*time.Second, 50*time.Millisecond)
+
+	res = b.api("GET", fmt.Sprintf("/api/v1/work-items/%s/changes?snapshot=%d", it.Key, sn.ID), g.tok, nil)
+	require.Equal(t, http.StatusOK, res.status, res.body)
+	changes := decode[struct{ Changes []alm.SandboxChange }](t, res).Changes
+	byRef := map[string]alm.SandboxChange{}
+	for _, c := range changes {
+		byRef[c.Ref()] = c
+	}
+	field, ok := byRef["CustomField/Account.Tier__c"]
+	require.True(t, ok, "the new field is listed: %v", changes)
+	require.Equal(t, "new", field.Change)
+	require.Equal(t, "Dana Dev", field.By, "with who changed it")
+	require.NotNil(t, field.At)
+	require.Equal(t, "deleted", byRef["CustomLabel/Greeting"].Change, "what the sandbox lacks is offered as a deletion")
+	require.Equal(t, "CustomField/Account.Tier__c", changes[0].Ref(), "the most recent change first")
+
+	page := b.signedIn(must(b.store.UserByEmail(b.ctx, "first-admin@example.com"))).get(fmt.Sprintf("/work-items/%s/commit-changes?snapshot=%d", it.Key, sn.ID))
+	require.Equal(t, http.StatusOK, page.status)
+	require.Contains(t, page.doc(t).Find(`[data-testid="sandbox-changes"]`).Text(), "Dana Dev")
+
+	res = b.api("POST", "/api/v1/work-items/"+it.Key+"/commits", g.tok, strings.NewReader(fmt.Sprintf(`{"snapshot_id":%d}`, sn.ID)))
+	require.Equal(t, http.StatusUnprocessableEntity, res.status, res.body)
+	res = b.api("POST", "/api/v1/work-items/"+it.Key+"/commits", g.tok,
+		strings.NewReader(fmt.Sprintf(`{"snapshot_id":%d,"components":["CustomField/Account.Tier__c"],"deletions":["CustomLabel/Greeting"]}`, sn.ID)))
+	require.Equal(t, http.StatusCreated, res.status, res.body)
+	require.Contains(t, g.remote(branch, "force-app/main/default/objects/Account/fields/Tier__c.field-meta.xml"), "<length>10</length>")
+	out, err := exec.Command("git", "--git-dir", g.bare, "log", "-1", "--format=%s", "refs/heads/"+branch).Output()
+	require.NoError(t, err)
+	require.Contains(t, string(out), it.Key+": Account tiers", "the key is in the message")
+	_, err = exec.Command("git", "--git-dir", g.bare, "show", "refs/heads/"+branch+":"+labelsPath).Output()
+	require.Error(t, err, "the deleted label's file is gone (it was the only one)")
+	res = b.api("POST", "/api/v1/work-items/"+it.Key+"/commits", g.tok,
+		strings.NewReader(fmt.Sprintf(`{"snapshot_id":%d,"components":["CustomField/Account.Tier__c"]}`, sn.ID)))
+	require.Equal(t, http.StatusConflict, res.status, "committing the same again changes nothing: %s", res.body)
+
+	// The branch's change set now holds the field: the work item page shows it.
+	res = b.api("GET", "/api/v1/work-items/"+it.Key+"/branch", g.tok, nil)
+	require.Contains(t, res.body, `"name": "Account.Tier__c"`)
 }

@@ -31,6 +31,7 @@ func (s *Server) registerPlanRoutes(r chi.Router) {
 	s.registerPipelineRoutes(r)
 	s.registerBranchRoutes(r)
 	s.registerGitFlowRoutes(r)
+	s.registerCommitRoutes(r)
 }
 
 var planCrumb = web.Crumb{Label: "Plan", Href: "/plan"}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -229,4 +231,53 @@ func (s *Store) RequeuePush(ctx context.Context, promotionID int64, push Job) er
 		}
 		return s.record(ctx, tx, pid, "promotion", promotionID, "promotion.git", "push asked again")
 	})
+}
+
+// Modified is who last changed a component in an org, and when.
+type Modified struct {
+	Type, Name, By string
+	At             *time.Time
+}
+
+// RecordModified keeps an org snapshot's lastModifiedBy/Date per component.
+func (s *Store) RecordModified(ctx context.Context, snapshotID int64, ms []Modified) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	rows := make([][]any, 0, len(ms))
+	seen := map[string]bool{}
+	for _, m := range ms {
+		k := m.Type + "\x00" + strings.ToLower(m.Name)
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		rows = append(rows, []any{snapshotID, m.Type, strings.ToLower(m.Name), m.By, m.At})
+	}
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		// A retried snapshot job lists the org again.
+		if _, err := tx.Exec(ctx, `DELETE FROM snapshot_modified WHERE snapshot_id = $1`, snapshotID); err != nil {
+			return err
+		}
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{"snapshot_modified"}, []string{"snapshot_id", "type", "name", "by_name", "at"}, pgx.CopyFromRows(rows))
+		return err
+	})
+}
+
+// SnapshotModified maps "Type\x00lower(name)" to who last changed it.
+func (s *Store) SnapshotModified(ctx context.Context, snapshotID int64) (map[string]Modified, error) {
+	rows, err := s.pool.Query(ctx, `SELECT type, name, by_name, at FROM snapshot_modified WHERE snapshot_id = $1`, snapshotID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]Modified{}
+	for rows.Next() {
+		var m Modified
+		if err := rows.Scan(&m.Type, &m.Name, &m.By, &m.At); err != nil {
+			return nil, err
+		}
+		out[m.Type+"\x00"+m.Name] = m
+	}
+	return out, rows.Err()
 }
