@@ -41,7 +41,7 @@ var allowed = map[string][]string{
 	"internal/ciclient":           {"stdlib"},
 	"internal/demo":               {"internal/alm", "internal/auth", "internal/build", "internal/capture", "internal/jobs", "internal/metadata", "internal/orgs", "internal/orgsim", "internal/promote", "internal/repos", "internal/salesforce", "internal/store"},
 	"internal/capture":            {"internal/alm", "internal/store", "internal/snapshot", "internal/metadata"},
-	"internal/repos":              {"internal/outbound", "internal/alm", "internal/store", "internal/secret", "internal/gitrepo", "internal/gitmerge", "internal/metadata", "internal/snapshot"},
+	"internal/repos":              {"internal/outbound", "internal/alm", "internal/store", "internal/secret", "internal/gitrepo", "internal/gitmerge", "internal/githost", "internal/metadata", "internal/snapshot"},
 	"internal/orgs":               {"internal/alm", "internal/store", "internal/secret", "internal/salesforce"},
 	"internal/markdown":           {},
 	"internal/snapshot":           {"stdlib"},

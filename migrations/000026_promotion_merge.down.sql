@@ -1,3 +1,4 @@
+ALTER TABLE repositories DROP COLUMN host_kind, DROP COLUMN host_api;
 DROP TABLE snapshot_modified;
 ALTER TABLE projects DROP COLUMN back_propagate;
 DROP TABLE stage_commits;

@@ -62,3 +62,9 @@ CREATE TABLE snapshot_modified (
     at          timestamptz,
     PRIMARY KEY (snapshot_id, type, name)
 );
+
+-- The git host's pull-request API for a repository: '' tells it from the
+-- URL (github.com, gitlab.com, bitbucket.org, dev.azure.com), 'none'
+-- opens no pull requests; host_api is the API base of a self-hosted one.
+ALTER TABLE repositories ADD COLUMN host_kind text NOT NULL DEFAULT '' CHECK (host_kind IN ('', 'none', 'github', 'gitlab', 'bitbucket', 'azure'));
+ALTER TABLE repositories ADD COLUMN host_api text NOT NULL DEFAULT '';

@@ -13,5 +13,10 @@ type Repository struct {
 	DefaultBranch string     `json:"default_branch"`
 	LastFetchedAt *time.Time `json:"last_fetched_at"`
 	LastError     string     `json:"last_error,omitempty"`
+	// HostKind is the git host whose pull-request API Trellis uses: ""
+	// (told from the URL), none, github, gitlab, bitbucket or azure;
+	// HostAPI the API base of a self-hosted one.
+	HostKind string `json:"host"`
+	HostAPI  string `json:"host_api,omitempty"`
 	CreatedAt     time.Time  `json:"created_at"`
 }

@@ -22,8 +22,9 @@ import (
 
 // Service runs promotions as merges.
 type Service struct {
-	st    *store.Store
-	repos *repos.Service
+	st      *store.Store
+	repos   *repos.Service
+	baseURL string
 }
 
 // New returns a Service.
@@ -199,12 +200,15 @@ func (s *Service) Promote(ctx context.Context, key, stage string) (alm.Promotion
 		for _, c := range res.Conflicts {
 			n.Conflicts = append(n.Conflicts, alm.MergeConflict{Path: c.Path, Elements: c.Elements, Base: c.Base, Ours: c.Ours, Theirs: c.Theirs, Marked: c.Marked})
 		}
-		return s.st.CreateMergePromotion(ctx, n)
-	}
-	if n.BuildID, err = s.build(ctx, p.repo, base, res.Commit, it.ID, 0, it.Key); err != nil {
+	} else if n.BuildID, err = s.build(ctx, p.repo, base, res.Commit, it.ID, 0, it.Key); err != nil {
 		return alm.Promotion{}, err
 	}
-	return s.st.CreateMergePromotion(ctx, n)
+	pr, err := s.st.CreateMergePromotion(ctx, n)
+	if err != nil {
+		return pr, err
+	}
+	s.openPR(ctx, p, pr, it)
+	return s.st.PromotionByID(ctx, pr.ID)
 }
 
 func mergeMessage(it alm.WorkItem, from, into string) string {

@@ -9,6 +9,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/trellis-alm/trellis/internal/alm"
+	"github.com/trellis-alm/trellis/internal/gitflow"
 	"github.com/trellis-alm/trellis/internal/salesforce"
 )
 
@@ -57,7 +58,28 @@ func (w *ValidateWorker) Work(ctx context.Context, job *river.Job[ValidateArgs])
 	if res.Success {
 		status = "succeeded"
 	}
-	return st.FinishValidation(ctx, v.ID, status, resultOf(res), res.ErrorMessage)
+	if err := st.FinishValidation(ctx, v.ID, status, resultOf(res), res.ErrorMessage); err != nil {
+		return err
+	}
+	w.reportToHost(ctx, v.ID)
+	return nil
+}
+
+// reportToHost puts the outcome on the pull requests of the promotions
+// carrying the build; a host that cannot be reached is noted on them.
+func (w *ValidateWorker) reportToHost(ctx context.Context, id int64) {
+	if w.deps.Repos == nil {
+		return
+	}
+	v, err := w.deps.Store.ValidationByID(ctx, id)
+	if err != nil {
+		return
+	}
+	if err := gitflow.New(w.deps.Store, w.deps.Repos).WithLinks(w.deps.BaseURL).ReportValidation(ctx, v.BuildID, v); err != nil {
+		if w.deps.Logger != nil {
+			w.deps.Logger.Warn("validation status not reported to the git host", "validation", id, "err", err)
+		}
+	}
 }
 
 func (w *ValidateWorker) run(ctx context.Context, v alm.Validation) (*salesforce.DeployResult, error) {

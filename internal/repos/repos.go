@@ -30,6 +30,7 @@ import (
 	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
 
 	"github.com/trellis-alm/trellis/internal/alm"
+	"github.com/trellis-alm/trellis/internal/githost"
 	"github.com/trellis-alm/trellis/internal/gitrepo"
 	"github.com/trellis-alm/trellis/internal/metadata"
 	"github.com/trellis-alm/trellis/internal/outbound"
@@ -98,6 +99,8 @@ type NewRepo struct {
 	Name, URL, Branch string
 	AuthKind          string // none, token or ssh
 	Secret            string // the token or the SSH private key (PEM)
+	// Host and HostAPI name the pull-request API (see alm.Repository).
+	Host, HostAPI string
 }
 
 func sealContext(id int64) string { return "repository:" + strconv.FormatInt(id, 10) + ":credentials" }
@@ -182,8 +185,52 @@ func (s *Service) Connect(ctx context.Context, n NewRepo) (alm.Repository, error
 		})
 	if err != nil {
 		os.RemoveAll(mirror)
+		return r, err
 	}
-	return r, err
+	if n.Host != "" || n.HostAPI != "" {
+		return s.SetHost(ctx, r.ID, n.Host, n.HostAPI)
+	}
+	return r, nil
+}
+
+// SetHost says which git host's pull-request API the repository uses; a
+// self-hosted API base must be reachable under the outbound policy.
+func (s *Service) SetHost(ctx context.Context, id int64, kind, api string) (alm.Repository, error) {
+	kind, api = strings.TrimSpace(kind), strings.TrimSpace(api)
+	if api != "" {
+		if u, err := url.Parse(api); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return alm.Repository{}, alm.Invalid(map[string]string{"host_api": "Give the API base as an https URL, e.g. https://git.example.com/api/v3."})
+		}
+		if err := s.checkRemote(ctx, api); err != nil {
+			return alm.Repository{}, err
+		}
+	}
+	return s.st.SetRepositoryHost(ctx, id, kind, api)
+}
+
+// Host is the repository's pull-request API, or nil when it has none (no
+// token, a host Trellis cannot tell, or pull requests turned off).
+func (s *Service) Host(ctx context.Context, id int64) (githost.Host, error) {
+	r, err := s.st.RepositoryByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if r.HostKind == "none" || r.AuthKind != "token" {
+		return nil, nil
+	}
+	_, sealed, err := s.st.RepositoryAccess(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	token, err := s.keys.Open(sealed, sealContext(id))
+	if err != nil {
+		return nil, err
+	}
+	h, err := githost.For(r.URL, string(token), githost.Options{Kind: r.HostKind, APIBase: r.HostAPI})
+	if errors.Is(err, githost.ErrUnknownHost) {
+		return nil, nil
+	}
+	return h, err
 }
 
 // cloneError says why a clone failed without echoing credentials.

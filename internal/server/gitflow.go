@@ -39,7 +39,7 @@ func (s *Server) gitflow() (*gitflow.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return gitflow.New(s.store, svc), nil
+	return gitflow.New(s.store, svc).WithLinks(s.cfg.BaseURL.String()), nil
 }
 
 // promoteWorkItem merges a work item's branch into a stage's branch.

@@ -1,12 +1,20 @@
 package server_test
 
 import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,6 +42,7 @@ func labels(pairs ...string) string {
 // a token) and three simulated orgs: Integration, UAT and Production on
 // branches integration, uat and main.
 type gitFlow struct {
+	hub  *hubSim // the git host's pull-request API, when a test sets one
 	t    *testing.T
 	b    *testBundle
 	tok  string
@@ -88,14 +97,14 @@ func newGitFlow(t *testing.T, branching string) *gitFlow {
 	g.git("branch", "integration")
 	g.git("branch", "uat")
 	root := t.TempDir()
-	g.bare = gittest.Bare(t, src, root, "crm")
+	g.bare = gittest.Bare(t, src, root, "acme/crm")
 	base, _ := gittest.HTTPServer(t, root, "s3cret-token")
 	g.work = t.TempDir()
 	g.git("clone", "-q", g.bare, ".")
 
 	admin := must(b.store.UserByEmail(b.ctx, "first-admin@example.com"))
 	g.tok = b.token(admin)
-	res := b.api("POST", "/api/v1/repositories", g.tok, strings.NewReader(fmt.Sprintf(`{"name":"crm","url":"%s/crm.git","auth":"token","secret":"s3cret-token"}`, base)))
+	res := b.api("POST", "/api/v1/repositories", g.tok, strings.NewReader(fmt.Sprintf(`{"name":"crm","url":"%s/acme/crm.git","auth":"token","secret":"s3cret-token"}`, base)))
 	require.Equal(t, http.StatusCreated, res.status, res.body)
 	g.repo = decode[alm.Repository](t, res)
 	_, err := b.store.CreateProject(b.ctx, alm.NewProject{Key: "CRM", Name: "Sales"})
@@ -459,4 +468,131 @@ func TestCommitChangesFromSandbox(t *testing.T) {
 	// The branch's change set now holds the field: the work item page shows it.
 	res = b.api("GET", "/api/v1/work-items/"+it.Key+"/branch", g.tok, nil)
 	require.Contains(t, res.body, `"name": "Account.Tier__c"`)
+}
+
+// hubSim is GitHub's pull-request API for acme/crm, as its REST reference
+// describes the calls Trellis makes: POST /repos/{owner}/{repo}/pulls
+// {title, head, base, body} → 201 {number, html_url}; an open one for the
+// same head → 422 "Validation Failed"; POST /repos/{owner}/{repo}/statuses/{sha}
+// {state, context, description, target_url} → 201; a wrong token → 401.
+type hubSim struct {
+	mu       sync.Mutex
+	pulls    []map[string]string
+	statuses map[string][]map[string]string
+}
+
+func newHubSim(t *testing.T, token string) (*hubSim, string) {
+	h := &hubSim{statuses: map[string][]map[string]string{}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		reply := func(code int, v any) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(code)
+			_ = json.NewEncoder(w).Encode(v)
+		}
+		if r.Header.Get("Authorization") != "Bearer "+token {
+			reply(401, map[string]string{"message": "Bad credentials"})
+			return
+		}
+		var body map[string]string
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		switch {
+		case r.Method == http.MethodPost && r.URL.Path == "/repos/acme/crm/pulls":
+			for _, p := range h.pulls {
+				if p["head"] == body["head"] && p["base"] == body["base"] {
+					reply(422, map[string]any{"message": "Validation Failed", "errors": []map[string]string{{"message": "A pull request already exists for acme:" + body["head"] + "."}}})
+					return
+				}
+			}
+			h.pulls = append(h.pulls, body)
+			n := len(h.pulls)
+			reply(201, map[string]any{"number": n, "html_url": fmt.Sprintf("https://github.com/acme/crm/pull/%d", n), "state": "open"})
+		case r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/repos/acme/crm/statuses/"):
+			sha := strings.TrimPrefix(r.URL.Path, "/repos/acme/crm/statuses/")
+			h.statuses[sha] = append(h.statuses[sha], body)
+			reply(201, body)
+		default:
+			reply(404, map[string]string{"message": "Not Found"})
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return h, srv.URL
+}
+
+// TestPullRequestPerPromotion: with the repository on GitHub, a promotion
+// opens a pull request from the work item's branch into the stage's
+// branch, linked from the promotion and the work item; the validation is
+// the branch head's trellis/validation status; a pull request merged on
+// the host (its push webhook) advances the waiting promotion, which then
+// deploys the branch as the host merged it and has nothing to push.
+func TestPullRequestPerPromotion(t *testing.T) {
+	t.Parallel()
+	g := newGitFlow(t, alm.BranchingEnvironment)
+	b := g.b
+	hub, api := newHubSim(t, "s3cret-token")
+	res := b.api("PUT", fmt.Sprintf("/api/v1/repositories/%d/host", g.repo.ID), g.tok, strings.NewReader(`{"host":"gitlab-ish"}`))
+	require.Equal(t, http.StatusUnprocessableEntity, res.status, res.body)
+	res = b.api("PUT", fmt.Sprintf("/api/v1/repositories/%d/host", g.repo.ID), g.tok, strings.NewReader(fmt.Sprintf(`{"host":"github","host_api":%q}`, api)))
+	require.Equal(t, http.StatusOK, res.status, res.body)
+
+	a := g.item("Greet warmly", map[string]string{labelsPath: labels("A_Label", "From A", "Greeting", "Hello")})
+	bi := g.item("Say bye", map[string]string{labelsPath: labels("B_Label", "From B", "Greeting", "Hello")})
+	pa, res := g.promote(a.Key, "Integration")
+	require.Equal(t, http.StatusCreated, res.status, res.body)
+	require.Equal(t, "https://github.com/acme/crm/pull/1", pa.Git.PRURL)
+	require.Equal(t, 1, pa.Git.PRNum)
+	require.Equal(t, "integration", hub.pulls[0]["base"])
+	require.Contains(t, hub.pulls[0]["head"], "feature/"+a.Key)
+	require.Contains(t, hub.pulls[0]["body"], fmt.Sprintf("/promotions/%d", pa.ID))
+	admin := b.signedIn(must(b.store.UserByEmail(b.ctx, "first-admin@example.com")))
+	require.Contains(t, admin.get(fmt.Sprintf("/promotions/%d", pa.ID)).body, "https://github.com/acme/crm/pull/1")
+	require.Contains(t, admin.get("/work-items/"+a.Key).doc(t).Find(`[data-testid="branch-merges"]`).Text(), "PR #1")
+
+	// The validation becomes the branch head's status.
+	res = b.api("POST", fmt.Sprintf("/api/v1/builds/%d/validations", pa.BuildID), g.tok, strings.NewReader(fmt.Sprintf(`{"org_id":%d}`, g.orgs["int"].ID)))
+	require.Equal(t, http.StatusAccepted, res.status, res.body)
+	head := g.head(hub.pulls[0]["head"])
+	require.Eventually(t, func() bool {
+		hub.mu.Lock()
+		defer hub.mu.Unlock()
+		for _, st := range hub.statuses[head] {
+			if st["context"] == "trellis/validation" && st["state"] == "success" {
+				return true
+			}
+		}
+		return false
+	}, 30*time.Second, 50*time.Millisecond, "the validation is reported on the pull request")
+
+	// B's pull request is merged on the host.
+	pb, res := g.promote(bi.Key, "Integration")
+	require.Equal(t, http.StatusCreated, res.status, res.body)
+	require.Equal(t, 2, pb.Git.PRNum)
+	g.git("fetch", "-q", "origin")
+	g.git("checkout", "-q", "-B", "integration", "origin/integration")
+	g.git("merge", "-q", "--no-ff", "-m", "Merge pull request #2", "origin/"+pb.Git.From)
+	g.git("push", "-q", "origin", "integration")
+	res = b.api("PUT", fmt.Sprintf("/api/v1/repositories/%d/hook", g.repo.ID), g.tok, strings.NewReader(`{"secret":"0123456789abcdef-hook"}`))
+	require.Equal(t, http.StatusOK, res.status, res.body)
+	push := []byte(fmt.Sprintf(`{"ref":"refs/heads/integration","after":%q}`, g.head("integration")))
+	m := hmac.New(sha256.New, []byte("0123456789abcdef-hook"))
+	m.Write(push)
+	req, _ := http.NewRequest(http.MethodPost, fmt.Sprintf("%s/api/v1/hooks/repositories/%d", b.srv.URL, g.repo.ID), bytes.NewReader(push))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(m.Sum(nil)))
+	hr, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	hb, _ := io.ReadAll(hr.Body)
+	hr.Body.Close()
+	require.Equal(t, http.StatusAccepted, hr.StatusCode, string(hb))
+	require.Contains(t, string(hb), fmt.Sprintf(`"promotions_advanced": [
+    %d
+  ]`, pb.ID))
+	pb = must(b.store.PromotionByID(b.ctx, pb.ID))
+	require.Equal(t, g.head("integration"), pb.Git.Commit, "the promotion now carries the branch as the host merged it")
+	require.Contains(t, pb.Git.Message, "Merged on the git host")
+	d, pb := g.deploy(pb.ID)
+	require.Equal(t, "succeeded", d.Status, d.Error)
+	require.Equal(t, alm.GitPushed, pb.Git.State, pb.Git.Message)
+	require.Equal(t, pb.Git.Commit, g.head("integration"), "nothing more was pushed")
 }

@@ -22,6 +22,7 @@ func (s *Server) registerRepoRoutes(r chi.Router) {
 	s.handle(r, http.MethodGet, "/api/v1/repositories", needs(alm.PermView), s.apiRepos)
 	s.handle(r, http.MethodPost, "/api/v1/repositories", needs(alm.PermManageOrgs), s.apiConnectRepo)
 	s.handle(r, http.MethodPost, "/api/v1/repositories/{id}/snapshots", needs(alm.PermSnapshot), s.apiSnapshotRepo)
+	s.handle(r, http.MethodPut, "/api/v1/repositories/{id}/host", needs(alm.PermManageOrgs), s.apiRepoHost)
 }
 
 func (s *Server) repoService() (*repos.Service, error) {
@@ -50,7 +51,8 @@ func (s *Server) connectRepo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := formOf(r, "name", "url", "auth", "secret", "branch")
-	repo, err := svc.Connect(r.Context(), repos.NewRepo{Name: f.Value("name"), URL: f.Value("url"), AuthKind: f.Value("auth"), Secret: f.Value("secret"), Branch: f.Value("branch")})
+	repo, err := svc.Connect(r.Context(), repos.NewRepo{Name: f.Value("name"), URL: f.Value("url"), AuthKind: f.Value("auth"), Secret: f.Value("secret"), Branch: f.Value("branch"),
+		Host: f.Value("host"), HostAPI: f.Value("host_api")})
 	if err != nil {
 		if alm.ErrorCode(err) == alm.CodeInternal {
 			s.fail(w, r, err)
@@ -143,12 +145,14 @@ func (s *Server) apiConnectRepo(w http.ResponseWriter, r *http.Request) {
 		Auth   string `json:"auth"`
 		Secret string `json:"secret"`
 		Branch string `json:"branch"`
+		Host   string `json:"host"`
+		API    string `json:"host_api"`
 	}
 	if err := decodeJSON(r, &b); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	repo, err := svc.Connect(r.Context(), repos.NewRepo{Name: b.Name, URL: b.URL, AuthKind: b.Auth, Secret: b.Secret, Branch: b.Branch})
+	repo, err := svc.Connect(r.Context(), repos.NewRepo{Name: b.Name, URL: b.URL, AuthKind: b.Auth, Secret: b.Secret, Branch: b.Branch, Host: b.Host, HostAPI: b.API})
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -176,4 +180,29 @@ func (s *Server) apiSnapshotRepo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeJSON(w, http.StatusAccepted, sn)
+}
+
+// apiRepoHost says which git host's pull-request API the repository uses.
+func (s *Server) apiRepoHost(w http.ResponseWriter, r *http.Request) {
+	repo, ok := s.repoFromPath(w, r)
+	if !ok {
+		return
+	}
+	var b struct {
+		Host string `json:"host"`
+		API  string `json:"host_api"`
+	}
+	if err := decodeJSON(r, &b); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	svc, err := s.repoService()
+	if err == nil {
+		repo, err = svc.SetHost(r.Context(), repo.ID, b.Host, b.API)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, repo)
 }

@@ -260,7 +260,17 @@ func (s *Server) repoPushHook(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.writeJSON(w, http.StatusAccepted, map[string]any{"snapshot": sn.ID, "ref": branch})
+	// A pull request merged on the host moves the promotion waiting on it.
+	var advanced []int64
+	if gf, err := s.gitflow(); err == nil {
+		if advanced, err = gf.NoticePush(r.Context(), repo.ID, branch); err != nil {
+			s.log.Warn("push webhook: promotions not advanced", "repository", repo.ID, "branch", branch, "err", alm.ErrorMessage(err))
+		}
+	}
+	if advanced == nil {
+		advanced = []int64{}
+	}
+	s.writeJSON(w, http.StatusAccepted, map[string]any{"snapshot": sn.ID, "ref": branch, "promotions_advanced": advanced})
 }
 
 func (s *Server) validPush(r *http.Request, sealed string, body []byte) bool {

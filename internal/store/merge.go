@@ -281,3 +281,32 @@ func (s *Store) SnapshotModified(ctx context.Context, snapshotID int64) (map[str
 	}
 	return out, rows.Err()
 }
+
+// MergesInto lists the promotions of a repository's projects that wait to
+// merge a work item's branch into branch (merged in Trellis, not yet
+// deployed and pushed).
+func (s *Store) MergesInto(ctx context.Context, repoID int64, branch string) ([]alm.Promotion, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+promotionCols+promotionFrom+` WHERE p.repository_id = $1 AND m.git_into = $2 AND m.git_from <> ''
+		AND m.git_state = 'merged' AND m.status IN ('open', 'failed', 'canceled') ORDER BY m.id`, repoID, branch)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (alm.Promotion, error) { return scanPromotion(r) })
+}
+
+// MergedOnHost records that the host merged a promotion's branch: it now
+// deploys the stage branch's commit (nothing left to push) with a build
+// made from it; approvals given to the old build no longer count.
+func (s *Store) MergedOnHost(ctx context.Context, promotionID, buildID int64, commit, base string) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		var pid int64
+		if err := tx.QueryRow(ctx, `UPDATE promotions SET build_id = $2, git_commit = $3, git_base = $4, git_message = 'Merged on the git host; the deploy carries the branch as the host merged it.',
+			updated_at = $5, revision = revision + 1 WHERE id = $1 AND git_state = 'merged' RETURNING project_id`, promotionID, buildID, commit, base, s.Now()).Scan(&pid); err != nil {
+			return notFound(err, "That promotion")
+		}
+		if _, err := tx.Exec(ctx, `UPDATE promotion_decisions SET reset_at = $2 WHERE promotion_id = $1 AND reset_at IS NULL`, promotionID, s.Now()); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, pid, "promotion", promotionID, "promotion.git", fmt.Sprintf("merged on the git host (%.8s); rebuilt from the branch", commit))
+	})
+}

@@ -9,11 +9,11 @@ import (
 	"github.com/trellis-alm/trellis/internal/alm"
 )
 
-const repoCols = `id, name, url, auth_kind, default_branch, last_fetched_at, last_error, created_at`
+const repoCols = `id, name, url, auth_kind, default_branch, last_fetched_at, last_error, created_at, host_kind, host_api`
 
 func scanRepo(row pgx.Row) (alm.Repository, error) {
 	var r alm.Repository
-	err := row.Scan(&r.ID, &r.Name, &r.URL, &r.AuthKind, &r.DefaultBranch, &r.LastFetchedAt, &r.LastError, &r.CreatedAt)
+	err := row.Scan(&r.ID, &r.Name, &r.URL, &r.AuthKind, &r.DefaultBranch, &r.LastFetchedAt, &r.LastError, &r.CreatedAt, &r.HostKind, &r.HostAPI)
 	return r, err
 }
 
@@ -80,4 +80,23 @@ func (s *Store) SetRepositoryFetched(ctx context.Context, id int64, fetchErr str
 	_, err := s.pool.Exec(ctx, `UPDATE repositories SET last_error = $2, last_fetched_at = CASE WHEN $2 = '' THEN $3 ELSE last_fetched_at END WHERE id = $1`,
 		id, truncate(fetchErr, 1000), s.Now())
 	return err
+}
+
+// SetRepositoryHost says which git host's pull-request API a repository
+// uses ("" tells it from the URL, none opens no pull requests).
+func (s *Store) SetRepositoryHost(ctx context.Context, id int64, kind, api string) (alm.Repository, error) {
+	switch kind {
+	case "", "none", "github", "gitlab", "bitbucket", "azure":
+	default:
+		return alm.Repository{}, alm.Invalid(map[string]string{"host": "Choose github, gitlab, bitbucket, azure, none, or leave it empty to tell from the URL."})
+	}
+	var r alm.Repository
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		if r, err = scanRepo(tx.QueryRow(ctx, `UPDATE repositories SET host_kind = $2, host_api = $3 WHERE id = $1 RETURNING `+repoCols, id, kind, api)); err != nil {
+			return notFound(err, "That repository")
+		}
+		return s.insertAudit(ctx, tx, alm.Audit(ctx, "repository.host", "repository", fmt.Sprint(id), fmt.Sprintf("pull requests on %q %s", kind, api)))
+	})
+	return r, err
 }
