@@ -16,7 +16,7 @@ type Repository struct {
 	// HostKind is the git host whose pull-request API Trellis uses: ""
 	// (told from the URL), none, github, gitlab, bitbucket or azure;
 	// HostAPI the API base of a self-hosted one.
-	HostKind string `json:"host"`
-	HostAPI  string `json:"host_api,omitempty"`
-	CreatedAt     time.Time  `json:"created_at"`
+	HostKind  string    `json:"host"`
+	HostAPI   string    `json:"host_api,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
 }
