@@ -124,6 +124,8 @@ type PromotionGit struct {
 	Message string `json:"message"` // why a push failed, or what back-propagation did
 	PRURL   string `json:"pr_url,omitempty"`
 	PRNum   int    `json:"pr_number,omitempty"`
+	// Conflicts counts the files the merge stopped on (settled or not).
+	Conflicts int `json:"conflicts"`
 }
 
 // StateLabel is the git state as people read it.

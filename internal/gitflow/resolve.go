@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/trellis-alm/trellis/internal/alm"
@@ -29,7 +30,7 @@ func Settle(c alm.MergeConflict, ch Choice) ([]byte, string, error) {
 	switch {
 	case ch.Edited != nil:
 		if strings.Contains(*ch.Edited, "<<<<<<<") || strings.Contains(*ch.Edited, ">>>>>>>") {
-			return nil, "", fmt.Errorf("the edited %s still has conflict markers", c.Path)
+			return nil, "", fmt.Errorf("The edited file still has conflict markers: take them out")
 		}
 		out, how = []byte(*ch.Edited), "edited"
 	case ch.File == gitmerge.ChooseOurs:
@@ -37,13 +38,15 @@ func Settle(c alm.MergeConflict, ch Choice) ([]byte, string, error) {
 	case ch.File == gitmerge.ChooseTheirs:
 		out, how = c.Theirs, "theirs"
 	case ch.File != "":
-		return nil, "", fmt.Errorf("%s: keep ours or theirs, not %q", c.Path, ch.File)
+		return nil, "", fmt.Errorf("Keep ours or theirs, not %q", ch.File)
 	case c.Marked == nil:
-		return nil, "", fmt.Errorf("%s was deleted on one side and changed on the other: keep ours or theirs", c.Path)
+		return nil, "", fmt.Errorf("It was deleted on one side and changed on the other: keep ours or theirs")
+	case len(ch.Hunks) == 0 || slices.Contains(ch.Hunks, ""):
+		return nil, "", fmt.Errorf("Choose ours, theirs or both for every conflict in it")
 	default:
 		var err error
 		if out, err = gitmerge.Resolve(c.Marked, ch.Hunks); err != nil {
-			return nil, "", fmt.Errorf("%s: %v", c.Path, err)
+			return nil, "", fmt.Errorf("Could not settle it that way: %v", err)
 		}
 		how = ch.Hunks[0]
 		for _, h := range ch.Hunks[1:] {
@@ -57,7 +60,7 @@ func Settle(c alm.MergeConflict, ch Choice) ([]byte, string, error) {
 	}
 	if strings.HasSuffix(strings.ToLower(c.Path), ".xml") {
 		if _, err := metadata.ParseXML(out); err != nil {
-			return nil, "", fmt.Errorf("%s would not be valid XML that way (%v): choose differently or edit it", c.Path, err)
+			return nil, "", fmt.Errorf("It would not be valid XML that way (%v): choose differently or edit it", err)
 		}
 	}
 	return out, how, nil
@@ -94,7 +97,7 @@ func (s *Service) Resolve(ctx context.Context, promotionID int64, choices map[st
 		}
 		out, how, err := Settle(c, ch)
 		if err != nil {
-			fields[c.Path] = strings.ToUpper(err.Error()[:1]) + err.Error()[1:] + "."
+			fields[c.Path] = err.Error() + "."
 			continue
 		}
 		resolved[c.Path] = out

@@ -235,6 +235,17 @@ func (s *Service) detail(ctx context.Context, id int64, full bool) (Detail, erro
 		return d, err
 	}
 	d.Diff, d.Target, d.DiffErr, err = s.diff(ctx, comps, p.OrgID)
+	if err == nil && d.DiffErr != "" && p.Git != nil {
+		// A merge's build is itself what changes: show it from git.
+		d.DiffErr = ""
+		for _, c := range comps {
+			ch := c.Change
+			if ch == "deleted" {
+				ch = "delete"
+			}
+			d.Diff = append(d.Diff, Change{Type: c.Type, Name: c.Name, WorkItem: c.WorkItem, Hash: c.Hash, Change: ch})
+		}
+	}
 	return d, err
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -80,6 +81,8 @@ func (s *Server) branchView(ctx context.Context, it alm.WorkItem) (web.WorkItemV
 	if err != nil {
 		return v, err
 	}
+	// Developers' own orgs first: that is where changes are made.
+	slices.SortStableFunc(orgList, func(a, b alm.Org) int { return devRank(a.Kind) - devRank(b.Kind) })
 	for _, o := range orgList {
 		if o.Kind != alm.OrgProduction && o.Status != alm.OrgDisconnected {
 			v.Sandboxes = append(v.Sandboxes, web.Option{Value: strconv.FormatInt(o.ID, 10), Label: o.Name + " (" + o.Kind.Label() + ")"})
@@ -247,4 +250,14 @@ func (s *Server) apiStartWorkItemBranch(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	s.writeJSON(w, http.StatusOK, b)
+}
+
+func devRank(k alm.OrgKind) int {
+	switch k {
+	case alm.OrgDeveloperSandbox, alm.OrgScratch, alm.OrgDeveloper:
+		return 0
+	case alm.OrgPartialSandbox:
+		return 1
+	}
+	return 2
 }

@@ -67,9 +67,15 @@ func (s *Server) pipelinePage(w http.ResponseWriter, r *http.Request) {
 		if gf, err := s.gitflow(); err == nil {
 			if gs, err := gf.Stages(ctx, sc.Project.ID); err == nil {
 				v.GitStages = map[string]web.StageGit{}
+				waiting := map[string]int{}
+				for _, pr := range promos {
+					if pr.Git != nil && (pr.Git.State == alm.GitMerged || pr.Git.State == alm.GitConflicts) && (pr.Status == alm.PromoOpen || pr.Status == alm.PromoFailed) {
+						waiting[pr.StageName]++
+					}
+				}
 				for _, g := range gs {
 					v.GitStages[g.Stage] = web.StageGit{Branch: g.Branch, Head: g.Head, Deployed: g.Deployed, AheadCount: g.AheadCount,
-						Ahead: g.Ahead, Components: g.Components, Error: g.Error}
+						Ahead: g.Ahead, Components: g.Components, Error: g.Error, Waiting: waiting[g.Stage]}
 				}
 			}
 		}

@@ -14,7 +14,8 @@ import (
 
 const promotionCols = `m.id, m.project_id, p.key, coalesce(m.build_id, 0), coalesce(b.number, 0), coalesce(b.checksum, ''), b.release_id, coalesce(x.name, ''),
 	coalesce(w.key, mw.key, ''), m.stage_position, m.stage_name, m.org_id, o.name, m.status, m.reason, m.created_label, m.created_at, m.updated_at, m.revision,
-	m.git_into, m.git_from, m.git_base, m.git_commit, m.git_state, m.git_message, m.pr_url, m.pr_number`
+	m.git_into, m.git_from, m.git_base, m.git_commit, m.git_state, m.git_message, m.pr_url, m.pr_number,
+	(SELECT count(*) FROM merge_conflicts c WHERE c.promotion_id = m.id)`
 
 // A promotion made as a merge has no build while its conflicts wait.
 const promotionFrom = ` FROM promotions m JOIN projects p ON p.id = m.project_id LEFT JOIN release_builds b ON b.id = m.build_id
@@ -26,7 +27,7 @@ func scanPromotion(row pgx.Row) (alm.Promotion, error) {
 	var g alm.PromotionGit
 	err := row.Scan(&m.ID, &m.ProjectID, &m.ProjectKey, &m.BuildID, &m.BuildNumber, &m.Checksum, &m.ReleaseID, &m.ReleaseName, &m.WorkItem,
 		&m.StagePosition, &m.StageName, &m.OrgID, &m.OrgName, &m.Status, &m.Reason, &m.CreatedBy, &m.CreatedAt, &m.UpdatedAt, &m.Revision,
-		&g.Into, &g.From, &g.Base, &g.Commit, &g.State, &g.Message, &g.PRURL, &g.PRNum)
+		&g.Into, &g.From, &g.Base, &g.Commit, &g.State, &g.Message, &g.PRURL, &g.PRNum, &g.Conflicts)
 	if g.State != "" {
 		m.Git = &g
 	}

@@ -1,0 +1,145 @@
+package server_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/trellis-alm/trellis/internal/alm"
+	"github.com/trellis-alm/trellis/internal/browsertest"
+	"github.com/trellis-alm/trellis/internal/orgsim"
+)
+
+// TestGitFlowJourney is the git-first day in a real browser: a developer
+// starts a work item's branch, picks the change they made in their
+// sandbox and commits it; the item is promoted into Integration and UAT
+// (each a merge, deployed, then pushed); a second item that changes the
+// same label differently is settled in the conflict view; the first item
+// reaches production and the lower branches are brought up to date.
+func TestGitFlowJourney(t *testing.T) {
+	t.Parallel()
+	g := newGitFlow(t, alm.BranchingEnvironment)
+	b := g.b
+	p, err := b.store.ProjectByKey(b.ctx, "CRM")
+	require.NoError(t, err)
+	a, err := b.store.CreateWorkItem(b.ctx, p.ID, alm.WorkItemInput{Title: "Account tiers"})
+	require.NoError(t, err)
+	// The second item branches off now, before the first is merged, and
+	// changes the greeting its own way.
+	second := g.item("Short greeting", map[string]string{labelsPath: labels("B_Label", "From B", "Greeting", "Hi")})
+
+	tab := browsertest.Shared(t).NewTab(t)
+	signIn(tab, b.srv.URL, "first-admin@example.com")
+	tab.Do(chromedp.Navigate(b.srv.URL + "/work-items/" + a.Key))
+	tab.Do(chromedp.Click(chromedp.CSS(`[data-testid="start-branch"] button`)))
+	tab.WaitText("made from integration")
+	branch := tab.Text(`[data-testid="branch-name"]`)
+	require.Contains(t, branch, "feature/"+a.Key+"-account-tiers")
+
+	// The developer's change, made in Setup in their sandbox; and one
+	// pushed to the branch from their own clone.
+	require.NoError(t, b.sim.Org("dev").ChangeInSetup(orgsim.SetupChange{Type: "CustomField", FullName: "Account.Tier__c", User: "Dana Dev",
+		XML: "<fields><fullName>Tier__c</fullName><label>Tier</label><length>10</length><type>Text</type></fields>"}))
+	g.git("fetch", "-q", "origin")
+	g.git("checkout", "-q", "-B", branch, "origin/"+branch)
+	g.write(labelsPath, labels("Greeting", "Hello world"))
+	g.git("commit", "-qam", a.Key+": warmer greeting")
+	g.git("push", "-q", "origin", branch)
+
+	tab.Do(chromedp.Navigate(b.srv.URL+"/work-items/"+a.Key),
+		chromedp.SetValue(chromedp.CSS(`[data-testid="commit-changes"] select`), fmt.Sprint(g.orgs["dev"].ID)),
+		chromedp.Click(chromedp.CSS(`[data-testid="pick-changes"]`)))
+	tab.WaitText("Dana Dev") // the snapshot finishes and the page lists what differs
+	tab.Screenshot("01-pick-changes")
+	tab.Do(chromedp.Click(chromedp.CSS(`input[name="pick"][value="CustomField/Account.Tier__c"]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid="commit-picked"]`)))
+	tab.WaitText("Committed")
+	require.Contains(t, g.remote(branch, "force-app/main/default/objects/Account/fields/Tier__c.field-meta.xml"), "<label>Tier</label>")
+	tab.WaitText(a.Key + ": warmer greeting") // the outside commit shows beside Trellis's
+	tab.Screenshot("02-branch-committed")
+
+	promoteAndDeploy := func(key, shot string) int64 {
+		t.Helper()
+		tab.Do(chromedp.Navigate(b.srv.URL+"/work-items/"+key), chromedp.Click(chromedp.CSS(`[data-testid="promote-merge"]`)))
+		tab.Do(chromedp.WaitVisible(chromedp.CSS(`[data-testid="promotion-git"]`)))
+		id := promotionIDFrom(t, tab.Location())
+		tab.Screenshot(shot + "-merged")
+		tab.Do(chromedp.Click(chromedp.CSS(`[data-testid="deploy"]`)))
+		waitPushed(t, tab)
+		tab.Screenshot(shot + "-pushed")
+		return id
+	}
+	promoteAndDeploy(a.Key, "03-integration")
+	require.Contains(t, g.remote("integration", labelsPath), "Hello world")
+	promoteAndDeploy(a.Key, "04-uat")
+	require.Contains(t, g.remote("uat", labelsPath), "Hello world")
+
+	// The second item conflicts on the greeting: settled in the browser.
+	tab.Do(chromedp.Navigate(b.srv.URL+"/work-items/"+second.Key), chromedp.Click(chromedp.CSS(`[data-testid="promote-merge"]`)))
+	tab.Do(chromedp.WaitVisible(chromedp.CSS(`[data-testid="conflicts-form"]`)))
+	require.Contains(t, tab.Text(`[data-testid="conflict-hunk"]`), "Greeting")
+	require.Contains(t, tab.Text(`[data-testid="conflict-hunk"]`), "Hello world")
+	require.Contains(t, tab.Text(`[data-testid="conflict-hunk"]`), "Hi")
+	tab.Screenshot("05-conflict-view")
+	tab.Do(chromedp.Click(chromedp.CSS(`[data-testid="resolve"]`)))
+	tab.WaitText("Choose ours, theirs or both for every conflict") // nothing chosen: the form says so and keeps the page
+	tab.Do(chromedp.Click(chromedp.CSS(`[data-testid="choose-theirs"]`)), chromedp.Click(chromedp.CSS(`[data-testid="resolve"]`)))
+	tab.WaitText("Conflicts settled")
+	tab.Do(chromedp.Click(chromedp.CSS(`[data-testid="deploy"]`)))
+	waitPushed(t, tab)
+	merged := g.remote("integration", labelsPath)
+	require.Contains(t, merged, "<value>Hi</value>")
+	require.Contains(t, merged, "B_Label")
+	tab.Screenshot("06-conflict-settled-pushed")
+
+	// Production, then back-propagation.
+	id := promoteAndDeploy(a.Key, "07-production")
+	tab.WaitText("Back-propagation")
+	require.Contains(t, tab.Text(`[data-testid="git-note"]`), "brought up to date")
+	pr := must(b.store.PromotionByID(b.ctx, id))
+	require.Equal(t, "Production", pr.StageName)
+	tab.Do(chromedp.Navigate(b.srv.URL + "/projects/CRM/pipeline"))
+	tab.WaitText("org in step with branch")
+	tab.Screenshot("08-pipeline")
+	tab.Do(chromedp.Navigate(fmt.Sprintf("%s/promotions/%d/conflicts", b.srv.URL, promotionWithConflicts(t, b))))
+	tab.WaitText("settled: theirs")
+	tab.Screenshot("09-resolution-recorded")
+	require.Empty(t, tab.Problems(), "no JavaScript errors")
+}
+
+func promotionIDFrom(t *testing.T, loc string) int64 {
+	t.Helper()
+	var id int64
+	_, err := fmt.Sscanf(loc[strings.Index(loc, "/promotions/"):], "/promotions/%d", &id)
+	require.NoError(t, err, loc)
+	return id
+}
+
+// waitPushed waits on a promotion page until its merge is pushed.
+func waitPushed(t *testing.T, tab *browsertest.Tab) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		txt := tab.Text(`[data-testid="promotion-git"]`)
+		if strings.Contains(txt, "Pushed") {
+			return
+		}
+		require.NotContains(t, txt, "Push failed")
+		time.Sleep(300 * time.Millisecond)
+		tab.Do(chromedp.Reload())
+	}
+	t.Fatalf("the merge was never pushed: %s", tab.Text("body"))
+}
+
+func promotionWithConflicts(t *testing.T, b *testBundle) int64 {
+	var id int64
+	require.NoError(t, b.store.Pool().QueryRow(b.ctx, `SELECT promotion_id FROM merge_conflicts LIMIT 1`).Scan(&id))
+	return id
+}
+
+var _ = http.StatusOK
