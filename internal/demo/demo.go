@@ -26,6 +26,7 @@ import (
 	"github.com/trellis-alm/trellis/internal/auth"
 	"github.com/trellis-alm/trellis/internal/build"
 	"github.com/trellis-alm/trellis/internal/capture"
+	"github.com/trellis-alm/trellis/internal/gitflow"
 	"github.com/trellis-alm/trellis/internal/jobs"
 	"github.com/trellis-alm/trellis/internal/metadata"
 	"github.com/trellis-alm/trellis/internal/orgs"
@@ -229,7 +230,15 @@ func (s *seeder) seed(ctx context.Context) error {
 			s.repo = repo
 		}
 	}
-	return s.plan(ctx, st)
+	if err := s.plan(ctx, st); err != nil {
+		return err
+	}
+	if s.repo.ID != 0 {
+		if err := s.gitBacked(ctx); err != nil {
+			s.log.Warn("demo: backing the project with git", slog.Any("err", err))
+		}
+	}
+	return nil
 }
 
 func merged(a, b map[string]string) map[string]string {
@@ -291,17 +300,22 @@ func (s *seeder) deploy(ctx context.Context, so *orgsim.Org, files map[string]st
 	return nil
 }
 
+// writeRepo makes the app's repository as a team's git host holds it: a
+// bare repository (Trellis pushes merges to it) with main, and uat made
+// from it, for the pipeline's environment branches.
 func writeRepo(dir string) error {
-	if _, err := os.Stat(filepath.Join(dir, ".git")); err == nil {
+	if _, err := os.Stat(filepath.Join(dir, "HEAD")); err == nil {
 		return nil
 	}
+	src := dir + ".src"
+	defer os.RemoveAll(src)
 	paths := make([]string, 0, len(appFiles))
 	for p := range appFiles {
 		paths = append(paths, p)
 	}
 	sort.Strings(paths)
 	for _, p := range paths {
-		full := filepath.Join(dir, filepath.FromSlash(p))
+		full := filepath.Join(src, filepath.FromSlash(p))
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
 			return err
 		}
@@ -309,7 +323,7 @@ func writeRepo(dir string) error {
 			return err
 		}
 	}
-	r, err := git.PlainInit(dir, false)
+	r, err := git.PlainInit(src, false)
 	if err != nil {
 		return err
 	}
@@ -323,13 +337,59 @@ func writeRepo(dir string) error {
 	if err := w.AddWithOptions(&git.AddOptions{All: true}); err != nil {
 		return err
 	}
-	_, err = w.Commit("Subscriptions app: object, renewal service, flow, badge", &git.CommitOptions{
+	main, err := w.Commit("Subscriptions app: object, renewal service, flow, badge", &git.CommitOptions{
 		Author: &object.Signature{Name: "Dev Dana", Email: "dev@demo.trellis.test", When: time.Now()}})
+	if err != nil {
+		return err
+	}
+	if err := r.Storer.SetReference(plumbing.NewHashReference(plumbing.NewBranchReferenceName("uat"), main)); err != nil {
+		return err
+	}
+	_, err = git.PlainClone(dir, true, &git.CloneOptions{URL: src, Mirror: true})
 	return err
 }
 
-// plan seeds the project: requirements in several states with their
-// discussion, work items on the board, a release and the pipeline.
+// gitBacked keeps the project's metadata in the app's repository, with
+// environment branches (uat, main), and gives the demo work item its
+// branch with Dev's change committed to it, as a developer would from
+// their sandbox.
+func (s *seeder) gitBacked(ctx context.Context) error {
+	st := s.cfg.Store
+	if _, err := st.SetProjectGit(ctx, s.project.ID, &s.repo.ID, alm.BranchingEnvironment, true); err != nil {
+		return err
+	}
+	if err := gitflow.New(st, s.cfg.Repos).Baseline(ctx, s.project.ID); err != nil {
+		return err
+	}
+	b := alm.WorkBranch{Name: alm.BranchName(s.item.Key, s.item.Title), Base: "uat"}
+	if err := s.cfg.Repos.StartBranch(ctx, s.repo.ID, b.Name, b.Base); err != nil {
+		return err
+	}
+	if err := st.SetWorkItemBranch(ctx, s.item.ID, b); err != nil {
+		return err
+	}
+	files := map[string][]byte{}
+	for p, c := range merged(appFiles, devChanges) {
+		files[p] = []byte(c)
+	}
+	proj, err := metadata.LoadProject(metadata.MemFS(files))
+	if err != nil {
+		return err
+	}
+	res, err := metadata.ReadSource(proj, metadata.ReadOptions{KeepContent: true})
+	if err != nil {
+		return err
+	}
+	var put []*metadata.Component
+	for _, k := range []metadata.Key{{Type: "CustomField", Name: "Subscription__c.Churn_Risk__c"}, {Type: "ApexClass", Name: "RenewalService"}} {
+		if c := res.Set.Get(k); c != nil {
+			put = append(put, c)
+		}
+	}
+	_, err = s.cfg.Repos.CommitComponents(ctx, s.repo.ID, b.Name, fmt.Sprintf("%s: %s\n\nCommitted from Dev.", s.item.Key, s.item.Title), put, nil)
+	return err
+}
+
 func (s *seeder) plan(ctx context.Context, st *store.Store) error {
 	p, err := st.CreateProject(ctx, alm.NewProject{Key: ProjectKey, Name: "Subscriptions", Description: "Renewals and churn for the customer success team."})
 	if err != nil {
@@ -414,8 +474,8 @@ func (s *seeder) plan(ctx context.Context, st *store.Store) error {
 	}
 	uat, prod := s.orgs["uat"].ID, s.orgs["prod"].ID
 	return st.SavePipeline(ctx, p.ID, []alm.Stage{
-		{Name: "UAT", OrgID: &uat, ApprovalsRequired: 1, ApproverRoles: []alm.Role{alm.RoleReleaseManager}, NoSelfApproval: true, TestLevel: "NoTestRun", CoverageThreshold: 75},
-		{Name: "Production", OrgID: &prod, ApprovalsRequired: 1, ApproverRoles: []alm.Role{alm.RoleReleaseManager, alm.RoleAdmin}, NoSelfApproval: true,
+		{Name: "UAT", OrgID: &uat, Branch: "uat", ApprovalsRequired: 1, ApproverRoles: []alm.Role{alm.RoleReleaseManager}, NoSelfApproval: true, TestLevel: "NoTestRun", CoverageThreshold: 75},
+		{Name: "Production", OrgID: &prod, Branch: "main", ApprovalsRequired: 1, ApproverRoles: []alm.Role{alm.RoleReleaseManager, alm.RoleAdmin}, NoSelfApproval: true,
 			ValidationRequired: true, TestLevel: "RunLocalTests", CoverageThreshold: 75, ChangeWindows: "Mon-Fri 06:00-22:00"},
 	})
 }
