@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/trellis-alm/trellis/internal/alm"
 	"github.com/trellis-alm/trellis/internal/artifact"
@@ -26,6 +27,10 @@ type Service struct {
 	repos   *repos.Service
 	baseURL string
 }
+
+// MergeTimeout bounds a merge (fetch and merge in the mirror): a merge
+// that takes longer is stopped with a message saying so, nothing pushed.
+var MergeTimeout = 2 * time.Minute
 
 // New returns a Service.
 func New(st *store.Store, r *repos.Service) *Service { return &Service{st: st, repos: r} }
@@ -183,7 +188,9 @@ func (s *Service) Promote(ctx context.Context, key, stage string) (alm.Promotion
 		}
 		return s.st.CreateMergePromotion(ctx, n)
 	}
-	res, err := s.repos.Merge(ctx, p.repo, into, wb.Name, mergeMessage(it, wb.Name, into))
+	mctx, cancel := context.WithTimeout(ctx, MergeTimeout)
+	res, err := s.repos.Merge(mctx, p.repo, into, wb.Name, mergeMessage(it, wb.Name, into))
+	cancel()
 	if err != nil {
 		return alm.Promotion{}, err
 	}

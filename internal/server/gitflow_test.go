@@ -42,6 +42,7 @@ func labels(pairs ...string) string {
 // a token) and three simulated orgs: Integration, UAT and Production on
 // branches integration, uat and main.
 type gitFlow struct {
+	setToken func(string) // rotates the git server's token
 	hub  *hubSim // the git host's pull-request API, when a test sets one
 	t    *testing.T
 	b    *testBundle
@@ -98,7 +99,8 @@ func newGitFlow(t *testing.T, branching string) *gitFlow {
 	g.git("branch", "uat")
 	root := t.TempDir()
 	g.bare = gittest.Bare(t, src, root, "acme/crm")
-	base, _ := gittest.HTTPServer(t, root, "s3cret-token")
+	base, setToken := gittest.HTTPServer(t, root, "s3cret-token")
+	g.setToken = setToken
 	g.work = t.TempDir()
 	g.git("clone", "-q", g.bare, ".")
 
@@ -595,4 +597,71 @@ func TestPullRequestPerPromotion(t *testing.T) {
 	require.Equal(t, "succeeded", d.Status, d.Error)
 	require.Equal(t, alm.GitPushed, pb.Git.State, pb.Git.Message)
 	require.Equal(t, pb.Git.Commit, g.head("integration"), "nothing more was pushed")
+}
+
+// TestMergeFaultsAreClear: the ways a repository gets in the way of a
+// promotion — a branch that moved since the merge, a refused (expired)
+// token, a stage branch deleted on the host — each end in a clear
+// message on the promotion or the request, nothing half-pushed, and can
+// be retried.
+func TestMergeFaultsAreClear(t *testing.T) {
+	t.Parallel()
+	g := newGitFlow(t, alm.BranchingEnvironment)
+	b := g.b
+	a := g.item("Greet warmly", map[string]string{labelsPath: labels("A_Label", "From A", "Greeting", "Hello")})
+	c := g.item("Say bye", map[string]string{labelsPath: labels("C_Label", "From C", "Greeting", "Hello")})
+
+	// Someone pushes to integration between the merge and the deploy: the
+	// deployed merge is merged with their change and pushed; their change,
+	// not deployed, leaves the branch ahead of the org.
+	pa, res := g.promote(a.Key, "Integration")
+	require.Equal(t, http.StatusCreated, res.status, res.body)
+	g.git("fetch", "-q", "origin")
+	g.git("checkout", "-q", "-B", "integration", "origin/integration")
+	g.write("force-app/main/default/classes/Hotfix.cls", "public class Hotfix {}\n")
+	g.write("force-app/main/default/classes/Hotfix.cls-meta.xml", "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ApexClass xmlns=\"http://soap.sforce.com/2006/04/metadata\"><apiVersion>62.0</apiVersion><status>Active</status></ApexClass>\n")
+	g.git("add", "-A")
+	g.git("commit", "-qm", "Hotfix on integration")
+	g.git("push", "-q", "origin", "integration")
+	d, pa := g.deploy(pa.ID)
+	require.Equal(t, "succeeded", d.Status, d.Error)
+	require.Equal(t, alm.GitPushed, pa.Git.State, pa.Git.Message)
+	require.Contains(t, pa.Git.Message, "had moved")
+	require.Contains(t, g.remote("integration", labelsPath), "A_Label", "the deployed merge is on the branch")
+	require.Contains(t, g.remote("integration", "force-app/main/default/classes/Hotfix.cls"), "Hotfix", "beside their change")
+	res = b.api("GET", "/api/v1/projects/CRM/stages/git", g.tok, nil)
+	require.Contains(t, res.body, `"ahead_of_org": true`, "the hotfix is not in the org yet")
+	require.Contains(t, res.body, `"name": "Hotfix"`)
+
+	// A refused token: nothing happens, the message says why, and with
+	// the token renewed the same request works.
+	g.setToken("rotated-token")
+	res = b.api("POST", "/api/v1/work-items/"+c.Key+"/promotions", g.tok, strings.NewReader(`{"stage":"Integration"}`))
+	require.Equal(t, http.StatusUnprocessableEntity, res.status, res.body)
+	require.Contains(t, res.body, "Could not fetch")
+	require.NotContains(t, res.body, "s3cret-token", "the credential never appears in errors")
+	g.setToken("s3cret-token")
+
+	// The stage branch deleted on the host after the merge: the deploy
+	// stands, the push says what is missing, and goes once it is back.
+	pc, res := g.promote(c.Key, "Integration")
+	require.Equal(t, http.StatusCreated, res.status, res.body)
+	head := g.head("integration")
+	out, err := exec.Command("git", "--git-dir", g.bare, "branch", "-D", "integration").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	d, pc = g.deploy(pc.ID)
+	require.Equal(t, "succeeded", d.Status, d.Error)
+	require.Equal(t, alm.GitPushFailed, pc.Git.State)
+	require.Contains(t, pc.Git.Message, "no longer exists")
+	out, err = exec.Command("git", "--git-dir", g.bare, "branch", "integration", head).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	res = b.api("POST", fmt.Sprintf("/api/v1/promotions/%d/push", pc.ID), g.tok, nil)
+	require.Equal(t, http.StatusAccepted, res.status, res.body)
+	require.Eventually(t, func() bool {
+		pc = must(b.store.PromotionByID(b.ctx, pc.ID))
+		return pc.Git.State == alm.GitPushed
+	}, 30*time.Second, 50*time.Millisecond, "%+v", pc.Git)
+	require.Contains(t, g.remote("integration", labelsPath), "C_Label")
+	res = b.api("POST", fmt.Sprintf("/api/v1/promotions/%d/push", pc.ID), g.tok, nil)
+	require.Equal(t, http.StatusConflict, res.status, "a pushed merge is not pushed again: %s", res.body)
 }
