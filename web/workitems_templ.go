@@ -1556,7 +1556,7 @@ func capturedCard(v WorkItemView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if len(v.Captured) > 0 && v.Page.User != nil && v.CanPromote {
+		if (len(v.Captured) > 0 || len(v.BranchChanges) > 0) && v.Page.User != nil && v.CanPromote {
 			templ_7745c5c3_Err = PostButton("/work-items/"+v.Item.Key+"/builds", v.Page.CSRF, "Build this change set", "", "").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

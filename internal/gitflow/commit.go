@@ -190,3 +190,34 @@ func (s *Service) Commit(ctx context.Context, key string, snapshotID int64, pick
 	msg := fmt.Sprintf("%s: %s\n\nCommitted in Trellis from %s by %s: %d component(s), %d deletion(s).", it.Key, it.Title, org.Name, alm.ActorFrom(ctx).Label, len(put), len(gone))
 	return s.repos.CommitComponents(ctx, proj.repo, branch, msg, put, gone)
 }
+
+// BuildItem packages a work item's change set in a git-backed project:
+// what its branch changed since it left its base (the metadata engine's
+// delta), as a build of the work item.
+func (s *Service) BuildItem(ctx context.Context, key string) (alm.Build, error) {
+	it, branch, proj, err := s.itemBranch(ctx, key)
+	if err != nil {
+		return alm.Build{}, err
+	}
+	wb, err := s.st.WorkItemBranch(ctx, it.ID)
+	if err != nil {
+		return alm.Build{}, err
+	}
+	if err := s.repos.Fetch(ctx, proj.repo); err != nil {
+		return alm.Build{}, err
+	}
+	from, err := s.repos.MergeBase(ctx, proj.repo, wb.Base, branch)
+	if err != nil {
+		return alm.Build{}, err
+	}
+	head, err := s.repos.Head(ctx, proj.repo, branch)
+	if err != nil {
+		return alm.Build{}, err
+	}
+	id, err := s.build(ctx, proj.repo, from, head, it.ID, 0, it.Key)
+	if err != nil {
+		return alm.Build{}, err
+	}
+	b, _, err := s.st.BuildByID(ctx, id)
+	return b, err
+}

@@ -354,3 +354,16 @@ func (s *Service) Components(ctx context.Context, repoID int64, ref string) (*me
 	}
 	return res.Set, nil
 }
+
+// MergeBase is where branch left base, in the mirror as last fetched.
+func (s *Service) MergeBase(ctx context.Context, repoID int64, base, branch string) (string, error) {
+	_, mirror, _, err := s.open(ctx, repoID)
+	if err != nil {
+		return "", err
+	}
+	out, err := exec.CommandContext(ctx, "git", "-C", mirror, "merge-base", "refs/heads/"+base, "refs/heads/"+branch).Output()
+	if err != nil {
+		return "", alm.Errorf(alm.CodeNotFound, "The repository has no branch %s (or %s).", branch, base)
+	}
+	return strings.TrimSpace(string(out)), nil
+}

@@ -23,7 +23,6 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/plumbing/transport/client"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
@@ -381,8 +380,9 @@ type Commit struct {
 	Branch, Base string
 }
 
-// CommitCapture writes captured components in source format onto the
-// branch feature/<key> (made from the default branch when new), commits
+// CommitCapture writes captured components onto the branch
+// feature/<key> (or the work item's own branch; made from the default
+// branch, or Base, when new) as the project there lays them out, commits
 // with the work item's key in the message and pushes it to the
 // repository. It returns the branch and the commit id.
 func (s *Service) CommitCapture(ctx context.Context, repoID int64, c Commit) (string, string, error) {
@@ -390,49 +390,16 @@ func (s *Service) CommitCapture(ctx context.Context, repoID int64, c Commit) (st
 	if err != nil {
 		return "", "", err
 	}
-	if err := s.Fetch(ctx, repoID); err != nil {
-		return "", "", err
-	}
-	_, mirror, am, err := s.open(ctx, repoID)
-	if err != nil {
-		return "", "", err
-	}
 	branch := "feature/" + c.Key
 	if c.Branch != "" {
 		branch = c.Branch
-	}
-	mr, err := git.PlainOpen(mirror)
-	if err != nil {
-		return "", "", err
 	}
 	base := r.DefaultBranch
 	if c.Base != "" {
 		base = c.Base
 	}
-	if _, err := mr.Reference(plumbing.NewBranchReferenceName(branch), true); err == nil {
-		base = branch
-	}
-	work, err := os.MkdirTemp("", "trellis-capture-")
-	if err != nil {
+	if err := s.StartBranch(ctx, repoID, branch, base); err != nil {
 		return "", "", err
-	}
-	defer os.RemoveAll(work)
-	wr, err := git.PlainCloneContext(ctx, work, false, &git.CloneOptions{URL: mirror, ReferenceName: plumbing.NewBranchReferenceName(base), SingleBranch: true})
-	if err != nil {
-		return "", "", fmt.Errorf("check out %s: %w", base, err)
-	}
-	wt, err := wr.Worktree()
-	if err != nil {
-		return "", "", err
-	}
-	if base != branch {
-		if err := wt.Checkout(&git.CheckoutOptions{Branch: plumbing.NewBranchReferenceName(branch), Create: true}); err != nil {
-			return "", "", err
-		}
-	}
-	proj, err := metadata.LoadProject(os.DirFS(work))
-	if err != nil {
-		return "", "", alm.Errorf(alm.CodeInvalid, "%s has no SFDX project on %s: %v", r.Name, base, err)
 	}
 	files := map[string][]byte{}
 	for _, content := range c.Contents {
@@ -444,35 +411,14 @@ func (s *Service) CommitCapture(ctx context.Context, repoID int64, c Commit) (st
 	if err != nil {
 		return "", "", fmt.Errorf("read captured content: %w", err)
 	}
-	out, err := metadata.WriteSource(res.Set, metadata.SourceLayout{Base: proj.DefaultDir + "/main/default", Project: proj})
-	if err != nil {
-		return "", "", err
-	}
-	for p, b := range out {
-		full := filepath.Join(work, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			return "", "", err
-		}
-		if err := os.WriteFile(full, b, 0o644); err != nil {
-			return "", "", err
-		}
-		if _, err := wt.Add(p); err != nil {
-			return "", "", err
-		}
-	}
 	who := alm.ActorFrom(ctx).Label
-	hash, err := wt.Commit(fmt.Sprintf("%s: %s\n\nCaptured in Trellis by %s: %d component(s).", c.Key, c.Title, who, res.Set.Len()),
-		&git.CommitOptions{Author: &object.Signature{Name: "Trellis (" + who + ")", Email: "trellis@localhost", When: time.Now()}, AllowEmptyCommits: false})
-	if err != nil {
+	commit, err := s.CommitComponents(ctx, repoID, branch, fmt.Sprintf("%s: %s\n\nCaptured in Trellis by %s: %d component(s).", c.Key, c.Title, who, res.Set.Len()),
+		res.Set.Components(), nil)
+	if alm.ErrorCode(err) == alm.CodeConflict && strings.HasPrefix(alm.ErrorMessage(err), "Nothing to commit") {
 		return "", "", alm.Errorf(alm.CodeInvalid, "Nothing to commit: %s already holds these components as captured.", branch)
 	}
-	if _, err := wr.CreateRemote(&config.RemoteConfig{Name: "upstream", URLs: []string{r.URL}}); err != nil {
+	if err != nil {
 		return "", "", err
 	}
-	refspec := config.RefSpec("refs/heads/" + branch + ":refs/heads/" + branch)
-	if err := wr.PushContext(ctx, &git.PushOptions{RemoteName: "upstream", RefSpecs: []config.RefSpec{refspec}, Auth: am}); err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
-		return "", "", alm.Errorf(alm.CodeInvalid, "Could not push %s: %s", branch, cloneError(err))
-	}
-	_ = s.Fetch(ctx, repoID)
-	return branch, hash.String(), nil
+	return branch, commit, nil
 }

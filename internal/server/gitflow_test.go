@@ -467,9 +467,19 @@ func TestCommitChangesFromSandbox(t *testing.T) {
 		strings.NewReader(fmt.Sprintf(`{"snapshot_id":%d,"components":["CustomField/Account.Tier__c"]}`, sn.ID)))
 	require.Equal(t, http.StatusConflict, res.status, "committing the same again changes nothing: %s", res.body)
 
-	// The branch's change set now holds the field: the work item page shows it.
+	// The branch's change set now holds the field: the work item page shows
+	// it, and the work item's build is made from it.
 	res = b.api("GET", "/api/v1/work-items/"+it.Key+"/branch", g.tok, nil)
 	require.Contains(t, res.body, `"name": "Account.Tier__c"`)
+	res = b.api("POST", "/api/v1/work-items/"+it.Key+"/builds", g.tok, nil)
+	require.Equal(t, http.StatusCreated, res.status, res.body)
+	_, comps, err := b.store.BuildByID(b.ctx, decode[alm.Build](t, res).ID)
+	require.NoError(t, err)
+	var got []string
+	for _, c := range comps {
+		got = append(got, c.Type+"/"+c.Name+":"+c.Change)
+	}
+	require.ElementsMatch(t, []string{"CustomField/Account.Tier__c:new", "CustomLabel/Greeting:deleted"}, got, "the build is the branch's delta")
 }
 
 // hubSim is GitHub's pull-request API for acme/crm, as its REST reference

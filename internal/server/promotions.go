@@ -80,7 +80,7 @@ func (s *Server) buildWorkItem(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	b, err := s.builds.BuildWorkItem(r.Context(), key, body.APIVersion)
+	b, err := s.buildChangeSet(r, key, body.APIVersion)
 	if isAPI(r) {
 		if err != nil {
 			s.fail(w, r, err)
@@ -664,4 +664,23 @@ func (s *Server) setAnnouncements(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.redirect(w, r, "/projects/"+sc.Project.Key+"/pipeline#announcements", "ok", "Announcements saved.")
+}
+
+// buildChangeSet builds a work item's change set: from its branch in a
+// git-backed project (where the branch is the truth), else from its
+// captures.
+func (s *Server) buildChangeSet(r *http.Request, key, apiVersion string) (alm.Build, error) {
+	ctx := r.Context()
+	if it, err := s.store.WorkItemByKey(ctx, key); err == nil {
+		if g, err := s.store.ProjectGit(ctx, it.ProjectID); err == nil && g.GitBacked() {
+			if wb, err := s.store.WorkItemBranch(ctx, it.ID); err == nil && wb.Name != "" {
+				gf, err := s.gitflow()
+				if err != nil {
+					return alm.Build{}, err
+				}
+				return gf.BuildItem(ctx, key)
+			}
+		}
+	}
+	return s.builds.BuildWorkItem(ctx, key, apiVersion)
 }
