@@ -43,14 +43,14 @@ func labels(pairs ...string) string {
 // branches integration, uat and main.
 type gitFlow struct {
 	setToken func(string) // rotates the git server's token
-	hub  *hubSim // the git host's pull-request API, when a test sets one
-	t    *testing.T
-	b    *testBundle
-	tok  string
-	bare string
-	work string // a developer's clone
-	repo alm.Repository
-	orgs map[string]alm.Org
+	hub      *hubSim      // the git host's pull-request API, when a test sets one
+	t        *testing.T
+	b        *testBundle
+	tok      string
+	bare     string
+	work     string // a developer's clone
+	repo     alm.Repository
+	orgs     map[string]alm.Org
 }
 
 func (g *gitFlow) git(args ...string) string {
