@@ -28,3 +28,28 @@ type BuildComponent struct {
 	Hash     string `json:"hash,omitempty"`
 	WorkItem string `json:"work_item"`
 }
+
+// BuildSummary is a build as the Build hub lists it: its project, what it
+// belongs to, its latest validation and where it is deployed.
+type BuildSummary struct {
+	Build
+	Project    string     `json:"project"`
+	Owner      string     `json:"owner"` // the release's name, the work item's key, or the branch commit
+	Validation string     `json:"validation"`
+	ValidOrg   string     `json:"validation_org,omitempty"`
+	DeployedTo []string   `json:"deployed_to"`
+	LastDeploy *time.Time `json:"last_deployed_at,omitempty"`
+}
+
+// ValidationSummary is a validation as the Test hub lists it.
+type ValidationSummary struct {
+	Validation
+	Project string `json:"project"`
+	Owner   string `json:"owner"`
+}
+
+// TestRunSummary is an Apex test run as the Test hub lists it.
+type TestRunSummary struct {
+	TestRun
+	OrgName string `json:"org_name"`
+}
