@@ -12,8 +12,10 @@ import (
 func (s *Server) registerPageRoutes(r chi.Router) {
 	s.handle(r, http.MethodGet, "/", needs(alm.PermView), s.overview)
 	s.handle(r, http.MethodGet, "/getting-started", needs(alm.PermView), s.tourPage)
+	s.handle(r, http.MethodGet, "/build", needs(alm.PermView), s.buildHub)
+	s.handle(r, http.MethodGet, "/test", needs(alm.PermView), s.testHub)
 	for _, st := range web.Lifecycle {
-		if st.Key == "plan" || st.Key == "develop" || st.Key == "release" || st.Key == "maintain" {
+		if st.Key == "plan" || st.Key == "develop" || st.Key == "release" || st.Key == "maintain" || st.Key == "build" || st.Key == "test" {
 			continue // these stages have their own pages
 		}
 		s.handle(r, http.MethodGet, st.Href, needs(alm.PermView), s.stagePage(st))
