@@ -21,7 +21,6 @@ type HubFilter struct {
 	Limit   int
 }
 
-
 // HubBuilds lists builds across projects, newest first.
 func (s *Store) HubBuilds(ctx context.Context, f HubFilter) ([]alm.BuildSummary, error) {
 	where, args := []string{"true"}, []any{}
@@ -69,7 +68,6 @@ func (s *Store) HubBuilds(ctx context.Context, f HubFilter) ([]alm.BuildSummary,
 	})
 }
 
-
 // HubValidations lists validations across projects, newest first.
 func (s *Store) HubValidations(ctx context.Context, f HubFilter) ([]alm.ValidationSummary, error) {
 	where, args := []string{"true"}, []any{}
@@ -113,7 +111,6 @@ func (s *Store) HubValidations(ctx context.Context, f HubFilter) ([]alm.Validati
 		return h, err
 	})
 }
-
 
 // HubTestRuns lists Apex test runs on every org (or a stage's), newest first.
 func (s *Store) HubTestRuns(ctx context.Context, f HubFilter) ([]alm.TestRunSummary, error) {
