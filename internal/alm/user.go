@@ -106,3 +106,20 @@ func ValidatePassword(p string) string {
 	}
 	return ""
 }
+
+// InboxItem is one thing waiting for a person: what, where it leads, since
+// when, and the project it is in.
+type InboxItem struct {
+	Kind    string    `json:"kind"` // approval, question, signoff, failed_validation, failed_deployment, conflicts, alert, feedback
+	Title   string    `json:"title"`
+	Detail  string    `json:"detail,omitempty"`
+	Href    string    `json:"href"`
+	Project string    `json:"project,omitempty"`
+	Since   time.Time `json:"since"`
+}
+
+// InboxLabel names an inbox item's kind as people read it.
+func InboxLabel(kind string) string {
+	return map[string]string{"approval": "Approve", "question": "Question", "signoff": "Sign off", "failed_validation": "Validation failed",
+		"failed_deployment": "Deploy failed", "conflicts": "Conflicts", "alert": "Drift", "feedback": "Feedback"}[kind]
+}

@@ -25,6 +25,7 @@ var listQuery = []string{"after", "limit"}
 
 var apiOps = []apiOp{
 	{"GET", "/api/v1/me", "Who the caller is and how they signed in", "view", nil, "", 200, "Me"},
+	{"GET", "/api/v1/me/inbox", "What waits for the caller: approvals they can give, questions on their requirements, sign-offs, their failed validations and deploys, merges waiting on conflicts, drift alerts and feedback to triage", "view", nil, "", 200, "Inbox"},
 	{"GET", "/api/v1/projects", "List projects with counts and your membership", "view", nil, "", 200, "ProjectList"},
 	{"POST", "/api/v1/projects", "Create a project (you become a member)", "create_project", nil, "NewProject", 201, "Project"},
 	{"GET", "/api/v1/projects/{project}", "A project and your role in it", "project:view", nil, "", 200, "ProjectScope"},
@@ -357,6 +358,7 @@ func schemas() obj {
 			"changes": arr(object(obj{"type": str(), "name": str(), "change": str()}))}),
 		"WorkBranch":    object(obj{"name": str(), "base": str()}),
 		"PromoteBranch": object(obj{"stage": str()}),
+		"Inbox":         object(obj{"items": arr(object(obj{"kind": str(), "title": str(), "detail": str(), "href": str(), "project": str(), "since": when()}))}, "items"),
 		"SandboxChanges": object(obj{"snapshot": integer(), "changes": arr(object(obj{"type": str(), "name": str(), "change": enum("new", "changed", "deleted"),
 			"last_modified_by": str(), "last_modified_at": str()}))}),
 		"CommitChanges": object(obj{"snapshot_id": integer(), "components": arr(str()), "deletions": arr(str())}, "snapshot_id"),

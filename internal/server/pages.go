@@ -12,6 +12,7 @@ import (
 func (s *Server) registerPageRoutes(r chi.Router) {
 	s.handle(r, http.MethodGet, "/", needs(alm.PermView), s.overview)
 	s.handle(r, http.MethodGet, "/getting-started", needs(alm.PermView), s.tourPage)
+	s.handle(r, http.MethodGet, "/api/v1/me/inbox", needs(alm.PermView), s.apiInbox)
 	s.handle(r, http.MethodGet, "/build", needs(alm.PermView), s.buildHub)
 	s.handle(r, http.MethodGet, "/test", needs(alm.PermView), s.testHub)
 	for _, st := range web.Lifecycle {
@@ -43,7 +44,12 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 		{Done: s.deps.OIDC != nil, Title: "Connect single sign-on (optional)", Text: "Set TRELLIS_OIDC_ISSUER and friends to let people sign in with Keycloak, Okta or Entra ID; groups map to roles."},
 		{Done: len(tokens) > 0, Title: "Create an API token for CI", Text: "Pipelines call the Trellis API with a personal token.", Href: "/account#tokens", Link: "Create a token"},
 	}
-	s.render(w, r, http.StatusOK, web.Overview(web.OverviewView{Page: p, Checklist: list}))
+	inbox, err := s.store.Inbox(ctx, callerFrom(ctx).User, 50)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, web.Overview(web.OverviewView{Page: p, Checklist: list, Inbox: inbox}))
 }
 
 func linkIf(ok bool, href string) string {
@@ -78,4 +84,18 @@ func (s *Server) stagePage(st web.NavItem) http.HandlerFunc {
 		p := s.page(w, r, st.Label, st.Key)
 		s.render(w, r, http.StatusOK, web.Stage(web.StageView{Page: p, Stage: st, Heading: t.heading, Text: t.text, Bullets: t.bullets}))
 	}
+}
+
+// apiInbox is the overview's "Waiting for you" as JSON.
+func (s *Server) apiInbox(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	items, err := s.store.Inbox(ctx, callerFrom(ctx).User, 200)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if items == nil {
+		items = []alm.InboxItem{}
+	}
+	s.writeJSON(w, http.StatusOK, map[string]any{"items": items})
 }

@@ -50,6 +50,7 @@ var routeRules = map[string]string{
 	"POST /account/tokens":             signed,
 	"POST /account/tokens/{id}/revoke": signed,
 	"GET /api/v1/me":                   signed,
+	"GET /api/v1/me/inbox":             signed,
 
 	"GET /plan":                                            signed,
 	"GET /projects/new":                                    "create_project",
