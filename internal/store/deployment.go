@@ -316,6 +316,9 @@ func (s *Store) FinishDeployment(ctx context.Context, id int64, status string, r
 				if err := s.setPromotion(ctx, tx, *promo, alm.PromoRolledBack, fmt.Sprintf("Rolled back by deployment #%d.", id)); err != nil {
 					return err
 				}
+				if err := s.rollBackWorkItems(ctx, tx, *promo, id); err != nil {
+					return err
+				}
 			}
 			return s.record(ctx, tx, pid, "promotion", *promo, "promotion.rollback."+status, fmt.Sprintf("rollback #%d of promotion #%d %s", id, *promo, status))
 		}
@@ -397,6 +400,9 @@ func (s *Store) advanceWorkItems(ctx context.Context, tx pgx.Tx, promoID int64) 
 			summary += fmt.Sprintf("; moved from %s to %s", cur.Status.Label(), to.Label())
 		}
 		if err := s.record(ctx, tx, cur.ProjectID, "work_item", cur.ID, "work_item.deployed", summary); err != nil {
+			return err
+		}
+		if err := s.followDelivery(ctx, tx, cur.ID, fmt.Sprintf("%s deployed to %s", cur.Key, stage)); err != nil {
 			return err
 		}
 	}
@@ -510,4 +516,46 @@ func (s *Store) DeployedBetween(ctx context.Context, orgID int64, from, to time.
 		out[t+"\x00"+n] = true
 	}
 	return out, rows.Err()
+}
+
+// rollBackWorkItems takes the work items a rolled-back promotion carried
+// out of Done or In release (their change is no longer where it was
+// deployed), saying why on each, and their requirements back into
+// delivery.
+func (s *Store) rollBackWorkItems(ctx context.Context, tx pgx.Tx, promoID, deploymentID int64) error {
+	var stage string
+	if err := tx.QueryRow(ctx, `SELECT stage_name FROM promotions WHERE id = $1`, promoID).Scan(&stage); err != nil {
+		return err
+	}
+	rows, err := tx.Query(ctx, `SELECT DISTINCT c.work_item FROM build_components c JOIN promotions m ON m.build_id = c.build_id
+		WHERE m.id = $1 AND c.work_item <> '' ORDER BY 1`, promoID)
+	if err != nil {
+		return err
+	}
+	keys, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		cur, err := lockItem(ctx, tx, k)
+		if alm.ErrorCode(err) == alm.CodeNotFound {
+			continue
+		} else if err != nil {
+			return err
+		}
+		why := fmt.Sprintf("rolled back from %s by deployment #%d", stage, deploymentID)
+		if cur.Status == alm.WorkDone || cur.Status == alm.WorkInRelease {
+			if _, err := tx.Exec(ctx, `UPDATE work_items SET status = 'ready_to_promote', version = version + 1, updated_at = $2 WHERE id = $1`, cur.ID, s.Now()); err != nil {
+				return err
+			}
+			why += fmt.Sprintf("; moved from %s to %s", cur.Status.Label(), alm.WorkReadyToPromote.Label())
+		}
+		if err := s.record(ctx, tx, cur.ProjectID, "work_item", cur.ID, "work_item.rolled_back", why); err != nil {
+			return err
+		}
+		if err := s.followDelivery(ctx, tx, cur.ID, k+" "+why); err != nil {
+			return err
+		}
+	}
+	return nil
 }

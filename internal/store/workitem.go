@@ -250,7 +250,10 @@ func (s *Store) MoveWorkItem(ctx context.Context, key string, to alm.WorkStatus,
 		if cur.Status == to {
 			return nil
 		}
-		return s.record(ctx, tx, cur.ProjectID, "work_item", cur.ID, "work_item.status", fmt.Sprintf("moved from %s to %s", cur.Status.Label(), to.Label()))
+		if err := s.record(ctx, tx, cur.ProjectID, "work_item", cur.ID, "work_item.status", fmt.Sprintf("moved from %s to %s", cur.Status.Label(), to.Label())); err != nil {
+			return err
+		}
+		return s.followDelivery(ctx, tx, cur.ID, fmt.Sprintf("%s moved to %s", cur.Key, to.Label()))
 	})
 	if err != nil {
 		return alm.WorkItem{}, err
