@@ -49,3 +49,41 @@ type LineageComponent struct {
 	Change string `json:"change"`
 	Hash   string `json:"hash,omitempty"`
 }
+
+// Lineage graph columns, left to right.
+const (
+	ColRequirement = iota
+	ColWorkItem
+	ColComponent
+	ColBuild
+	ColPromotion
+	ColDeployment
+	ColOrg
+)
+
+// LineageColumns name the graph's columns.
+var LineageColumns = []string{"Requirements", "Work items", "Components", "Builds", "Promotions", "Deployments", "Orgs"}
+
+// GraphNode is one record in a lineage graph.
+type GraphNode struct {
+	ID     string `json:"id"` // kind:key, unique in the graph
+	Column int    `json:"column"`
+	Label  string `json:"label"`
+	Detail string `json:"detail,omitempty"`
+	Status string `json:"status,omitempty"`
+	Href   string `json:"href"`
+}
+
+// GraphEdge links two nodes, left to right.
+type GraphEdge struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// Graph is the chain requirement → work item → component → build →
+// promotion → deployment → org around one record, both ways.
+type Graph struct {
+	Root  string      `json:"root"`
+	Nodes []GraphNode `json:"nodes"`
+	Edges []GraphEdge `json:"edges"`
+}

@@ -25,6 +25,10 @@ var listQuery = []string{"after", "limit"}
 
 var apiOps = []apiOp{
 	{"GET", "/api/v1/me", "Who the caller is and how they signed in", "view", nil, "", 200, "Me"},
+	{"GET", "/api/v1/requirements/{key}/graph", "The lineage graph around a requirement: work items, components, builds, promotions, deployments, orgs (nodes in columns, edges left to right)", "project:view", nil, "", 200, "Graph"},
+	{"GET", "/api/v1/work-items/{key}/graph", "The lineage graph around a work item", "project:view", nil, "", 200, "Graph"},
+	{"GET", "/api/v1/projects/{project}/releases/{id}/graph", "The lineage graph around a release", "project:view", nil, "", 200, "Graph"},
+	{"GET", "/api/v1/orgs/{id}/components/{type}/{name}/graph", "Why a component is in an org: the lineage graph back to its requirements", "view", nil, "", 200, "Graph"},
 	{"GET", "/api/v1/me/inbox", "What waits for the caller: approvals they can give, questions on their requirements, sign-offs, their failed validations and deploys, merges waiting on conflicts, drift alerts and feedback to triage", "view", nil, "", 200, "Inbox"},
 	{"GET", "/api/v1/projects", "List projects with counts and your membership", "view", nil, "", 200, "ProjectList"},
 	{"POST", "/api/v1/projects", "Create a project (you become a member)", "create_project", nil, "NewProject", 201, "Project"},
@@ -356,7 +360,9 @@ func schemas() obj {
 		"BranchStatus": object(obj{"name": str(), "base": str(), "repository": str(), "behind": integer(),
 			"ahead":   arr(object(obj{"hash": str(), "author": str(), "when": str(), "subject": str()})),
 			"changes": arr(object(obj{"type": str(), "name": str(), "change": str()}))}),
-		"WorkBranch":    object(obj{"name": str(), "base": str()}),
+		"WorkBranch": object(obj{"name": str(), "base": str()}),
+		"Graph": object(obj{"root": str(), "nodes": arr(object(obj{"id": str(), "column": integer(), "label": str(), "detail": str(), "status": str(), "href": str()})),
+			"edges": arr(object(obj{"from": str(), "to": str()}))}, "root", "nodes", "edges"),
 		"PromoteBranch": object(obj{"stage": str()}),
 		"Inbox":         object(obj{"items": arr(object(obj{"kind": str(), "title": str(), "detail": str(), "href": str(), "project": str(), "since": when()}))}, "items"),
 		"SandboxChanges": object(obj{"snapshot": integer(), "changes": arr(object(obj{"type": str(), "name": str(), "change": enum("new", "changed", "deleted"),

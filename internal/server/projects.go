@@ -32,6 +32,7 @@ func (s *Server) registerPlanRoutes(r chi.Router) {
 	s.registerBranchRoutes(r)
 	s.registerGitFlowRoutes(r)
 	s.registerCommitRoutes(r)
+	s.registerLineageRoutes(r)
 }
 
 var planCrumb = web.Crumb{Label: "Plan", Href: "/plan"}
