@@ -96,7 +96,6 @@ func LayOut(g alm.Graph) LineageLayout {
 	return l
 }
 
-
 func lineageColName(c int) string {
 	if c >= 0 && c < len(alm.LineageColumns) {
 		return alm.LineageColumns[c]
