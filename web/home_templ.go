@@ -82,7 +82,7 @@ func Overview(v OverviewView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "</h1></div><div class=\"actions\"><a class=\"btn\" href=\"/getting-started\" data-testid=\"take-the-tour\">Getting started: seven steps</a></div></div><section class=\"card\" aria-labelledby=\"inbox-title\" data-testid=\"inbox\"><div class=\"card-head\"><h2 id=\"inbox-title\">Waiting for you</h2>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "</h1></div><div class=\"actions\"><a class=\"btn\" href=\"/getting-started\" data-testid=\"take-the-tour\">Getting started: seven steps</a></div></div><section class=\"card inbox-card\" aria-labelledby=\"inbox-title\" data-testid=\"inbox\"><div class=\"card-head\"><h2 id=\"inbox-title\">Waiting for you</h2>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

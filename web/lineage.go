@@ -41,8 +41,8 @@ type PlacedEdge struct {
 }
 
 const (
-	lineageColW = 190
-	lineageGap  = 56
+	lineageColW = 176
+	lineageGap  = 36
 	lineageRowH = 46
 	lineageRowG = 10
 	lineageTop  = 34
@@ -101,4 +101,15 @@ func lineageColName(c int) string {
 		return alm.LineageColumns[c]
 	}
 	return ""
+}
+
+// nodeDetail is a node's second line, short enough for its box.
+func nodeDetail(n alm.GraphNode) string {
+	switch {
+	case n.Detail != "" && n.Status != "":
+		return clip(n.Detail, 13) + " · " + clip(n.Status, 13)
+	case n.Status != "":
+		return clip(n.Status, 26)
+	}
+	return clip(n.Detail, 26)
 }
