@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,6 +24,7 @@ import (
 	"github.com/trellis-alm/trellis/internal/alm"
 	"github.com/trellis-alm/trellis/internal/gittest"
 	"github.com/trellis-alm/trellis/internal/orgsim"
+	"github.com/trellis-alm/trellis/internal/store"
 )
 
 const labelsPath = "force-app/main/default/labels/CustomLabels.labels-meta.xml"
@@ -674,4 +676,44 @@ func TestMergeFaultsAreClear(t *testing.T) {
 	require.Contains(t, g.remote("integration", labelsPath), "C_Label")
 	res = b.api("POST", fmt.Sprintf("/api/v1/promotions/%d/push", pc.ID), g.tok, nil)
 	require.Equal(t, http.StatusConflict, res.status, "a pushed merge is not pushed again: %s", res.body)
+}
+
+// TestPipelineBoard: the pipeline as a board — the work items ready for
+// the first stage promoted several at once with one click, waiting in
+// the stage with their gates, then deployed there and offered for the
+// next stage; the policy folded into each column.
+func TestPipelineBoard(t *testing.T) {
+	t.Parallel()
+	g := newGitFlow(t, alm.BranchingEnvironment)
+	b := g.b
+	a := g.item("Greet warmly", map[string]string{labelsPath: labels("A_Label", "From A", "Greeting", "Hello")})
+	c := g.item("Say bye", map[string]string{labelsPath: labels("C_Label", "From C", "Greeting", "Hello")})
+	_, err := b.store.Pool().Exec(b.ctx, `UPDATE work_items SET status = 'ready_to_promote' WHERE key IN ($1, $2)`, a.Key, c.Key)
+	require.NoError(t, err)
+	admin := b.signedIn(must(b.store.UserByEmail(b.ctx, "first-admin@example.com")))
+	board := admin.get("/projects/CRM/pipeline").doc(t)
+	ready := board.Find(`[data-testid="promote-from-ready"]`).Text()
+	require.Contains(t, ready, a.Key)
+	require.Contains(t, ready, c.Key)
+	require.Contains(t, board.Find(`[data-testid="stage-sandboxes"]`).Text(), "DEV", "the developers' sandboxes at the left")
+
+	res := admin.post("/projects/CRM/pipeline/promote", url.Values{"stage": {"Integration"}, "key": {a.Key, c.Key}})
+	require.Equal(t, http.StatusSeeOther, res.status)
+	flash := admin.get(res.location()).body
+	require.Contains(t, flash, "Promoted into Integration: "+a.Key)
+	board = admin.get("/projects/CRM/pipeline").doc(t)
+	waiting := board.Find(`[data-testid="waiting-Integration"]`).Text()
+	require.Contains(t, waiting, a.Key)
+	require.Contains(t, waiting, c.Key)
+	require.Equal(t, 0, board.Find(`[data-testid="promote-from-ready"]`).Length(), "nothing else is ready")
+
+	pa := must(b.store.ListPromotions(b.ctx, store.PromotionFilter{WorkItemID: a.ID}))[0]
+	d, _ := g.deploy(pa.ID)
+	require.Equal(t, "succeeded", d.Status, d.Error)
+	board = admin.get("/projects/CRM/pipeline").doc(t)
+	require.Contains(t, board.Find(`[data-testid="deployed-Integration"]`).Text(), a.Key)
+	require.Contains(t, board.Find(`[data-testid="promote-from-Integration"]`).Text(), a.Key, "offered for UAT")
+	require.Contains(t, board.Find(`[data-testid="stage-UAT"] details`).Text(), "no approval needed", "the policy folds into the column")
+	res = admin.post("/projects/CRM/pipeline/promote", url.Values{"stage": {"UAT"}})
+	require.Contains(t, admin.get(res.location()).body, "Tick the work items")
 }

@@ -18,6 +18,7 @@ func (s *Server) registerPipelineRoutes(r chi.Router) {
 	s.handle(r, http.MethodGet, "/projects/{project}/pipeline", inProject(alm.PermView), s.pipelinePage)
 	s.handle(r, http.MethodGet, "/projects/{project}/pipeline/edit", inProject(alm.PermManagePipeline), s.editPipelinePage)
 	s.handle(r, http.MethodPost, "/projects/{project}/pipeline", inProject(alm.PermManagePipeline), s.savePipeline)
+	s.handle(r, http.MethodPost, "/projects/{project}/pipeline/promote", inProject(alm.PermPromote), s.boardPromote)
 	s.handle(r, http.MethodGet, "/api/v1/projects/{project}/pipeline", inProject(alm.PermView), s.apiPipeline)
 	s.handle(r, http.MethodPut, "/api/v1/projects/{project}/pipeline", inProject(alm.PermManagePipeline), s.apiSavePipeline)
 }
@@ -53,6 +54,10 @@ func (s *Server) pipelinePage(w http.ResponseWriter, r *http.Request) {
 		if pr.Status == alm.PromoOpen || pr.Status == alm.PromoDeploying {
 			v.Active[pr.StageName]++
 		}
+	}
+	if err := s.fillBoard(r, &v, promos); err != nil {
+		s.fail(w, r, err)
+		return
 	}
 	if ann, err := s.announcementsOut(r); err == nil {
 		v.Emails, _ = ann["emails"].([]string)
@@ -219,4 +224,164 @@ func (s *Server) apiSavePipeline(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.apiPipeline(w, r)
+}
+
+// fillBoard lays the pipeline out as a board: the developers' sandboxes
+// and the work items ready for the first stage, then per stage what is
+// deployed, what waits to enter it (with the gates that hold it), what
+// failed, and what may go on to the next stage.
+func (s *Server) fillBoard(r *http.Request, v *web.PipelineView, promos []alm.Promotion) error {
+	ctx := r.Context()
+	if len(v.Stages) == 0 {
+		return nil
+	}
+	orgList, err := s.store.ListOrgs(ctx)
+	if err != nil {
+		return err
+	}
+	inStage := map[int64]bool{}
+	for _, st := range v.Stages {
+		if st.OrgID != nil {
+			inStage[*st.OrgID] = true
+		}
+	}
+	for _, o := range orgList {
+		if !inStage[o.ID] && o.Kind != alm.OrgProduction && o.Status != alm.OrgDisconnected {
+			v.Sandboxes = append(v.Sandboxes, o)
+		}
+	}
+	deployed, err := s.store.DeployedItems(ctx, v.Scope.Project.ID)
+	if err != nil {
+		return err
+	}
+	waitingKeys := map[string]map[string]bool{}
+	v.Columns = map[string]web.BoardColumn{}
+	for _, p := range promos {
+		c := v.Columns[p.StageName]
+		switch p.Status {
+		case alm.PromoDeployed:
+			if len(c.Deployed) < 4 {
+				c.Deployed = append(c.Deployed, p)
+			}
+		case alm.PromoOpen, alm.PromoDeploying:
+			if p.Status == alm.PromoDeploying || (p.Git != nil && p.Git.State == alm.GitPushing) {
+				v.Live = true
+			}
+			if len(c.Waiting) < 6 {
+				bp := web.BoardPromotion{Promotion: p}
+				if p.Status == alm.PromoOpen {
+					if d, err := s.promote.Live(ctx, p.ID); err == nil {
+						var shut []string
+						for _, g := range d.Gates {
+							if !g.OK {
+								shut = append(shut, g.Name+": "+g.Detail)
+							}
+						}
+						bp.Blocked = strings.Join(shut, " ")
+					}
+				}
+				c.Waiting = append(c.Waiting, bp)
+			}
+			if waitingKeys[strings.ToLower(p.StageName)] == nil {
+				waitingKeys[strings.ToLower(p.StageName)] = map[string]bool{}
+			}
+			if p.WorkItem != "" {
+				waitingKeys[strings.ToLower(p.StageName)][p.WorkItem] = true
+			}
+		case alm.PromoFailed, alm.PromoCanceled:
+			if len(c.Failed) < 3 {
+				c.Failed = append(c.Failed, p)
+			}
+		}
+		v.Columns[p.StageName] = c
+	}
+	// Ready for the first stage: ready to promote, not yet there or on the way.
+	first := strings.ToLower(v.Stages[0].Name)
+	ready, err := s.store.ListWorkItems(ctx, v.Scope.Project.ID, store.ItemFilter{Status: []alm.WorkStatus{alm.WorkReadyToPromote}, Limit: 20, Sort: "oldest"})
+	if err != nil {
+		return err
+	}
+	for _, it := range ready.Items {
+		if _, there := deployed[first][it.Key]; !there && !waitingKeys[first][it.Key] {
+			v.Ready = append(v.Ready, web.BoardItem{Key: it.Key, Title: it.Title})
+		}
+	}
+	// Deployed in a stage, not yet in (or on the way to) the next.
+	for i, st := range v.Stages[:len(v.Stages)-1] {
+		next := v.Stages[i+1].Name
+		c := v.Columns[st.Name]
+		c.NextName = next
+		for key, title := range deployed[strings.ToLower(st.Name)] {
+			if _, there := deployed[strings.ToLower(next)][key]; !there && !waitingKeys[strings.ToLower(next)][key] {
+				c.Next = append(c.Next, web.BoardItem{Key: key, Title: title})
+			}
+		}
+		slices.SortFunc(c.Next, func(a, b web.BoardItem) int { return strings.Compare(a.Key, b.Key) })
+		v.Columns[st.Name] = c
+	}
+	return nil
+}
+
+// boardPromote promotes the ticked work items into a stage in one go: in
+// a git-backed project each item's branch is merged (gitflow); otherwise
+// its change set is built and promoted. It says how each went.
+func (s *Server) boardPromote(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	sc := scopeFrom(ctx)
+	back := "/projects/" + sc.Project.Key + "/pipeline"
+	_ = r.ParseForm()
+	stage, keys := r.PostForm.Get("stage"), r.PostForm["key"]
+	if len(keys) == 0 {
+		s.failBack(w, r, back, alm.Invalid(map[string]string{"key": "Tick the work items to promote into " + stage + "."}))
+		return
+	}
+	g, err := s.store.ProjectGit(ctx, sc.Project.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var done, failed []string
+	for _, key := range keys {
+		p, err := s.promoteOne(r, g, key, stage)
+		if err != nil {
+			failed = append(failed, key+": "+alm.ErrorMessage(err))
+			continue
+		}
+		done = append(done, fmt.Sprintf("%s (#%d)", key, p.ID))
+	}
+	msg := ""
+	if len(done) > 0 {
+		msg = "Promoted into " + stage + ": " + strings.Join(done, ", ") + "."
+	}
+	if len(failed) > 0 {
+		msg = strings.TrimSpace(msg + " Not promoted: " + strings.Join(failed, "; "))
+		s.redirect(w, r, back, "error", msg)
+		return
+	}
+	s.redirect(w, r, back, "ok", msg)
+}
+
+func (s *Server) promoteOne(r *http.Request, g alm.ProjectGit, key, stage string) (alm.Promotion, error) {
+	ctx := r.Context()
+	it, err := s.store.WorkItemByKey(ctx, key)
+	if err != nil {
+		return alm.Promotion{}, err
+	}
+	if it.ProjectID != scopeFrom(ctx).Project.ID {
+		return alm.Promotion{}, alm.Errorf(alm.CodeNotFound, "Work item %s was not found.", key)
+	}
+	if g.GitBacked() {
+		if wb, err := s.store.WorkItemBranch(ctx, it.ID); err == nil && wb.Name != "" {
+			gf, err := s.gitflow()
+			if err != nil {
+				return alm.Promotion{}, err
+			}
+			return gf.Promote(ctx, key, stage)
+		}
+	}
+	b, err := s.builds.BuildWorkItem(ctx, key, "")
+	if err != nil {
+		return alm.Promotion{}, err
+	}
+	return s.promote.Open(ctx, b.ID, stage)
 }

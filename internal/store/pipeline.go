@@ -77,3 +77,27 @@ func (s *Store) SavePipeline(ctx context.Context, projectID int64, stages []alm.
 		return s.record(ctx, tx, projectID, "project", projectID, "project.pipeline", "pipeline set to "+strings.Join(names, " → "))
 	})
 }
+
+// DeployedItems maps each stage (by name, lower case) to the work items
+// deployed there by a promotion of the project, with their titles.
+func (s *Store) DeployedItems(ctx context.Context, projectID int64) (map[string]map[string]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT lower(m.stage_name), w.key, w.title
+		FROM promotions m JOIN build_components bc ON bc.build_id = m.build_id JOIN work_items w ON w.key = bc.work_item
+		WHERE m.project_id = $1 AND m.status = 'deployed'`, projectID)
+	if err != nil {
+		return nil, fmt.Errorf("deployed items: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]map[string]string{}
+	for rows.Next() {
+		var stage, key, title string
+		if err := rows.Scan(&stage, &key, &title); err != nil {
+			return nil, err
+		}
+		if out[stage] == nil {
+			out[stage] = map[string]string{}
+		}
+		out[stage][key] = title
+	}
+	return out, rows.Err()
+}
