@@ -187,12 +187,16 @@ func (s *Store) RemoveMember(ctx context.Context, projectID, userID int64) error
 	})
 }
 
+// actorName is who did a timeline event as people know them: the user's
+// name, else the recorded label (a token, the system).
+const actorName = `coalesce((SELECT u.name FROM users u WHERE u.id = t.actor_id AND u.name <> ''), t.actor_label)`
+
 // Timeline lists a record's events, newest first.
 func (s *Store) Timeline(ctx context.Context, entityType string, entityID int64, limit int) ([]alm.Event, error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := s.pool.Query(ctx, `SELECT at, actor_label, kind, summary FROM timeline WHERE entity_type = $1 AND entity_id = $2
+	rows, err := s.pool.Query(ctx, `SELECT at, `+actorName+`, kind, summary FROM timeline t WHERE entity_type = $1 AND entity_id = $2
 		ORDER BY at DESC, id DESC LIMIT $3`, entityType, entityID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("timeline: %w", err)
@@ -208,7 +212,7 @@ func (s *Store) Timeline(ctx context.Context, entityType string, entityID int64,
 func (s *Store) ProjectActivity(ctx context.Context, projectID int64, limit int) ([]alm.Event, error) {
 	// Links recorded on both ends (a work item planned for a requirement,
 	// added to a release) are shown once, from the work item's side.
-	rows, err := s.pool.Query(ctx, `SELECT t.at, t.actor_label, t.kind, t.summary,
+	rows, err := s.pool.Query(ctx, `SELECT t.at, `+actorName+`, t.kind, t.summary,
 		coalesce(CASE t.entity_type WHEN 'requirement' THEN (SELECT key FROM requirements WHERE id = t.entity_id)
 			WHEN 'work_item' THEN (SELECT key FROM work_items WHERE id = t.entity_id)
 			WHEN 'release' THEN (SELECT name FROM releases WHERE id = t.entity_id) END, '')
