@@ -240,6 +240,9 @@ type WorkItemView struct {
 	Merges []alm.Promotion
 	// Sandboxes are the orgs to pick the work item's changes from.
 	Sandboxes []Option
+	// ValidateStages are the stages a developer may validate the work
+	// item's change set against.
+	ValidateStages []alm.Stage
 }
 
 // BranchChange is one component a work item's branch changes.

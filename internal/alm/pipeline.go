@@ -32,7 +32,14 @@ type Stage struct {
 	// BlockChecks is the static check severity that blocks promotions:
 	// "" (none), "error", or "warning" (warnings and errors).
 	BlockChecks string `json:"block_checks"`
+	// DeveloperValidation lets developers validate their own work item's
+	// change set against the stage; nil (not said) means yes, except for a
+	// production org.
+	DeveloperValidation *bool `json:"developer_validation"`
 }
+
+// DevValidates reports whether developers may validate against the stage.
+func (s Stage) DevValidates() bool { return s.DeveloperValidation == nil || *s.DeveloperValidation }
 
 var windowRe = regexp.MustCompile(`^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)(-(Mon|Tue|Wed|Thu|Fri|Sat|Sun))? ([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$`)
 

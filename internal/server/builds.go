@@ -24,6 +24,8 @@ func (s *Server) registerBuildRoutes(r chi.Router) {
 	s.handle(r, http.MethodGet, "/builds/{id}", inProjectOf("build", alm.PermView), s.buildPage)
 	s.handle(r, http.MethodGet, "/builds/{id}/validations", inProjectOf("build", alm.PermView), s.buildPage)
 	s.handle(r, http.MethodPost, "/builds/{id}/validations", inProjectOf("build", alm.PermSnapshot), s.validateBuild)
+	s.handle(r, http.MethodPost, "/work-items/{key}/validate", inProject(alm.PermEditWorkItems), s.validateWorkItem)
+	s.handle(r, http.MethodPost, "/api/v1/work-items/{key}/validations", inProject(alm.PermEditWorkItems), s.validateWorkItem)
 	s.handle(r, http.MethodGet, "/api/v1/builds/{id}/validations", inProjectOf("build", alm.PermView), s.apiValidations)
 	s.handle(r, http.MethodPost, "/api/v1/builds/{id}/validations", inProjectOf("build", alm.PermSnapshot), s.apiValidate)
 	s.handle(r, http.MethodGet, "/api/v1/releases/{id}/builds", inProjectOf("release", alm.PermView), s.apiBuilds)
@@ -399,4 +401,66 @@ func (s *Server) apiValidate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeJSON(w, http.StatusAccepted, v)
+}
+
+// validateWorkItem lets a developer check their work item's change set
+// against a stage that allows it: the change set is built (from the
+// branch in a git-backed project) and validated check-only with the
+// stage's test level.
+func (s *Server) validateWorkItem(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	key := strings.ToUpper(chi.URLParam(r, "key"))
+	stage := r.PostFormValue("stage")
+	if isAPI(r) {
+		var body struct {
+			Stage string `json:"stage"`
+		}
+		if err := decodeJSON(r, &body); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		stage = body.Stage
+	}
+	v, err := func() (alm.Validation, error) {
+		it, err := s.store.WorkItemByKey(ctx, key)
+		if err != nil {
+			return alm.Validation{}, err
+		}
+		stages, err := s.store.Pipeline(ctx, it.ProjectID)
+		if err != nil {
+			return alm.Validation{}, err
+		}
+		var st *alm.Stage
+		for i := range stages {
+			if strings.EqualFold(stages[i].Name, strings.TrimSpace(stage)) {
+				st = &stages[i]
+			}
+		}
+		switch {
+		case st == nil:
+			return alm.Validation{}, alm.Invalid(map[string]string{"stage": fmt.Sprintf("There is no stage %q in the pipeline.", stage)})
+		case st.OrgID == nil:
+			return alm.Validation{}, alm.Invalid(map[string]string{"stage": st.Name + " has no org to validate against."})
+		case !st.DevValidates():
+			return alm.Validation{}, alm.Errorf(alm.CodeForbidden, "%s does not let developers validate their own work items; a release manager validates the build there.", st.Name)
+		}
+		b, err := s.buildChangeSet(r, key, "")
+		if err != nil {
+			return alm.Validation{}, err
+		}
+		return s.store.CreateValidation(ctx, b.ID, *st.OrgID, st.TestLevel, jobs.ValidateJob(s.deps.Jobs))
+	}()
+	if isAPI(r) {
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.writeJSON(w, http.StatusAccepted, v)
+		return
+	}
+	if err != nil {
+		s.failBack(w, r, "/work-items/"+key+"#item-validations", err)
+		return
+	}
+	s.redirect(w, r, fmt.Sprintf("/builds/%d#validations", v.BuildID), "ok", fmt.Sprintf("Validating %s's change set against %s (check-only, %s).", key, v.OrgName, v.TestLevel))
 }

@@ -717,3 +717,32 @@ func TestPipelineBoard(t *testing.T) {
 	res = admin.post("/projects/CRM/pipeline/promote", url.Values{"stage": {"UAT"}})
 	require.Contains(t, admin.get(res.location()).body, "Tick the work items")
 }
+
+// TestDeveloperValidatesOwnWorkItem: from the work item page a developer
+// validates the item's change set (its branch) check-only against a stage
+// that allows it; production does not unless the pipeline says so.
+func TestDeveloperValidatesOwnWorkItem(t *testing.T) {
+	t.Parallel()
+	g := newGitFlow(t, alm.BranchingEnvironment)
+	b := g.b
+	a := g.item("Greet warmly", map[string]string{labelsPath: labels("A_Label", "From A", "Greeting", "Hello")})
+	dev := b.user(alm.RoleDeveloper, "dev@example.com")
+	page := b.signedIn(dev).get("/work-items/" + a.Key).doc(t)
+	opts := page.Find(`[data-testid="validate-item"] option`)
+	require.Equal(t, 2, opts.Length(), "Integration and UAT, not production: %s", opts.Text())
+	res := b.api("POST", "/api/v1/work-items/"+a.Key+"/validations", b.token(dev), strings.NewReader(`{"stage":"Production"}`))
+	require.Equal(t, http.StatusForbidden, res.status, res.body)
+	res = b.api("POST", "/api/v1/work-items/"+a.Key+"/validations", b.token(dev), strings.NewReader(`{"stage":"UAT"}`))
+	require.Equal(t, http.StatusAccepted, res.status, res.body)
+	v := decode[alm.Validation](t, res)
+	require.Equal(t, g.orgs["uat"].ID, v.OrgID)
+	require.Eventually(t, func() bool {
+		got, err := b.store.ValidationByID(b.ctx, v.ID)
+		return err == nil && got.Status == "succeeded"
+	}, 30*time.Second, 50*time.Millisecond)
+	_, comps, err := b.store.BuildByID(b.ctx, v.BuildID)
+	require.NoError(t, err)
+	require.Len(t, comps, 1, "the branch's change set: %v", comps)
+	require.Equal(t, "A_Label", comps[0].Name)
+	require.Contains(t, b.signedIn(dev).get("/work-items/"+a.Key).doc(t).Find(`[data-testid="item-validations"]`).Text(), "succeeded")
+}

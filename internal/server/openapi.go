@@ -29,6 +29,7 @@ var apiOps = []apiOp{
 	{"GET", "/api/v1/work-items/{key}/graph", "The lineage graph around a work item", "project:view", nil, "", 200, "Graph"},
 	{"GET", "/api/v1/projects/{project}/releases/{id}/graph", "The lineage graph around a release", "project:view", nil, "", 200, "Graph"},
 	{"GET", "/api/v1/orgs/{id}/components/{type}/{name}/graph", "Why a component is in an org: the lineage graph back to its requirements", "view", nil, "", 200, "Graph"},
+	{"POST", "/api/v1/work-items/{key}/validations", "Validate the work item's change set (its branch's delta in a git-backed project) against a stage that lets developers do so: check-only, the stage's test level", "project:edit_work_items", nil, "PromoteBranch", 202, "Validation"},
 	{"GET", "/api/v1/me/inbox", "What waits for the caller: approvals they can give, questions on their requirements, sign-offs, their failed validations and deploys, merges waiting on conflicts, drift alerts and feedback to triage", "view", nil, "", 200, "Inbox"},
 	{"GET", "/api/v1/projects", "List projects with counts and your membership", "view", nil, "", 200, "ProjectList"},
 	{"POST", "/api/v1/projects", "Create a project (you become a member)", "create_project", nil, "NewProject", 201, "Project"},

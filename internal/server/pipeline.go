@@ -128,6 +128,8 @@ func (s *Server) editPipelinePage(w http.ResponseWriter, r *http.Request) {
 		uat, prod := newStage("UAT"), newStage("Production")
 		uat.ApprovalsRequired, uat.ApproverRoles = 1, []alm.Role{alm.RoleReleaseManager}
 		prod.ApprovalsRequired, prod.ApproverRoles, prod.ValidationRequired = 1, []alm.Role{alm.RoleReleaseManager}, true
+		no := false
+		prod.DeveloperValidation = &no
 		stages = []alm.Stage{newStage("Integration"), uat, prod}
 	}
 	s.renderPipelineForm(w, r, http.StatusOK, stages, emptyForm())
@@ -143,6 +145,8 @@ func stagesOf(r *http.Request) ([]alm.Stage, map[string]string) {
 		v := func(f string) string { return strings.TrimSpace(r.PostFormValue(fmt.Sprintf("stage_%d_%s", i, f))) }
 		st := alm.Stage{Name: v("name"), Branch: v("branch"), TestLevel: v("test_level"), ChangeWindows: v("change_windows"), FreezeReason: v("freeze_reason"), BlockChecks: v("block_checks"),
 			NoSelfApproval: v("no_self_approval") != "", ValidationRequired: v("validation_required") != "", Frozen: v("frozen") != "", ApproverRoles: []alm.Role{}}
+		dev := v("developer_validation") != ""
+		st.DeveloperValidation = &dev
 		for _, role := range r.PostForm[fmt.Sprintf("stage_%d_approver_roles", i)] {
 			st.ApproverRoles = append(st.ApproverRoles, alm.Role(role))
 		}

@@ -157,6 +157,8 @@ var routeRules = map[string]string{
 	"GET /api/v1/repositories":                                     signed,
 	"POST /api/v1/repositories":                                    "manage_orgs",
 	"PUT /api/v1/repositories/{id}/host":                           "manage_orgs",
+	"POST /work-items/{key}/validate":                              "project:edit_work_items",
+	"POST /api/v1/work-items/{key}/validations":                    "project:edit_work_items",
 	"POST /projects/{project}/pipeline/promote":                    "project:promote",
 	"GET /requirements/{key}/lineage":                              "project:view",
 	"GET /work-items/{key}/lineage":                                "project:view",

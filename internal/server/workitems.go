@@ -318,6 +318,13 @@ func (s *Server) workItemPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	if all, err := s.store.Pipeline(ctx, it.ProjectID); err == nil {
+		for _, st := range all {
+			if st.DevValidates() && st.OrgID != nil {
+				v.ValidateStages = append(v.ValidateStages, st)
+			}
+		}
+	}
 	v.Item, v.Reqs, v.Releases, v.Timeline, v.Captured = it, reqs, rels, events, captured
 	v.Validations, v.CanPromote, v.Stage, v.CanBranch = validations, sc.Role.Can(alm.PermPromote), stages[it.Key], sc.Role.Can(alm.PermEditWorkItems)
 	v.Page, v.Scope = s.projectPage(w, r, it.Key, web.Crumb{Label: "Board", Href: sc.Base() + "/board"}, web.Crumb{Label: it.Key}), sc

@@ -13,7 +13,7 @@ import (
 // Pipeline returns a project's stages in order.
 func (s *Store) Pipeline(ctx context.Context, projectID int64) ([]alm.Stage, error) {
 	rows, err := s.pool.Query(ctx, `SELECT p.id, p.position, p.name, p.org_id, coalesce(o.name, ''), p.branch, p.approvals_required, p.approver_roles,
-		p.no_self_approval, p.validation_required, p.test_level, p.coverage_threshold, p.change_windows, p.frozen, p.freeze_reason, p.block_checks
+		p.no_self_approval, p.validation_required, p.test_level, p.coverage_threshold, p.change_windows, p.frozen, p.freeze_reason, p.block_checks, p.developer_validation
 		FROM pipeline_stages p LEFT JOIN orgs o ON o.id = p.org_id WHERE p.project_id = $1 ORDER BY p.position`, projectID)
 	if err != nil {
 		return nil, fmt.Errorf("pipeline: %w", err)
@@ -21,8 +21,10 @@ func (s *Store) Pipeline(ctx context.Context, projectID int64) ([]alm.Stage, err
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (alm.Stage, error) {
 		var st alm.Stage
 		var roles []string
+		var dev bool
 		err := r.Scan(&st.ID, &st.Position, &st.Name, &st.OrgID, &st.OrgName, &st.Branch, &st.ApprovalsRequired, &roles, &st.NoSelfApproval,
-			&st.ValidationRequired, &st.TestLevel, &st.CoverageThreshold, &st.ChangeWindows, &st.Frozen, &st.FreezeReason, &st.BlockChecks)
+			&st.ValidationRequired, &st.TestLevel, &st.CoverageThreshold, &st.ChangeWindows, &st.Frozen, &st.FreezeReason, &st.BlockChecks, &dev)
+		st.DeveloperValidation = &dev
 		for _, x := range roles {
 			st.ApproverRoles = append(st.ApproverRoles, alm.Role(x))
 		}
@@ -61,15 +63,27 @@ func (s *Store) SavePipeline(ctx context.Context, projectID int64, stages []alm.
 					return alm.Invalid(map[string]string{fmt.Sprintf("stages.%d.org_id", i): "There is no such org."})
 				}
 			}
+			dev := st.DeveloperValidation
+			if dev == nil {
+				// Not said: yes, except against production.
+				var prod bool
+				if st.OrgID != nil {
+					if err := tx.QueryRow(ctx, `SELECT kind = 'production' FROM orgs WHERE id = $1`, *st.OrgID).Scan(&prod); err != nil {
+						return err
+					}
+				}
+				v := !prod
+				dev = &v
+			}
 			roles := make([]string, len(st.ApproverRoles))
 			for j, r := range st.ApproverRoles {
 				roles[j] = string(r)
 			}
 			if _, err := tx.Exec(ctx, `INSERT INTO pipeline_stages (project_id, position, name, org_id, branch, approvals_required, approver_roles,
-				no_self_approval, validation_required, test_level, coverage_threshold, change_windows, frozen, freeze_reason, block_checks)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+				no_self_approval, validation_required, test_level, coverage_threshold, change_windows, frozen, freeze_reason, block_checks, developer_validation)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 				projectID, i, st.Name, st.OrgID, st.Branch, st.ApprovalsRequired, roles, st.NoSelfApproval, st.ValidationRequired, st.TestLevel,
-				st.CoverageThreshold, strings.TrimSpace(st.ChangeWindows), st.Frozen, strings.TrimSpace(st.FreezeReason), st.BlockChecks); err != nil {
+				st.CoverageThreshold, strings.TrimSpace(st.ChangeWindows), st.Frozen, strings.TrimSpace(st.FreezeReason), st.BlockChecks, *dev); err != nil {
 				return fmt.Errorf("save stage %s: %w", st.Name, err)
 			}
 			names = append(names, st.Name)

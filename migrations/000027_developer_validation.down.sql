@@ -1,0 +1,1 @@
+ALTER TABLE pipeline_stages DROP COLUMN developer_validation;
