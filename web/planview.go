@@ -150,6 +150,7 @@ type RequirementView struct {
 	Form        Form // the comment form, kept on error
 	CanAnswer   bool
 	Stages      map[string]string // work item key → furthest stage deployed
+	Components  []alm.ReqComponent
 }
 
 // SpecDiffView compares two spec versions.

@@ -87,3 +87,13 @@ type Graph struct {
 	Nodes []GraphNode `json:"nodes"`
 	Edges []GraphEdge `json:"edges"`
 }
+
+// ReqComponent is a component a requirement's work changes, and the orgs
+// it is deployed in.
+type ReqComponent struct {
+	Type     string   `json:"type"`
+	Name     string   `json:"name"`
+	WorkItem string   `json:"work_item"`
+	Orgs     []string `json:"deployed_in"`
+	OrgID    int64    `json:"-"` // one org it reached, for its history link
+}

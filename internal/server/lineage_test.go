@@ -47,7 +47,12 @@ func TestLineagePages(t *testing.T) {
 		}
 		require.Contains(t, graph.Text(), "Greeter")
 	}
-	require.Contains(t, br.get("/requirements/"+sd.req.Key).body, "/requirements/"+sd.req.Key+"/lineage", "the requirement page links its lineage")
+	reqPage := br.get("/requirements/" + sd.req.Key)
+	require.Contains(t, reqPage.body, "/requirements/"+sd.req.Key+"/lineage", "the requirement page links its lineage")
+	comps := reqPage.doc(t).Find(`[data-testid="req-components"] tbody tr`)
+	require.Equal(t, 1, comps.Length())
+	require.Contains(t, comps.Text(), "Greeter")
+	require.Contains(t, comps.Text(), "Route test UAT", "and where it is deployed")
 
 	res := b.api("GET", "/api/v1/work-items/"+sd.item.Key+"/graph", b.token(must(b.store.UserByEmail(b.ctx, "first-admin@example.com"))), nil)
 	require.Equal(t, http.StatusOK, res.status, res.body)

@@ -265,10 +265,15 @@ func (s *Server) renderRequirement(w http.ResponseWriter, r *http.Request, statu
 			return
 		}
 	}
+	comps, err := s.store.RequirementComponents(ctx, req.Key)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	p := s.projectPage(w, r, req.Key, web.Crumb{Label: "Requirements", Href: sc.Base() + "/requirements"}, web.Crumb{Label: req.Key})
 	s.render(w, r, status, web.RequirementPage(web.RequirementView{Page: p, Scope: sc, Requirement: req, Comments: comments, OpenAsks: asks,
 		Items: bundle.Items, Releases: bundle.Releases, Versions: bundle.Versions, Timeline: bundle.Timeline, NextStatus: next, Form: form, CanAnswer: canAnswer,
-		Stages: stages}))
+		Stages: stages, Components: comps}))
 }
 
 func (s *Server) moveRequirement(w http.ResponseWriter, r *http.Request) {

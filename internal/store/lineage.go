@@ -263,3 +263,30 @@ func (s *Store) lineageRequirements(ctx context.Context, rootID string, ids []in
 	}
 	return rows.Err()
 }
+
+// RequirementComponents lists the components a requirement's work items
+// change, with the orgs each is deployed in by a successful deployment
+// that carried it.
+func (s *Store) RequirementComponents(ctx context.Context, reqKey string) ([]alm.ReqComponent, error) {
+	rows, err := s.pool.Query(ctx, `WITH items AS (
+			SELECT w.key FROM work_items w JOIN work_item_requirements x ON x.work_item_id = w.id JOIN requirements r ON r.id = x.requirement_id
+			WHERE r.key = upper($1)),
+		comps AS (
+			SELECT DISTINCT w.key AS work_item, c.type, c.name FROM work_item_components c JOIN work_items w ON w.id = c.work_item_id
+			WHERE c.superseded_at IS NULL AND w.key IN (SELECT key FROM items)
+			UNION SELECT bc.work_item, bc.type, bc.name FROM build_components bc WHERE bc.work_item IN (SELECT key FROM items))
+		SELECT c.work_item, c.type, c.name,
+			coalesce((SELECT array_agg(DISTINCT o.name ORDER BY o.name) FROM deployment_components dc JOIN deployments d ON d.id = dc.deployment_id
+				JOIN orgs o ON o.id = d.org_id
+				WHERE d.status = 'succeeded' AND d.kind <> 'rollback' AND dc.type = c.type AND lower(dc.name) = lower(c.name) AND dc.work_item = c.work_item), '{}'),
+			coalesce((SELECT min(o.id) FROM deployment_components dc JOIN deployments d ON d.id = dc.deployment_id JOIN orgs o ON o.id = d.org_id
+				WHERE d.status = 'succeeded' AND dc.type = c.type AND lower(dc.name) = lower(c.name) AND dc.work_item = c.work_item), 0)
+		FROM comps c ORDER BY c.type, c.name, c.work_item LIMIT 500`, reqKey)
+	if err != nil {
+		return nil, fmt.Errorf("requirement components: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (alm.ReqComponent, error) {
+		var c alm.ReqComponent
+		return c, r.Scan(&c.WorkItem, &c.Type, &c.Name, &c.Orgs, &c.OrgID)
+	})
+}
