@@ -286,3 +286,12 @@ func (v SpecVersion) Text() string {
 	}
 	return b.String()
 }
+
+// ItemCriterion is an acceptance criterion of a requirement a work item
+// delivers, as a tester sees it at sign-off.
+type ItemCriterion struct {
+	ID          int64  `json:"id"`
+	Requirement string `json:"requirement"`
+	Text        string `json:"text"`
+	Met         bool   `json:"met"`
+}

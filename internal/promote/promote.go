@@ -120,6 +120,7 @@ type Detail struct {
 	Findings    []checks.Finding
 	WorkItems   []string
 	ItemTitles  map[string]string // work item key → title
+	Criteria    map[string][]alm.ItemCriterion // work item key → its requirements' acceptance criteria
 	Diff        []Change          // what will change in the target
 	Target      alm.Snapshot
 	DiffErr     string
@@ -232,6 +233,9 @@ func (s *Service) detail(ctx context.Context, id int64, full bool) (Detail, erro
 	}
 	slices.Sort(d.WorkItems)
 	if d.ItemTitles, err = s.st.WorkItemTitles(ctx, d.WorkItems); err != nil {
+		return d, err
+	}
+	if d.Criteria, err = s.st.CriteriaOfItems(ctx, d.WorkItems); err != nil {
 		return d, err
 	}
 	d.Diff, d.Target, d.DiffErr, err = s.diff(ctx, comps, p.OrgID)

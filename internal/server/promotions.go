@@ -146,6 +146,7 @@ type actBody struct {
 	Decision   string   `json:"decision"`
 	BuildID    int64    `json:"build_id"`
 	Components []string `json:"components"`
+	Criteria   []int64  `json:"criteria"` // acceptance criteria met, at sign-off
 }
 
 func (s *Server) readAct(w http.ResponseWriter, r *http.Request) (actBody, bool) {
@@ -165,6 +166,11 @@ func (s *Server) readAct(w http.ResponseWriter, r *http.Request) (actBody, bool)
 	b.WorkItem, b.Decision = r.PostFormValue("work_item"), r.PostFormValue("decision")
 	b.BuildID, _ = strconv.ParseInt(r.PostFormValue("build_id"), 10, 64)
 	b.Components = r.PostForm["component"]
+	for _, c := range r.PostForm["criterion"] {
+		if id, err := strconv.ParseInt(c, 10, 64); err == nil {
+			b.Criteria = append(b.Criteria, id)
+		}
+	}
 	return b, true
 }
 
@@ -172,7 +178,7 @@ func (s *Server) readAct(w http.ResponseWriter, r *http.Request) (actBody, bool)
 func promotionDetail(d promote.Detail) web.PromotionDetail {
 	v := web.PromotionDetail{Promotion: d.Promotion, Stage: d.Stage, Gates: d.Gates, Decisions: d.Decisions, Comments: d.Comments,
 		Signoffs: d.Signoffs, Deployments: d.Deployments, Validation: d.Validation, Findings: d.Findings, WorkItems: d.WorkItems,
-		ItemTitles: d.ItemTitles, Target: d.Target, DiffErr: d.DiffErr}
+		ItemTitles: d.ItemTitles, Criteria: d.Criteria, Target: d.Target, DiffErr: d.DiffErr}
 	for _, c := range d.Diff {
 		v.Diff = append(v.Diff, web.TargetChange{Type: c.Type, Name: c.Name, WorkItem: c.WorkItem, Change: c.Change, Hash: c.Hash, TargetHash: c.TargetHash})
 	}
@@ -288,7 +294,35 @@ func (s *Server) signOffPromotion(w http.ResponseWriter, r *http.Request) {
 	if returned {
 		msg = strings.ToUpper(b.WorkItem) + " returned to development."
 	}
-	s.promotionDone(w, r, id, nil, msg, s.promote.SignOff(r.Context(), id, b.WorkItem, returned, b.Note))
+	err := s.promote.SignOff(r.Context(), id, b.WorkItem, returned, b.Note)
+	if err == nil && !returned && len(b.Criteria) > 0 {
+		err = s.meetCriteria(r, b.WorkItem, b.Criteria)
+		msg = fmt.Sprintf("%s signed off; %d acceptance criteria met.", strings.ToUpper(b.WorkItem), len(b.Criteria))
+	}
+	s.promotionDone(w, r, id, nil, msg, err)
+}
+
+// meetCriteria marks acceptance criteria of the work item's requirements
+// met, as a tester checks them off at sign-off; only the item's own.
+func (s *Server) meetCriteria(r *http.Request, item string, ids []int64) error {
+	crit, err := s.store.CriteriaOfItems(r.Context(), []string{strings.ToUpper(item)})
+	if err != nil {
+		return err
+	}
+	of := map[int64]string{}
+	for _, c := range crit[strings.ToUpper(item)] {
+		of[c.ID] = c.Requirement
+	}
+	for _, id := range ids {
+		req, ok := of[id]
+		if !ok {
+			return alm.Invalid(map[string]string{"criteria": fmt.Sprintf("Criterion %d is not one of %s's requirements'.", id, strings.ToUpper(item))})
+		}
+		if err := s.store.SetCriterionMet(r.Context(), req, id, true); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // deploymentTarget reads the deployment id and the action's body.

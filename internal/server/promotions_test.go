@@ -189,10 +189,18 @@ func TestPromoteThroughPipeline(t *testing.T) {
 	require.Contains(t, detail.body, `"status": "deployed"`)
 
 	// UAT sign-off per work item; the requirement shows the stage reached.
-	po := b.token(b.user(alm.RoleProductOwner, "po@example.com"))
-	res = b.api("POST", fmt.Sprintf("/api/v1/promotions/%d/signoffs", p.ID), po, strings.NewReader(`{"work_item":"`+f.sd.item.Key+`","decision":"signed_off","note":"tested quotes"}`))
+	// The tester checks the requirement's acceptance criteria off as they
+	// sign off.
+	poUser := b.user(alm.RoleProductOwner, "po@example.com")
+	po := b.token(poUser)
+	crit := must(b.store.RequirementByKey(b.ctx, f.sd.req.Key)).Criteria
+	require.NotEmpty(t, crit)
+	require.Contains(t, b.signedIn(poUser).get(fmt.Sprintf("/promotions/%d", p.ID)).doc(t).Find(`[data-testid="criteria-`+f.sd.item.Key+`"]`).Text(), crit[0].Text)
+	res = b.api("POST", fmt.Sprintf("/api/v1/promotions/%d/signoffs", p.ID), po,
+		strings.NewReader(fmt.Sprintf(`{"work_item":%q,"decision":"signed_off","note":"tested quotes","criteria":[%d]}`, f.sd.item.Key, crit[0].ID)))
 	require.Equal(t, http.StatusOK, res.status, res.body)
 	require.Contains(t, res.body, "tested quotes")
+	require.True(t, must(b.store.RequirementByKey(b.ctx, f.sd.req.Key)).Criteria[0].Met, "the criterion is met")
 	reqPage := b.signedIn(must(b.store.UserByEmail(b.ctx, "first-admin@example.com"))).get("/requirements/" + f.sd.req.Key)
 	require.Contains(t, reqPage.doc(t).Find(`[data-testid="stage-`+f.sd.item.Key+`"]`).Text(), "UAT")
 	// The board follows the pipeline: the item is "In release" after UAT,

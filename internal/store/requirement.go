@@ -441,3 +441,25 @@ func (s *Store) RequirementChoices(ctx context.Context, projectID int64, statuse
 		return c, r.Scan(&c.Key, &c.Title)
 	})
 }
+
+// CriteriaOfItems maps each work item to the acceptance criteria of the
+// requirements it delivers.
+func (s *Store) CriteriaOfItems(ctx context.Context, keys []string) (map[string][]alm.ItemCriterion, error) {
+	rows, err := s.pool.Query(ctx, `SELECT w.key, c.id, r.key, c.text, c.met FROM work_items w
+		JOIN work_item_requirements x ON x.work_item_id = w.id JOIN requirements r ON r.id = x.requirement_id
+		JOIN acceptance_criteria c ON c.requirement_id = r.id WHERE w.key = ANY($1) ORDER BY w.key, r.key, c.position`, keys)
+	if err != nil {
+		return nil, fmt.Errorf("criteria of items: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]alm.ItemCriterion{}
+	for rows.Next() {
+		var key string
+		var c alm.ItemCriterion
+		if err := rows.Scan(&key, &c.ID, &c.Requirement, &c.Text, &c.Met); err != nil {
+			return nil, err
+		}
+		out[key] = append(out[key], c)
+	}
+	return out, rows.Err()
+}
