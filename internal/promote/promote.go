@@ -119,9 +119,9 @@ type Detail struct {
 	Validation  *alm.Validation
 	Findings    []checks.Finding
 	WorkItems   []string
-	ItemTitles  map[string]string // work item key → title
+	ItemTitles  map[string]string              // work item key → title
 	Criteria    map[string][]alm.ItemCriterion // work item key → its requirements' acceptance criteria
-	Diff        []Change          // what will change in the target
+	Diff        []Change                       // what will change in the target
 	Target      alm.Snapshot
 	DiffErr     string
 }
