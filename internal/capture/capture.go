@@ -89,6 +89,19 @@ func (s *Service) Capture(ctx context.Context, r Request) ([]store.Capture, erro
 	if err := s.st.CaptureComponents(ctx, r.WorkItem, r.A, r.B, caps); err != nil {
 		return nil, err
 	}
+	// A drifted change captured onto a work item is explained: its drift
+	// alert is acknowledged and linked to the item.
+	keys := make([]store.DriftKey, len(caps))
+	for i, c := range caps {
+		keys[i] = store.DriftKey{Type: c.Type, Name: c.Name}
+	}
+	for _, id := range []int64{r.A, r.B} {
+		if sn, err := s.st.SnapshotByID(ctx, id); err == nil && sn.OrgID != nil {
+			if _, err := s.st.AcknowledgeDrift(ctx, *sn.OrgID, keys, r.WorkItem); err != nil {
+				return caps, err
+			}
+		}
+	}
 	return caps, nil
 }
 

@@ -188,7 +188,22 @@ func (s *Service) Commit(ctx context.Context, key string, snapshotID int64, pick
 		return "", err
 	}
 	msg := fmt.Sprintf("%s: %s\n\nCommitted in Trellis from %s by %s: %d component(s), %d deletion(s).", it.Key, it.Title, org.Name, alm.ActorFrom(ctx).Label, len(put), len(gone))
-	return s.repos.CommitComponents(ctx, proj.repo, branch, msg, put, gone)
+	commit, err := s.repos.CommitComponents(ctx, proj.repo, branch, msg, put, gone)
+	if err != nil {
+		return "", err
+	}
+	// A drifted change committed to a work item's branch is explained.
+	var keys []store.DriftKey
+	for _, c := range put {
+		keys = append(keys, store.DriftKey{Type: c.Type.Name, Name: c.Name})
+	}
+	for _, k := range gone {
+		keys = append(keys, store.DriftKey{Type: k.Type, Name: k.Name})
+	}
+	if _, err := s.st.AcknowledgeDrift(ctx, org.ID, keys, it.Key); err != nil {
+		return commit, err
+	}
+	return commit, nil
 }
 
 // BuildItem packages a work item's change set in a git-backed project:

@@ -107,6 +107,10 @@ func CheckDrift(ctx context.Context, deps Deps, id int64) (*alm.Alert, error) {
 	if err != nil {
 		return nil, err
 	}
+	if devOrg(org.Kind) {
+		// A developer's own org changes all day: that is the work, not drift.
+		return nil, nil
+	}
 	body := fmt.Sprintf("%d component(s) changed in %s between snapshot #%d (%s) and #%d (%s) without a Trellis deployment.",
 		len(drifted), org.Name, prev.ID, prev.StartedAt.UTC().Format("2006-01-02 15:04 UTC"), sn.ID, sn.StartedAt.UTC().Format("2006-01-02 15:04 UTC"))
 	if deps.Orgs != nil {
@@ -155,4 +159,9 @@ func whoChanged(ctx context.Context, deps Deps, org alm.Org, since time.Time, en
 func str(v any) string {
 	s, _ := v.(string)
 	return s
+}
+
+// devOrg reports an org developers change by hand as their work.
+func devOrg(k alm.OrgKind) bool {
+	return k == alm.OrgDeveloperSandbox || k == alm.OrgScratch || k == alm.OrgDeveloper
 }

@@ -106,6 +106,19 @@ func TestBackupDriftAndRestore(t *testing.T) {
 	require.Contains(t, hooks[0]["text"], "Account.Tier__c by Alex Admin")
 	mu.Unlock()
 
+	// Capturing the drifted field onto a work item explains it: the alert
+	// is acknowledged and linked to the item.
+	proj, err := b.store.CreateProject(b.ctx, alm.NewProject{Key: "OPS", Name: "Ops"})
+	require.NoError(t, err)
+	item, err := b.store.CreateWorkItem(b.ctx, proj.ID, alm.WorkItemInput{Title: "Keep the tier field"})
+	require.NoError(t, err)
+	res = b.api("POST", "/api/v1/work-items/"+item.Key+"/components", tok,
+		strings.NewReader(fmt.Sprintf(`{"a":%d,"b":%d,"components":[{"type":"CustomField","name":"Account.Tier__c"}]}`, first.ID, second.ID)))
+	require.Equal(t, http.StatusCreated, res.status, res.body)
+	acked := alerts()[0]
+	require.Equal(t, "acknowledged", acked.Status, "captured: acknowledged")
+	require.Equal(t, item.Key, acked.WorkItem)
+
 	// Someone deletes the field and edits the layout again: a critical drift.
 	require.NoError(t, sim.ChangeInSetup(orgsim.SetupChange{Type: "CustomField", FullName: "Account.Tier__c", Delete: true, User: "Alex Admin"}))
 	require.NoError(t, sim.ChangeInSetup(orgsim.SetupChange{Type: "Layout", FullName: "Account-Account Layout", User: "Sam Admin"}))

@@ -245,3 +245,30 @@ const alertCols = `a.id, a.kind, a.severity, a.org_id, coalesce(o.name, ''), a.t
 	(SELECT count(*) FROM alert_deliveries d WHERE d.alert_id = a.id AND d.status <> 'sent')`
 
 const alertFrom = ` FROM alerts a LEFT JOIN orgs o ON o.id = a.org_id LEFT JOIN work_items w ON w.id = a.work_item_id`
+
+// DriftKey names a component an open drift alert may list.
+type DriftKey struct{ Type, Name string }
+
+// AcknowledgeDrift marks the open drift alerts of an org that list one of
+// keys as acknowledged and linked to the work item the change was
+// captured or committed to: the change is now on its way through the
+// pipeline rather than unexplained.
+func (s *Store) AcknowledgeDrift(ctx context.Context, orgID int64, keys []DriftKey, workItem string) (int, error) {
+	if len(keys) == 0 {
+		return 0, nil
+	}
+	types, names := make([]string, len(keys)), make([]string, len(keys))
+	for i, k := range keys {
+		types[i], names[i] = k.Type, strings.ToLower(k.Name)
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE alerts a SET status = 'acknowledged', work_item_id = (SELECT id FROM work_items WHERE key = upper($4)),
+			resolved_label = $5, updated_at = $6
+		WHERE a.kind = 'drift' AND a.status = 'open' AND a.org_id = $1 AND EXISTS (
+			SELECT 1 FROM jsonb_array_elements(coalesce(a.details->'drift', '[]'::jsonb)) e
+			JOIN unnest($2::text[], $3::text[]) AS k(type, name) ON e->>'type' = k.type AND lower(e->>'name') = k.name)`,
+		orgID, types, names, workItem, actorLabel(alm.ActorFrom(ctx))+" (captured onto "+strings.ToUpper(workItem)+")", s.Now())
+	if err != nil {
+		return 0, fmt.Errorf("acknowledge drift: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
