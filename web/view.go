@@ -18,6 +18,8 @@ type Page struct {
 	Now     time.Time
 	// OpenAlerts counts unresolved alerts, shown on the Maintain entry.
 	OpenAlerts int
+	// DemoSettingUp shows a banner while the demo still seeds.
+	DemoSettingUp bool
 }
 
 // Crumb is one step of the breadcrumb trail; the last has no link.

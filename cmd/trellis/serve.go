@@ -227,7 +227,7 @@ func startApp(ctx context.Context, cfg config, log *slog.Logger, keyring *secret
 		MetricsClosed: cfg.production(), Outbound: cfg.outbound()}, server.Deps{
 		Store: st, Auth: authSvc, OIDC: oidc, Keyring: keyring, Jobs: a.jobs, JobsUI: ui, Orgs: orgSvc, Repos: repoSvc,
 		Promote: promote.New(st, jobs.DeployJob(a.jobs)), Builds: build.New(st), Capture: capture.New(st),
-		JobsReady: a.jobsLive.Load, Logger: log, DemoProject: demoProject,
+		JobsReady: a.jobsLive.Load, Logger: log, DemoProject: demoProject, DemoSettingUp: a.demoSettingUp,
 	})
 	return a, nil
 }
@@ -247,6 +247,13 @@ func (a *app) startDemo(ctx context.Context, cfg config, log *slog.Logger, st *s
 		return false
 	}
 	a.demo = d
+	go func() {
+		select {
+		case <-d.Ready():
+			log.Info("the demo is ready", slog.String("url", cfg.BaseURL.String()))
+		case <-ctx.Done():
+		}
+	}()
 	var b strings.Builder
 	b.WriteString("\n  Demo mode: simulated orgs Dev, UAT and Production, and the Subscriptions project.\n  Sign in at " + cfg.BaseURL.String() + " as:\n")
 	for _, u := range d.Users {
@@ -303,5 +310,18 @@ func (s *startState) serve(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		fmt.Fprintf(w, `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="3"><title>Trellis is starting</title></head>`+
 			`<body style="font-family:system-ui;padding:3rem;color:#18202b"><h1>Trellis is starting…</h1><p>%s. This page reloads by itself.</p></body></html>`, html.EscapeString(msg))
+	}
+}
+
+// demoSettingUp reports the demo still seeding in the background.
+func (a *app) demoSettingUp() bool {
+	if a.demo == nil {
+		return false
+	}
+	select {
+	case <-a.demo.Ready():
+		return false
+	default:
+		return true
 	}
 }

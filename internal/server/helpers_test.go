@@ -76,6 +76,8 @@ type setupOpts struct {
 	Develop bool
 	// SimOrgs names the simulated orgs (default dev and uat).
 	SimOrgs []string
+	// DemoSettingUp stands for a demo still seeding.
+	DemoSettingUp func() bool
 	// Outbound is the outbound policy; tests post to hooks on loopback,
 	// so the default is the demo's (loopback and file://).
 	Outbound *outbound.Policy
@@ -109,7 +111,7 @@ func setup(t testing.TB, o setupOpts) *testBundle {
 	log := testLogger(t)
 	svc := auth.NewService(st, auth.DefaultConfig(), log)
 	b := &testBundle{t: t, ctx: context.Background(), store: st, auth: svc, clock: c, keys: keys}
-	deps := server.Deps{Store: st, Auth: svc, Keyring: keys, Logger: log}
+	deps := server.Deps{Store: st, Auth: svc, Keyring: keys, Logger: log, DemoSettingUp: o.DemoSettingUp}
 	if o.JobsUI {
 		client, err := jobs.NewClient(st.Pool(), jobs.Deps{Store: st, Logger: log}, jobs.Config{})
 		require.NoError(t, err)

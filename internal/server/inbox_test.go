@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -60,4 +61,16 @@ func TestInbox(t *testing.T) {
 	for _, it := range items {
 		require.NotEmpty(t, it.Href)
 	}
+}
+
+// TestDemoSettingUpBanner: while the demo still seeds, every page says so;
+// once it is ready the banner goes.
+func TestDemoSettingUpBanner(t *testing.T) {
+	t.Parallel()
+	var ready atomic.Bool
+	b := setup(t, setupOpts{DemoSettingUp: func() bool { return !ready.Load() }})
+	br := b.signedIn(must(b.store.UserByEmail(b.ctx, "first-admin@example.com")))
+	require.Contains(t, br.get("/").doc(t).Find(`[data-testid="demo-setting-up"]`).Text(), "still being set up")
+	ready.Store(true)
+	require.Equal(t, 0, br.get("/").doc(t).Find(`[data-testid="demo-setting-up"]`).Length())
 }

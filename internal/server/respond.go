@@ -149,6 +149,9 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, title, section str
 		Version: s.cfg.Version,
 		Now:     s.store.Now(),
 	}
+	if s.deps.DemoSettingUp != nil && s.deps.DemoSettingUp() {
+		p.DemoSettingUp = true
+	}
 	if len(crumbs) == 0 {
 		p.Crumbs = append(p.Crumbs, web.Crumb{Label: title})
 	}

@@ -62,6 +62,9 @@ type Deps struct {
 	// DemoProject is the demo's project key when the demo runs; the
 	// getting-started page links into it.
 	DemoProject string
+	// DemoSettingUp reports the demo still seeding in the background
+	// (snapshots, the sample build and promotion): pages say so.
+	DemoSettingUp func() bool
 }
 
 // Server holds the router and everything handlers share.
