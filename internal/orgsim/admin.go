@@ -59,7 +59,10 @@ type SetupChange struct {
 	// XML is the component's new metadata-format XML (for a child type,
 	// the element as it sits in its parent, e.g. <fields>…</fields>). When
 	// empty, the component's label (or description) is changed.
-	XML     string `json:"xml"`
+	XML string `json:"xml"`
+	// Body is an Apex class's new source (XML is then its -meta.xml, or
+	// the existing one when empty).
+	Body    string `json:"body"`
 	Delete  bool   `json:"delete"`
 	User    string `json:"user"`    // who made it; "Setup User" by default
 	Display string `json:"display"` // the audit trail's text; made up when empty
@@ -129,6 +132,25 @@ func (o *Org) setupUserLocked(name string) (id, username string) {
 // setupComponent builds the component a Setup change leaves behind.
 func (o *Org) setupComponent(t *metadata.Type, ch SetupChange, existing *metadata.Component) (*metadata.Component, error) {
 	xmlText := ch.XML
+	if ch.Body != "" && (t.Name == "ApexClass" || t.Name == "ApexTrigger") {
+		if t.Name != "ApexClass" {
+			return nil, fmt.Errorf("only Apex classes are edited by body here")
+		}
+		var meta []byte
+		if ch.XML != "" {
+			meta = []byte(ch.XML)
+		} else if existing != nil && existing.XML != nil {
+			meta = existing.XML.Marshal()
+		}
+		res, err := metadata.ReadMetadataFormat(metadata.MemFS(apexFiles(ch.FullName, ch.Body, meta)), metadata.ReadOptions{KeepContent: true})
+		if err != nil {
+			return nil, err
+		}
+		if c := res.Set.Get(metadata.Key{Type: t.Name, Name: ch.FullName}); c != nil {
+			return c, nil
+		}
+		return nil, fmt.Errorf("could not read the class %s", ch.FullName)
+	}
 	if xmlText == "" {
 		if existing == nil || existing.XML == nil {
 			return nil, fmt.Errorf("%s %s does not exist; send its xml to create it", ch.Type, ch.FullName)

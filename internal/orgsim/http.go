@@ -90,6 +90,8 @@ func (o *Org) handler() http.Handler {
 		r.Post("/cometd/{version}/*", o.comet)
 	})
 	r.Route("/_orgsim", o.admin)
+	r.Get("/setup", o.setup)
+	r.Post("/setup", o.setup)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		restError(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
 	})

@@ -209,7 +209,12 @@ func (s *Server) orgPage(w http.ResponseWriter, r *http.Request) {
 	}
 	role := callerFrom(r.Context()).User.Role
 	p := s.page(w, r, o.Name, "develop", developCrumb, web.Crumb{Label: o.Name})
-	s.render(w, r, http.StatusOK, web.OrgPage(web.OrgView{Page: p, Org: o, Snapshots: snaps, TestRuns: runs, CanManage: role.Can(alm.PermManageOrgs), CanSnapshot: role.Can(alm.PermSnapshot)}))
+	v := web.OrgView{Page: p, Org: o, Snapshots: snaps, TestRuns: runs, CanManage: role.Can(alm.PermManageOrgs), CanSnapshot: role.Can(alm.PermSnapshot)}
+	if s.deps.DemoProject != "" && strings.HasPrefix(o.LoginURL, "http://127.0.0.1:") {
+		// The demo's simulated orgs have a Setup page of their own.
+		v.SetupURL = strings.TrimSuffix(o.LoginURL, "/") + "/setup"
+	}
+	s.render(w, r, http.StatusOK, web.OrgPage(v))
 }
 
 func (s *Server) health(r *http.Request, o alm.Org) (orgs.Health, *alm.Snapshot, error) {
