@@ -386,7 +386,7 @@ func (s *seeder) gitBacked(ctx context.Context) error {
 			put = append(put, c)
 		}
 	}
-	_, err = s.cfg.Repos.CommitComponents(ctx, s.repo.ID, b.Name, fmt.Sprintf("%s: %s\n\nCommitted from Dev.", s.item.Key, s.item.Title), put, nil)
+	_, err = s.cfg.Repos.CommitComponents(s.as(ctx, alm.RoleDeveloper), s.repo.ID, b.Name, fmt.Sprintf("%s: %s\n\nCommitted from Dev.", s.item.Key, s.item.Title), put, nil)
 	return err
 }
 
@@ -410,7 +410,7 @@ func (s *seeder) plan(ctx context.Context, st *store.Store) error {
 	}
 	var keys []string
 	for _, r := range reqs {
-		rq, err := st.CreateRequirement(ctx, p.ID, alm.RequirementInput{Title: r.title, BusinessGoal: r.goal, Criteria: r.criteria, Priority: r.prio})
+		rq, err := st.CreateRequirement(s.as(ctx, alm.RoleProductOwner), p.ID, alm.RequirementInput{Title: r.title, BusinessGoal: r.goal, Criteria: r.criteria, Priority: r.prio})
 		if err != nil {
 			return err
 		}
@@ -424,14 +424,14 @@ func (s *seeder) plan(ctx context.Context, st *store.Store) error {
 			}
 		}
 	}
-	q, err := st.AddComment(ctx, keys[0], alm.NewComment{Kind: alm.CommentQuestion, Body: "Where does the risk score come from: a formula or the data team's model?"}, false)
+	q, err := st.AddComment(s.as(ctx, alm.RoleDeveloper), keys[0], alm.NewComment{Kind: alm.CommentQuestion, Body: "Where does the risk score come from: a formula or the data team's model?"}, false)
 	if err != nil {
 		return err
 	}
-	if _, err := st.AddComment(ctx, keys[0], alm.NewComment{Kind: alm.CommentNote, Body: "The data team's model writes it nightly; a percent field is enough.", ParentID: &q.ID}, true); err != nil {
+	if _, err := st.AddComment(s.as(ctx, alm.RoleProductOwner), keys[0], alm.NewComment{Kind: alm.CommentNote, Body: "The data team's model writes it nightly; a percent field is enough.", ParentID: &q.ID}, true); err != nil {
 		return err
 	}
-	if _, err := st.AddComment(ctx, keys[2], alm.NewComment{Kind: alm.CommentQuestion, Body: "Do we count inactive users as seats used?"}, false); err != nil {
+	if _, err := st.AddComment(s.as(ctx, alm.RoleDeveloper), keys[2], alm.NewComment{Kind: alm.CommentQuestion, Body: "Do we count inactive users as seats used?"}, false); err != nil {
 		return err
 	}
 	items := []struct {
@@ -447,7 +447,7 @@ func (s *seeder) plan(ctx context.Context, st *store.Store) error {
 		{"Renewal date shows in the wrong time zone", 1, alm.WorkInReview, alm.KindBug},
 	}
 	for i, it := range items {
-		w, err := st.CreateWorkItem(ctx, p.ID, alm.WorkItemInput{Title: it.title, Kind: it.kind, Requirements: []string{keys[it.req]},
+		w, err := st.CreateWorkItem(s.as(ctx, alm.RoleProductOwner), p.ID, alm.WorkItemInput{Title: it.title, Kind: it.kind, Requirements: []string{keys[it.req]},
 			Approach: alm.ApproachBoth, MaintenanceNote: "Owned by the customer success team's admins."})
 		if err != nil {
 			return err
@@ -459,17 +459,17 @@ func (s *seeder) plan(ctx context.Context, st *store.Store) error {
 			if workIndex(col) > workIndex(it.to) {
 				break
 			}
-			if _, err := st.MoveWorkItem(ctx, w.Key, col, ""); err != nil {
+			if _, err := st.MoveWorkItem(s.as(ctx, alm.RoleDeveloper), w.Key, col, ""); err != nil {
 				return err
 			}
 		}
 	}
-	rel, err := st.CreateRelease(ctx, p.ID, alm.ReleaseInput{Name: "Spring", Version: "2.4"})
+	rel, err := st.CreateRelease(s.as(ctx, alm.RoleReleaseManager), p.ID, alm.ReleaseInput{Name: "Spring", Version: "2.4"})
 	if err != nil {
 		return err
 	}
 	s.release = rel
-	if _, err := st.SetWorkItemRelease(ctx, s.item.Key, &rel.ID); err != nil {
+	if _, err := st.SetWorkItemRelease(s.as(ctx, alm.RoleReleaseManager), s.item.Key, &rel.ID); err != nil {
 		return err
 	}
 	uat, prod := s.orgs["uat"].ID, s.orgs["prod"].ID
@@ -543,15 +543,15 @@ func (s *seeder) background(ctx context.Context) error {
 	if _, err := snap(s.orgs["uat"], true); err != nil {
 		return err
 	}
-	if _, err := capture.New(st).Capture(ctx, capture.Request{WorkItem: s.item.Key, A: prod.ID, B: dev.ID, Components: []capture.Component{
+	if _, err := capture.New(st).Capture(s.as(ctx, alm.RoleDeveloper), capture.Request{WorkItem: s.item.Key, A: prod.ID, B: dev.ID, Components: []capture.Component{
 		{Type: "CustomField", Name: "Subscription__c.Churn_Risk__c"}, {Type: "ApexClass", Name: "RenewalService"}}}); err != nil {
 		return fmt.Errorf("capture: %w", err)
 	}
-	b, err := build.New(st).Build(ctx, s.release.ID, "", nil)
+	b, err := build.New(st).Build(s.as(ctx, alm.RoleReleaseManager), s.release.ID, "", nil)
 	if err != nil {
 		return fmt.Errorf("build: %w", err)
 	}
-	if _, err := promote.New(st, nil).Open(ctx, b.ID, "UAT"); err != nil {
+	if _, err := promote.New(st, nil).Open(s.as(ctx, alm.RoleReleaseManager), b.ID, "UAT"); err != nil {
 		return fmt.Errorf("promotion: %w", err)
 	}
 	// Someone edits Production's layout in Setup: the next backup sees it.
@@ -560,4 +560,19 @@ func (s *seeder) background(ctx context.Context) error {
 	}
 	_, err = snap(s.orgs["prod"], true)
 	return err
+}
+
+// as is ctx acting as the demo user of role: seeded records are made by
+// the person whose job they are (the product owner logs requirements, the
+// developer captures, the release manager builds), so approvals and
+// sign-offs can be tried as anyone else.
+func (s *seeder) as(ctx context.Context, role alm.Role) context.Context {
+	for _, r := range roles {
+		if r.role == role {
+			if u, err := s.cfg.Store.UserByEmail(ctx, r.email); err == nil {
+				return alm.WithActor(ctx, alm.Actor{UserID: &u.ID, Label: u.Email})
+			}
+		}
+	}
+	return ctx
 }

@@ -74,6 +74,12 @@ func TestDemoSeeds(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "uat", stages[0].Branch)
 	require.Equal(t, "main", stages[1].Branch)
+	// Records are made by the user whose job they are.
+	var byPO, byDev int
+	require.NoError(t, st.Pool().QueryRow(ctx, `SELECT count(*) FILTER (WHERE kind = 'requirement.create' AND actor_label = 'owner@demo.trellis.test'),
+		count(*) FILTER (WHERE kind = 'work_item.capture' AND actor_label = 'dev@demo.trellis.test') FROM timeline`).Scan(&byPO, &byDev))
+	require.Positive(t, byPO, "the product owner logged the requirements")
+	require.Positive(t, byDev, "the developer captured")
 	var branch string
 	require.NoError(t, st.Pool().QueryRow(ctx, `SELECT branch FROM work_items WHERE branch <> ''`).Scan(&branch), "the demo work item has its branch")
 	changes, err := rsvc.BranchChanges(ctx, repoList[0].ID, branch, "uat")
