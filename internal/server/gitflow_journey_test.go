@@ -56,6 +56,15 @@ func TestGitFlowJourney(t *testing.T) {
 	clickAway(t, tab, `[data-testid="pick-changes"]`)
 	tab.WaitText("Dana Dev") // the snapshot finishes and the page lists what differs
 	tab.Screenshot("01-pick-changes")
+	checked := func() bool {
+		v, err := chromedp.Run(tab.Ctx, chromedp.Evaluate[bool](`document.querySelector('input[name="pick"][value="CustomField/Account.Tier__c"]').checked`))
+		require.NoError(t, err)
+		return v
+	}
+	tab.Do(chromedp.Click(chromedp.CSS(`[data-check="type:CustomField"]`)))
+	require.True(t, checked(), "all of a type at once")
+	tab.Do(chromedp.Click(chromedp.CSS(`[data-check="none"]`)))
+	require.False(t, checked(), "and none")
 	tab.Do(chromedp.Click(chromedp.CSS(`input[name="pick"][value="CustomField/Account.Tier__c"]`)))
 	clickAway(t, tab, `[data-testid="commit-picked"]`)
 	tab.WaitText("Committed")

@@ -124,3 +124,21 @@
     });
   }
 })();
+
+// Pickers: buttons that tick all, none, or one type's checkboxes in their
+// form (data-check="all" | "none" | "type:ApexClass").
+(function () {
+  document.addEventListener("click", function (e) {
+    var btn = e.target.closest("[data-check]");
+    if (!btn) return;
+    e.preventDefault();
+    var form = btn.closest("form");
+    if (!form) return;
+    var how = btn.getAttribute("data-check");
+    form.querySelectorAll('input[type="checkbox"][data-type]').forEach(function (box) {
+      if (how === "all") box.checked = true;
+      else if (how === "none") box.checked = false;
+      else if (how.indexOf("type:") === 0) box.checked = box.getAttribute("data-type") === how.slice(5) ? true : box.checked;
+    });
+  });
+})();
