@@ -107,7 +107,7 @@ func lineageColName(c int) string {
 func nodeDetail(n alm.GraphNode) string {
 	switch {
 	case n.Detail != "" && n.Status != "":
-		return clip(n.Detail, 13) + " · " + clip(n.Status, 13)
+		return clip(n.Detail, 12) + " · " + clip(n.Status, 12)
 	case n.Status != "":
 		return clip(n.Status, 26)
 	}
