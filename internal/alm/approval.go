@@ -92,7 +92,7 @@ func Gates(in GateInput) []Gate {
 	if st.BlockChecks != "" {
 		g := Gate{Name: "Static checks", OK: in.Blocking == 0, Detail: "No findings at " + st.BlockChecks + " level or above."}
 		if in.Blocking > 0 {
-			g.Detail = fmt.Sprintf("%d finding(s) at %s level or above block this stage.", in.Blocking, st.BlockChecks)
+			g.Detail = fmt.Sprintf("%s at %s level or above block this stage.", Count(in.Blocking, "finding"), st.BlockChecks)
 		}
 		gs = append(gs, g)
 	}

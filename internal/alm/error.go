@@ -3,6 +3,7 @@ package alm
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Code classifies an Error so that one place can map it to an HTTP status.
@@ -79,4 +80,16 @@ func FieldErrors(err error) map[string]string {
 		return e.Fields
 	}
 	return nil
+}
+
+// Count says how many of noun, agreeing in number: "1 component",
+// "2 components", "3 addresses".
+func Count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	if strings.HasSuffix(noun, "s") || strings.HasSuffix(noun, "sh") || strings.HasSuffix(noun, "ch") || strings.HasSuffix(noun, "x") {
+		return fmt.Sprintf("%d %ses", n, noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -29,7 +29,7 @@ func (e *ConflictError) Error() string {
 	for _, c := range e.Conflicts {
 		names = append(names, c.Type+" "+c.Name)
 	}
-	return fmt.Sprintf("%d component(s) were captured differently by several work items: %s. Pick one version of each, or capture a merged version, then build again.",
+	return fmt.Sprintf("%d of the components were captured differently by several work items: %s. Pick one version of each, or capture a merged version, then build again.",
 		len(e.Conflicts), strings.Join(names, ", "))
 }
 

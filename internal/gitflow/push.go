@@ -148,7 +148,7 @@ func (s *Service) backMerge(ctx context.Context, proj project, st alm.Stage, bra
 		if err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("%s conflicts with %s in %d file(s), waiting in promotion #%d", branch, top, len(n.Conflicts), pr.ID), nil
+		return fmt.Sprintf("%s conflicts with %s in %s, waiting in promotion #%d", branch, top, alm.Count(len(n.Conflicts), "file"), pr.ID), nil
 	}
 	if err := s.repos.PushMerge(ctx, proj.repo, branch, old, res.Commit); err != nil {
 		return "", err

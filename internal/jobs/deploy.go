@@ -205,7 +205,7 @@ func (w *DeployWorker) run(ctx context.Context, d alm.Deployment) (deployOutcome
 	out.canceled = r.Status == salesforce.StatusCanceled
 	out.message = r.ErrorMessage
 	if !out.success && !out.canceled && out.message == "" {
-		out.message = fmt.Sprintf("The deploy %s: %d component error(s), %d test failure(s).", strings.ToLower(r.Status), len(vr.ComponentErrors), len(vr.TestFailures))
+		out.message = fmt.Sprintf("The deploy %s: %s, %s.", strings.ToLower(r.Status), alm.Count(len(vr.ComponentErrors), "component error"), alm.Count(len(vr.TestFailures), "test failure"))
 	}
 	return out, nil
 }

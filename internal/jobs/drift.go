@@ -111,15 +111,15 @@ func CheckDrift(ctx context.Context, deps Deps, id int64) (*alm.Alert, error) {
 		// A developer's own org changes all day: that is the work, not drift.
 		return nil, nil
 	}
-	body := fmt.Sprintf("%d component(s) changed in %s between snapshot #%d (%s) and #%d (%s) without a Trellis deployment.",
-		len(drifted), org.Name, prev.ID, prev.StartedAt.UTC().Format("2006-01-02 15:04 UTC"), sn.ID, sn.StartedAt.UTC().Format("2006-01-02 15:04 UTC"))
+	body := fmt.Sprintf("%s changed in %s between snapshot #%d (%s) and #%d (%s) without a Trellis deployment.",
+		alm.Count(len(drifted), "component"), org.Name, prev.ID, prev.StartedAt.UTC().Format("2006-01-02 15:04 UTC"), sn.ID, sn.StartedAt.UTC().Format("2006-01-02 15:04 UTC"))
 	if deps.Orgs != nil {
 		if err := whoChanged(ctx, deps, org, prev.StartedAt, drifted); err != nil {
 			// The drift stands without names; say why they are missing.
 			body += " The setup audit trail could not be read: " + alm.ErrorMessage(err)
 		}
 	}
-	title := fmt.Sprintf("%d change(s) made directly in %s", len(drifted), org.Name)
+	title := fmt.Sprintf("%s made directly in %s", alm.Count(len(drifted), "change"), org.Name)
 	a, err := st.CreateAlert(ctx, store.NewAlert{Kind: alm.AlertDrift, Severity: alm.DriftSeverity(drifted), OrgID: org.ID, Title: title, Body: body,
 		Drift: drifted, SnapshotID: id, PreviousID: prev.ID, Notify: NotifyJob(running(ctx))})
 	if err != nil {

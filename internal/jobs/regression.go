@@ -49,7 +49,7 @@ func AlertNewFailures(ctx context.Context, deps Deps, t alm.TestRun, results []a
 		names = append(names, r.Class+"."+r.Method+": "+r.Message)
 	}
 	_, err = deps.Store.CreateAlert(ctx, store.NewAlert{Kind: alm.AlertTestFailure, Severity: alm.SevWarning, OrgID: t.OrgID,
-		Title:  fmt.Sprintf("%d test(s) newly failing in %s", len(fresh), org.Name),
+		Title:  fmt.Sprintf("%s newly failing in %s", alm.Count(len(fresh), "test"), org.Name),
 		Body:   fmt.Sprintf("Test run #%d (%s) fails tests that passed in run #%d: %s", t.ID, t.StartedBy, prev.ID, strings.Join(names, "; ")),
 		Notify: NotifyJob(running(ctx))})
 	return err

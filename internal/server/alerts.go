@@ -213,7 +213,7 @@ func (s *Server) captureDrift(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.redirect(w, r, "/work-items/"+key, "ok", fmt.Sprintf("Captured %d component(s) from alert #%d onto %s.", len(a.Drift), a.ID, key))
+	s.redirect(w, r, "/work-items/"+key, "ok", fmt.Sprintf("Captured %s from alert #%d onto %s.", alm.Count(len(a.Drift), "component"), a.ID, key))
 }
 
 // routeTarget checks a route's address and says what pages may show of it.

@@ -138,5 +138,5 @@ func (s *Server) commitChanges(w http.ResponseWriter, r *http.Request) {
 		s.failBack(w, r, fmt.Sprintf("/work-items/%s/commit-changes?snapshot=%d", key, body.SnapshotID), err)
 		return
 	}
-	s.redirect(w, r, "/work-items/"+key, "ok", fmt.Sprintf("Committed %.8s to the branch: %d component(s), %d deletion(s).", commit, len(body.Components), len(body.Deletions)))
+	s.redirect(w, r, "/work-items/"+key, "ok", fmt.Sprintf("Committed %.8s to the branch: %s, %s.", commit, alm.Count(len(body.Components), "component"), alm.Count(len(body.Deletions), "deletion")))
 }

@@ -144,7 +144,7 @@ func TestDevelopJourney(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`[data-testid="capture"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="captured"]`)),
 	)
-	require.Contains(t, tab.Text(`[data-testid="flash"]`), "Captured 3 component(s) onto "+item.Key)
+	require.Contains(t, tab.Text(`[data-testid="flash"]`), "Captured 3 components onto "+item.Key)
 	captured := tab.Text(`[data-testid="captured"]`)
 	for _, f := range []string{"Account.F02__c", "Account.F03__c", "Account.F04__c"} {
 		require.Contains(t, captured, f)

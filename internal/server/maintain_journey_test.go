@@ -43,7 +43,7 @@ func TestMaintainJourney(t *testing.T) {
 	require.NoError(t, b.sim.Org("prod").ChangeInSetup(orgsim.SetupChange{Type: "Layout", FullName: "Case-Case Layout", User: "Dana Admin"}))
 	backup()
 	tab.Do(chromedp.Navigate(b.srv.URL + "/alerts"))
-	tab.WaitText("1 change(s) made directly in PROD")
+	tab.WaitText("1 change made directly in PROD")
 	tab.Do(chromedp.WaitVisible(chromedp.CSS(`[data-testid="open-alerts-count"]`)))
 	tab.Do(chromedp.Click(chromedp.CSS(`[data-testid="alerts"] tbody a`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="drift"]`)))
 	require.Contains(t, tab.Text(`[data-testid="drift"]`), "Dana Admin")

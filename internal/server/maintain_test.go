@@ -241,7 +241,7 @@ func TestRegressionAndHealth(t *testing.T) {
 	list, err := b.store.ListAlerts(b.ctx, store.AlertFilter{Kind: alm.AlertTestFailure})
 	require.NoError(t, err)
 	require.Len(t, list, 1)
-	require.Contains(t, list[0].Title, "2 test(s) newly failing")
+	require.Contains(t, list[0].Title, "2 tests newly failing")
 
 	require.NoError(t, jobs.CheckHealth(b.ctx, b.jobDeps, b.jobs, org.ID))
 	res := b.api("GET", fmt.Sprintf("/api/v1/orgs/%d/health", org.ID), tok, nil)

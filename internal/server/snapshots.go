@@ -453,7 +453,7 @@ func (s *Server) captureFromCompare(w http.ResponseWriter, r *http.Request) {
 					deps++
 				}
 			}
-			msg := fmt.Sprintf("Captured %d component(s) onto %s, %d of them as dependencies.", len(caps), key, deps)
+			msg := fmt.Sprintf("Captured %s onto %s, %d of them as dependencies.", alm.Count(len(caps), "component"), key, deps)
 			kind := "ok"
 			if repoID, _ := optID(f.Value("repo"), "repo"); repoID != nil {
 				if branch, commit, cerr := s.commitCapture(r, *repoID, key, caps); cerr != nil {

@@ -44,7 +44,7 @@ func (s *Store) CaptureComponents(ctx context.Context, key string, from, to int6
 				return fmt.Errorf("capture %s %s: %w", c.Type, c.Name, err)
 			}
 		}
-		return s.record(ctx, tx, pid, "work_item", itemID, "work_item.capture", fmt.Sprintf("captured %d component(s) from snapshots #%d → #%d", len(caps), from, to))
+		return s.record(ctx, tx, pid, "work_item", itemID, "work_item.capture", fmt.Sprintf("captured %s from snapshots #%d → #%d", alm.Count(len(caps), "component"), from, to))
 	})
 }
 

@@ -462,7 +462,7 @@ func (s *Store) SetProjectAnnouncements(ctx context.Context, projectID int64, em
 			return err
 		}
 		return s.record(ctx, tx, projectID, "project", projectID, "project.announcements",
-			fmt.Sprintf("announcements go to %d address(es) and %d webhook(s)", len(emails), len(webhooks)))
+			fmt.Sprintf("announcements go to %s and %s", alm.Count(len(emails), "address"), alm.Count(len(webhooks), "webhook")))
 	})
 }
 

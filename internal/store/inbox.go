@@ -27,7 +27,7 @@ func (s *Store) Inbox(ctx context.Context, u alm.User, limit int) ([]alm.InboxIt
 	// role is the user's role in the project p.
 	const role = `coalesce((SELECT pm.role FROM project_members pm WHERE pm.project_id = p.id AND pm.user_id = $1), $2)`
 	queries := []q{
-		{"approval", `SELECT 'Approve ' || coalesce(x.name, w.key, 'branch build') || ' #' || b.number || ' into ' || m.stage_name, m.stage_name || ' needs ' || st.approvals_required || ' approval(s)',
+		{"approval", `SELECT 'Approve ' || coalesce(x.name, w.key, 'branch build') || ' #' || b.number || ' into ' || m.stage_name, m.stage_name || ' needs ' || st.approvals_required || CASE WHEN st.approvals_required = 1 THEN ' approval' ELSE ' approvals' END,
 			'/promotions/' || m.id, p.key, m.created_at
 			FROM promotions m JOIN projects p ON p.id = m.project_id JOIN release_builds b ON b.id = m.build_id
 			LEFT JOIN releases x ON x.id = b.release_id LEFT JOIN work_items w ON w.id = b.work_item_id
@@ -59,7 +59,7 @@ func (s *Store) Inbox(ctx context.Context, u alm.User, limit int) ([]alm.InboxIt
 			WHERE d.status = 'failed' AND d.started_label = $1 AND d.started_at > $2
 			AND NOT EXISTS (SELECT 1 FROM deployments later WHERE later.promotion_id = d.promotion_id AND later.id > d.id)`,
 			[]any{u.Email, since}},
-		{"conflicts", `SELECT 'Settle conflicts merging ' || m.git_from || ' into ' || m.git_into, (SELECT count(*) FROM merge_conflicts c WHERE c.promotion_id = m.id) || ' file(s)',
+		{"conflicts", `SELECT 'Settle conflicts merging ' || m.git_from || ' into ' || m.git_into, (SELECT count(*) FROM merge_conflicts c WHERE c.promotion_id = m.id) || CASE WHEN (SELECT count(*) FROM merge_conflicts c WHERE c.promotion_id = m.id) = 1 THEN ' file' ELSE ' files' END,
 			'/promotions/' || m.id || '/conflicts', p.key, m.created_at
 			FROM promotions m JOIN projects p ON p.id = m.project_id
 			WHERE m.status = 'open' AND m.git_state = 'conflicts' AND ` + role + ` IN ('admin', 'release_manager', 'developer')`,

@@ -66,7 +66,7 @@ func (s *Store) CreateMergePromotion(ctx context.Context, n NewMergePromotion) (
 			what = fmt.Sprintf("deploys %s at %.8s", g.Into, g.Commit)
 		}
 		if len(n.Conflicts) > 0 {
-			what = fmt.Sprintf("merging %s into %s stopped on %d conflicting file(s)", g.From, g.Into, len(n.Conflicts))
+			what = fmt.Sprintf("merging %s into %s stopped on %s", g.From, g.Into, alm.Count(len(n.Conflicts), "conflicting file"))
 		}
 		return s.record(ctx, tx, n.ProjectID, "promotion", id, "promotion.open", fmt.Sprintf("opened promotion #%d into %s: %s", id, n.StageName, what))
 	})
@@ -130,7 +130,7 @@ func (s *Store) ResolveConflicts(ctx context.Context, promotionID int64, res map
 			return err
 		}
 		return s.record(ctx, tx, pid, "promotion", promotionID, "promotion.resolve",
-			fmt.Sprintf("settled %d conflicting file(s); merge commit %.8s built", len(res), commit))
+			fmt.Sprintf("settled %s; merge commit %.8s built", alm.Count(len(res), "conflicting file"), commit))
 	})
 }
 
