@@ -130,6 +130,11 @@ func TestDevelopJourney(t *testing.T) {
 	item, err := b.store.CreateWorkItem(b.ctx, p.ID, alm.WorkItemInput{Title: "Longer account fields"})
 	require.NoError(t, err)
 	tab.Do(chromedp.Navigate(compareURL), chromedp.WaitVisible(chromedp.CSS(`[data-testid="capture-form"]`)))
+	require.Equal(t, 1, tab.Count(`#work-item-keys option[value="`+item.Key+`"]`), "the work item is offered by key and title")
+	tab.Do(chromedp.Click(chromedp.CSS(`[data-check="all"]`)))
+	require.Equal(t, tab.Count(`input[name="c"]`), tab.Count(`input[name="c"]:checked`), "select all")
+	tab.Do(chromedp.Click(chromedp.CSS(`[data-check="none"]`)))
+	require.Equal(t, 0, tab.Count(`input[name="c"]:checked`), "select none")
 	tab.Do(
 		chromedp.Click(chromedp.CSS(`input[value="CustomField|Account.F02__c"]`)),
 		chromedp.Click(chromedp.CSS(`input[value="CustomField|Account.F03__c"]`)),

@@ -253,8 +253,14 @@ func (s *Server) renderCompare(w http.ResponseWriter, r *http.Request, status in
 	for _, rp := range repoList {
 		repoOpts = append(repoOpts, web.Option{Value: strconv.FormatInt(rp.ID, 10), Label: rp.Name + " → feature/<work item>"})
 	}
+	var items []web.Option
+	if open, err := s.store.OpenWorkItems(r.Context(), 300); err == nil {
+		for _, it := range open {
+			items = append(items, web.Option{Value: it.Key, Label: it.Key + " — " + it.Title})
+		}
+	}
 	s.render(w, r, status, web.Compare(web.CompareView{Page: p, A: a, B: b, Result: res, Shown: shown, Hidden: hidden,
-		Filter: filterForm(q, "change", "type", "q"), Query: q, Capture: capture, Checked: checked, Repos: repoOpts,
+		Filter: filterForm(q, "change", "type", "q"), Query: q, Capture: capture, Checked: checked, Repos: repoOpts, WorkItems: items,
 		CanCapture: callerFrom(r.Context()).User.Role.Can(alm.PermEditWorkItems)}))
 }
 

@@ -556,3 +556,16 @@ func (s *Store) BoardPage(ctx context.Context, projectID int64, f ItemFilter, pe
 	}
 	return b, nil
 }
+
+// OpenWorkItems lists work items not yet done across projects, newest
+// first, as key and title: the choices of a capture picker.
+func (s *Store) OpenWorkItems(ctx context.Context, limit int) ([]alm.WorkItem, error) {
+	rows, err := s.pool.Query(ctx, `SELECT key, title FROM work_items WHERE status <> 'done' ORDER BY id DESC LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("open work items: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (alm.WorkItem, error) {
+		var w alm.WorkItem
+		return w, r.Scan(&w.Key, &w.Title)
+	})
+}
