@@ -49,7 +49,7 @@ func (s *Store) HubBuilds(ctx context.Context, f HubFilter) ([]alm.BuildSummary,
 		f.Limit = 100
 	}
 	rows, err := s.pool.Query(ctx, `SELECT b.id, coalesce(b.release_id, 0), b.number, b.api_version, b.checksum, b.components, b.deletes,
-			coalesce(octet_length(b.artifact), b.artifact_bytes), b.created_label, b.created_at, coalesce(w.key, ''),
+			coalesce(octet_length(b.artifact), b.artifact_bytes), coalesce((SELECT u.name FROM users u WHERE u.id = b.created_by AND u.name <> ''), b.created_label), b.created_at, coalesce(w.key, ''),
 			p.key, coalesce(x.name, w.key, 'branch ' || left(b.git_commit, 8)), coalesce(lv.status, ''), coalesce(lv.org, ''),
 			coalesce((SELECT array_agg(DISTINCT m.stage_name) FROM promotions m WHERE m.build_id = b.id AND m.status = 'deployed'), '{}'),
 			(SELECT max(d.finished_at) FROM deployments d WHERE d.build_id = b.id AND d.status = 'succeeded')
@@ -95,7 +95,8 @@ func (s *Store) HubValidations(ctx context.Context, f HubFilter) ([]alm.Validati
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 100
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+validationCols+`, p.key, coalesce(x.name, w.key, 'branch ' || left(b.git_commit, 8))
+	cols := strings.Replace(validationCols, "v.started_label", "coalesce((SELECT u.name FROM users u WHERE lower(u.email) = lower(v.started_label) AND u.name <> ''), v.started_label)", 1)
+	rows, err := s.pool.Query(ctx, `SELECT `+cols+`, p.key, coalesce(x.name, w.key, 'branch ' || left(b.git_commit, 8))
 		FROM validations v JOIN orgs o ON o.id = v.org_id JOIN release_builds b ON b.id = v.build_id
 		LEFT JOIN releases x ON x.id = b.release_id LEFT JOIN work_items w ON w.id = b.work_item_id
 		JOIN projects p ON p.id = coalesce(x.project_id, w.project_id, b.project_id)
@@ -136,7 +137,7 @@ func (s *Store) HubTestRuns(ctx context.Context, f HubFilter) ([]alm.TestRunSumm
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 100
 	}
-	rows, err := s.pool.Query(ctx, `SELECT t.id, t.org_id, t.classes, t.suites, t.test_level, t.status, t.passed, t.failed, '[]'::jsonb, t.error, t.started_label, t.started_at, t.finished_at, o.name
+	rows, err := s.pool.Query(ctx, `SELECT t.id, t.org_id, t.classes, t.suites, t.test_level, t.status, t.passed, t.failed, '[]'::jsonb, t.error, coalesce((SELECT u.name FROM users u WHERE lower(u.email) = lower(t.started_label) AND u.name <> ''), t.started_label), t.started_at, t.finished_at, o.name
 		FROM test_runs t JOIN orgs o ON o.id = t.org_id WHERE `+strings.Join(where, " AND ")+fmt.Sprintf(` ORDER BY t.id DESC LIMIT %d`, f.Limit), args...)
 	if err != nil {
 		return nil, fmt.Errorf("hub test runs: %w", err)
