@@ -146,10 +146,15 @@ func TestPromoteThroughPipeline(t *testing.T) {
 	res = b.api("POST", "/api/v1/promotions", f.tok, strings.NewReader(fmt.Sprintf(`{"build_id":%d,"stage":"UAT"}`, f.build.ID)))
 	require.Equal(t, http.StatusConflict, res.status, "one promotion per build and stage")
 
-	// Gates: no deploy without approvals.
+	// Gates: no deploy without approvals; the page's Deploy button says
+	// what it waits for.
 	res = b.api("POST", fmt.Sprintf("/api/v1/promotions/%d/deploy", p.ID), f.tok, nil)
 	require.Equal(t, http.StatusConflict, res.status)
 	require.Contains(t, res.body, "0 of 2 approvals")
+	rmPage := b.signedIn(b.user(alm.RoleReleaseManager, "rm-viewer@example.com")).get(fmt.Sprintf("/promotions/%d", p.ID)).doc(t)
+	_, disabled := rmPage.Find(`[data-testid="deploy"]`).Attr("disabled")
+	require.True(t, disabled, "a blocked deploy is disabled")
+	require.Contains(t, rmPage.Find(`[data-testid="deploy-blocked"]`).Text(), "approvals")
 
 	// Self-approval refused: the work item's assignee is a release manager.
 	rm1 := b.user(alm.RoleReleaseManager, "rm1@example.com")
