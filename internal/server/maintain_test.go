@@ -146,6 +146,9 @@ func TestBackupDriftAndRestore(t *testing.T) {
 	require.Equal(t, want, got, "restored: identical metadata")
 	time.Sleep(300 * time.Millisecond)
 	require.Len(t, alerts(), 2, "the restore explains its own changes: no new drift")
+	for _, a := range alerts() {
+		require.Equal(t, "resolved", a.Status, "the undo closes the drift it put back: %s", a.Title)
+	}
 
 	// Viewers read alerts but cannot restore or route them.
 	viewer := b.token(b.user(alm.RoleViewer, "viewer@example.com"))

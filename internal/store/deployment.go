@@ -304,6 +304,18 @@ func (s *Store) FinishDeployment(ctx context.Context, id int64, status string, r
 		if err := s.emitEvent(ctx, tx, "deployment."+status, projectID, "deployment", id, fmt.Sprintf("%s #%d %s", kind, id, status)); err != nil {
 			return err
 		}
+		if kind == "restore" && status == "succeeded" {
+			// An undo: drift alerts whose every change this restore put
+			// back are closed by it.
+			if _, err := tx.Exec(ctx, `UPDATE alerts a SET status = 'resolved', resolved_label = $2, updated_at = $3
+				WHERE a.kind = 'drift' AND a.status IN ('open', 'acknowledged') AND a.org_id = (SELECT org_id FROM deployments WHERE id = $1)
+				AND jsonb_array_length(coalesce(a.details->'drift', '[]'::jsonb)) > 0
+				AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(a.details->'drift') e WHERE NOT EXISTS (
+					SELECT 1 FROM deployment_components dc WHERE dc.deployment_id = $1 AND dc.type = e->>'type' AND lower(dc.name) = lower(e->>'name')))`,
+				id, fmt.Sprintf("undone by restore #%d", id), s.Now()); err != nil {
+				return fmt.Errorf("close undone drift: %w", err)
+			}
+		}
 		if promo == nil {
 			return nil
 		}
