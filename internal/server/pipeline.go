@@ -260,7 +260,9 @@ func (s *Server) fillBoard(r *http.Request, v *web.PipelineView, promos []alm.Pr
 	}
 	waitingKeys := map[string]map[string]bool{}
 	v.Columns = map[string]web.BoardColumn{}
+	name := s.namesByEmail(r)
 	for _, p := range promos {
+		p.CreatedBy = name(p.CreatedBy)
 		c := v.Columns[p.StageName]
 		switch p.Status {
 		case alm.PromoDeployed:
@@ -388,4 +390,24 @@ func (s *Server) promoteOne(r *http.Request, g alm.ProjectGit, key, stage string
 		return alm.Promotion{}, err
 	}
 	return s.promote.Open(ctx, b.ID, stage)
+}
+
+// namesByEmail turns a recorded label (an email) into the person's name
+// for pages, leaving other labels (tokens, the system) as they are.
+func (s *Server) namesByEmail(r *http.Request) func(string) string {
+	users, err := s.store.ListUsers(r.Context())
+	names := map[string]string{}
+	if err == nil {
+		for _, u := range users {
+			if u.Name != "" {
+				names[strings.ToLower(u.Email)] = u.Name
+			}
+		}
+	}
+	return func(label string) string {
+		if n, ok := names[strings.ToLower(label)]; ok {
+			return n
+		}
+		return label
+	}
 }

@@ -123,6 +123,14 @@ func (s *Server) promotionPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	name := s.namesByEmail(r)
+	v.Detail.Promotion.CreatedBy = name(v.Detail.Promotion.CreatedBy)
+	for i := range v.Detail.Decisions {
+		v.Detail.Decisions[i].User = name(v.Detail.Decisions[i].User)
+	}
+	for i := range v.Detail.Deployments {
+		v.Detail.Deployments[i].StartedBy = name(v.Detail.Deployments[i].StartedBy)
+	}
 	p := d.Promotion
 	crumbs := []web.Crumb{{Label: "Release", Href: "/release"}, {Label: p.ProjectKey, Href: "/projects/" + p.ProjectKey}}
 	if p.ReleaseID != nil {
