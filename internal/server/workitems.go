@@ -325,6 +325,10 @@ func (s *Server) workItemPage(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	name := s.namesByEmail(r)
+	for i := range captured {
+		captured[i].CapturedBy = name(captured[i].CapturedBy)
+	}
 	v.Item, v.Reqs, v.Releases, v.Timeline, v.Captured = it, reqs, rels, events, captured
 	v.Validations, v.CanPromote, v.Stage, v.CanBranch = validations, sc.Role.Can(alm.PermPromote), stages[it.Key], sc.Role.Can(alm.PermEditWorkItems)
 	v.Page, v.Scope = s.projectPage(w, r, it.Key, web.Crumb{Label: "Board", Href: sc.Base() + "/board"}, web.Crumb{Label: it.Key}), sc
