@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -51,7 +50,7 @@ func (s *Store) followDelivery(ctx context.Context, tx pgx.Tx, workItemID int64,
 		switch {
 		case r.done == r.total && (r.status == string(alm.ReqProposed) || r.status == string(alm.ReqAccepted) || r.status == string(alm.ReqInDelivery)):
 			to = string(alm.ReqDelivered)
-			summary = fmt.Sprintf("delivered: %s done in the last stage (%s)", plural(r.total, "work item"), why)
+			summary = fmt.Sprintf("delivered: %s done in the last stage (%s)", alm.Count(r.total, "work item"), why)
 		case r.started > 0 && (r.status == string(alm.ReqProposed) || r.status == string(alm.ReqAccepted)):
 			to = string(alm.ReqInDelivery)
 			summary = "moved to In delivery: " + why
@@ -71,11 +70,4 @@ func (s *Store) followDelivery(ctx context.Context, tx pgx.Tx, workItemID int64,
 		}
 	}
 	return nil
-}
-
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, strings.TrimSuffix(noun, "s"))
 }

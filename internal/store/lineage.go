@@ -77,11 +77,8 @@ func (s *Store) LineageGraph(ctx context.Context, root LineageRoot) (alm.Graph, 
 			return g, notFound(err, "Requirement "+root.Requirement)
 		}
 		g.Root = "req:" + strings.ToUpper(root.Requirement)
-		if err := q(`SELECT work_item_id FROM work_item_requirements WHERE requirement_id = $1`, []any{id}, func(r pgx.Rows) error {
-			var w int64
-			itemIDs = append(itemIDs, w)
-			return r.Scan(&itemIDs[len(itemIDs)-1])
-		}); err != nil {
+		var err error
+		if itemIDs, err = s.ids(ctx, `SELECT work_item_id FROM work_item_requirements WHERE requirement_id = $1`, []any{id}...); err != nil {
 			return g, err
 		}
 		if err := s.lineageRequirements(ctx, g.Root, []int64{id}, node); err != nil {
@@ -99,31 +96,19 @@ func (s *Store) LineageGraph(ctx context.Context, root LineageRoot) (alm.Graph, 
 			return g, notFound(err, "That release")
 		}
 		g.Root = fmt.Sprintf("release:%d", root.ReleaseID)
-		if err := q(`SELECT id FROM work_items WHERE release_id = $1 ORDER BY number`, []any{root.ReleaseID}, func(r pgx.Rows) error {
-			var w int64
-			if err := r.Scan(&w); err != nil {
-				return err
-			}
-			itemIDs = append(itemIDs, w)
-			return nil
-		}); err != nil {
+		var err error
+		if itemIDs, err = s.ids(ctx, `SELECT id FROM work_items WHERE release_id = $1 ORDER BY number`, []any{root.ReleaseID}...); err != nil {
 			return g, err
 		}
 	case root.OrgID != 0:
 		onlyType, onlyName = root.Type, root.Name
 		g.Root = "comp:" + root.Type + "/" + strings.ToLower(root.Name)
-		if err := q(`SELECT DISTINCT w.id FROM deployment_components c JOIN deployments d ON d.id = c.deployment_id
+		var err error
+		if itemIDs, err = s.ids(ctx, `SELECT DISTINCT w.id FROM deployment_components c JOIN deployments d ON d.id = c.deployment_id
 			JOIN build_components bc ON bc.build_id = coalesce(d.build_id, (SELECT build_id FROM deployments WHERE id = d.rollback_of))
 				AND bc.type = c.type AND lower(bc.name) = lower(c.name)
 			JOIN work_items w ON w.key = bc.work_item
-			WHERE d.org_id = $1 AND c.type = $2 AND lower(c.name) = lower($3)`, []any{root.OrgID, root.Type, root.Name}, func(r pgx.Rows) error {
-			var w int64
-			if err := r.Scan(&w); err != nil {
-				return err
-			}
-			itemIDs = append(itemIDs, w)
-			return nil
-		}); err != nil {
+			WHERE d.org_id = $1 AND c.type = $2 AND lower(c.name) = lower($3)`, []any{root.OrgID, root.Type, root.Name}...); err != nil {
 			return g, err
 		}
 	default:
@@ -289,4 +274,13 @@ func (s *Store) RequirementComponents(ctx context.Context, reqKey string) ([]alm
 		var c alm.ReqComponent
 		return c, r.Scan(&c.WorkItem, &c.Type, &c.Name, &c.Orgs, &c.OrgID)
 	})
+}
+
+// ids runs a query of one bigint column.
+func (s *Store) ids(ctx context.Context, sql string, args ...any) ([]int64, error) {
+	rows, err := s.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("lineage: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
 }
