@@ -121,32 +121,15 @@ func (s *Service) StartBranch(ctx context.Context, repoID int64, branch, base st
 // how many of base's it lacks, from the mirror as last fetched.
 func (s *Service) BranchStatus(ctx context.Context, repoID int64, branch, base string) (alm.BranchStatus, error) {
 	var st alm.BranchStatus
-	_, mirror, _, err := s.open(ctx, repoID)
-	if err != nil {
+	b, h := "refs/heads/"+base, "refs/heads/"+branch
+	var err error
+	if st.Ahead, _, err = s.CommitsBetween(ctx, repoID, b, h); err != nil {
+		if alm.ErrorCode(err) == alm.CodeNotFound {
+			err = alm.Errorf(alm.CodeNotFound, "The repository has no branch %s (or %s).", branch, base)
+		}
 		return st, err
 	}
-	run := func(args ...string) (string, error) {
-		cmd := exec.CommandContext(ctx, "git", args...)
-		cmd.Dir = mirror
-		out, err := cmd.Output()
-		return string(out), err
-	}
-	b, h := "refs/heads/"+base, "refs/heads/"+branch
-	out, err := run("log", "-n", "50", "--format=%H%x1f%an%x1f%aI%x1f%s", b+".."+h, "--")
-	if err != nil {
-		return st, alm.Errorf(alm.CodeNotFound, "The repository has no branch %s (or %s).", branch, base)
-	}
-	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-		f := strings.Split(line, "\x1f")
-		if len(f) != 4 {
-			continue
-		}
-		when, _ := time.Parse(time.RFC3339, f[2])
-		st.Ahead = append(st.Ahead, alm.BranchCommit{Hash: f[0], Author: f[1], When: when, Subject: f[3]})
-	}
-	if out, err = run("rev-list", "--count", h+".."+b, "--"); err == nil {
-		st.Behind, _ = strconv.Atoi(strings.TrimSpace(out))
-	}
+	_, st.Behind, _ = s.CommitsBetween(ctx, repoID, h, b)
 	return st, nil
 }
 
@@ -154,15 +137,11 @@ func (s *Service) BranchStatus(ctx context.Context, repoID int64, branch, base s
 // changed since it left base (the metadata engine's delta from their
 // merge base to the branch), as the mirror last fetched them.
 func (s *Service) BranchChanges(ctx context.Context, repoID int64, branch, base string) ([]metadata.DiffEntry, error) {
-	_, mirror, _, err := s.open(ctx, repoID)
+	mb, err := s.MergeBase(ctx, repoID, base, branch)
 	if err != nil {
 		return nil, err
 	}
-	mb, err := exec.CommandContext(ctx, "git", "-C", mirror, "merge-base", "refs/heads/"+base, "refs/heads/"+branch).Output()
-	if err != nil {
-		return nil, alm.Errorf(alm.CodeNotFound, "The repository has no branch %s (or %s).", branch, base)
-	}
-	return s.Delta(ctx, repoID, strings.TrimSpace(string(mb)), "refs/heads/"+branch, false)
+	return s.Delta(ctx, repoID, mb, "refs/heads/"+branch, false)
 }
 
 // Delta is what changed between two revisions of the repository's SFDX
@@ -201,28 +180,17 @@ func (s *Service) Delta(ctx context.Context, repoID int64, from, to string, cont
 
 // Head is the commit branch points to in the mirror as last fetched.
 func (s *Service) Head(ctx context.Context, repoID int64, branch string) (string, error) {
-	_, mirror, _, err := s.open(ctx, repoID)
-	if err != nil {
-		return "", err
-	}
-	out, err := exec.CommandContext(ctx, "git", "-C", mirror, "rev-parse", "--verify", "refs/heads/"+branch+"^{commit}").Output()
-	if err != nil {
+	out, err := s.git(ctx, repoID, "rev-parse", "--verify", "refs/heads/"+branch+"^{commit}")
+	if errors.As(err, new(*exec.ExitError)) {
 		return "", alm.Errorf(alm.CodeNotFound, "The repository has no branch %s.", branch)
 	}
-	return strings.TrimSpace(string(out)), nil
+	return out, err
 }
 
 // CommitsBetween lists the commits reachable from to but not from
 // (newest first, at most 50), and how many there are in all.
 func (s *Service) CommitsBetween(ctx context.Context, repoID int64, from, to string) ([]alm.BranchCommit, int, error) {
-	_, mirror, _, err := s.open(ctx, repoID)
-	if err != nil {
-		return nil, 0, err
-	}
-	run := func(args ...string) (string, error) {
-		out, err := exec.CommandContext(ctx, "git", append([]string{"-C", mirror}, args...)...).Output()
-		return string(out), err
-	}
+	run := func(args ...string) (string, error) { return s.git(ctx, repoID, args...) }
 	span := to
 	if from != "" {
 		span = from + ".." + to
@@ -266,11 +234,7 @@ func (s *Service) MergeResolved(ctx context.Context, repoID int64, into, from, m
 
 // IsAncestor reports whether commit a is reachable from b in the mirror.
 func (s *Service) IsAncestor(ctx context.Context, repoID int64, a, b string) (bool, error) {
-	_, mirror, _, err := s.open(ctx, repoID)
-	if err != nil {
-		return false, err
-	}
-	err = exec.CommandContext(ctx, "git", "-C", mirror, "merge-base", "--is-ancestor", a, b).Run()
+	_, err := s.git(ctx, repoID, "merge-base", "--is-ancestor", a, b)
 	var ee *exec.ExitError
 	if errors.As(err, &ee) && ee.ExitCode() == 1 {
 		return false, nil
@@ -357,13 +321,23 @@ func (s *Service) Components(ctx context.Context, repoID int64, ref string) (*me
 
 // MergeBase is where branch left base, in the mirror as last fetched.
 func (s *Service) MergeBase(ctx context.Context, repoID int64, base, branch string) (string, error) {
+	out, err := s.git(ctx, repoID, "merge-base", "refs/heads/"+base, "refs/heads/"+branch)
+	if errors.As(err, new(*exec.ExitError)) {
+		return "", alm.Errorf(alm.CodeNotFound, "The repository has no branch %s (or %s).", branch, base)
+	}
+	return out, err
+}
+
+// git runs git on the repository's mirror and returns its trimmed output;
+// a failing git is an error wrapping its *exec.ExitError.
+func (s *Service) git(ctx context.Context, repoID int64, args ...string) (string, error) {
 	_, mirror, _, err := s.open(ctx, repoID)
 	if err != nil {
 		return "", err
 	}
-	out, err := exec.CommandContext(ctx, "git", "-C", mirror, "merge-base", "refs/heads/"+base, "refs/heads/"+branch).Output()
+	out, err := exec.CommandContext(ctx, "git", append([]string{"-C", mirror}, args...)...).Output()
 	if err != nil {
-		return "", alm.Errorf(alm.CodeNotFound, "The repository has no branch %s (or %s).", branch, base)
+		return "", fmt.Errorf("git %s: %w", args[0], err)
 	}
 	return strings.TrimSpace(string(out)), nil
 }
