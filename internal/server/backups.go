@@ -60,6 +60,10 @@ func (s *Server) backupsView(w http.ResponseWriter, r *http.Request, o alm.Org, 
 		s.fail(w, r, err)
 		return v, false
 	}
+	who := s.namesByEmail(r)
+	for i := range v.Restores {
+		v.Restores[i].StartedBy = who(v.Restores[i].StartedBy)
+	}
 	if v.DataPolicy, err = s.store.DataBackupPolicy(ctx, o.ID); err != nil {
 		s.fail(w, r, err)
 		return v, false

@@ -252,6 +252,8 @@ func (s *Server) buildPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	who := s.namesByEmail(r)
+	b.CreatedBy = who(b.CreatedBy)
 	v := web.BuildView{Build: b, Components: comps, OrgID: r.URL.Query().Get("org")}
 	for _, o := range orgList {
 		v.Orgs = append(v.Orgs, web.Option{Value: strconv.FormatInt(o.ID, 10), Label: o.Name + " (" + o.Kind.Label() + ")"})
@@ -286,7 +288,12 @@ func (s *Server) buildPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if v.Validations, err = s.store.ListValidations(ctx, b.ID); err != nil {
+	if v.Validations, err = s.store.ListValidations(ctx, b.ID); err == nil {
+		for i := range v.Validations {
+			v.Validations[i].StartedBy = who(v.Validations[i].StartedBy)
+		}
+	}
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}

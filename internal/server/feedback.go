@@ -93,6 +93,10 @@ func (s *Server) renderFeedback(w http.ResponseWriter, r *http.Request, status i
 	if filter == "" {
 		filter = "all"
 	}
+	who := s.namesByEmail(r)
+	for i := range list {
+		list[i].SubmittedBy = who(list[i].SubmittedBy)
+	}
 	p := s.projectPage(w, r, "Feedback", web.Crumb{Label: "Feedback"})
 	s.render(w, r, status, web.FeedbackList(web.FeedbackListView{Page: p, Scope: sc, Items: list, Status: filter, Counts: counts, Form: form,
 		CanTriage: roleHere(ctx).Can(alm.PermTriageFeedback)}))
@@ -173,6 +177,7 @@ func (s *Server) feedbackItemPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderFeedbackItem(w http.ResponseWriter, r *http.Request, status int, fb alm.Feedback, form web.Form) {
 	ctx := r.Context()
+	fb.SubmittedBy = s.namesByEmail(r)(fb.SubmittedBy)
 	v := web.FeedbackView{Feedback: fb, Form: form, CanTriage: roleHere(ctx).Can(alm.PermTriageFeedback)}
 	if fb.ComponentType != "" && fb.ReleaseID == nil {
 		if rel, err := s.store.ReleaseThatChanged(ctx, fb.ComponentType, fb.ComponentName); err == nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/trellis-alm/trellis/internal/alm"
 	"github.com/trellis-alm/trellis/internal/browsertest"
 	"github.com/trellis-alm/trellis/internal/orgsim"
+	"github.com/trellis-alm/trellis/internal/store"
 )
 
 // TestGitFlowJourney is the git-first day in a real browser: a developer
@@ -166,3 +167,43 @@ func promotionWithConflicts(t *testing.T, b *testBundle) int64 {
 }
 
 var _ = http.StatusOK
+
+// TestPipelineBoardDragToPromote: on the board a release manager drags a
+// ready work item onto the stage it may enter; a drop on a later stage is
+// refused and promotes nothing.
+func TestPipelineBoardDragToPromote(t *testing.T) {
+	t.Parallel()
+	g := newGitFlow(t, alm.BranchingEnvironment)
+	b := g.b
+	a := g.item("Greet warmly", map[string]string{labelsPath: labels("A_Label", "From A", "Greeting", "Hello")})
+	c := g.item("Say bye", map[string]string{labelsPath: labels("C_Label", "From C", "Greeting", "Hello")})
+	_, err := b.store.Pool().Exec(b.ctx, `UPDATE work_items SET status = 'ready_to_promote' WHERE key IN ($1, $2)`, a.Key, c.Key)
+	require.NoError(t, err)
+
+	tab := browsertest.Shared(t).NewTab(t)
+	signIn(tab, b.srv.URL, "first-admin@example.com")
+	tab.Do(chromedp.Navigate(b.srv.URL+"/projects/CRM/pipeline"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="promote-from-ready"]`)))
+	drag := func(key, stage string) {
+		_, err := chromedp.Run(tab.Ctx, chromedp.Evaluate[bool](fmt.Sprintf(`(function () {
+			var item = document.querySelector('[data-promote-key=%q]');
+			var col = document.querySelector('[data-stage=%q]');
+			var dt = new DataTransfer();
+			item.dispatchEvent(new DragEvent('dragstart', {bubbles: true, dataTransfer: dt}));
+			var at = {bubbles: true, cancelable: true, dataTransfer: dt};
+			col.dispatchEvent(new DragEvent('dragover', at));
+			col.dispatchEvent(new DragEvent('drop', at));
+			item.dispatchEvent(new DragEvent('dragend', {bubbles: true}));
+			return true;
+		})()`, key, stage)))
+		require.NoError(t, err)
+	}
+	drag(a.Key, "UAT") // skips Integration: refused
+	require.Empty(t, must(b.store.ListPromotions(b.ctx, store.PromotionFilter{WorkItemID: a.ID})))
+	drag(a.Key, "Integration")
+	tab.WaitText("Promoted into Integration: " + a.Key)
+	require.Contains(t, tab.Text(`[data-testid="waiting-Integration"]`), a.Key)
+	require.NotContains(t, tab.Text(`[data-testid="waiting-Integration"]`), c.Key, "only the dragged item")
+	require.Contains(t, tab.Text(`[data-testid="promote-from-ready"]`), c.Key)
+	tab.Screenshot("board-after-drag")
+	require.Empty(t, tab.Problems())
+}

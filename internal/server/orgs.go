@@ -207,6 +207,10 @@ func (s *Server) orgPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	who := s.namesByEmail(r)
+	for i := range runs {
+		runs[i].StartedBy = who(runs[i].StartedBy)
+	}
 	role := callerFrom(r.Context()).User.Role
 	p := s.page(w, r, o.Name, "develop", developCrumb, web.Crumb{Label: o.Name})
 	v := web.OrgView{Page: p, Org: o, Snapshots: snaps, TestRuns: runs, CanManage: role.Can(alm.PermManageOrgs), CanSnapshot: role.Can(alm.PermSnapshot)}
@@ -239,6 +243,11 @@ func (s *Server) orgHealth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h, last, err := s.health(r, o)
+	if err != nil && r.Header.Get("HX-Request") == "true" {
+		// The panel says why it cannot check rather than staying blank.
+		s.render(w, r, http.StatusOK, web.OrgHealth(web.OrgHealthView{Problem: "Health cannot be checked: " + alm.ErrorMessage(err), Page: s.page(w, r, o.Name, "develop")}))
+		return
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return

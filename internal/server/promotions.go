@@ -396,6 +396,7 @@ func (s *Server) deploymentPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	d.StartedBy = s.namesByEmail(r)(d.StartedBy)
 	v := web.DeploymentView{Deployment: d, Components: comps, CanPromote: roleHere(ctx).Can(alm.PermPromote)}
 	crumbs := []web.Crumb{{Label: "Release", Href: "/release"}}
 	if d.PromotionID != nil {
@@ -577,6 +578,10 @@ func (s *Server) componentHistoryPage(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	who := s.namesByEmail(r)
+	for i := range h {
+		h[i].By = who(h[i].By)
 	}
 	v := web.ComponentHistoryView{Org: o, Type: typ, Name: name, Entries: h}
 	v.Page = s.page(w, r, typ+" "+name, "develop", developCrumb, web.Crumb{Label: o.Name, Href: fmt.Sprintf("/orgs/%d", o.ID)}, web.Crumb{Label: typ + " " + name})

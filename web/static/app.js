@@ -125,6 +125,56 @@
   }
 })();
 
+// Pipeline board: drag a ready work item onto the stage it may enter next
+// to promote it. The drop submits the card's own promote form with only
+// that item ticked, so the server checks it exactly as the button does.
+(function () {
+  var board = document.querySelector("[data-testid=pipeline]");
+  if (!board) return;
+  var dragged = null;
+  var clear = function () {
+    board.querySelectorAll(".drop-target, .drop-refused").forEach(function (c) {
+      c.classList.remove("drop-target");
+      c.classList.remove("drop-refused");
+    });
+  };
+  board.addEventListener("dragstart", function (e) {
+    var item = e.target.closest && e.target.closest("[data-promote-key][draggable=true]");
+    if (!item) return;
+    dragged = item;
+    item.classList.add("dragging");
+    e.dataTransfer.effectAllowed = "move";
+    e.dataTransfer.setData("text/plain", item.getAttribute("data-promote-key"));
+  });
+  board.addEventListener("dragend", function () {
+    if (dragged) dragged.classList.remove("dragging");
+    dragged = null;
+    clear();
+  });
+  board.addEventListener("dragover", function (e) {
+    var col = e.target.closest && e.target.closest("[data-stage]");
+    if (!col || !dragged) return;
+    clear();
+    if (col.getAttribute("data-stage") === dragged.getAttribute("data-promote-to")) {
+      e.preventDefault();
+      col.classList.add("drop-target");
+    } else {
+      col.classList.add("drop-refused");
+    }
+  });
+  board.addEventListener("drop", function (e) {
+    var col = e.target.closest && e.target.closest("[data-stage]");
+    if (!col || !dragged || col.getAttribute("data-stage") !== dragged.getAttribute("data-promote-to")) return;
+    e.preventDefault();
+    var form = dragged.closest("form");
+    var key = dragged.getAttribute("data-promote-key");
+    form.querySelectorAll("input[name=key]").forEach(function (b) { b.checked = b.value === key; });
+    clear();
+    board.setAttribute("aria-busy", "true");
+    form.submit();
+  });
+})();
+
 // Pickers: buttons that tick all, none, or one type's checkboxes in their
 // form (data-check="all" | "none" | "type:ApexClass").
 (function () {
