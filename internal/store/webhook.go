@@ -15,9 +15,12 @@ import (
 // transaction, so an event exists exactly when its change does; nothing is
 // written while no webhook is set up.
 func (s *Store) emitEvent(ctx context.Context, tx pgx.Tx, kind string, projectID int64, entityType string, entityID int64, summary string) error {
-	_, err := tx.Exec(ctx, `INSERT INTO webhook_events (kind, project_id, entity_type, entity_id, summary, at)
-		SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM webhooks WHERE active)`,
-		kind, nullID(projectID), entityType, entityID, truncate(summary, 2000), s.Now())
+	// Events are kept while someone listens: a webhook, or the project's
+	// work tracker.
+	_, err := tx.Exec(ctx, `INSERT INTO webhook_events (kind, project_id, entity_type, entity_id, summary, at, origin)
+		SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS (SELECT 1 FROM webhooks WHERE active)
+			OR EXISTS (SELECT 1 FROM tracker_connections WHERE project_id = $2)`,
+		kind, nullID(projectID), entityType, entityID, truncate(summary, 2000), s.Now(), originFrom(ctx))
 	if err != nil {
 		return fmt.Errorf("webhook event: %w", err)
 	}
@@ -218,4 +221,17 @@ func (s *Store) PendingWebhookEvents(ctx context.Context) (bool, error) {
 	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM webhook_events WHERE dispatched_at IS NULL)
 		OR EXISTS (SELECT 1 FROM webhook_deliveries WHERE status = 'queued' AND attempts = 0 AND created_at < now() - interval '2 minutes')`).Scan(&ok)
 	return ok, err
+}
+
+type originKey struct{}
+
+// FromTracker marks ctx as a tracker sync's: the changes it makes are not
+// sent back to the tracker they came from.
+func FromTracker(ctx context.Context) context.Context {
+	return context.WithValue(ctx, originKey{}, "tracker")
+}
+
+func originFrom(ctx context.Context) string {
+	o, _ := ctx.Value(originKey{}).(string)
+	return o
 }
