@@ -121,6 +121,10 @@ func NewClient(pool *pgxpool.Pool, deps Deps, cfg Config) (*Client, error) {
 	river.AddWorker(workers, &DataRestoreWorker{deps: deps})
 	river.AddWorker(workers, &WebhookDispatchWorker{deps: deps})
 	river.AddWorker(workers, &WebhookDeliverWorker{deps: deps})
+	river.AddWorker(workers, &TrackerDispatchWorker{deps: deps})
+	river.AddWorker(workers, &TrackerSyncWorker{deps: deps})
+	river.AddWorker(workers, &TrackerDeliverWorker{deps: deps})
+	river.AddWorker(workers, &TrackerReconcileWorker{deps: deps})
 	stale := cfg.StaleAfter
 	if stale <= 0 {
 		stale = StaleAfter
@@ -166,6 +170,15 @@ func NewClient(pool *pgxpool.Pool, deps Deps, cfg Config) (*Client, error) {
 				}
 				return WebhookDispatchArgs{}, nil
 			}, &river.PeriodicJobOpts{ID: "webhook_dispatch"}),
+			// Changes to linked records go to their trackers within seconds.
+			river.NewPeriodicJob(river.PeriodicInterval(2*time.Second), func() (river.JobArgs, *river.InsertOpts) {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+				defer cancel()
+				if pending, err := deps.Store.PendingTrackerEvents(ctx); err != nil || !pending {
+					return nil, nil
+				}
+				return TrackerDispatchArgs{}, nil
+			}, &river.PeriodicJobOpts{ID: "tracker_dispatch"}),
 		}
 		if !cfg.NoSchedules {
 			rc.PeriodicJobs = append(rc.PeriodicJobs, river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
@@ -174,6 +187,10 @@ func NewClient(pool *pgxpool.Pool, deps Deps, cfg Config) (*Client, error) {
 				river.NewPeriodicJob(river.PeriodicInterval(max(time.Second, stale/3)),
 					func() (river.JobArgs, *river.InsertOpts) { return ReconcileArgs{}, nil },
 					&river.PeriodicJobOpts{RunOnStart: true, ID: "reconcile"}),
+				// Anything a tracker's webhook missed is caught within minutes.
+				river.NewPeriodicJob(river.PeriodicInterval(10*time.Minute),
+					func() (river.JobArgs, *river.InsertOpts) { return TrackerReconcileArgs{}, nil },
+					&river.PeriodicJobOpts{ID: "tracker_reconcile"}),
 				river.NewPeriodicJob(river.PeriodicInterval(24*time.Hour),
 					func() (river.JobArgs, *river.InsertOpts) { return BlobGCArgs{}, nil },
 					&river.PeriodicJobOpts{RunOnStart: true, ID: "blob_gc"}))

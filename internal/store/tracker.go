@@ -446,3 +446,43 @@ func (s *Store) EntityIDByKey(ctx context.Context, entityType, key string) (int6
 	err := s.pool.QueryRow(ctx, `SELECT id, project_id FROM `+table+` WHERE key = upper($1)`, key).Scan(&id, &pid)
 	return id, pid, notFound(err, key)
 }
+
+// PendingTrackerEvents reports whether events wait past the tracker
+// cursor (and any tracker is connected).
+func (s *Store) PendingTrackerEvents(ctx context.Context) (bool, error) {
+	var ok bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM tracker_connections) AND EXISTS (SELECT 1 FROM webhook_events WHERE id > (SELECT last_id FROM tracker_cursor))`).Scan(&ok)
+	return ok, err
+}
+
+// TrackerLinkIDs lists the links of a connection (all when connID is 0)
+// whose issue still exists.
+func (s *Store) TrackerLinkIDs(ctx context.Context, connID int64) ([]int64, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id FROM tracker_links WHERE state <> 'deleted' AND ($1 = 0 OR connection_id = $1) ORDER BY id`, connID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
+}
+
+// ErrLinkBusy says another worker is syncing the link.
+var ErrLinkBusy = errors.New("the tracker link is being synced by another worker")
+
+// WithLinkLock runs fn holding the link's advisory lock, so two workers
+// (or replicas) never sync one link at once and post a comment twice.
+func (s *Store) WithLinkLock(ctx context.Context, linkID int64, fn func(context.Context) error) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	var got bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(7031, $1::int)`, linkID).Scan(&got); err != nil {
+		return err
+	}
+	if !got {
+		return ErrLinkBusy
+	}
+	defer func() { _, _ = conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(7031, $1::int)`, linkID) }()
+	return fn(ctx)
+}
