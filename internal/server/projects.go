@@ -30,6 +30,7 @@ func (s *Server) registerPlanRoutes(r chi.Router) {
 	s.registerReleaseRoutes(r)
 	s.registerPipelineRoutes(r)
 	s.registerBranchRoutes(r)
+	s.registerTrackerRoutes(r)
 	s.registerGitFlowRoutes(r)
 	s.registerCommitRoutes(r)
 	s.registerLineageRoutes(r)

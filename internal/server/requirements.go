@@ -273,7 +273,7 @@ func (s *Server) renderRequirement(w http.ResponseWriter, r *http.Request, statu
 	p := s.projectPage(w, r, req.Key, web.Crumb{Label: "Requirements", Href: sc.Base() + "/requirements"}, web.Crumb{Label: req.Key})
 	s.render(w, r, status, web.RequirementPage(web.RequirementView{Page: p, Scope: sc, Requirement: req, Comments: comments, OpenAsks: asks,
 		Items: bundle.Items, Releases: bundle.Releases, Versions: bundle.Versions, Timeline: bundle.Timeline, NextStatus: next, Form: form, CanAnswer: canAnswer,
-		Stages: stages, Components: comps}))
+		Stages: stages, Components: comps, Tracker: s.trackerCard(r, req.ProjectID, "requirement", req.ID, req.Key, sc.CanEditReqs)}))
 }
 
 func (s *Server) moveRequirement(w http.ResponseWriter, r *http.Request) {

@@ -332,6 +332,7 @@ func (s *Server) workItemPage(w http.ResponseWriter, r *http.Request) {
 	v.Item, v.Reqs, v.Releases, v.Timeline, v.Captured = it, reqs, rels, events, captured
 	v.Validations, v.CanPromote, v.Stage, v.CanBranch = validations, sc.Role.Can(alm.PermPromote), stages[it.Key], sc.Role.Can(alm.PermEditWorkItems)
 	v.Page, v.Scope = s.projectPage(w, r, it.Key, web.Crumb{Label: "Board", Href: sc.Base() + "/board"}, web.Crumb{Label: it.Key}), sc
+	v.Tracker = s.trackerCard(r, v.Item.ProjectID, "work_item", v.Item.ID, v.Item.Key, v.Scope.CanEditItems)
 	s.render(w, r, http.StatusOK, web.WorkItemPage(v))
 }
 

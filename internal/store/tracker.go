@@ -397,8 +397,8 @@ func (s *Store) DispatchTrackerEvents(ctx context.Context, limit int, queue func
 		}
 		rows, err := tx.Query(ctx, `SELECT e.id, e.kind, e.entity_type, e.entity_id, e.summary, e.origin,
 				coalesce((SELECT array_agg(l.id) FROM tracker_links l WHERE l.entity_type = e.entity_type AND l.entity_id = e.entity_id), '{}'),
-				coalesce((SELECT array_agg(DISTINCT l.id) FROM promotions p JOIN build_components bc ON bc.build_id = p.build_id
-					JOIN work_items w ON w.key = bc.work_item JOIN tracker_links l ON l.entity_type = 'work_item' AND l.entity_id = w.id
+				coalesce((SELECT array_agg(DISTINCT l.id) FROM promotions p JOIN tracker_links l ON l.entity_type = 'work_item'
+					AND (l.entity_id = p.work_item_id OR l.entity_id IN (SELECT w.id FROM build_components bc JOIN work_items w ON w.key = bc.work_item WHERE bc.build_id = p.build_id))
 					WHERE e.entity_type = 'promotion' AND p.id = e.entity_id), '{}')
 			FROM webhook_events e WHERE e.id > $1 ORDER BY e.id LIMIT $2`, last, limit)
 		if err != nil {

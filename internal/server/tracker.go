@@ -1,0 +1,401 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/trellis-alm/trellis/internal/alm"
+	"github.com/trellis-alm/trellis/internal/jobs"
+	"github.com/trellis-alm/trellis/internal/tracker"
+	"github.com/trellis-alm/trellis/internal/tracksync"
+	"github.com/trellis-alm/trellis/web"
+)
+
+// A project's work tracker: connect, map statuses, import, link, and the
+// tracker's webhooks in.
+
+func (s *Server) registerTrackerRoutes(r chi.Router) {
+	s.handle(r, http.MethodGet, "/projects/{project}/tracker", inProject(alm.PermView), s.trackerPage)
+	s.handle(r, http.MethodPost, "/projects/{project}/tracker", inProject(alm.PermManageProject), s.connectTracker)
+	s.handle(r, http.MethodPost, "/projects/{project}/tracker/mapping", inProject(alm.PermManageProject), s.saveTrackerMapping)
+	s.handle(r, http.MethodPost, "/projects/{project}/tracker/disconnect", inProject(alm.PermManageProject), s.disconnectTracker)
+	s.handle(r, http.MethodPost, "/projects/{project}/tracker/import", inProject(alm.PermEditWorkItems), s.importIssues)
+	s.handle(r, http.MethodPost, "/projects/{project}/tracker/links/{id}/sync", inProject(alm.PermEditWorkItems), s.syncTrackerLink)
+	s.handle(r, http.MethodPost, "/work-items/{key}/tracker-link", inProject(alm.PermEditWorkItems), s.linkRecord("work_item"))
+	s.handle(r, http.MethodPost, "/requirements/{key}/tracker-link", inProject(alm.PermEditRequirements), s.linkRecord("requirement"))
+	s.handle(r, http.MethodGet, "/api/v1/projects/{project}/tracker/links", inProject(alm.PermView), s.apiTrackerLinks)
+	// Trackers sign their webhooks (Azure DevOps: basic auth); the
+	// connection's secret is the check.
+	s.handle(r, http.MethodPost, "/api/v1/hooks/trackers/{id}", public, s.trackerHook)
+}
+
+func (s *Server) trackerService() *tracksync.Service {
+	return &tracksync.Service{Store: s.store, Keyring: s.deps.Keyring, HTTP: s.cfg.Outbound.Client(30 * time.Second), BaseURL: strings.TrimSuffix(s.cfg.BaseURL.String(), "/")}
+}
+
+func (s *Server) trackerHookURL(c alm.TrackerConnection) string {
+	return fmt.Sprintf("%s/api/v1/hooks/trackers/%d", strings.TrimSuffix(s.cfg.BaseURL.String(), "/"), c.ID)
+}
+
+func hookHelp(k tracker.Kind) string {
+	switch k {
+	case tracker.Azure:
+		return "Project settings → Service hooks → Web Hooks: Work item created, updated, deleted and commented on; basic authentication with any user name and this secret as the password."
+	case tracker.GitHub:
+		return "Repository settings → Webhooks: content type application/json, this secret, events Issues and Issue comments."
+	}
+	return "Jira settings → System → WebHooks: issue created, updated, deleted and comment created, for this project, with this secret."
+}
+
+func trackerForm(c *alm.TrackerConnection) web.Form {
+	f := emptyForm()
+	f.Values["kind"], f.Values["import_as"] = string(tracker.JiraCloud), "work_item"
+	if c != nil {
+		f.Values["kind"], f.Values["base_url"], f.Values["scope"], f.Values["username"], f.Values["import_as"] = c.Kind, c.BaseURL, c.Scope, c.Username, c.ImportAs
+	}
+	return f
+}
+
+func (s *Server) trackerPage(w http.ResponseWriter, r *http.Request) {
+	s.renderTracker(w, r, http.StatusOK, nil, "")
+}
+
+func (s *Server) renderTracker(w http.ResponseWriter, r *http.Request, status int, form *web.Form, secret string) {
+	ctx := r.Context()
+	sc := scopeFrom(ctx)
+	v := web.TrackerView{Scope: s.scope(r, "tracker"), CanManage: sc.Role.Can(alm.PermManageProject), CanImport: sc.Role.Can(alm.PermEditWorkItems), Secret: secret}
+	for _, k := range tracker.Kinds {
+		v.Kinds = append(v.Kinds, web.Option{Value: string(k), Label: k.Label()})
+	}
+	c, err := s.store.TrackerConnection(ctx, sc.Project.ID)
+	if err != nil && alm.ErrorCode(err) != alm.CodeNotFound {
+		s.fail(w, r, err)
+		return
+	}
+	kind := tracker.JiraCloud
+	if err == nil {
+		v.Conn = &c
+		kind = tracker.Kind(c.Kind)
+	}
+	v.Product, v.ScopeHint, v.QueryHint = kind.Label(), kind.ScopeHint(), kind.QueryHint()
+	v.Form = trackerForm(v.Conn)
+	if form != nil {
+		v.Form = *form
+	}
+	for _, st := range alm.WorkStatuses {
+		v.WorkOpts = append(v.WorkOpts, web.Option{Value: string(st), Label: st.Label()})
+	}
+	for _, st := range alm.ReqStatuses {
+		v.ReqOpts = append(v.ReqOpts, web.Option{Value: string(st), Label: st.Label()})
+	}
+	if v.Conn != nil {
+		v.HookURL, v.HookHelp = s.trackerHookURL(c), hookHelp(kind)
+		if v.Links, err = s.store.TrackerLinks(ctx, c.ID); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		maps, err := s.store.StatusMappings(ctx, c.ID)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		v.Mapping = map[string]string{}
+		seen := map[string]bool{}
+		for _, m := range maps {
+			v.Mapping[m.Entity+"|"+m.Remote] = m.Local
+			seen[m.Remote] = true
+		}
+		svc := s.trackerService()
+		cl, err := svc.Client(c)
+		if err == nil {
+			tctx, cancel := context.WithTimeout(ctx, 8*time.Second)
+			v.Statuses, err = cl.Statuses(tctx)
+			cancel()
+		}
+		if err != nil {
+			v.StatusErr = "The tracker's statuses could not be read: " + alm.ErrorMessage(err)
+		}
+		for _, m := range maps {
+			if !contains(v.Statuses, m.Remote) {
+				v.Statuses = append(v.Statuses, m.Remote) // mapped before, keep it editable
+			}
+		}
+		q := r.URL.Query()
+		if q.Get("search") != "" && cl != nil {
+			v.Searched, v.Query = true, q.Get("q")
+			tctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+			found, err := cl.Search(tctx, v.Query, 50)
+			cancel()
+			if err != nil {
+				v.SearchErr = alm.ErrorMessage(err)
+			}
+			linked := map[string]string{}
+			for _, l := range v.Links {
+				linked[l.RemoteKey] = l.EntityKey
+			}
+			for _, is := range found {
+				v.Results = append(v.Results, web.TrackerIssue{Key: is.Key, Display: tracker.DisplayKey(kind, is.Key), URL: is.URL, Title: is.Title, Status: is.Status,
+					Labels: is.Labels, Linked: linked[is.Key]})
+			}
+		}
+	}
+	v.Page = s.projectPage(w, r, "Tracker", web.Crumb{Label: "Tracker"})
+	s.render(w, r, status, web.TrackerPage(v))
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) connectTracker(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	sc := s.scope(r, "tracker")
+	form := formOf(r, "kind", "base_url", "scope", "username", "import_as")
+	c := alm.TrackerConnection{ProjectID: sc.Project.ID, Kind: form.Value("kind"), BaseURL: strings.TrimSpace(form.Value("base_url")), Scope: strings.TrimSpace(form.Value("scope")),
+		Username: strings.TrimSpace(form.Value("username")), ImportAs: form.Value("import_as")}
+	tctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	saved, secret, err := s.trackerService().Connect(tctx, c, r.PostFormValue("token"), r.PostFormValue("new_secret") != "")
+	cancel()
+	if err != nil {
+		f := withError(form, err)
+		s.renderTracker(w, r, http.StatusUnprocessableEntity, &f, "")
+		return
+	}
+	// A reconnect resumes every link at once.
+	if s.deps.Jobs != nil {
+		if err := jobs.QueueTrackerSyncs(ctx, s.store, s.deps.Jobs, saved.ID); err != nil {
+			s.log.Warn("queue tracker syncs", "err", err)
+		}
+	}
+	if secret == "" {
+		s.redirect(w, r, sc.Base()+"/tracker", "ok", tracker.Kind(saved.Kind).Label()+" connected and tested.")
+		return
+	}
+	s.renderTracker(w, r, http.StatusOK, nil, secret)
+}
+
+func (s *Server) saveTrackerMapping(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	sc := s.scope(r, "tracker")
+	back := sc.Base() + "/tracker"
+	c, err := s.store.TrackerConnection(ctx, sc.Project.ID)
+	if err != nil {
+		s.failBack(w, r, back, err)
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		s.failBack(w, r, back, alm.Invalid(map[string]string{"mapping": "The form could not be read."}))
+		return
+	}
+	var ms []alm.StatusMapping
+	for k, vals := range r.PostForm {
+		rest, ok := strings.CutPrefix(k, "map:")
+		if !ok || len(vals) == 0 || vals[0] == "" {
+			continue
+		}
+		entity, remote, _ := strings.Cut(rest, "|")
+		if entity != "work_item" && entity != "requirement" {
+			continue
+		}
+		if entity == "work_item" && !slices.Contains(alm.WorkStatuses, alm.WorkStatus(vals[0])) || entity == "requirement" && !slices.Contains(alm.ReqStatuses, alm.ReqStatus(vals[0])) {
+			s.failBack(w, r, back, alm.Invalid(map[string]string{"mapping": fmt.Sprintf("%q is not a Trellis status.", vals[0])}))
+			return
+		}
+		ms = append(ms, alm.StatusMapping{Entity: entity, Remote: remote, Local: vals[0]})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].Entity+ms[i].Remote < ms[j].Entity+ms[j].Remote })
+	if err := s.store.SaveStatusMappings(ctx, c.ID, ms); err != nil {
+		s.failBack(w, r, back, err)
+		return
+	}
+	if s.deps.Jobs != nil {
+		_ = jobs.QueueTrackerSyncs(ctx, s.store, s.deps.Jobs, c.ID)
+	}
+	s.redirect(w, r, back, "ok", "Status mapping saved: "+alm.Count(len(ms), "status")+" mapped.")
+}
+
+func (s *Server) disconnectTracker(w http.ResponseWriter, r *http.Request) {
+	sc := s.scope(r, "tracker")
+	if err := s.store.DeleteTrackerConnection(r.Context(), sc.Project.ID); err != nil {
+		s.failBack(w, r, sc.Base()+"/tracker", err)
+		return
+	}
+	s.redirect(w, r, sc.Base()+"/tracker", "ok", "Tracker disconnected; requirements and work items are kept.")
+}
+
+func (s *Server) importIssues(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	sc := s.scope(r, "tracker")
+	back := sc.Base() + "/tracker"
+	c, err := s.store.TrackerConnection(ctx, sc.Project.ID)
+	if err != nil {
+		s.failBack(w, r, back, err)
+		return
+	}
+	if c.ImportAs == "requirement" && !sc.Role.Can(alm.PermEditRequirements) {
+		s.failBack(w, r, back, alm.Errorf(alm.CodeForbidden, "Your role may not create requirements."))
+		return
+	}
+	_ = r.ParseForm()
+	keys := r.PostForm["key"]
+	if len(keys) == 0 {
+		s.failBack(w, r, back, alm.Invalid(map[string]string{"key": "Tick the issues to import."}))
+		return
+	}
+	tctx, cancel := context.WithTimeout(ctx, time.Minute)
+	made, err := s.trackerService().Import(tctx, c, keys)
+	cancel()
+	if err == nil && s.deps.Jobs != nil {
+		err = jobs.QueueTrackerSyncs(ctx, s.store, s.deps.Jobs, c.ID)
+	}
+	if err != nil {
+		msg := alm.ErrorMessage(err)
+		if len(made) > 0 {
+			msg = fmt.Sprintf("Imported %s, then: %s", strings.Join(made, ", "), msg)
+		}
+		s.redirect(w, r, back, "error", msg)
+		return
+	}
+	s.redirect(w, r, back, "ok", fmt.Sprintf("Imported %s: %s", alm.Count(len(made), "issue"), strings.Join(made, ", ")))
+}
+
+func (s *Server) syncTrackerLink(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	sc := s.scope(r, "tracker")
+	back := sc.Base() + "/tracker"
+	id, _ := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	l, err := s.store.TrackerLinkByID(ctx, id)
+	if err != nil || l.ProjectID != sc.Project.ID {
+		s.failBack(w, r, back, alm.Errorf(alm.CodeNotFound, "That link was not found in %s.", sc.Project.Key))
+		return
+	}
+	if s.deps.Jobs != nil {
+		if _, err := s.deps.Jobs.Insert(ctx, jobs.TrackerSyncArgs{LinkID: l.ID}, nil); err != nil {
+			s.failBack(w, r, back, err)
+			return
+		}
+	}
+	s.redirect(w, r, back, "ok", l.EntityKey+" is syncing with "+l.RemoteKey+".")
+}
+
+// linkRecord links a requirement or work item to an issue by key.
+func (s *Server) linkRecord(entityType string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		key := strings.ToUpper(chi.URLParam(r, "key"))
+		back := "/work-items/" + key
+		if entityType == "requirement" {
+			back = "/requirements/" + key
+		}
+		id, pid, err := s.store.EntityIDByKey(ctx, entityType, key)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		c, err := s.store.TrackerConnection(ctx, pid)
+		if err != nil {
+			s.failBack(w, r, back, alm.Invalid(map[string]string{"key": "The project has no tracker connected."}))
+			return
+		}
+		tctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		l, err := s.trackerService().LinkExisting(tctx, c, entityType, id, r.PostFormValue("key"))
+		cancel()
+		if err != nil {
+			s.failBack(w, r, back, err)
+			return
+		}
+		if s.deps.Jobs != nil {
+			_, _ = s.deps.Jobs.Insert(ctx, jobs.TrackerSyncArgs{LinkID: l.ID}, nil)
+		}
+		s.redirect(w, r, back, "ok", key+" is linked to "+tracker.Kind(c.Kind).Label()+" "+tracker.DisplayKey(tracker.Kind(c.Kind), l.RemoteKey)+".")
+	}
+}
+
+// trackerCard is the record page's tracker card (nil when the project
+// has no tracker).
+func (s *Server) trackerCard(r *http.Request, projectID int64, entityType string, id int64, key string, canEdit bool) *web.TrackerCard {
+	ctx := r.Context()
+	c, err := s.store.TrackerConnection(ctx, projectID)
+	if err != nil {
+		return nil
+	}
+	kind := tracker.Kind(c.Kind)
+	card := &web.TrackerCard{Connected: true, Product: kind.Label(), CanEdit: canEdit, Form: emptyForm(), CSRF: s.csrfToken(r),
+		Settings: "/projects/" + scopeFrom(ctx).Project.Key + "/tracker"}
+	card.Action = "/work-items/" + key + "/tracker-link"
+	if entityType == "requirement" {
+		card.Action = "/requirements/" + key + "/tracker-link"
+	}
+	if l, err := s.store.TrackerLinkFor(ctx, entityType, id); err == nil {
+		card.Link, card.Display = &l, tracker.DisplayKey(kind, l.RemoteKey)
+	}
+	return card
+}
+
+func (s *Server) apiTrackerLinks(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	c, err := s.store.TrackerConnection(ctx, scopeFrom(ctx).Project.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	links, err := s.store.TrackerLinks(ctx, c.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, map[string]any{"connection": c, "items": links})
+}
+
+// trackerHook receives a tracker's webhook: verified with the
+// connection's secret, it queues a sync of each linked issue it names
+// (the sync reads the issue itself, so a forged or stale payload changes
+// nothing).
+func (s *Server) trackerHook(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err != nil {
+		s.fail(w, r, alm.Errorf(alm.CodeNotFound, "No such tracker connection."))
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 2<<20))
+	if err != nil {
+		s.fail(w, r, alm.Invalid(map[string]string{"body": "The body could not be read."}))
+		return
+	}
+	ids, err := s.trackerService().Webhook(r.Context(), id, r, body)
+	if err != nil {
+		if tracker.CodeOf(err) == tracker.CodeSignature {
+			s.writeJSON(w, http.StatusUnauthorized, map[string]any{"error": map[string]string{"code": "unauthorized", "message": err.Error()}})
+			return
+		}
+		if c := tracker.CodeOf(err); c != "" {
+			s.fail(w, r, alm.Invalid(map[string]string{"body": err.Error()}))
+			return
+		}
+		s.fail(w, r, err)
+		return
+	}
+	for _, lid := range ids {
+		if s.deps.Jobs != nil {
+			if _, err := s.deps.Jobs.Insert(r.Context(), jobs.TrackerSyncArgs{LinkID: lid}, nil); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+		}
+	}
+	s.writeJSON(w, http.StatusAccepted, map[string]any{"queued": len(ids)})
+}
