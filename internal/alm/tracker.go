@@ -1,6 +1,9 @@
 package alm
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // TrackerConnection is a project's link to the work tracker it plans in.
 type TrackerConnection struct {
@@ -57,4 +60,36 @@ type TrackedFields struct {
 	Labels      []string
 	UpdatedAt   time.Time
 	Version     int
+}
+
+// TrackerMention is how commits name an issue so the hosts' own
+// integrations link them: PROJ-123 for Jira, #17 for GitHub, AB#42 for
+// Azure Boards.
+func TrackerMention(kind, key string) string {
+	switch kind {
+	case "github":
+		return "#" + strings.TrimPrefix(key, "#")
+	case "azure_devops":
+		return "AB#" + key
+	}
+	return key
+}
+
+// TrackerBranchMention is the issue key as it may stand in a branch name.
+func TrackerBranchMention(kind, key string) string {
+	switch kind {
+	case "github":
+		return "gh-" + strings.TrimPrefix(key, "#")
+	case "azure_devops":
+		return "ab-" + key
+	}
+	return key
+}
+
+// TrackerDisplayKey is the issue key as people read it.
+func TrackerDisplayKey(kind, key string) string {
+	if kind == "github" || kind == "azure_devops" {
+		return "#" + strings.TrimPrefix(key, "#")
+	}
+	return key
 }

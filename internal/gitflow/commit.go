@@ -187,7 +187,13 @@ func (s *Service) Commit(ctx context.Context, key string, snapshotID int64, pick
 	if err != nil {
 		return "", err
 	}
-	msg := fmt.Sprintf("%s: %s\n\nCommitted in Trellis from %s by %s: %d component(s), %d deletion(s).", it.Key, it.Title, org.Name, alm.ActorFrom(ctx).Label, len(put), len(gone))
+	subject := it.Key
+	if kind, issue, err := s.st.WorkItemIssue(ctx, it.ID); err != nil {
+		return "", err
+	} else if issue != "" {
+		subject += " " + alm.TrackerMention(kind, issue) // the host links the tracker's issue
+	}
+	msg := fmt.Sprintf("%s: %s\n\nCommitted in Trellis from %s by %s: %s, %s.", subject, it.Title, org.Name, alm.ActorFrom(ctx).Label, alm.Count(len(put), "component"), alm.Count(len(gone), "deletion"))
 	commit, err := s.repos.CommitComponents(ctx, proj.repo, branch, msg, put, gone)
 	if err != nil {
 		return "", err

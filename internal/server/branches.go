@@ -211,7 +211,15 @@ func (s *Server) startBranch(r *http.Request) (alm.WorkBranch, error) {
 	if err != nil {
 		return alm.WorkBranch{}, err
 	}
-	b := alm.WorkBranch{Name: alm.BranchName(it.Key, it.Title), Base: base}
+	// The branch names the tracker's issue too, so the git host's own
+	// tracker integration links it.
+	key := it.Key
+	if kind, issue, err := s.store.WorkItemIssue(ctx, it.ID); err != nil {
+		return alm.WorkBranch{}, err
+	} else if issue != "" {
+		key += "-" + alm.TrackerBranchMention(kind, issue)
+	}
+	b := alm.WorkBranch{Name: alm.BranchName(key, it.Title), Base: base}
 	if err := svc.StartBranch(ctx, *g.RepositoryID, b.Name, b.Base); err != nil {
 		return alm.WorkBranch{}, err
 	}

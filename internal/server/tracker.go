@@ -143,7 +143,7 @@ func (s *Server) renderTracker(w http.ResponseWriter, r *http.Request, status in
 				linked[l.RemoteKey] = l.EntityKey
 			}
 			for _, is := range found {
-				v.Results = append(v.Results, web.TrackerIssue{Key: is.Key, Display: tracker.DisplayKey(kind, is.Key), URL: is.URL, Title: is.Title, Status: is.Status,
+				v.Results = append(v.Results, web.TrackerIssue{Key: is.Key, Display: alm.TrackerDisplayKey(string(kind), is.Key), URL: is.URL, Title: is.Title, Status: is.Status,
 					Labels: is.Labels, Linked: linked[is.Key]})
 			}
 		}
@@ -321,7 +321,7 @@ func (s *Server) linkRecord(entityType string) http.HandlerFunc {
 		if s.deps.Jobs != nil {
 			_, _ = s.deps.Jobs.Insert(ctx, jobs.TrackerSyncArgs{LinkID: l.ID}, nil)
 		}
-		s.redirect(w, r, back, "ok", key+" is linked to "+tracker.Kind(c.Kind).Label()+" "+tracker.DisplayKey(tracker.Kind(c.Kind), l.RemoteKey)+".")
+		s.redirect(w, r, back, "ok", key+" is linked to "+tracker.Kind(c.Kind).Label()+" "+alm.TrackerDisplayKey(c.Kind, l.RemoteKey)+".")
 	}
 }
 
@@ -341,7 +341,7 @@ func (s *Server) trackerCard(r *http.Request, projectID int64, entityType string
 		card.Action = "/requirements/" + key + "/tracker-link"
 	}
 	if l, err := s.store.TrackerLinkFor(ctx, entityType, id); err == nil {
-		card.Link, card.Display = &l, tracker.DisplayKey(kind, l.RemoteKey)
+		card.Link, card.Display = &l, alm.TrackerDisplayKey(string(kind), l.RemoteKey)
 	}
 	return card
 }

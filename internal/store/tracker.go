@@ -486,3 +486,14 @@ func (s *Store) WithLinkLock(ctx context.Context, linkID int64, fn func(context.
 	defer func() { _, _ = conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(7031, $1::int)`, linkID) }()
 	return fn(ctx)
 }
+
+// WorkItemIssue is the tracker kind and issue key a work item is linked
+// to ("" when none), for branch names and commit messages.
+func (s *Store) WorkItemIssue(ctx context.Context, workItemID int64) (kind, key string, err error) {
+	err = s.pool.QueryRow(ctx, `SELECT c.kind, l.remote_key FROM tracker_links l JOIN tracker_connections c ON c.id = l.connection_id
+		WHERE l.entity_type = 'work_item' AND l.entity_id = $1`, workItemID).Scan(&kind, &key)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", "", nil
+	}
+	return kind, key, err
+}

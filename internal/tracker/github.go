@@ -279,33 +279,3 @@ func (g *github) Webhook(r *http.Request, body []byte, secret string) (Event, er
 	return Event{Keys: []string{strconv.Itoa(p.Issue.Number)}, Deleted: ev == "issues" && (p.Action == "deleted" || p.Action == "transferred")}, nil
 }
 
-// Mention is how commits and branches name an issue so the host links
-// them: PROJ-123 for Jira, #17 for GitHub, AB#42 for Azure Boards.
-func Mention(k Kind, key string) string {
-	switch k {
-	case GitHub:
-		return "#" + strings.TrimPrefix(key, "#")
-	case Azure:
-		return "AB#" + key
-	}
-	return key
-}
-
-// BranchMention is the key as it may stand in a branch name.
-func BranchMention(k Kind, key string) string {
-	switch k {
-	case GitHub:
-		return "gh-" + strings.TrimPrefix(key, "#")
-	case Azure:
-		return "ab-" + key
-	}
-	return key
-}
-
-// DisplayKey is the key as people read it.
-func DisplayKey(k Kind, key string) string {
-	if k == GitHub || k == Azure {
-		return "#" + strings.TrimPrefix(key, "#")
-	}
-	return key
-}

@@ -145,7 +145,7 @@ func (s *Service) Import(ctx context.Context, c alm.TrackerConnection, keys []st
 			}
 			recKey, id = w.Key, w.ID
 		}
-		l, err := s.Store.CreateTrackerLink(ctx, c.ID, c.ImportAs, id, is.Key, is.URL, product+" "+tracker.DisplayKey(tracker.Kind(c.Kind), is.Key))
+		l, err := s.Store.CreateTrackerLink(ctx, c.ID, c.ImportAs, id, is.Key, is.URL, product+" "+alm.TrackerDisplayKey(c.Kind, is.Key))
 		if err != nil {
 			return out, err
 		}
@@ -181,7 +181,7 @@ func (s *Service) LinkExisting(ctx context.Context, c alm.TrackerConnection, ent
 	if err != nil {
 		return alm.TrackerLink{}, alm.Invalid(map[string]string{"key": err.Error()})
 	}
-	l, err := s.Store.CreateTrackerLink(ctx, c.ID, entityType, id, is.Key, is.URL, tracker.Kind(c.Kind).Label()+" "+tracker.DisplayKey(tracker.Kind(c.Kind), is.Key))
+	l, err := s.Store.CreateTrackerLink(ctx, c.ID, entityType, id, is.Key, is.URL, tracker.Kind(c.Kind).Label()+" "+alm.TrackerDisplayKey(c.Kind, is.Key))
 	if err != nil {
 		return l, err
 	}
@@ -571,7 +571,7 @@ func (s *Service) Webhook(ctx context.Context, connID int64, r *http.Request, bo
 			return nil, err
 		}
 		if ev.Deleted {
-			if err := s.Store.SetTrackerLinkError(ctx, l.ID, "deleted", fmt.Sprintf("%s was deleted in %s. The Trellis record is kept; unlink it or link it to another issue.", tracker.DisplayKey(tracker.Kind(c.Kind), k), tracker.Kind(c.Kind).Label())); err != nil {
+			if err := s.Store.SetTrackerLinkError(ctx, l.ID, "deleted", fmt.Sprintf("%s was deleted in %s. The Trellis record is kept; unlink it or link it to another issue.", alm.TrackerDisplayKey(c.Kind, k), tracker.Kind(c.Kind).Label())); err != nil {
 				return nil, err
 			}
 			continue
