@@ -137,7 +137,7 @@ type RequirementFormView struct {
 
 // RequirementView is a requirement's page.
 type RequirementView struct {
-	Tracker *TrackerCard // the issue it is linked to in the project's tracker
+	Tracker     *TrackerCard // the issue it is linked to in the project's tracker
 	Page        Page
 	Scope       Scope
 	Requirement alm.Requirement
@@ -218,7 +218,7 @@ type WorkItemFormView struct {
 
 // WorkItemView is a work item's page.
 type WorkItemView struct {
-	Tracker *TrackerCard // the issue it is linked to in the project's tracker
+	Tracker     *TrackerCard // the issue it is linked to in the project's tracker
 	Page        Page
 	Scope       Scope
 	Item        alm.WorkItem

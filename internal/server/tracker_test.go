@@ -2,9 +2,9 @@ package server_test
 
 import (
 	"net/http"
-	"strconv"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -135,5 +135,3 @@ func TestTrackerFaults(t *testing.T) {
 }
 
 func must2[T any](v T, _ bool) T { return v }
-
-

@@ -483,7 +483,9 @@ func (s *Store) WithLinkLock(ctx context.Context, linkID int64, fn func(context.
 	if !got {
 		return ErrLinkBusy
 	}
-	defer func() { _, _ = conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(7031, $1::int)`, linkID) }()
+	defer func() {
+		_, _ = conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(7031, $1::int)`, linkID)
+	}()
 	return fn(ctx)
 }
 

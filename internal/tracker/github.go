@@ -278,4 +278,3 @@ func (g *github) Webhook(r *http.Request, body []byte, secret string) (Event, er
 	ev := r.Header.Get("X-GitHub-Event")
 	return Event{Keys: []string{strconv.Itoa(p.Issue.Number)}, Deleted: ev == "issues" && (p.Action == "deleted" || p.Action == "transferred")}, nil
 }
-

@@ -580,4 +580,3 @@ func (s *Service) Webhook(ctx context.Context, connID int64, r *http.Request, bo
 	}
 	return ids, nil
 }
-
