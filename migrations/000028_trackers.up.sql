@@ -54,6 +54,19 @@ CREATE TABLE tracker_comments (
     UNIQUE (link_id, local_ref)
 );
 
+-- Delivery events (promoted, deployed, rolled back, delivered) to post on
+-- a link's issue, in the order they happened, each once.
+CREATE TABLE tracker_deliveries (
+    link_id   bigint NOT NULL REFERENCES tracker_links (id) ON DELETE CASCADE,
+    event_id  bigint NOT NULL,
+    kind      text NOT NULL,
+    summary   text NOT NULL,
+    remote_id text,
+    posted_at timestamptz,
+    PRIMARY KEY (link_id, event_id)
+);
+CREATE INDEX tracker_deliveries_pending_idx ON tracker_deliveries (link_id, event_id) WHERE posted_at IS NULL;
+
 -- Where the tracker dispatcher has read the event outbox up to.
 CREATE TABLE tracker_cursor (
     one     boolean PRIMARY KEY DEFAULT true CHECK (one),

@@ -48,10 +48,10 @@ func (w *TrackerDispatchWorker) Work(ctx context.Context, _ *river.Job[TrackerDi
 // DispatchTrackerEvents queues, with the cursor's move, a sync for each
 // link an event touches and a delivery comment for delivery events.
 func DispatchTrackerEvents(ctx context.Context, st *store.Store, c *Client) error {
-	_, err := st.DispatchTrackerEvents(ctx, 500, func(ctx context.Context, tx pgx.Tx, e store.TrackerEvent) error {
+	_, err := st.DispatchTrackerEvents(ctx, 500, tracksync.IsDelivery, func(ctx context.Context, tx pgx.Tx, e store.TrackerEvent) error {
 		for _, id := range e.Links {
-			if tracksync.IsDelivery(e.Kind, e.Summary) {
-				if _, err := c.InsertTx(ctx, tx, TrackerDeliverArgs{LinkID: id, EventID: e.ID, Event: e.Kind, Summary: e.Summary}, nil); err != nil {
+			if e.Delivery {
+				if _, err := c.InsertTx(ctx, tx, TrackerDeliverArgs{LinkID: id}, nil); err != nil {
 					return err
 				}
 			}
@@ -101,17 +101,14 @@ func trackerRetry(err error) error {
 		return river.JobSnooze(max(time.Second, tracker.RetryAfter(err)))
 	}
 	if errors.Is(err, store.ErrLinkBusy) {
-		return river.JobSnooze(2 * time.Second)
+		return river.JobSnooze(time.Second)
 	}
 	return err
 }
 
-// TrackerDeliverArgs posts a delivery event to a link's issue.
+// TrackerDeliverArgs posts a link's waiting delivery events on its issue.
 type TrackerDeliverArgs struct {
-	LinkID  int64  `json:"link_id"`
-	EventID int64  `json:"event_id"`
-	Event   string `json:"event"`
-	Summary string `json:"summary"`
+	LinkID int64 `json:"link_id"`
 }
 
 // Kind names the job.
@@ -130,9 +127,8 @@ type TrackerDeliverWorker struct {
 
 // Work posts the comment once.
 func (w *TrackerDeliverWorker) Work(ctx context.Context, j *river.Job[TrackerDeliverArgs]) error {
-	a := j.Args
-	return trackerRetry(w.deps.Store.WithLinkLock(ctx, a.LinkID, func(ctx context.Context) error {
-		return w.deps.TrackerService().Deliver(ctx, a.LinkID, a.EventID, a.Event, a.Summary)
+	return trackerRetry(w.deps.Store.WithLinkLock(ctx, j.Args.LinkID, func(ctx context.Context) error {
+		return w.deps.TrackerService().Deliver(ctx, j.Args.LinkID)
 	}))
 }
 

@@ -32,7 +32,14 @@ func (s *Server) registerTrackerRoutes(r chi.Router) {
 	s.handle(r, http.MethodPost, "/projects/{project}/tracker/links/{id}/sync", inProject(alm.PermEditWorkItems), s.syncTrackerLink)
 	s.handle(r, http.MethodPost, "/work-items/{key}/tracker-link", inProject(alm.PermEditWorkItems), s.linkRecord("work_item"))
 	s.handle(r, http.MethodPost, "/requirements/{key}/tracker-link", inProject(alm.PermEditRequirements), s.linkRecord("requirement"))
+	s.handle(r, http.MethodGet, "/api/v1/projects/{project}/tracker", inProject(alm.PermView), s.apiTracker)
+	s.handle(r, http.MethodPut, "/api/v1/projects/{project}/tracker", inProject(alm.PermManageProject), s.apiConnectTracker)
+	s.handle(r, http.MethodDelete, "/api/v1/projects/{project}/tracker", inProject(alm.PermManageProject), s.apiDisconnectTracker)
+	s.handle(r, http.MethodPut, "/api/v1/projects/{project}/tracker/mapping", inProject(alm.PermManageProject), s.apiTrackerMapping)
+	s.handle(r, http.MethodPost, "/api/v1/projects/{project}/tracker/import", inProject(alm.PermEditWorkItems), s.apiImportIssues)
 	s.handle(r, http.MethodGet, "/api/v1/projects/{project}/tracker/links", inProject(alm.PermView), s.apiTrackerLinks)
+	s.handle(r, http.MethodPost, "/api/v1/work-items/{key}/tracker-link", inProject(alm.PermEditWorkItems), s.apiLinkRecord("work_item"))
+	s.handle(r, http.MethodPost, "/api/v1/requirements/{key}/tracker-link", inProject(alm.PermEditRequirements), s.apiLinkRecord("requirement"))
 	// Trackers sign their webhooks (Azure DevOps: basic auth); the
 	// connection's secret is the check.
 	s.handle(r, http.MethodPost, "/api/v1/hooks/trackers/{id}", public, s.trackerHook)
@@ -208,14 +215,12 @@ func (s *Server) saveTrackerMapping(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		entity, remote, _ := strings.Cut(rest, "|")
-		if entity != "work_item" && entity != "requirement" {
-			continue
-		}
-		if entity == "work_item" && !slices.Contains(alm.WorkStatuses, alm.WorkStatus(vals[0])) || entity == "requirement" && !slices.Contains(alm.ReqStatuses, alm.ReqStatus(vals[0])) {
-			s.failBack(w, r, back, alm.Invalid(map[string]string{"mapping": fmt.Sprintf("%q is not a Trellis status.", vals[0])}))
+		m := alm.StatusMapping{Entity: entity, Remote: remote, Local: vals[0]}
+		if msg := badMapping(m); msg != "" {
+			s.failBack(w, r, back, alm.Invalid(map[string]string{"mapping": msg}))
 			return
 		}
-		ms = append(ms, alm.StatusMapping{Entity: entity, Remote: remote, Local: vals[0]})
+		ms = append(ms, m)
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].Entity+ms[i].Remote < ms[j].Entity+ms[j].Remote })
 	if err := s.store.SaveStatusMappings(ctx, c.ID, ms); err != nil {
@@ -358,7 +363,10 @@ func (s *Server) apiTrackerLinks(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.writeJSON(w, http.StatusOK, map[string]any{"connection": c, "items": links})
+	if links == nil {
+		links = []alm.TrackerLink{}
+	}
+	s.writeJSON(w, http.StatusOK, map[string]any{"items": links})
 }
 
 // trackerHook receives a tracker's webhook: verified with the
@@ -398,4 +406,219 @@ func (s *Server) trackerHook(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.writeJSON(w, http.StatusAccepted, map[string]any{"queued": len(ids)})
+}
+
+// The tracker over the API.
+
+type trackerInput struct {
+	Kind      string `json:"kind"`
+	BaseURL   string `json:"base_url"`
+	Scope     string `json:"scope"`
+	Username  string `json:"username"`
+	Token     string `json:"token"`
+	ImportAs  string `json:"import_as"`
+	NewSecret bool   `json:"new_secret"`
+}
+
+type trackerOut struct {
+	Connection    alm.TrackerConnection `json:"connection"`
+	Mapping       []alm.StatusMapping   `json:"mapping"`
+	WebhookURL    string                `json:"webhook_url"`
+	WebhookSecret string                `json:"webhook_secret,omitempty"`
+}
+
+func (s *Server) trackerOut(ctx context.Context, c alm.TrackerConnection, secret string) (trackerOut, error) {
+	ms, err := s.store.StatusMappings(ctx, c.ID)
+	if ms == nil {
+		ms = []alm.StatusMapping{}
+	}
+	return trackerOut{Connection: c, Mapping: ms, WebhookURL: s.trackerHookURL(c), WebhookSecret: secret}, err
+}
+
+func (s *Server) apiTracker(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	c, err := s.store.TrackerConnection(ctx, scopeFrom(ctx).Project.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out, err := s.trackerOut(ctx, c, "")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) apiConnectTracker(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	var in trackerInput
+	if err := decodeJSON(r, &in); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	c := alm.TrackerConnection{ProjectID: scopeFrom(ctx).Project.ID, Kind: in.Kind, BaseURL: strings.TrimSpace(in.BaseURL), Scope: strings.TrimSpace(in.Scope),
+		Username: strings.TrimSpace(in.Username), ImportAs: in.ImportAs}
+	tctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	saved, secret, err := s.trackerService().Connect(tctx, c, in.Token, in.NewSecret)
+	cancel()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if s.deps.Jobs != nil {
+		if err := jobs.QueueTrackerSyncs(ctx, s.store, s.deps.Jobs, saved.ID); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	out, err := s.trackerOut(ctx, saved, secret)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) apiDisconnectTracker(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	pid := scopeFrom(ctx).Project.ID
+	if _, err := s.store.TrackerConnection(ctx, pid); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.store.DeleteTrackerConnection(ctx, pid); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) apiTrackerMapping(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	c, err := s.store.TrackerConnection(ctx, scopeFrom(ctx).Project.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var in struct {
+		Mapping []alm.StatusMapping `json:"mapping"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	for i, m := range in.Mapping {
+		if msg := badMapping(m); msg != "" {
+			s.fail(w, r, alm.Invalid(map[string]string{fmt.Sprintf("mapping.%d", i): msg}))
+			return
+		}
+	}
+	if err := s.store.SaveStatusMappings(ctx, c.ID, in.Mapping); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if s.deps.Jobs != nil {
+		_ = jobs.QueueTrackerSyncs(ctx, s.store, s.deps.Jobs, c.ID)
+	}
+	out, err := s.trackerOut(ctx, c, "")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, out)
+}
+
+// badMapping says what is wrong with a mapping row ("" when nothing).
+func badMapping(m alm.StatusMapping) string {
+	switch {
+	case strings.TrimSpace(m.Remote) == "":
+		return "Name the tracker's status."
+	case m.Entity == "work_item" && !slices.Contains(alm.WorkStatuses, alm.WorkStatus(m.Local)):
+		return fmt.Sprintf("%q is not a work item status.", m.Local)
+	case m.Entity == "requirement" && !slices.Contains(alm.ReqStatuses, alm.ReqStatus(m.Local)):
+		return fmt.Sprintf("%q is not a requirement status.", m.Local)
+	case m.Entity != "work_item" && m.Entity != "requirement":
+		return "The entity is work_item or requirement."
+	}
+	return ""
+}
+
+func (s *Server) apiImportIssues(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	sc := scopeFrom(ctx)
+	c, err := s.store.TrackerConnection(ctx, sc.Project.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var in struct {
+		Keys []string `json:"keys"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if len(in.Keys) == 0 || len(in.Keys) > 200 {
+		s.fail(w, r, alm.Invalid(map[string]string{"keys": "Name 1 to 200 issue keys."}))
+		return
+	}
+	if c.ImportAs == "requirement" && !sc.Role.Can(alm.PermEditRequirements) {
+		s.fail(w, r, alm.Errorf(alm.CodeForbidden, "Your role may not create requirements."))
+		return
+	}
+	tctx, cancel := context.WithTimeout(ctx, time.Minute)
+	made, err := s.trackerService().Import(tctx, c, in.Keys)
+	cancel()
+	if err == nil && s.deps.Jobs != nil {
+		err = jobs.QueueTrackerSyncs(ctx, s.store, s.deps.Jobs, c.ID)
+	}
+	if err != nil {
+		if c := tracker.CodeOf(err); c != "" {
+			err = alm.Invalid(map[string]string{"keys": fmt.Sprintf("%s (imported before it: %d)", err.Error(), len(made))})
+		}
+		s.fail(w, r, err)
+		return
+	}
+	if made == nil {
+		made = []string{}
+	}
+	s.writeJSON(w, http.StatusCreated, map[string]any{"keys": made})
+}
+
+func (s *Server) apiLinkRecord(entityType string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		id, pid, err := s.store.EntityIDByKey(ctx, entityType, chi.URLParam(r, "key"))
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		var in struct {
+			Key string `json:"key"`
+		}
+		if err := decodeJSON(r, &in); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		c, err := s.store.TrackerConnection(ctx, pid)
+		if err != nil {
+			s.fail(w, r, alm.Invalid(map[string]string{"key": "The project has no tracker connected."}))
+			return
+		}
+		tctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		l, err := s.trackerService().LinkExisting(tctx, c, entityType, id, in.Key)
+		cancel()
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if s.deps.Jobs != nil {
+			if _, err := s.deps.Jobs.Insert(ctx, jobs.TrackerSyncArgs{LinkID: l.ID}, nil); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+		}
+		s.writeJSON(w, http.StatusCreated, l)
+	}
 }

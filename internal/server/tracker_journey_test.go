@@ -132,11 +132,11 @@ func TestTrackerJourney(t *testing.T) {
 		got, _ := sim.Get(s4)
 		for _, c := range got.Comments {
 			if strings.Contains(c.Body, "deployed") && strings.Contains(c.Body, a.Key) {
-				return true
+				return strings.Contains(got.Comments[0].Body, "promoted")
 			}
 		}
 		return false
-	}, 30*time.Second, 100*time.Millisecond, "the deployment is posted on the story")
+	}, 30*time.Second, 100*time.Millisecond, "the promotion and then the deployment are posted on the story")
 	got, _ := sim.Get(s4)
 	promoted := 0
 	for _, c := range got.Comments {

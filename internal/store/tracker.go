@@ -366,14 +366,6 @@ func (s *Store) AddTrackerCommentRef(ctx context.Context, linkID int64, remoteID
 	return err
 }
 
-// HasTrackerCommentRef reports whether a Trellis comment or event already
-// went to the link's issue.
-func (s *Store) HasTrackerCommentRef(ctx context.Context, linkID int64, localRef string) (bool, error) {
-	var ok bool
-	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM tracker_comments WHERE link_id = $1 AND local_ref = $2)`, linkID, localRef).Scan(&ok)
-	return ok, err
-}
-
 // TrackerEvent is an outbox event about a linked record.
 type TrackerEvent struct {
 	ID         int64
@@ -382,13 +374,14 @@ type TrackerEvent struct {
 	EntityID   int64
 	Summary    string
 	Links      []int64 // the links it concerns
+	Delivery   bool    // it is posted on the links' issues
 }
 
 // DispatchTrackerEvents reads the event outbox past the tracker cursor
 // and hands each event that concerns linked records (and did not come
 // from a tracker) to queue, in the transaction that moves the cursor: an
 // event is queued once, even with several replicas.
-func (s *Store) DispatchTrackerEvents(ctx context.Context, limit int, queue func(ctx context.Context, tx pgx.Tx, e TrackerEvent) error) (int, error) {
+func (s *Store) DispatchTrackerEvents(ctx context.Context, limit int, isDelivery func(kind, summary string) bool, queue func(ctx context.Context, tx pgx.Tx, e TrackerEvent) error) (int, error) {
 	n := 0
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var last int64
@@ -425,6 +418,15 @@ func (s *Store) DispatchTrackerEvents(ctx context.Context, limit int, queue func
 			return err
 		}
 		for _, e := range evs {
+			e.Delivery = isDelivery(e.Kind, e.Summary)
+			if e.Delivery {
+				for _, l := range e.Links {
+					if _, err := tx.Exec(ctx, `INSERT INTO tracker_deliveries (link_id, event_id, kind, summary) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+						l, e.ID, e.Kind, e.Summary); err != nil {
+						return err
+					}
+				}
+			}
 			if err := queue(ctx, tx, e); err != nil {
 				return err
 			}
@@ -498,4 +500,33 @@ func (s *Store) WorkItemIssue(ctx context.Context, workItemID int64) (kind, key 
 		return "", "", nil
 	}
 	return kind, key, err
+}
+
+// TrackerDelivery is a delivery event waiting to be posted on an issue.
+type TrackerDelivery struct {
+	EventID       int64
+	Kind, Summary string
+}
+
+// PendingTrackerDeliveries lists a link's unposted deliveries in the order
+// they happened.
+func (s *Store) PendingTrackerDeliveries(ctx context.Context, linkID int64) ([]TrackerDelivery, error) {
+	rows, err := s.pool.Query(ctx, `SELECT event_id, kind, summary FROM tracker_deliveries WHERE link_id = $1 AND posted_at IS NULL ORDER BY event_id`, linkID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (TrackerDelivery, error) {
+		var d TrackerDelivery
+		return d, r.Scan(&d.EventID, &d.Kind, &d.Summary)
+	})
+}
+
+// MarkTrackerDelivered records that a delivery was posted as remoteID (and
+// that the comment is Trellis's own, so it is never read back).
+func (s *Store) MarkTrackerDelivered(ctx context.Context, linkID, eventID int64, remoteID string) error {
+	_, err := s.pool.Exec(ctx, `UPDATE tracker_deliveries SET remote_id = $3, posted_at = $4 WHERE link_id = $1 AND event_id = $2`, linkID, eventID, remoteID, s.Now())
+	if err == nil {
+		err = s.AddTrackerCommentRef(ctx, linkID, remoteID, "event:"+fmt.Sprint(eventID))
+	}
+	return err
 }

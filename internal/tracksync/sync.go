@@ -467,9 +467,10 @@ func (s *Service) syncComments(ctx context.Context, cl tracker.Client, l alm.Tra
 // back as a person's.
 const trellisMark = "[Trellis]"
 
-// Deliver posts a delivery event (promoted, deployed, rolled back,
-// delivered) to the link's issue as a comment, once per event.
-func (s *Service) Deliver(ctx context.Context, linkID, eventID int64, kind, summary string) error {
+// Deliver posts the link's waiting delivery events (promoted, deployed,
+// rolled back, delivered) on its issue as comments, oldest first, each
+// once: whichever delivery job runs first posts them all in order.
+func (s *Service) Deliver(ctx context.Context, linkID int64) error {
 	l, err := s.Store.TrackerLinkByID(ctx, linkID)
 	if err != nil {
 		if alm.ErrorCode(err) == alm.CodeNotFound {
@@ -477,8 +478,8 @@ func (s *Service) Deliver(ctx context.Context, linkID, eventID int64, kind, summ
 		}
 		return err
 	}
-	ref := "event:" + strconv.FormatInt(eventID, 10)
-	if done, err := s.Store.HasTrackerCommentRef(ctx, l.ID, ref); err != nil || done {
+	pending, err := s.Store.PendingTrackerDeliveries(ctx, l.ID)
+	if err != nil || len(pending) == 0 {
 		return err
 	}
 	c, err := s.Store.TrackerConnectionByID(ctx, l.ConnectionID)
@@ -489,12 +490,17 @@ func (s *Service) Deliver(ctx context.Context, linkID, eventID int64, kind, summ
 	if err != nil {
 		return err
 	}
-	text := fmt.Sprintf("%s %s %s: %s — %s", trellisMark, l.EntityKey, deliveryVerb(kind), summary, s.recordURL(l))
-	posted, err := cl.AddComment(ctx, l.RemoteKey, text)
-	if err != nil {
-		return s.fault(ctx, l, c, err)
+	for _, d := range pending {
+		text := fmt.Sprintf("%s %s %s: %s — %s", trellisMark, l.EntityKey, deliveryVerb(d.Kind), d.Summary, s.recordURL(l))
+		posted, err := cl.AddComment(ctx, l.RemoteKey, text)
+		if err != nil {
+			return s.fault(ctx, l, c, err)
+		}
+		if err := s.Store.MarkTrackerDelivered(ctx, l.ID, d.EventID, posted.ID); err != nil {
+			return err
+		}
 	}
-	return s.Store.AddTrackerCommentRef(ctx, l.ID, posted.ID, ref)
+	return nil
 }
 
 func deliveryVerb(kind string) string {
