@@ -39,7 +39,7 @@ var allowed = map[string][]string{
 	"internal/promote":            {"internal/alm", "internal/artifact", "internal/deletion", "internal/build", "internal/checks", "internal/snapshot", "internal/store"},
 	"internal/databackup":         {"internal/crashpoint", "internal/alm", "internal/store", "internal/salesforce"},
 	"internal/ciclient":           {"stdlib"},
-	"internal/demo":               {"internal/alm", "internal/auth", "internal/build", "internal/capture", "internal/gitflow", "internal/jobs", "internal/metadata", "internal/orgs", "internal/orgsim", "internal/promote", "internal/repos", "internal/salesforce", "internal/store"},
+	"internal/demo":               {"internal/alm", "internal/auth", "internal/build", "internal/capture", "internal/gitflow", "internal/jobs", "internal/metadata", "internal/orgs", "internal/orgsim", "internal/promote", "internal/repos", "internal/salesforce", "internal/store", "internal/tracker", "internal/trackersim", "internal/tracksync"},
 	"internal/capture":            {"internal/alm", "internal/store", "internal/snapshot", "internal/metadata"},
 	"internal/repos":              {"internal/outbound", "internal/alm", "internal/store", "internal/secret", "internal/gitrepo", "internal/gitmerge", "internal/githost", "internal/metadata", "internal/snapshot"},
 	"internal/orgs":               {"internal/alm", "internal/store", "internal/secret", "internal/salesforce"},

@@ -218,6 +218,7 @@ type WorkItemFormView struct {
 
 // WorkItemView is a work item's page.
 type WorkItemView struct {
+	NewBranch   string       // the name "Start branch" would give
 	Tracker     *TrackerCard // the issue it is linked to in the project's tracker
 	Page        Page
 	Scope       Scope

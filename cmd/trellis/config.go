@@ -57,7 +57,9 @@ type config struct {
 	// Demo starts simulated orgs and a sample project (make run sets it).
 	Demo     bool
 	DemoAddr string
-	OIDC     *oidcConfig // nil when single sign-on is off
+	// DemoTrackerAddr is where the demo's simulated Jira listens.
+	DemoTrackerAddr string
+	OIDC            *oidcConfig // nil when single sign-on is off
 }
 
 type oidcConfig struct {
@@ -92,17 +94,18 @@ func parseConfig(getenv func(string) string) (config, error) {
 		return def
 	}
 	c := config{
-		Addr:         env("TRELLIS_ADDR", "127.0.0.1:8080"),
-		WorkerAddr:   env("TRELLIS_WORKER_ADDR", ""),
-		DataDir:      env("TRELLIS_DATA_DIR", "./.trellis"),
-		DatabaseURL:  env("DATABASE_URL", ""),
-		LogFormat:    env("TRELLIS_LOG_FORMAT", "text"),
-		LogLevel:     env("TRELLIS_LOG_LEVEL", "info"),
-		PGBinDir:     env("TRELLIS_PG_BINDIR", ""),
-		MetricsToken: env("TRELLIS_METRICS_TOKEN", ""),
-		MetricsAddr:  env("TRELLIS_METRICS_ADDR", ""),
-		Session:      auth.DefaultConfig(),
-		DemoAddr:     env("TRELLIS_DEMO_ADDR", "127.0.0.1:7100"),
+		Addr:            env("TRELLIS_ADDR", "127.0.0.1:8080"),
+		WorkerAddr:      env("TRELLIS_WORKER_ADDR", ""),
+		DataDir:         env("TRELLIS_DATA_DIR", "./.trellis"),
+		DatabaseURL:     env("DATABASE_URL", ""),
+		LogFormat:       env("TRELLIS_LOG_FORMAT", "text"),
+		LogLevel:        env("TRELLIS_LOG_LEVEL", "info"),
+		PGBinDir:        env("TRELLIS_PG_BINDIR", ""),
+		MetricsToken:    env("TRELLIS_METRICS_TOKEN", ""),
+		MetricsAddr:     env("TRELLIS_METRICS_ADDR", ""),
+		Session:         auth.DefaultConfig(),
+		DemoAddr:        env("TRELLIS_DEMO_ADDR", "127.0.0.1:7100"),
+		DemoTrackerAddr: env("TRELLIS_DEMO_TRACKER_ADDR", "127.0.0.1:7200"),
 	}
 	steps := []func() error{
 		func() error { return checkAddr("TRELLIS_ADDR", c.Addr) },
@@ -123,6 +126,7 @@ func parseConfig(getenv func(string) string) (config, error) {
 			return
 		},
 		func() error { return checkAddr("TRELLIS_DEMO_ADDR", c.DemoAddr) },
+		func() error { return checkAddr("TRELLIS_DEMO_TRACKER_ADDR", c.DemoTrackerAddr) },
 		func() error {
 			if c.MetricsAddr == "" {
 				return nil

@@ -28,6 +28,7 @@ import (
 	"github.com/trellis-alm/trellis/internal/secret"
 	"github.com/trellis-alm/trellis/internal/server"
 	"github.com/trellis-alm/trellis/internal/store"
+	"github.com/trellis-alm/trellis/internal/tracksync"
 )
 
 // serve runs the web server and the workers until ctx ends (SIGINT or
@@ -220,7 +221,7 @@ func startApp(ctx context.Context, cfg config, log *slog.Logger, keyring *secret
 		}, keyring, log)
 	}
 	demoProject := ""
-	if cfg.Demo && a.startDemo(ctx, cfg, log, st, orgSvc, repoSvc, state) {
+	if cfg.Demo && a.startDemo(ctx, cfg, log, st, keyring, orgSvc, repoSvc, state) {
 		demoProject = demo.ProjectKey
 	}
 	a.server = server.New(server.Config{BaseURL: cfg.BaseURL, Version: version, MetricsToken: cfg.MetricsToken,
@@ -235,13 +236,15 @@ func startApp(ctx context.Context, cfg config, log *slog.Logger, keyring *secret
 // startDemo runs the demo (simulated orgs and a sample project) and prints
 // who can sign in. It is for trying Trellis out: never with a production
 // database, and a demo that cannot start leaves Trellis running without it.
-func (a *app) startDemo(ctx context.Context, cfg config, log *slog.Logger, st *store.Store, orgSvc *orgs.Service, repoSvc *repos.Service, state *startState) bool {
+func (a *app) startDemo(ctx context.Context, cfg config, log *slog.Logger, st *store.Store, keyring *secret.Keyring, orgSvc *orgs.Service, repoSvc *repos.Service, state *startState) bool {
 	if cfg.DatabaseURL != "" {
 		log.Warn("TRELLIS_DEMO is ignored with DATABASE_URL: the demo only runs on the private database")
 		return false
 	}
 	state.set("starting the demo orgs")
-	d, err := demo.Start(ctx, demo.Config{DataDir: cfg.DataDir, Addr: cfg.DemoAddr, Store: st, Orgs: orgSvc, Repos: repoSvc, Jobs: a.jobs, Logger: log})
+	trackers := &tracksync.Service{Store: st, Keyring: keyring, HTTP: cfg.outbound().Client(30 * time.Second), BaseURL: cfg.BaseURL.String()}
+	d, err := demo.Start(ctx, demo.Config{DataDir: cfg.DataDir, Addr: cfg.DemoAddr, Store: st, Orgs: orgSvc, Repos: repoSvc, Jobs: a.jobs, Logger: log,
+		Tracker: trackers, TrackerAddr: cfg.DemoTrackerAddr, BaseURL: cfg.BaseURL.String()})
 	if err != nil {
 		log.Warn("the demo could not start (TRELLIS_DEMO=0 turns it off)", slog.Any("err", err))
 		return false

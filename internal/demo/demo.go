@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -35,6 +36,8 @@ import (
 	"github.com/trellis-alm/trellis/internal/repos"
 	"github.com/trellis-alm/trellis/internal/salesforce"
 	"github.com/trellis-alm/trellis/internal/store"
+	"github.com/trellis-alm/trellis/internal/trackersim"
+	"github.com/trellis-alm/trellis/internal/tracksync"
 )
 
 // ProjectKey is the demo project's key; its presence means "seeded".
@@ -49,13 +52,23 @@ type Config struct {
 	Repos   *repos.Service
 	Jobs    *jobs.Client
 	Logger  *slog.Logger
+	// Tracker syncs the demo project with its simulated Jira, served on
+	// TrackerAddr; BaseURL is where the simulated Jira sends its webhooks.
+	Tracker     *tracksync.Service
+	TrackerAddr string
+	BaseURL     string
 }
 
 // Demo is a running demo: its simulated orgs and who can sign in.
 type Demo struct {
 	Sim   *orgsim.Sim
 	Users []User
-	ready chan struct{}
+	// Tracker is the simulated Jira the demo project plans in (nil when
+	// it could not start); TrackerURL is where it answers.
+	Tracker    *trackersim.Sim
+	TrackerURL string
+	tracker    *http.Server
+	ready      chan struct{}
 }
 
 // User is a demo sign-in.
@@ -72,6 +85,9 @@ func (d *Demo) Ready() <-chan struct{} { return d.ready }
 func (d *Demo) Close() {
 	if d.Sim != nil {
 		d.Sim.Close()
+	}
+	if d.tracker != nil {
+		_ = d.tracker.Close()
 	}
 }
 
@@ -104,6 +120,11 @@ func Start(ctx context.Context, cfg Config) (*Demo, error) {
 		return nil, fmt.Errorf("demo orgs: %w", err)
 	}
 	d := &Demo{Sim: sim, ready: make(chan struct{})}
+	if cfg.Tracker != nil && cfg.TrackerAddr != "" {
+		if d.Tracker, d.tracker, d.TrackerURL, err = startTracker(dir, cfg.TrackerAddr); err != nil {
+			log.Warn("demo: the simulated Jira could not start", slog.Any("err", err))
+		}
+	}
 	if d.Users, err = users(ctx, cfg.Store, dir); err != nil {
 		sim.Close()
 		return nil, err
@@ -114,8 +135,13 @@ func Start(ctx context.Context, cfg Config) (*Demo, error) {
 		return nil, err
 	}
 	ctx = alm.WithActor(ctx, alm.Actor{UserID: &admin.ID, Label: admin.Email})
-	if _, err := cfg.Store.ProjectByKey(ctx, ProjectKey); err == nil {
-		close(d.ready) // seeded on an earlier start
+	if p, err := cfg.Store.ProjectByKey(ctx, ProjectKey); err == nil {
+		// Seeded on an earlier start (perhaps before the demo had a
+		// tracker).
+		if err := d.connectTracker(ctx, cfg, p); err != nil {
+			log.Warn("demo: connecting the simulated Jira", slog.Any("err", err))
+		}
+		close(d.ready)
 		return d, nil
 	}
 	s := &seeder{cfg: cfg, dir: dir, sim: sim, log: log}
@@ -125,6 +151,9 @@ func Start(ctx context.Context, cfg Config) (*Demo, error) {
 	}
 	go func() {
 		defer close(d.ready)
+		if err := d.connectTracker(context.WithoutCancel(ctx), cfg, s.project); err != nil {
+			log.Warn("demo: connecting the simulated Jira", slog.Any("err", err))
+		}
 		if err := s.background(context.WithoutCancel(ctx)); err != nil {
 			log.Warn("demo: part of the demo could not be set up", slog.Any("err", err))
 		}

@@ -2,7 +2,9 @@ package demo_test
 
 import (
 	"context"
+	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"testing"
 	"time"
@@ -18,6 +20,7 @@ import (
 	"github.com/trellis-alm/trellis/internal/secret"
 	"github.com/trellis-alm/trellis/internal/store"
 	"github.com/trellis-alm/trellis/internal/testdb"
+	"github.com/trellis-alm/trellis/internal/tracksync"
 )
 
 func TestMain(m *testing.M) { os.Exit(testdb.Run(m)) }
@@ -44,7 +47,8 @@ func TestDemoSeeds(t *testing.T) {
 	require.NoError(t, client.Start(ctx))
 	t.Cleanup(func() { _ = client.Stop(context.Background()) })
 
-	cfg := demo.Config{DataDir: dir, Addr: "127.0.0.1:0", Store: st, Orgs: osvc, Repos: rsvc, Jobs: client, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	cfg := demo.Config{DataDir: dir, Addr: "127.0.0.1:0", Store: st, Orgs: osvc, Repos: rsvc, Jobs: client, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Tracker: &tracksync.Service{Store: st, Keyring: keys, HTTP: outbound.Demo.Client(10 * time.Second), BaseURL: "http://127.0.0.1:1"}, TrackerAddr: "127.0.0.1:0", BaseURL: "http://127.0.0.1:1"}
 	d, err := demo.Start(ctx, cfg)
 	require.NoError(t, err)
 	select {
@@ -92,7 +96,18 @@ func TestDemoSeeds(t *testing.T) {
 	require.Equal(t, alm.PromoOpen, promos[0].Status, "waiting for approval")
 	items, err := st.ListWorkItems(ctx, p.ID, store.ItemFilter{})
 	require.NoError(t, err)
-	require.Len(t, items.Items, 5)
+	require.Len(t, items.Items, 7, "five seeded, two imported from the simulated Jira")
+	conn, err := st.TrackerConnection(ctx, p.ID)
+	require.NoError(t, err, "the demo project plans in a simulated Jira")
+	links, err := st.TrackerLinks(ctx, conn.ID)
+	require.NoError(t, err)
+	require.Len(t, links, 2)
+	res, err := http.Get(d.TrackerURL + "/board")
+	require.NoError(t, err)
+	board, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	require.Contains(t, string(board), "Customers pause a subscription")
+	require.Contains(t, string(board), "PLAN-3")
 	require.Eventually(t, func() bool {
 		a, err := st.ListAlerts(ctx, store.AlertFilter{Kind: alm.AlertDrift})
 		return err == nil && len(a) == 1
@@ -107,4 +122,8 @@ func TestDemoSeeds(t *testing.T) {
 	promos, err = st.ListPromotions(ctx, store.PromotionFilter{})
 	require.NoError(t, err)
 	require.Len(t, promos, 1, "nothing seeded twice")
+	require.Equal(t, 3, again.Tracker.Len(), "the simulated Jira keeps its stories across restarts")
+	links, err = st.TrackerLinks(ctx, conn.ID)
+	require.NoError(t, err)
+	require.Len(t, links, 2, "and is not connected twice")
 }

@@ -42,6 +42,9 @@ func setup() {
 	// browser call another site (tracking pixels, internal addresses).
 	policy.AllowElements("kbd", "mark", "details", "summary")
 	policy.AllowAttrs("class").Matching(regexp.MustCompile(`^task(-done)?$`)).OnElements("span")
+	// A fenced block's language stays, for highlighting and for trackers
+	// that keep it (Azure DevOps descriptions are HTML).
+	policy.AllowAttrs("class").Matching(regexp.MustCompile(`^language-[\w+#-]+$`)).OnElements("code")
 	policy.AllowDataURIImages()
 	policy.RewriteSrc(func(u *url.URL) {
 		if (u.Scheme == "" && u.Host == "") || u.Scheme == "data" {

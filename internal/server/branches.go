@@ -211,15 +211,11 @@ func (s *Server) startBranch(r *http.Request) (alm.WorkBranch, error) {
 	if err != nil {
 		return alm.WorkBranch{}, err
 	}
-	// The branch names the tracker's issue too, so the git host's own
-	// tracker integration links it.
-	key := it.Key
-	if kind, issue, err := s.store.WorkItemIssue(ctx, it.ID); err != nil {
+	name, err := s.newBranchName(ctx, it)
+	if err != nil {
 		return alm.WorkBranch{}, err
-	} else if issue != "" {
-		key += "-" + alm.TrackerBranchMention(kind, issue)
 	}
-	b := alm.WorkBranch{Name: alm.BranchName(key, it.Title), Base: base}
+	b := alm.WorkBranch{Name: name, Base: base}
 	if err := svc.StartBranch(ctx, *g.RepositoryID, b.Name, b.Base); err != nil {
 		return alm.WorkBranch{}, err
 	}
@@ -268,4 +264,19 @@ func devRank(k alm.OrgKind) int {
 		return 1
 	}
 	return 2
+}
+
+// newBranchName is the branch a work item's branch would get. It names
+// the tracker's issue too, so the git host's own tracker integration
+// links it.
+func (s *Server) newBranchName(ctx context.Context, it alm.WorkItem) (string, error) {
+	key := it.Key
+	kind, issue, err := s.store.WorkItemIssue(ctx, it.ID)
+	if err != nil {
+		return "", err
+	}
+	if issue != "" {
+		key += "-" + alm.TrackerBranchMention(kind, issue)
+	}
+	return alm.BranchName(key, it.Title), nil
 }

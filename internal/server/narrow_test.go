@@ -28,7 +28,7 @@ func TestNarrowScreens(t *testing.T) {
 		// and every other page a team opens in a day
 		"/plan", "/getting-started", "/account", "/alerts", "/admin", "/admin/users", "/admin/tokens", "/admin/webhooks", "/compare",
 		"/projects/CRM", "/projects/CRM/requirements", "/projects/CRM/work-items", "/projects/CRM/releases", rel, rel + "/lineage",
-		"/projects/CRM/matrix", "/projects/CRM/members", "/projects/CRM/metrics", "/projects/CRM/feedback", "/projects/CRM/pipeline/edit",
+		"/projects/CRM/matrix", "/projects/CRM/members", "/projects/CRM/metrics", "/projects/CRM/feedback", "/projects/CRM/pipeline/edit", "/projects/CRM/tracker",
 		"/projects/CRM/requirements/new", "/projects/CRM/work-items/new", "/requirements/" + sd.req.Key + "/lineage",
 		"/requirements/" + sd.req.Key + "/versions", "/work-items/" + sd.item.Key + "/lineage", "/work-items/" + sd.item.Key + "/edit",
 		fmt.Sprintf("/builds/%d", sd.build.ID), fmt.Sprintf("/deployments/%d", sd.deployment.ID), fmt.Sprintf("/feedback/%d", sd.feedback.ID),

@@ -106,6 +106,9 @@ func (s *Server) renderTracker(w http.ResponseWriter, r *http.Request, status in
 	}
 	if v.Conn != nil {
 		v.HookURL, v.HookHelp = s.trackerHookURL(c), hookHelp(kind)
+		if s.deps.DemoProject != "" && strings.HasPrefix(c.BaseURL, "http://127.0.0.1:") {
+			v.BoardURL = strings.TrimSuffix(c.BaseURL, "/") + "/board"
+		}
 		if v.Links, err = s.store.TrackerLinks(ctx, c.ID); err != nil {
 			s.fail(w, r, err)
 			return
@@ -124,7 +127,7 @@ func (s *Server) renderTracker(w http.ResponseWriter, r *http.Request, status in
 		svc := s.trackerService()
 		cl, err := svc.Client(c)
 		if err == nil {
-			tctx, cancel := context.WithTimeout(ctx, 8*time.Second)
+			tctx, cancel := context.WithTimeout(ctx, 4*time.Second)
 			v.Statuses, err = cl.Statuses(tctx)
 			cancel()
 		}

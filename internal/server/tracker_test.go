@@ -100,7 +100,8 @@ func TestTrackerFaults(t *testing.T) {
 	// Comments arrive attributed, and none is echoed back.
 	sim.Comment(issue, "Pat Owner", "Gold needs a **badge**")
 	require.Eventually(t, func() bool {
-		return strings.Contains(admin.get("/work-items/"+it.Key).body, "Pat Owner commented in GitHub Issues: Gold needs a **badge**")
+		page := admin.get("/work-items/" + it.Key).body
+		return strings.Contains(page, "Pat Owner (in GitHub Issues)") && strings.Contains(page, "commented: Gold needs a **badge**")
 	}, 30*time.Second, 100*time.Millisecond)
 	before := len(must2(sim.Get(issue)).Comments)
 	admin.post("/projects/CRM/tracker/links/"+strconv.FormatInt(link.ID, 10)+"/sync", nil)

@@ -333,6 +333,10 @@ func (s *Server) workItemPage(w http.ResponseWriter, r *http.Request) {
 	v.Validations, v.CanPromote, v.Stage, v.CanBranch = validations, sc.Role.Can(alm.PermPromote), stages[it.Key], sc.Role.Can(alm.PermEditWorkItems)
 	v.Page, v.Scope = s.projectPage(w, r, it.Key, web.Crumb{Label: "Board", Href: sc.Base() + "/board"}, web.Crumb{Label: it.Key}), sc
 	v.Tracker = s.trackerCard(r, v.Item.ProjectID, "work_item", v.Item.ID, v.Item.Key, v.Scope.CanEditItems)
+	if v.NewBranch, err = s.newBranchName(r.Context(), v.Item); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	s.render(w, r, http.StatusOK, web.WorkItemPage(v))
 }
 

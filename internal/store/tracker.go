@@ -279,7 +279,11 @@ func (s *Store) ApplyTrackerChange(ctx context.Context, entityType string, id in
 			add("description", *ch.Description, "description")
 		}
 		if ch.Status != nil {
-			add("status", *ch.Status, "status → "+*ch.Status)
+			label := alm.WorkStatus(*ch.Status).Label()
+			if entityType == "requirement" {
+				label = alm.ReqStatus(*ch.Status).Label()
+			}
+			add("status", *ch.Status, "status to "+label)
 		}
 		if ch.Labels != nil {
 			add("labels", *ch.Labels, "labels")
@@ -308,9 +312,11 @@ func (s *Store) ApplyTrackerChange(ctx context.Context, entityType string, id in
 		if len(said) == 0 && len(ch.Notes) == 0 {
 			return nil
 		}
-		summary := "from " + product + ": " + strings.Join(said, ", ")
+		// The caller's actor is the tracker (or its person): "Jira Cloud
+		// changed status to In progress".
+		summary := "changed " + strings.Join(said, ", ") + " in " + product
 		if len(said) == 0 {
-			summary = "from " + product
+			summary = "in " + product
 		}
 		if len(ch.Notes) > 0 {
 			summary += " (" + strings.Join(ch.Notes, "; ") + ")"

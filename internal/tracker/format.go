@@ -379,6 +379,7 @@ func MarkdownToWiki(md string) string {
 func WikiToMarkdown(w string) string {
 	var out []string
 	inCode := false
+	numbers := map[int]int{} // the next number of an ordered list, by depth
 	for _, l := range strings.Split(strings.ReplaceAll(w, "\r\n", "\n"), "\n") {
 		t := strings.TrimSpace(l)
 		if strings.HasPrefix(t, "{code") || strings.HasPrefix(t, "{noformat") {
@@ -398,15 +399,25 @@ func WikiToMarkdown(w string) string {
 			out = append(out, l)
 			continue
 		}
+		if !wikiBulletRE.MatchString(t) {
+			clear(numbers)
+		}
 		if m := wikiHeadRE.FindStringSubmatch(t); m != nil {
 			n, _ := strconv.Atoi(m[1])
 			l = strings.Repeat("#", n) + " " + m[2]
-		} else if m := wikiBulletRE.FindStringSubmatch(t); m != nil && (len(m[1]) > 1 || m[2] != "" && !strings.HasSuffix(m[2], "*")) {
+		} else if m := wikiBulletRE.FindStringSubmatch(t); m != nil {
 			marker := "- "
-			if m[1][len(m[1])-1] == '#' {
-				marker = "1. "
+			depth := len(m[1])
+			if m[1][depth-1] == '#' {
+				numbers[depth]++
+				marker = strconv.Itoa(numbers[depth]) + ". "
 			}
-			l = strings.Repeat("  ", len(m[1])-1) + marker + m[2]
+			for d := range numbers {
+				if d > depth {
+					delete(numbers, d)
+				}
+			}
+			l = strings.Repeat("  ", depth-1) + marker + m[2]
 		}
 		l = wikiCodeRE.ReplaceAllString(l, "`$1`")
 		l = wikiLinkRE.ReplaceAllString(l, "[$1]($2)")

@@ -76,6 +76,7 @@ type Sim struct {
 	secret    string
 	client    *http.Client
 	now       func() time.Time
+	path      string // where the state is kept (PersistTo)
 }
 
 // New makes a simulated tracker with a project and a valid token.
@@ -123,6 +124,7 @@ func (s *Sim) Create(title, description string, labels ...string) string {
 	}
 	s.issues[key] = &Issue{Num: n, Key: key, Type: typ, Title: title, Description: description, Status: s.statuses[0], Labels: labels, Updated: s.tick()}
 	s.order = append(s.order, key)
+	s.saveLocked()
 	return key
 }
 
@@ -153,6 +155,7 @@ func (s *Sim) Edit(key string, f func(*Issue)) {
 		f(is)
 		is.Updated = s.tick()
 	}
+	s.saveLocked()
 	s.mu.Unlock()
 	s.notify(key, "updated")
 }
@@ -171,6 +174,7 @@ func (s *Sim) Comment(key, author, body string) {
 		is.Comments = append(is.Comments, Comment{ID: s.commentID, Author: author, Email: strings.ToLower(strings.ReplaceAll(author, " ", ".")) + "@example.com", Body: body, Created: s.tick()})
 		is.Updated = s.tick()
 	}
+	s.saveLocked()
 	s.mu.Unlock()
 	s.notify(key, "commented")
 }
@@ -181,6 +185,7 @@ func (s *Sim) Delete(key string) {
 	if is := s.issues[key]; is != nil {
 		is.Deleted = true
 	}
+	s.saveLocked()
 	s.mu.Unlock()
 	s.notify(key, "deleted")
 }
@@ -213,6 +218,7 @@ func (s *Sim) Requests() []string {
 func (s *Sim) SendWebhooksTo(url, secret string) {
 	s.mu.Lock()
 	s.hook, s.secret = url, secret
+	s.saveLocked()
 	s.mu.Unlock()
 }
 
@@ -231,6 +237,8 @@ func (s *Sim) notify(key, what string) {
 	case tracker.GitHub:
 		ev, action := "issues", "edited"
 		switch what {
+		case "created":
+			action = "opened"
 		case "commented":
 			ev, action = "issue_comment", "created"
 		case "deleted":
@@ -243,6 +251,8 @@ func (s *Sim) notify(key, what string) {
 		ev := "workitem.updated"
 		res := map[string]any{"workItemId": is.Num, "id": 1}
 		switch what {
+		case "created":
+			ev, res = "workitem.created", map[string]any{"id": is.Num}
 		case "commented":
 			ev, res = "workitem.commented", map[string]any{"id": is.Num}
 		case "deleted":
@@ -253,6 +263,8 @@ func (s *Sim) notify(key, what string) {
 	default:
 		ev := "jira:issue_updated"
 		switch what {
+		case "created":
+			ev = "jira:issue_created"
 		case "commented":
 			ev = "comment_created"
 		case "deleted":
@@ -277,10 +289,17 @@ func (s *Sim) notify(key, what string) {
 
 // ServeHTTP answers the product's REST API.
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/board" {
+		s.board(w, r)
+		return
+	}
 	rec := &statusRecorder{ResponseWriter: w, status: 200}
 	defer func() {
 		s.mu.Lock()
 		s.requests = append(s.requests, fmt.Sprintf("%s %s %d", r.Method, r.URL.Path, rec.status))
+		if r.Method != http.MethodGet {
+			s.saveLocked()
+		}
 		s.mu.Unlock()
 	}()
 	s.mu.Lock()

@@ -353,11 +353,13 @@ func (s *Service) Sync(ctx context.Context, linkID int64) error {
 			is.Status = transition
 		}
 	}
-	if err := s.Store.ApplyTrackerChange(ctx, l.EntityType, l.EntityID, product, ch); err != nil {
+	// The timeline names the tracker as who made its changes.
+	tctx := alm.WithActor(ctx, alm.Actor{Label: product})
+	if err := s.Store.ApplyTrackerChange(tctx, l.EntityType, l.EntityID, product, ch); err != nil {
 		return err
 	}
 	if len(trellisWon) > 0 {
-		if _, err := s.Store.NoteOnTimeline(ctx, l.EntityType, l.EntityID, fmt.Sprintf("%s edited on both sides; Trellis's later edit went to %s", strings.Join(trellisWon, ", "), product)); err != nil {
+		if _, err := s.Store.NoteOnTimeline(tctx, l.EntityType, l.EntityID, fmt.Sprintf("%s edited on both sides; Trellis's later edit went to %s", strings.Join(trellisWon, ", "), product)); err != nil {
 			return err
 		}
 	}
@@ -425,7 +427,7 @@ func (s *Service) syncComments(ctx context.Context, cl tracker.Client, l alm.Tra
 			}
 			ref = "comment:" + strconv.FormatInt(cm.ID, 10)
 		} else {
-			id, err := s.Store.NoteOnTimeline(ctx, l.EntityType, l.EntityID, fmt.Sprintf("%s commented in %s: %s", who, product, rc.Body))
+			id, err := s.Store.NoteOnTimeline(alm.WithActor(ctx, alm.Actor{Label: who + suffix}), l.EntityType, l.EntityID, "commented: "+rc.Body)
 			if err != nil {
 				return err
 			}
