@@ -111,7 +111,7 @@ func TestTrackerJourney(t *testing.T) {
 	tab.Do(chromedp.Navigate(b.srv.URL+"/work-items/"+link1.EntityKey), chromedp.WaitVisible(chromedp.CSS(`[data-testid="tracker-card"]`)))
 	require.Contains(t, tab.Text(`[data-testid="tracker-card"]`), s1)
 	require.Contains(t, tab.Text(`[data-testid="tracker-card"]`), "In sync")
-	require.Contains(t, tab.Text(`[data-testid="timeline"]`), "changed status to In progress in Jira Cloud")
+	require.Contains(t, tab.Text(`[data-testid="timeline"]`), "Jira Cloud changed status to In progress")
 	tab.Screenshot("tracker-04-moved")
 
 	// A developer's work item, linked by key, promoted and deployed.

@@ -314,7 +314,7 @@ func (s *Store) ApplyTrackerChange(ctx context.Context, entityType string, id in
 		}
 		// The caller's actor is the tracker (or its person): "Jira Cloud
 		// changed status to In progress".
-		summary := "changed " + strings.Join(said, ", ") + " in " + product
+		summary := "changed " + strings.Join(said, ", ")
 		if len(said) == 0 {
 			summary = "in " + product
 		}

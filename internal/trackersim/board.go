@@ -100,7 +100,7 @@ input,select,textarea,button{font:inherit}button{cursor:pointer}
 </form>
 <div class="cols">
 {{range $st := .Statuses}}<section class="col"><h2>{{$st}}</h2>
-{{range $.Issues}}{{if eq .Status $st}}<div class="card" data-key="{{.Key}}">
+{{range $.Issues}}{{if eq .Status $st}}<div class="card" id="{{.Key}}" data-key="{{.Key}}">
 <div><span class="key">{{.DisplayKey}}</span> {{.Title}}</div>
 {{if .Labels}}<div class="muted">{{range .Labels}}#{{.}} {{end}}</div>{{end}}
 {{range .Comments}}<div class="muted">💬 {{.Author}}: {{.Body}}</div>{{end}}

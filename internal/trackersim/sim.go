@@ -293,6 +293,11 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.board(w, r)
 		return
 	}
+	if k, ok := strings.CutPrefix(r.URL.Path, "/browse/"); ok {
+		// An issue's page in the tracker's UI: the board shows it.
+		http.Redirect(w, r, "/board#"+k, http.StatusFound)
+		return
+	}
 	rec := &statusRecorder{ResponseWriter: w, status: 200}
 	defer func() {
 		s.mu.Lock()
