@@ -40,6 +40,9 @@ CREATE TABLE tracker_links (
     state          text NOT NULL DEFAULT 'ok', -- ok, warning, error, deleted
     error          text NOT NULL DEFAULT '',
     synced_at      timestamptz,
+    -- One sync of a link at a time, across workers and replicas, without
+    -- holding a connection: a lease that lapses if its worker dies.
+    lease_until    timestamptz,
     created_at     timestamptz NOT NULL,
     UNIQUE (connection_id, remote_key),
     UNIQUE (entity_type, entity_id)

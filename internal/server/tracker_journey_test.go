@@ -119,7 +119,12 @@ func TestTrackerJourney(t *testing.T) {
 	tab.Do(chromedp.Navigate(b.srv.URL+"/work-items/"+a.Key), chromedp.WaitVisible(chromedp.CSS(`[data-testid="tracker-link-form"]`)))
 	tab.Do(chromedp.SetValue(chromedp.CSS(`[data-testid="tracker-link-form"] input[name="key"]`), s4))
 	clickAway(t, tab, `[data-testid="tracker-link-form"] button`)
-	tab.WaitText(a.Key + " is linked to Jira Cloud " + s4)
+	require.Eventually(t, func() bool {
+		_, err := b.store.TrackerLinkByRemote(b.ctx, conn.ID, s4)
+		return err == nil
+	}, 30*time.Second, 100*time.Millisecond, "the work item is linked to %s", s4)
+	tab.Do(chromedp.WaitVisible(chromedp.CSS(`[data-testid="tracker-key"]`)))
+	require.Contains(t, tab.Text(`[data-testid="tracker-card"]`), s4)
 	_, err = b.store.Pool().Exec(b.ctx, `UPDATE work_items SET status = 'ready_to_promote' WHERE key = $1`, a.Key)
 	require.NoError(t, err)
 	admin := b.signedIn(must(b.store.UserByEmail(b.ctx, "first-admin@example.com")))

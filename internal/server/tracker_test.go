@@ -127,6 +127,13 @@ func TestTrackerFaults(t *testing.T) {
 	sim.Move(issue, "closed")
 	l = waitLink("unmapped status", func(l alm.TrackerLink) bool { return l.State == "warning" })
 	require.Contains(t, l.Error, `GitHub Issues status "closed" has no Trellis status`)
+	admin.post("/projects/CRM/tracker/links/"+strconv.FormatInt(link.ID, 10)+"/sync", nil)
+	time.Sleep(500 * time.Millisecond)
+	require.Equal(t, "warning", must(b.store.TrackerLinkByID(b.ctx, link.ID)).State, "the warning stays while the status is unmapped")
+	require.NoError(t, b.store.SaveStatusMappings(b.ctx, conn.ID, []alm.StatusMapping{{Entity: "work_item", Remote: "open", Local: "in_progress"}, {Entity: "work_item", Remote: "closed", Local: "done"}}))
+	admin.post("/projects/CRM/tracker/links/"+strconv.FormatInt(link.ID, 10)+"/sync", nil)
+	waitLink("mapped later", func(l alm.TrackerLink) bool { return l.State == "ok" })
+	require.Equal(t, alm.WorkDone, must(b.store.WorkItemByKey(b.ctx, it.Key)).Status, "mapping it later applies the pending move")
 
 	// Deleted on GitHub: the link says so, the work item stays.
 	sim.Delete(issue)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -476,23 +477,32 @@ func (s *Store) TrackerLinkIDs(ctx context.Context, connID int64) ([]int64, erro
 // ErrLinkBusy says another worker is syncing the link.
 var ErrLinkBusy = errors.New("the tracker link is being synced by another worker")
 
-// WithLinkLock runs fn holding the link's advisory lock, so two workers
-// (or replicas) never sync one link at once and post a comment twice.
+// linkLease is how long a sync may hold its link before another worker
+// may take it (its worker died).
+const linkLease = 5 * time.Minute
+
+// WithLinkLock runs fn holding the link's lease, so two workers (or
+// replicas) never sync one link at once and post a comment twice. The
+// lease is a row, not a held connection: a worker waiting on it must not
+// hold one of the pool's connections while the holder needs another.
 func (s *Store) WithLinkLock(ctx context.Context, linkID int64, fn func(context.Context) error) error {
-	conn, err := s.pool.Acquire(ctx)
+	tag, err := s.pool.Exec(ctx, `UPDATE tracker_links SET lease_until = $2 WHERE id = $1 AND (lease_until IS NULL OR lease_until < $3)`,
+		linkID, s.Now().Add(linkLease), s.Now())
 	if err != nil {
 		return err
 	}
-	defer conn.Release()
-	var got bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(7031, $1::int)`, linkID).Scan(&got); err != nil {
-		return err
-	}
-	if !got {
+	if tag.RowsAffected() == 0 {
+		var exists bool
+		if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM tracker_links WHERE id = $1)`, linkID).Scan(&exists); err != nil {
+			return err
+		}
+		if !exists {
+			return fn(ctx) // unlinked since: fn finds nothing to do
+		}
 		return ErrLinkBusy
 	}
 	defer func() {
-		_, _ = conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(7031, $1::int)`, linkID)
+		_, _ = s.pool.Exec(context.WithoutCancel(ctx), `UPDATE tracker_links SET lease_until = NULL WHERE id = $1`, linkID)
 	}()
 	return fn(ctx)
 }

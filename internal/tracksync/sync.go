@@ -311,18 +311,22 @@ func (s *Service) Sync(ctx context.Context, linkID int64) error {
 	lc := synced["local_status"] != "" && local.Status != synced["local_status"]
 	next["status"] = is.Status
 	next["local_status"] = local.Status
+	mapped, remoteMapped := toLocal[strings.ToLower(is.Status)]
+	unmapped := fmt.Sprintf("%s status %q has no Trellis status: map it in the project's tracker settings. The status was left as it is.", product, is.Status)
 	switch {
 	case rc && (!lc || remoteLater):
-		mapped, ok := toLocal[strings.ToLower(is.Status)]
-		if !ok {
-			state, msg = "warning", fmt.Sprintf("%s status %q has no Trellis status: map it in the project's tracker settings. The status was left as it is.", product, is.Status)
+		if !remoteMapped {
+			// The change stays pending (and the link says so) until the
+			// status is mapped; mapping it later applies it.
+			state, msg = "warning", unmapped
+			next["status"], next["local_status"] = synced["status"], synced["local_status"]
 		} else if mapped != local.Status {
 			v := mapped
 			ch.Status = &v
 			next["local_status"] = mapped
 		}
 	case lc:
-		if cur, ok := toLocal[strings.ToLower(is.Status)]; ok && cur == local.Status {
+		if remoteMapped && mapped == local.Status {
 			break // the tracker's status already means this
 		}
 		for _, m := range toRemote {
@@ -333,7 +337,10 @@ func (s *Service) Sync(ctx context.Context, linkID int64) error {
 		}
 		if transition == "" {
 			state, msg = "warning", fmt.Sprintf("Trellis status %q has no %s status mapped to it: map it in the project's tracker settings. %s's status was left as it is.", local.Status, product, product)
+			next["status"], next["local_status"] = synced["status"], synced["local_status"]
 		}
+	case !remoteMapped && is.Status != "":
+		state, msg = "warning", unmapped
 	}
 
 	if !patch.Empty() {
