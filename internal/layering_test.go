@@ -56,7 +56,7 @@ var allowed = map[string][]string{
 	"internal/githost":            {"stdlib"},
 	"internal/tracker":            {"internal/markdown"},
 	"internal/trackersim":         {"internal/tracker"},
-	"internal/tracksync":          {"internal/alm", "internal/secret", "internal/store", "internal/tracker"},
+	"internal/tracksync":          {"internal/alm", "internal/crashpoint", "internal/secret", "internal/store", "internal/tracker"},
 	"internal/outbound":           {"stdlib"},
 	"internal/crashpoint":         {"stdlib"},
 	"internal/blobstore":          {},

@@ -43,6 +43,7 @@ CREATE TABLE tracker_links (
     -- One sync of a link at a time, across workers and replicas, without
     -- holding a connection: a lease that lapses if its worker dies.
     lease_until    timestamptz,
+    lease_owner    bigint,         -- the job holding it: rescued, it takes it back at once
     created_at     timestamptz NOT NULL,
     UNIQUE (connection_id, remote_key),
     UNIQUE (entity_type, entity_id)

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
+	"github.com/trellis-alm/trellis/internal/crashpoint"
 	"github.com/trellis-alm/trellis/internal/store"
 	"github.com/trellis-alm/trellis/internal/tracker"
 	"github.com/trellis-alm/trellis/internal/tracksync"
@@ -86,7 +87,8 @@ type TrackerSyncWorker struct {
 
 // Work syncs the link; one sync per link at a time.
 func (w *TrackerSyncWorker) Work(ctx context.Context, j *river.Job[TrackerSyncArgs]) error {
-	return trackerRetry(w.deps.Store.WithLinkLock(ctx, j.Args.LinkID, func(ctx context.Context) error {
+	return trackerRetry(w.deps.Store.WithLinkLock(ctx, j.Args.LinkID, j.ID, func(ctx context.Context) error {
+		crashpoint.At("tracker.leased")
 		return w.deps.TrackerService().Sync(ctx, j.Args.LinkID)
 	}))
 }
@@ -127,7 +129,7 @@ type TrackerDeliverWorker struct {
 
 // Work posts the comment once.
 func (w *TrackerDeliverWorker) Work(ctx context.Context, j *river.Job[TrackerDeliverArgs]) error {
-	return trackerRetry(w.deps.Store.WithLinkLock(ctx, j.Args.LinkID, func(ctx context.Context) error {
+	return trackerRetry(w.deps.Store.WithLinkLock(ctx, j.Args.LinkID, j.ID, func(ctx context.Context) error {
 		return w.deps.TrackerService().Deliver(ctx, j.Args.LinkID)
 	}))
 }

@@ -109,6 +109,9 @@ func TestReleaseJourney(t *testing.T) {
 	// Roll production back from the promotion page.
 	_, err = chromedp.Run(rm.Ctx, chromedp.Evaluate[bool](`window.confirm = () => true; true`))
 	require.NoError(t, err)
+	// The live panel shows Roll back once the promotion itself is deployed
+	// (a refresh after the deployment's own row turns green).
+	rm.DoWithin(60*time.Second, chromedp.WaitVisible(chromedp.CSS(`[data-testid="promotion-live"] .btn-danger`)))
 	rm.Do(chromedp.Click(chromedp.CSS(`[data-testid="promotion-live"] .btn-danger`)))
 	rm.Do(chromedp.WaitVisible(chromedp.CSS(`[data-testid="deployment-components"]`)))
 	rm.WaitText("rollback into PROD")

@@ -485,9 +485,13 @@ const linkLease = 5 * time.Minute
 // replicas) never sync one link at once and post a comment twice. The
 // lease is a row, not a held connection: a worker waiting on it must not
 // hold one of the pool's connections while the holder needs another.
-func (s *Store) WithLinkLock(ctx context.Context, linkID int64, fn func(context.Context) error) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE tracker_links SET lease_until = $2 WHERE id = $1 AND (lease_until IS NULL OR lease_until < $3)`,
-		linkID, s.Now().Add(linkLease), s.Now())
+//
+// owner is the job that holds it: the same job, rescued after its process
+// died, takes its lease back at once instead of waiting for it to lapse.
+func (s *Store) WithLinkLock(ctx context.Context, linkID, owner int64, fn func(context.Context) error) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE tracker_links SET lease_until = $2, lease_owner = $4
+		WHERE id = $1 AND (lease_until IS NULL OR lease_until < $3 OR lease_owner = $4)`,
+		linkID, s.Now().Add(linkLease), s.Now(), owner)
 	if err != nil {
 		return err
 	}
@@ -502,7 +506,7 @@ func (s *Store) WithLinkLock(ctx context.Context, linkID int64, fn func(context.
 		return ErrLinkBusy
 	}
 	defer func() {
-		_, _ = s.pool.Exec(context.WithoutCancel(ctx), `UPDATE tracker_links SET lease_until = NULL WHERE id = $1`, linkID)
+		_, _ = s.pool.Exec(context.WithoutCancel(ctx), `UPDATE tracker_links SET lease_until = NULL, lease_owner = NULL WHERE id = $1 AND lease_owner = $2`, linkID, owner)
 	}()
 	return fn(ctx)
 }

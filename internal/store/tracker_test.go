@@ -30,22 +30,26 @@ func TestTrackerLinkLease(t *testing.T) {
 	require.Equal(t, alm.CodeInvalid, alm.ErrorCode(err), "one issue per record")
 
 	ran := 0
-	require.NoError(t, b.store.WithLinkLock(b.ctx, l.ID, func(ctx context.Context) error {
+	require.NoError(t, b.store.WithLinkLock(b.ctx, l.ID, 1, func(ctx context.Context) error {
 		ran++
-		err := b.store.WithLinkLock(ctx, l.ID, func(context.Context) error { ran++; return nil })
+		err := b.store.WithLinkLock(ctx, l.ID, 2, func(context.Context) error { ran++; return nil })
 		require.True(t, errors.Is(err, store.ErrLinkBusy), "%v", err)
 		return nil
 	}))
 	require.Equal(t, 1, ran)
-	require.NoError(t, b.store.WithLinkLock(b.ctx, l.ID, func(context.Context) error { ran++; return nil }), "released after")
+	require.NoError(t, b.store.WithLinkLock(b.ctx, l.ID, 1, func(context.Context) error { ran++; return nil }), "released after")
 	require.Equal(t, 2, ran)
 
 	// A worker that died holding the lease: it lapses after five minutes.
-	_, err = b.store.Pool().Exec(b.ctx, `UPDATE tracker_links SET lease_until = $2 WHERE id = $1`, l.ID, b.clock.now().Add(5*time.Minute))
+	_, err = b.store.Pool().Exec(b.ctx, `UPDATE tracker_links SET lease_until = $2, lease_owner = 9 WHERE id = $1`, l.ID, b.clock.now().Add(5*time.Minute))
 	require.NoError(t, err)
-	require.ErrorIs(t, b.store.WithLinkLock(b.ctx, l.ID, func(context.Context) error { return nil }), store.ErrLinkBusy)
+	require.ErrorIs(t, b.store.WithLinkLock(b.ctx, l.ID, 1, func(context.Context) error { return nil }), store.ErrLinkBusy)
+	require.NoError(t, b.store.WithLinkLock(b.ctx, l.ID, 9, func(context.Context) error { ran++; return nil }), "the same job, rescued, takes it back")
+	ran--
+	_, err = b.store.Pool().Exec(b.ctx, `UPDATE tracker_links SET lease_until = $2, lease_owner = 9 WHERE id = $1`, l.ID, b.clock.now().Add(5*time.Minute))
+	require.NoError(t, err)
 	b.clock.advance(6 * time.Minute)
-	require.NoError(t, b.store.WithLinkLock(b.ctx, l.ID, func(context.Context) error { ran++; return nil }))
+	require.NoError(t, b.store.WithLinkLock(b.ctx, l.ID, 1, func(context.Context) error { ran++; return nil }))
 	require.Equal(t, 3, ran)
 
 	// No echo: the tracker's own change is not dispatched back; a

@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/trellis-alm/trellis/internal/alm"
+	"github.com/trellis-alm/trellis/internal/crashpoint"
 	"github.com/trellis-alm/trellis/internal/secret"
 	"github.com/trellis-alm/trellis/internal/store"
 	"github.com/trellis-alm/trellis/internal/tracker"
@@ -499,13 +500,31 @@ func (s *Service) Deliver(ctx context.Context, linkID int64) error {
 	if err != nil {
 		return err
 	}
+	// A process that died after the tracker took a comment and before
+	// Trellis recorded it left it there: it is found by its reference and
+	// recorded, not posted again.
+	existing, err := cl.Comments(ctx, l.RemoteKey)
+	if err != nil {
+		return s.fault(ctx, l, c, err)
+	}
 	for _, d := range pending {
-		text := fmt.Sprintf("%s %s %s: %s — %s", trellisMark, l.EntityKey, deliveryVerb(d.Kind), d.Summary, s.recordURL(l))
-		posted, err := cl.AddComment(ctx, l.RemoteKey, text)
-		if err != nil {
-			return s.fault(ctx, l, c, err)
+		ref := fmt.Sprintf("(Trellis event %d)", d.EventID)
+		done := ""
+		for _, rc := range existing {
+			if strings.Contains(rc.Body, ref) {
+				done = rc.ID
+			}
 		}
-		if err := s.Store.MarkTrackerDelivered(ctx, l.ID, d.EventID, posted.ID); err != nil {
+		if done == "" {
+			text := fmt.Sprintf("%s %s %s: %s — %s %s", trellisMark, l.EntityKey, deliveryVerb(d.Kind), d.Summary, s.recordURL(l), ref)
+			posted, err := cl.AddComment(ctx, l.RemoteKey, text)
+			if err != nil {
+				return s.fault(ctx, l, c, err)
+			}
+			crashpoint.At("tracker.posted")
+			done = posted.ID
+		}
+		if err := s.Store.MarkTrackerDelivered(ctx, l.ID, d.EventID, done); err != nil {
 			return err
 		}
 	}
