@@ -196,8 +196,14 @@ func (s *Service) CommitsBetween(ctx context.Context, repoID int64, from, to str
 		span = from + ".." + to
 	}
 	n, err := run("rev-list", "--count", span, "--")
-	if err != nil {
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		// git ran and refused the revisions; a repository that cannot be
+		// opened (or fetched) says so below instead.
 		return nil, 0, alm.Errorf(alm.CodeNotFound, "The repository has no revision %.12s (or %.12s).", from, to)
+	}
+	if err != nil {
+		return nil, 0, err
 	}
 	count, _ := strconv.Atoi(strings.TrimSpace(n))
 	out, err := run("log", "-n", "50", "--format=%H%x1f%an%x1f%aI%x1f%s", span, "--")

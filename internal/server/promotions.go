@@ -123,6 +123,10 @@ func (s *Server) promotionPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if v.Issues, err = s.store.TrackerLinksOfItems(r.Context(), v.Detail.WorkItems); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	name := s.namesByEmail(r)
 	v.Detail.Promotion.CreatedBy = name(v.Detail.Promotion.CreatedBy)
 	for i := range v.Detail.Decisions {

@@ -151,9 +151,13 @@ func TestTrackerJourney(t *testing.T) {
 	}
 	require.Equal(t, 1, promoted, "the promotion is posted once: %v", got.Comments)
 
+	// The release manager sees the story and its status beside the item.
+	tab.Do(chromedp.Navigate(fmt.Sprintf("%s/promotions/%d", b.srv.URL, pa.ID)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="issue-`+a.Key+`"]`)))
+	require.Contains(t, tab.Text(`[data-testid="issue-`+a.Key+`"]`), s4+" · In Progress")
+	tab.Screenshot("tracker-05-promotion")
 	tab.Do(chromedp.Navigate(b.srv.URL+"/projects/CRM/tracker"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="tracker-links"]`)))
 	require.Contains(t, tab.Text(`[data-testid="tracker-links"]`), "4 links")
-	tab.Screenshot("tracker-05-links")
+	tab.Screenshot("tracker-06-links")
 	require.Empty(t, tab.Problems())
 	_ = context.Background
 }

@@ -550,3 +550,21 @@ func (s *Store) MarkTrackerDelivered(ctx context.Context, linkID, eventID int64,
 	}
 	return err
 }
+
+// TrackerLinksOfItems maps work item keys to their tracker links (items
+// without one are absent), for pages that list work items.
+func (s *Store) TrackerLinksOfItems(ctx context.Context, keys []string) (map[string]alm.TrackerLink, error) {
+	out := map[string]alm.TrackerLink{}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+trackerLinkCols+trackerLinkFrom+` WHERE l.entity_type = 'work_item' AND w.key = ANY($1)`, keys)
+	if err != nil {
+		return nil, err
+	}
+	links, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (alm.TrackerLink, error) { return scanTrackerLink(r) })
+	for _, l := range links {
+		out[l.EntityKey] = l
+	}
+	return out, err
+}
