@@ -229,22 +229,13 @@ func wiql(q string) (func(*Issue) bool, error) {
 	if i := strings.Index(strings.ToUpper(where), "ORDER BY"); i >= 0 {
 		where = where[:i]
 	}
-	var terms []func(*Issue) bool
-	for _, part := range regexp.MustCompile(`(?i)\s+AND\s+`).Split(where, -1) {
-		part = strings.TrimSpace(strings.Trim(strings.TrimSpace(part), "()"))
-		if part == "" {
-			continue
-		}
+	return conjunction(where, func(part string) (func(*Issue) bool, error) {
 		m := wiqlTerm.FindStringSubmatch(part)
 		if m == nil {
 			return nil, fmt.Errorf("TF51006: The query statement is missing or has an invalid clause near %q.", part)
 		}
-		field, op := m[1], strings.ToUpper(m[2])
-		var vals []string
-		for _, v := range strings.Split(strings.Trim(m[3], "()"), ",") {
-			vals = append(vals, strings.Trim(strings.TrimSpace(v), `'"`))
-		}
-		terms = append(terms, func(is *Issue) bool {
+		field, op, vals := m[1], strings.ToUpper(m[2]), listValues(m[3])
+		return func(is *Issue) bool {
 			var got string
 			switch field {
 			case "System.TeamProject":
@@ -263,24 +254,7 @@ func wiql(q string) (func(*Issue) bool, error) {
 			if op == "CONTAINS" {
 				return strings.Contains(strings.ToLower(got), strings.ToLower(vals[0]))
 			}
-			hit := false
-			for _, v := range vals {
-				if strings.EqualFold(got, v) {
-					hit = true
-				}
-			}
-			if op == "<>" {
-				return !hit
-			}
-			return hit
-		})
-	}
-	return func(is *Issue) bool {
-		for _, t := range terms {
-			if !t(is) {
-				return false
-			}
-		}
-		return true
-	}, nil
+			return anyEqual([]string{got}, vals) != (op == "<>")
+		}, nil
+	})
 }

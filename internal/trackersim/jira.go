@@ -283,22 +283,13 @@ func (s *Sim) jql(q string) (func(*Issue) bool, error) {
 	if i := strings.Index(strings.ToUpper(q), "ORDER BY"); i >= 0 {
 		q = q[:i]
 	}
-	var terms []func(*Issue) bool
-	for _, part := range regexp.MustCompile(`(?i)\s+AND\s+`).Split(q, -1) {
-		part = strings.TrimSpace(strings.Trim(strings.TrimSpace(part), "()"))
-		if part == "" {
-			continue
-		}
+	return conjunction(q, func(part string) (func(*Issue) bool, error) {
 		m := jqlTerm.FindStringSubmatch(part)
 		if m == nil {
 			return nil, fmt.Errorf("Error in the JQL Query: the query %q could not be parsed.", part)
 		}
-		field, op := strings.ToLower(m[1]), strings.ToLower(m[2])
-		var vals []string
-		for _, v := range strings.Split(strings.Trim(m[3], "()"), ",") {
-			vals = append(vals, strings.Trim(strings.TrimSpace(v), `"'`))
-		}
-		terms = append(terms, func(is *Issue) bool {
+		field, op, vals := strings.ToLower(m[1]), strings.ToLower(m[2]), listValues(m[3])
+		return func(is *Issue) bool {
 			var got []string
 			switch field {
 			case "project":
@@ -314,26 +305,7 @@ func (s *Sim) jql(q string) (func(*Issue) bool, error) {
 			case "summary", "text":
 				return strings.Contains(strings.ToLower(is.Title+" "+is.Description), strings.ToLower(vals[0]))
 			}
-			hit := false
-			for _, g := range got {
-				for _, v := range vals {
-					if strings.EqualFold(g, v) {
-						hit = true
-					}
-				}
-			}
-			if op == "!=" {
-				return !hit
-			}
-			return hit
-		})
-	}
-	return func(is *Issue) bool {
-		for _, t := range terms {
-			if !t(is) {
-				return false
-			}
-		}
-		return true
-	}, nil
+			return anyEqual(got, vals) != (op == "!=")
+		}, nil
+	})
 }

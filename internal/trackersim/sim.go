@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -401,6 +402,54 @@ func hasLabel(ls []string, l string) bool {
 	for _, x := range ls {
 		if strings.EqualFold(x, l) {
 			return true
+		}
+	}
+	return false
+}
+
+// conjunction reads "a AND b AND (c)" with term for each part and matches
+// an issue when every part does: the query languages' common core.
+func conjunction(where string, term func(part string) (func(*Issue) bool, error)) (func(*Issue) bool, error) {
+	var terms []func(*Issue) bool
+	for _, part := range andRE.Split(where, -1) {
+		part = strings.TrimSpace(strings.Trim(strings.TrimSpace(part), "()"))
+		if part == "" {
+			continue
+		}
+		t, err := term(part)
+		if err != nil {
+			return nil, err
+		}
+		terms = append(terms, t)
+	}
+	return func(is *Issue) bool {
+		for _, t := range terms {
+			if !t(is) {
+				return false
+			}
+		}
+		return true
+	}, nil
+}
+
+var andRE = regexp.MustCompile(`(?i)\s+AND\s+`)
+
+// listValues splits "(a, 'b', \"c\")" into its values.
+func listValues(v string) []string {
+	var out []string
+	for _, x := range strings.Split(strings.Trim(v, "()"), ",") {
+		out = append(out, strings.Trim(strings.TrimSpace(x), `"'`))
+	}
+	return out
+}
+
+// anyEqual reports whether one of got equals one of vals (case aside).
+func anyEqual(got, vals []string) bool {
+	for _, g := range got {
+		for _, v := range vals {
+			if strings.EqualFold(g, v) {
+				return true
+			}
 		}
 	}
 	return false
