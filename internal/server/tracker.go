@@ -119,28 +119,30 @@ func (s *Server) renderTracker(w http.ResponseWriter, r *http.Request, status in
 			return
 		}
 		v.Mapping = map[string]string{}
-		seen := map[string]bool{}
 		for _, m := range maps {
 			v.Mapping[m.Entity+"|"+m.Remote] = m.Local
-			seen[m.Remote] = true
 		}
-		svc := s.trackerService()
-		cl, err := svc.Client(c)
-		if err == nil {
-			tctx, cancel := context.WithTimeout(ctx, 4*time.Second)
-			v.Statuses, err = cl.Statuses(tctx)
-			cancel()
-		}
-		if err != nil {
-			v.StatusErr = "The tracker's statuses could not be read: " + alm.ErrorMessage(err)
-		}
-		for _, m := range maps {
-			if !contains(v.Statuses, m.Remote) {
-				v.Statuses = append(v.Statuses, m.Remote) // mapped before, keep it editable
+		cl, clErr := s.trackerService().Client(c)
+		// Only the mapping (for those who may edit it) asks the tracker for
+		// its statuses: everyone else's visit costs the tracker nothing.
+		if v.CanManage {
+			err := clErr
+			if err == nil {
+				tctx, cancel := context.WithTimeout(ctx, 4*time.Second)
+				v.Statuses, err = cl.Statuses(tctx)
+				cancel()
+			}
+			if err != nil {
+				v.StatusErr = "The tracker's statuses could not be read: " + alm.ErrorMessage(err)
+			}
+			for _, m := range maps {
+				if !slices.Contains(v.Statuses, m.Remote) {
+					v.Statuses = append(v.Statuses, m.Remote) // mapped before, keep it editable
+				}
 			}
 		}
 		q := r.URL.Query()
-		if q.Get("search") != "" && cl != nil {
+		if q.Get("search") != "" && clErr == nil {
 			v.Searched, v.Query = true, q.Get("q")
 			tctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 			found, err := cl.Search(tctx, v.Query, 50)
@@ -160,15 +162,6 @@ func (s *Server) renderTracker(w http.ResponseWriter, r *http.Request, status in
 	}
 	v.Page = s.projectPage(w, r, "Tracker", web.Crumb{Label: "Tracker"})
 	s.render(w, r, status, web.TrackerPage(v))
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (s *Server) connectTracker(w http.ResponseWriter, r *http.Request) {
@@ -246,30 +239,15 @@ func (s *Server) disconnectTracker(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) importIssues(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
 	sc := s.scope(r, "tracker")
 	back := sc.Base() + "/tracker"
-	c, err := s.store.TrackerConnection(ctx, sc.Project.ID)
-	if err != nil {
-		s.failBack(w, r, back, err)
-		return
-	}
-	if c.ImportAs == "requirement" && !sc.Role.Can(alm.PermEditRequirements) {
-		s.failBack(w, r, back, alm.Errorf(alm.CodeForbidden, "Your role may not create requirements."))
-		return
-	}
 	_ = r.ParseForm()
 	keys := r.PostForm["key"]
 	if len(keys) == 0 {
 		s.failBack(w, r, back, alm.Invalid(map[string]string{"key": "Tick the issues to import."}))
 		return
 	}
-	tctx, cancel := context.WithTimeout(ctx, time.Minute)
-	made, err := s.trackerService().Import(tctx, c, keys)
-	cancel()
-	if err == nil && s.deps.Jobs != nil {
-		err = jobs.QueueTrackerSyncs(ctx, s.store, s.deps.Jobs, c.ID)
-	}
+	made, err := s.importKeys(r.Context(), keys)
 	if err != nil {
 		msg := alm.ErrorMessage(err)
 		if len(made) > 0 {
@@ -279,6 +257,27 @@ func (s *Server) importIssues(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.redirect(w, r, back, "ok", fmt.Sprintf("Imported %s: %s", alm.Count(len(made), "issue"), strings.Join(made, ", ")))
+}
+
+// importKeys imports the project's issues by key (for the page and the
+// API alike) and queues their first syncs; it returns the records made,
+// also when it stopped part way.
+func (s *Server) importKeys(ctx context.Context, keys []string) ([]string, error) {
+	sc := scopeFrom(ctx)
+	c, err := s.store.TrackerConnection(ctx, sc.Project.ID)
+	if err != nil {
+		return nil, err
+	}
+	if c.ImportAs == "requirement" && !sc.Role.Can(alm.PermEditRequirements) {
+		return nil, alm.Errorf(alm.CodeForbidden, "Your role may not create requirements.")
+	}
+	tctx, cancel := context.WithTimeout(ctx, time.Minute)
+	made, err := s.trackerService().Import(tctx, c, keys)
+	cancel()
+	if err == nil && s.deps.Jobs != nil {
+		err = jobs.QueueTrackerSyncs(ctx, s.store, s.deps.Jobs, c.ID)
+	}
+	return made, err
 }
 
 func (s *Server) syncTrackerLink(w http.ResponseWriter, r *http.Request) {
@@ -303,34 +302,38 @@ func (s *Server) syncTrackerLink(w http.ResponseWriter, r *http.Request) {
 // linkRecord links a requirement or work item to an issue by key.
 func (s *Server) linkRecord(entityType string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		ctx := r.Context()
 		key := strings.ToUpper(chi.URLParam(r, "key"))
 		back := "/work-items/" + key
 		if entityType == "requirement" {
 			back = "/requirements/" + key
 		}
-		id, pid, err := s.store.EntityIDByKey(ctx, entityType, key)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		c, err := s.store.TrackerConnection(ctx, pid)
-		if err != nil {
-			s.failBack(w, r, back, alm.Invalid(map[string]string{"key": "The project has no tracker connected."}))
-			return
-		}
-		tctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		l, err := s.trackerService().LinkExisting(tctx, c, entityType, id, r.PostFormValue("key"))
-		cancel()
+		c, l, err := s.linkByKey(r.Context(), entityType, key, r.PostFormValue("key"))
 		if err != nil {
 			s.failBack(w, r, back, err)
 			return
 		}
-		if s.deps.Jobs != nil {
-			_, _ = s.deps.Jobs.Insert(ctx, jobs.TrackerSyncArgs{LinkID: l.ID}, nil)
-		}
 		s.redirect(w, r, back, "ok", key+" is linked to "+tracker.Kind(c.Kind).Label()+" "+alm.TrackerDisplayKey(c.Kind, l.RemoteKey)+".")
 	}
+}
+
+// linkByKey links a requirement or work item to its project tracker's
+// issue (for the page and the API alike) and queues the first sync.
+func (s *Server) linkByKey(ctx context.Context, entityType, recordKey, issueKey string) (alm.TrackerConnection, alm.TrackerLink, error) {
+	id, pid, err := s.store.EntityIDByKey(ctx, entityType, recordKey)
+	if err != nil {
+		return alm.TrackerConnection{}, alm.TrackerLink{}, err
+	}
+	c, err := s.store.TrackerConnection(ctx, pid)
+	if err != nil {
+		return c, alm.TrackerLink{}, alm.Invalid(map[string]string{"key": "The project has no tracker connected."})
+	}
+	tctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	l, err := s.trackerService().LinkExisting(tctx, c, entityType, id, issueKey)
+	cancel()
+	if err == nil && s.deps.Jobs != nil {
+		_, err = s.deps.Jobs.Insert(ctx, jobs.TrackerSyncArgs{LinkID: l.ID}, nil)
+	}
+	return c, l, err
 }
 
 // trackerCard is the record page's tracker card (nil when the project
@@ -548,13 +551,6 @@ func badMapping(m alm.StatusMapping) string {
 }
 
 func (s *Server) apiImportIssues(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	sc := scopeFrom(ctx)
-	c, err := s.store.TrackerConnection(ctx, sc.Project.ID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	var in struct {
 		Keys []string `json:"keys"`
 	}
@@ -566,18 +562,9 @@ func (s *Server) apiImportIssues(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, alm.Invalid(map[string]string{"keys": "Name 1 to 200 issue keys."}))
 		return
 	}
-	if c.ImportAs == "requirement" && !sc.Role.Can(alm.PermEditRequirements) {
-		s.fail(w, r, alm.Errorf(alm.CodeForbidden, "Your role may not create requirements."))
-		return
-	}
-	tctx, cancel := context.WithTimeout(ctx, time.Minute)
-	made, err := s.trackerService().Import(tctx, c, in.Keys)
-	cancel()
-	if err == nil && s.deps.Jobs != nil {
-		err = jobs.QueueTrackerSyncs(ctx, s.store, s.deps.Jobs, c.ID)
-	}
+	made, err := s.importKeys(r.Context(), in.Keys)
 	if err != nil {
-		if c := tracker.CodeOf(err); c != "" {
+		if tracker.CodeOf(err) != "" {
 			err = alm.Invalid(map[string]string{"keys": fmt.Sprintf("%s (imported before it: %d)", err.Error(), len(made))})
 		}
 		s.fail(w, r, err)
@@ -591,12 +578,6 @@ func (s *Server) apiImportIssues(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) apiLinkRecord(entityType string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		ctx := r.Context()
-		id, pid, err := s.store.EntityIDByKey(ctx, entityType, chi.URLParam(r, "key"))
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
 		var in struct {
 			Key string `json:"key"`
 		}
@@ -604,23 +585,10 @@ func (s *Server) apiLinkRecord(entityType string) http.HandlerFunc {
 			s.fail(w, r, err)
 			return
 		}
-		c, err := s.store.TrackerConnection(ctx, pid)
-		if err != nil {
-			s.fail(w, r, alm.Invalid(map[string]string{"key": "The project has no tracker connected."}))
-			return
-		}
-		tctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		l, err := s.trackerService().LinkExisting(tctx, c, entityType, id, in.Key)
-		cancel()
+		_, l, err := s.linkByKey(r.Context(), entityType, chi.URLParam(r, "key"), in.Key)
 		if err != nil {
 			s.fail(w, r, err)
 			return
-		}
-		if s.deps.Jobs != nil {
-			if _, err := s.deps.Jobs.Insert(ctx, jobs.TrackerSyncArgs{LinkID: l.ID}, nil); err != nil {
-				s.fail(w, r, err)
-				return
-			}
 		}
 		s.writeJSON(w, http.StatusCreated, l)
 	}

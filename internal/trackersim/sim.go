@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"regexp"
 	"sort"
@@ -281,7 +282,7 @@ func (s *Sim) notify(key, what string) {
 		req.Header.Set("X-Hub-Signature", "sha256="+tracker.Sign(secret, body))
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Body = ioNopCloser(body)
+	req.Body = io.NopCloser(bytes.NewReader(body))
 	req.ContentLength = int64(len(body))
 	if res, err := s.client.Do(req); err == nil {
 		res.Body.Close()
@@ -386,12 +387,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }
-
-func ioNopCloser(b []byte) *nopCloser { return &nopCloser{bytes.NewReader(b)} }
-
-type nopCloser struct{ *bytes.Reader }
-
-func (nopCloser) Close() error { return nil }
 
 func decode(r *http.Request, v any) error {
 	defer r.Body.Close()

@@ -117,10 +117,6 @@ func (s *Service) Import(ctx context.Context, c alm.TrackerConnection, keys []st
 	if err != nil {
 		return nil, err
 	}
-	maps, err := s.Store.StatusMappings(ctx, c.ID)
-	if err != nil {
-		return nil, err
-	}
 	product := tracker.Kind(c.Kind).Label()
 	var out []string
 	for _, key := range keys {
@@ -157,7 +153,6 @@ func (s *Service) Import(ctx context.Context, c alm.TrackerConnection, keys []st
 			return out, err
 		}
 		synced := map[string]string{"title": local.Title, "description": local.Description, "labels": labelsKey(local.Labels)}
-		_ = maps
 		if err := s.Store.SaveTrackerLinkState(ctx, l.ID, is.URL, "", synced, "ok", ""); err != nil {
 			return out, err
 		}
