@@ -40,10 +40,6 @@ CREATE TABLE tracker_links (
     state          text NOT NULL DEFAULT 'ok', -- ok, warning, error, deleted
     error          text NOT NULL DEFAULT '',
     synced_at      timestamptz,
-    -- One sync of a link at a time, across workers and replicas, without
-    -- holding a connection: a lease that lapses if its worker dies.
-    lease_until    timestamptz,
-    lease_owner    bigint,         -- the job holding it: rescued, it takes it back at once
     created_at     timestamptz NOT NULL,
     UNIQUE (connection_id, remote_key),
     UNIQUE (entity_type, entity_id)
@@ -57,19 +53,6 @@ CREATE TABLE tracker_comments (
     PRIMARY KEY (link_id, remote_id),
     UNIQUE (link_id, local_ref)
 );
-
--- Delivery events (promoted, deployed, rolled back, delivered) to post on
--- a link's issue, in the order they happened, each once.
-CREATE TABLE tracker_deliveries (
-    link_id   bigint NOT NULL REFERENCES tracker_links (id) ON DELETE CASCADE,
-    event_id  bigint NOT NULL,
-    kind      text NOT NULL,
-    summary   text NOT NULL,
-    remote_id text,
-    posted_at timestamptz,
-    PRIMARY KEY (link_id, event_id)
-);
-CREATE INDEX tracker_deliveries_pending_idx ON tracker_deliveries (link_id, event_id) WHERE posted_at IS NULL;
 
 -- Where the tracker dispatcher has read the event outbox up to.
 CREATE TABLE tracker_cursor (
