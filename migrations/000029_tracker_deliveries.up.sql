@@ -1,12 +1,13 @@
+-- IF NOT EXISTS: an early build of migration 28 made some of this already.
 -- One sync of a link at a time, across workers and replicas, without
 -- holding a connection: a lease that lapses if its worker dies, naming
 -- the job that holds it (rescued, that job takes it back at once).
-ALTER TABLE tracker_links ADD COLUMN lease_until timestamptz;
-ALTER TABLE tracker_links ADD COLUMN lease_owner bigint;
+ALTER TABLE tracker_links ADD COLUMN IF NOT EXISTS lease_until timestamptz;
+ALTER TABLE tracker_links ADD COLUMN IF NOT EXISTS lease_owner bigint;
 
 -- Delivery events (promoted, deployed, rolled back, delivered) to post on
 -- a link's issue, in the order they happened, each once.
-CREATE TABLE tracker_deliveries (
+CREATE TABLE IF NOT EXISTS tracker_deliveries (
     link_id   bigint NOT NULL REFERENCES tracker_links (id) ON DELETE CASCADE,
     event_id  bigint NOT NULL,
     kind      text NOT NULL,
@@ -15,4 +16,4 @@ CREATE TABLE tracker_deliveries (
     posted_at timestamptz,
     PRIMARY KEY (link_id, event_id)
 );
-CREATE INDEX tracker_deliveries_pending_idx ON tracker_deliveries (link_id, event_id) WHERE posted_at IS NULL;
+CREATE INDEX IF NOT EXISTS tracker_deliveries_pending_idx ON tracker_deliveries (link_id, event_id) WHERE posted_at IS NULL;
